@@ -1,0 +1,51 @@
+/**
+ * `@ctrkit/core` — the shared types, errors, clock and random source of ctrkit, plus its
+ * metrics (AUC, log loss, normalised entropy, calibration) and calibrators (Platt, isotonic,
+ * negative-downsampling correction). No heavy dependency; runs in Node and browsers.
+ *
+ * @packageDocumentation
+ */
+export * from './types.js';
+export { CtrkitError, ERROR_CODES, ensure, isCtrkitError, toCtrkitError } from './errors.js';
+export type { CtrkitErrorOptions, ErrorCode } from './errors.js';
+export { createManualClock, systemClock } from './clock.js';
+export type { Clock, ManualClock } from './clock.js';
+export { createRandom, restoreRandom, seedFromString } from './random.js';
+export type { Random, RandomState } from './random.js';
+export { argsort } from './sort.js';
+export {
+  auc,
+  calibrationRatio,
+  evaluate,
+  expectedCalibrationError,
+  fieldRelativeCalibrationError,
+  logLoss,
+  normalizedEntropy,
+  precisionRecallAtK,
+  reliabilityBins,
+  rocCurve,
+} from './metrics.js';
+export type {
+  BinStrategy,
+  CalibrationBinOptions,
+  EvaluationSummary,
+  LogLossOptions,
+  Numbers,
+  ReliabilityBin,
+  RocCurve,
+  TopKResult,
+} from './metrics.js';
+export { createWindowedEvaluator } from './streaming-metrics.js';
+export type { WindowedEvaluator, WindowedEvaluatorOptions } from './streaming-metrics.js';
+export {
+  calibratorFromJSON,
+  chainCalibrators,
+  createDownsamplingCorrection,
+  createIdentityCalibrator,
+  createIsotonicCalibrator,
+  createPlattCalibrator,
+  isotonicRegression,
+} from './calibration.js';
+export type { Calibrator, CalibratorJSON, PlattOptions } from './calibration.js';
+export { createLatencyHistogram } from './histogram.js';
+export type { LatencyHistogram, LatencyHistogramOptions } from './histogram.js';

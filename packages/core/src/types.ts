@@ -1,0 +1,476 @@
+/**
+ * Shared data types: plain, JSON-serialisable objects that travel between packages and hosts.
+ * Timestamps are milliseconds since the Unix epoch; money is in the campaign's currency units
+ * (CPM prices are per thousand impressions, CPC per click, CPA per conversion).
+ *
+ * @packageDocumentation
+ */
+
+/** Where an ad is shown.
+ *
+ * @example
+ * ```ts
+ * import type { AdFormat } from '@ctrkit/core';
+ * const format: AdFormat = 'native';
+ * ```
+ */
+export type AdFormat = 'search' | 'display' | 'video' | 'native' | 'social';
+
+/** Every {@link AdFormat}.
+ *
+ * @example
+ * ```ts
+ * import { AD_FORMATS } from '@ctrkit/core';
+ * console.log(AD_FORMATS.length); // 5
+ * ```
+ */
+export const AD_FORMATS: readonly AdFormat[] = ['search', 'display', 'video', 'native', 'social'];
+
+/** What an advertiser pays for: a thousand impressions, a click or a conversion.
+ *
+ * @example
+ * ```ts
+ * import type { BidType } from '@ctrkit/core';
+ * const bidType: BidType = 'CPC';
+ * ```
+ */
+export type BidType = 'CPM' | 'CPC' | 'CPA';
+
+/** A device class.
+ *
+ * @example
+ * ```ts
+ * import type { DeviceType } from '@ctrkit/core';
+ * const device: DeviceType = 'mobile';
+ * ```
+ */
+export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'ctv' | 'other';
+
+/** A scalar feature value as it arrives from a host.
+ *
+ * @example
+ * ```ts
+ * import type { FeatureValue } from '@ctrkit/core';
+ * const values: FeatureValue[] = ['fr', 34, true, null];
+ * ```
+ */
+export type FeatureValue = string | number | boolean | null;
+
+/** One past action of the user, for behaviour-sequence features (most recent last).
+ *
+ * @example
+ * ```ts
+ * import type { BehaviourEvent } from '@ctrkit/core';
+ * const event: BehaviourEvent = { action: 'click', item: 'ad-17', category: 'travel', timestamp: 0 };
+ * ```
+ */
+export interface BehaviourEvent {
+  /** What the user did: `view`, `click`, `conversion`, `search`, `cart`, … */
+  readonly action: string;
+  /** The item (ad, product, article) acted on. */
+  readonly item?: string;
+  /** Its category. */
+  readonly category?: string;
+  /** Its brand or advertiser. */
+  readonly brand?: string;
+  /** When it happened. */
+  readonly timestamp?: number;
+}
+
+/** Who the ad is for. Every field but `id` is optional; a missing value is data, not an error.
+ *
+ * @example
+ * ```ts
+ * import type { UserProfile } from '@ctrkit/core';
+ * const user: UserProfile = { id: 'u-1', age: 34, country: 'FR', device: 'mobile', interests: ['travel'] };
+ * ```
+ */
+export interface UserProfile {
+  /** A stable pseudonymous id (hashed before it reaches ctrkit, ideally). */
+  readonly id: string;
+  /** Age in years. */
+  readonly age?: number;
+  /** Self-declared or inferred gender. */
+  readonly gender?: 'male' | 'female' | 'other';
+  /** ISO 3166-1 alpha-2 country code. */
+  readonly country?: string;
+  /** Region or state code. */
+  readonly region?: string;
+  /** City. */
+  readonly city?: string;
+  /** Device class. */
+  readonly device?: DeviceType;
+  /** Operating system. */
+  readonly os?: string;
+  /** Preferred language (BCP 47). */
+  readonly language?: string;
+  /** Declared or inferred interests. */
+  readonly interests?: readonly string[];
+  /** Behavioural segments from a DMP or the host. */
+  readonly segments?: readonly string[];
+  /** Past actions, most recent last. */
+  readonly history?: readonly BehaviourEvent[];
+  /** Any further host-defined attributes. */
+  readonly attributes?: Readonly<Record<string, FeatureValue | readonly string[]>>;
+}
+
+/** A place on the page where an ad can go.
+ *
+ * @example
+ * ```ts
+ * import type { AdSlot } from '@ctrkit/core';
+ * const slot: AdSlot = { id: 'top', format: 'display', position: 0, width: 728, height: 90, floorCpm: 0.5 };
+ * ```
+ */
+export interface AdSlot {
+  /** Slot id, unique within the request. */
+  readonly id: string;
+  /** What format the slot takes. */
+  readonly format: AdFormat;
+  /** 0 for the most prominent slot, then 1, 2, … */
+  readonly position: number;
+  /** Width in CSS pixels. */
+  readonly width?: number;
+  /** Height in CSS pixels. */
+  readonly height?: number;
+  /** Reserve price in CPM. */
+  readonly floorCpm?: number;
+}
+
+/** Where and when the ad would be shown.
+ *
+ * @example
+ * ```ts
+ * import type { RequestContext } from '@ctrkit/core';
+ * const context: RequestContext = { timestamp: Date.UTC(2026, 0, 1, 20), publisherId: 'news-1', pageCategory: 'sports' };
+ * ```
+ */
+export interface RequestContext {
+  /** When the request arrived. */
+  readonly timestamp: number;
+  /** Publisher (site or app owner). */
+  readonly publisherId?: string;
+  /** Site or app domain. */
+  readonly domain?: string;
+  /** The page's category. */
+  readonly pageCategory?: string;
+  /** Search query or page keywords. */
+  readonly keywords?: readonly string[];
+  /** Network connection. */
+  readonly connection?: 'wifi' | 'cellular' | 'ethernet' | 'unknown';
+  /** The user's offset from UTC in minutes, for local hour-of-day features. */
+  readonly timezoneOffsetMinutes?: number;
+  /** Slots on the page, most prominent first. */
+  readonly slots?: readonly AdSlot[];
+  /** Any further host-defined attributes. */
+  readonly attributes?: Readonly<Record<string, FeatureValue | readonly string[]>>;
+}
+
+/** One ad that could be shown.
+ *
+ * @example
+ * ```ts
+ * import type { AdCandidate } from '@ctrkit/core';
+ * const ad: AdCandidate = {
+ *   adId: 'ad-1', advertiserId: 'adv-1', campaignId: 'cmp-1',
+ *   format: 'display', category: 'travel', bid: 0.8, bidType: 'CPC',
+ * };
+ * ```
+ */
+export interface AdCandidate {
+  /** The ad (creative) id. */
+  readonly adId: string;
+  /** Who pays. */
+  readonly advertiserId: string;
+  /** The campaign whose budget pays. */
+  readonly campaignId: string;
+  /** What format the creative is. */
+  readonly format: AdFormat;
+  /** The ad's category (IAB content taxonomy or the host's own). */
+  readonly category: string;
+  /** The bid, in the unit `bidType` names. */
+  readonly bid: number;
+  /** What the bid pays for. */
+  readonly bidType: BidType;
+  /** Advertiser landing domain (for `badv` blocking). */
+  readonly domain?: string;
+  /** Creative id when it differs from the ad id. */
+  readonly creativeId?: string;
+  /** An optional quality score in (0, ∞), 1 meaning neutral. */
+  readonly quality?: number;
+  /** A conversion probability given a click, when the host has one (CPA bids). */
+  readonly pCvr?: number;
+  /** Any further host-defined attributes. */
+  readonly attributes?: Readonly<Record<string, FeatureValue | readonly string[]>>;
+}
+
+/** Privacy signals that travel with a request (see the auction package for their parsing).
+ *
+ * @example
+ * ```ts
+ * import type { ConsentSignals } from '@ctrkit/core';
+ * const consent: ConsentSignals = { gdprApplies: true, personalisedAds: false };
+ * ```
+ */
+export interface ConsentSignals {
+  /** Whether GDPR applies to the request. */
+  readonly gdprApplies?: boolean;
+  /** Whether personalised advertising is allowed (after evaluating TCF, GPP, US privacy). */
+  readonly personalisedAds?: boolean;
+  /** Whether the user is a child under COPPA: no personal data at all. */
+  readonly coppa?: boolean;
+}
+
+/** A request for ads: a user, a context and the candidates to score.
+ *
+ * @example
+ * ```ts
+ * import type { AdRequest } from '@ctrkit/core';
+ * const request: AdRequest = {
+ *   requestId: 'r-1',
+ *   user: { id: 'u-1', device: 'mobile' },
+ *   context: { timestamp: Date.UTC(2026, 0, 1, 20) },
+ *   candidates: [{ adId: 'a', advertiserId: 'x', campaignId: 'c', format: 'display', category: 'travel', bid: 1, bidType: 'CPC' }],
+ * };
+ * ```
+ */
+export interface AdRequest {
+  /** Unique request id. */
+  readonly requestId: string;
+  /** Who. */
+  readonly user: UserProfile;
+  /** Where and when. */
+  readonly context: RequestContext;
+  /** What could be shown. */
+  readonly candidates: readonly AdCandidate[];
+  /** Privacy signals, already evaluated. */
+  readonly consent?: ConsentSignals;
+}
+
+/** The kinds of feedback event.
+ *
+ * @example
+ * ```ts
+ * import type { AdEventType } from '@ctrkit/core';
+ * const type: AdEventType = 'click';
+ * ```
+ */
+export type AdEventType = 'impression' | 'click' | 'conversion';
+
+/** Fields every feedback event carries.
+ *
+ * @example
+ * ```ts
+ * import type { AdEventBase } from '@ctrkit/core';
+ * const base: AdEventBase = {
+ *   eventId: 'e-1', requestId: 'r-1', timestamp: 0, userId: 'u-1',
+ *   adId: 'a', campaignId: 'c', advertiserId: 'x', category: 'travel',
+ * };
+ * ```
+ */
+export interface AdEventBase {
+  /** Unique id of this event (for deduplication). */
+  readonly eventId: string;
+  /** The request that led to it. */
+  readonly requestId: string;
+  /** When it happened. */
+  readonly timestamp: number;
+  /** The user. */
+  readonly userId: string;
+  /** The ad. */
+  readonly adId: string;
+  /** The campaign. */
+  readonly campaignId: string;
+  /** The advertiser. */
+  readonly advertiserId: string;
+  /** The ad's category. */
+  readonly category: string;
+  /** The ad's format, when known. */
+  readonly format?: AdFormat;
+  /** The slot position the ad was shown in, when known. */
+  readonly position?: number;
+}
+
+/** The ad was shown; `cost` is what the advertiser was charged for it, if billed per impression.
+ *
+ * @example
+ * ```ts
+ * import type { ImpressionEvent } from '@ctrkit/core';
+ * const impression: ImpressionEvent = {
+ *   type: 'impression', eventId: 'e-1', requestId: 'r-1', timestamp: 0, userId: 'u-1',
+ *   adId: 'a', campaignId: 'c', advertiserId: 'x', category: 'travel', cost: 0.001, pCtr: 0.02,
+ * };
+ * ```
+ */
+export interface ImpressionEvent extends AdEventBase {
+  /** Discriminant. */
+  readonly type: 'impression';
+  /** Amount charged for this impression (0 for CPC/CPA campaigns). */
+  readonly cost?: number;
+  /** The pCTR the model served, for monitoring. */
+  readonly pCtr?: number;
+}
+
+/** The ad was clicked; `cost` is the charge for CPC campaigns.
+ *
+ * @example
+ * ```ts
+ * import type { ClickEvent } from '@ctrkit/core';
+ * const click: ClickEvent = {
+ *   type: 'click', eventId: 'e-2', requestId: 'r-1', timestamp: 5_000, userId: 'u-1',
+ *   adId: 'a', campaignId: 'c', advertiserId: 'x', category: 'travel', cost: 0.4,
+ * };
+ * ```
+ */
+export interface ClickEvent extends AdEventBase {
+  /** Discriminant. */
+  readonly type: 'click';
+  /** Amount charged for this click (0 for CPM/CPA campaigns). */
+  readonly cost?: number;
+}
+
+/** The user converted after a click; `value` is its worth to the advertiser.
+ *
+ * @example
+ * ```ts
+ * import type { ConversionEvent } from '@ctrkit/core';
+ * const conversion: ConversionEvent = {
+ *   type: 'conversion', eventId: 'e-3', requestId: 'r-1', timestamp: 60_000, userId: 'u-1',
+ *   adId: 'a', campaignId: 'c', advertiserId: 'x', category: 'travel', value: 25,
+ * };
+ * ```
+ */
+export interface ConversionEvent extends AdEventBase {
+  /** Discriminant. */
+  readonly type: 'conversion';
+  /** Amount charged for this conversion (CPA campaigns). */
+  readonly cost?: number;
+  /** Revenue to the advertiser. */
+  readonly value?: number;
+}
+
+/** Any feedback event.
+ *
+ * @example
+ * ```ts
+ * import type { AdEvent } from '@ctrkit/core';
+ * const isClick = (event: AdEvent) => event.type === 'click';
+ * ```
+ */
+export type AdEvent = ImpressionEvent | ClickEvent | ConversionEvent;
+
+/** A model's estimate for one candidate.
+ *
+ * @example
+ * ```ts
+ * import type { Prediction } from '@ctrkit/core';
+ * const prediction: Prediction = { adId: 'a', pCtr: 0.021 };
+ * ```
+ */
+export interface Prediction {
+  /** The candidate's ad id. */
+  readonly adId: string;
+  /** Calibrated click probability in [0, 1]. */
+  readonly pCtr: number;
+  /** Conversion probability given a click, when known. */
+  readonly pCvr?: number;
+  /** The model's score before calibration. */
+  readonly rawScore?: number;
+  /** Which model version produced it. */
+  readonly modelVersion?: string;
+}
+
+/** Why a candidate left the auction.
+ *
+ * @example
+ * ```ts
+ * import type { RejectionReason } from '@ctrkit/core';
+ * const reason: RejectionReason = 'frequency_cap';
+ * ```
+ */
+export type RejectionReason =
+  | 'targeting_demographic'
+  | 'targeting_geo'
+  | 'targeting_device'
+  | 'targeting_interest'
+  | 'targeting_segment'
+  | 'frequency_cap'
+  | 'blocked_category'
+  | 'blocked_advertiser'
+  | 'format_mismatch'
+  | 'below_reserve'
+  | 'budget_exhausted'
+  | 'pacing_throttled'
+  | 'consent'
+  | 'invalid_bid'
+  | 'outranked';
+
+/** A candidate that did not win, and why.
+ *
+ * @example
+ * ```ts
+ * import type { Rejection } from '@ctrkit/core';
+ * const rejection: Rejection = { adId: 'a', reason: 'blocked_category', detail: 'IAB7-39' };
+ * ```
+ */
+export interface Rejection {
+  /** The candidate's ad id. */
+  readonly adId: string;
+  /** Machine-readable reason. */
+  readonly reason: RejectionReason;
+  /** Human-readable detail. */
+  readonly detail?: string;
+}
+
+/** One winning ad, its slot and its price.
+ *
+ * @example
+ * ```ts
+ * import type { AuctionWinner } from '@ctrkit/core';
+ * const winner: AuctionWinner = {
+ *   adId: 'a', campaignId: 'c', advertiserId: 'x', slotId: 'top', position: 0,
+ *   bidType: 'CPC', bid: 1, price: 0.6, priceCpm: 12, pCtr: 0.02, score: 20,
+ * };
+ * ```
+ */
+export interface AuctionWinner {
+  /** The ad. */
+  readonly adId: string;
+  /** Its campaign. */
+  readonly campaignId: string;
+  /** Its advertiser. */
+  readonly advertiserId: string;
+  /** The slot it won. */
+  readonly slotId: string;
+  /** The slot's position (0 first). */
+  readonly position: number;
+  /** What the price is charged for. */
+  readonly bidType: BidType;
+  /** The bid, in `bidType` units. */
+  readonly bid: number;
+  /** The price charged, in `bidType` units (per click for CPC, per mille for CPM, per action for CPA). */
+  readonly price: number;
+  /** The same price as an expected cost per thousand impressions. */
+  readonly priceCpm: number;
+  /** The calibrated click probability used to rank it. */
+  readonly pCtr: number;
+  /** The ranking score (expected value per thousand impressions unless configured otherwise). */
+  readonly score: number;
+}
+
+/** The outcome of one auction.
+ *
+ * @example
+ * ```ts
+ * import type { AuctionResult } from '@ctrkit/core';
+ * const empty: AuctionResult = { requestId: 'r-1', winners: [], rejected: [] };
+ * ```
+ */
+export interface AuctionResult {
+  /** The request. */
+  readonly requestId: string;
+  /** Winners in slot order. */
+  readonly winners: readonly AuctionWinner[];
+  /** Candidates that did not win, with reasons. */
+  readonly rejected: readonly Rejection[];
+}

@@ -1,0 +1,23 @@
+import { defaultClientConditions, defaultServerConditions, defineConfig } from 'vite';
+
+/** Every workspace package resolves siblings from `src/` through this export condition. */
+const sourceCondition = '@ctrkit/source';
+
+const packages = ['core', 'features', 'models', 'auction', 'pacing', 'cli'];
+
+export default defineConfig({
+  resolve: { conditions: [sourceCondition, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
+  test: {
+    passWithNoTests: true,
+    projects: packages.map((name) => ({
+      extends: true,
+      test: {
+        name,
+        root: `packages/${name}`,
+        include: ['test/**/*.test.ts'],
+        environment: 'node',
+      },
+    })),
+  },
+});
