@@ -6,6 +6,18 @@
  * @packageDocumentation
  */
 export * from './types.js';
+export type {
+  FeatureBatch,
+  FeatureEncoder,
+  FeatureLayout,
+  FeatureStore,
+  FieldSlot,
+  LookupOptions,
+  ModelInfo,
+  ModelRunner,
+  SequenceSlot,
+  StoreLookup,
+} from './stages.js';
 export { CtrkitError, ERROR_CODES, ensure, isCtrkitError, toCtrkitError } from './errors.js';
 export type { CtrkitErrorOptions, ErrorCode } from './errors.js';
 export { createManualClock, systemClock } from './clock.js';
