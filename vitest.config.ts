@@ -10,14 +10,12 @@ export default defineConfig({
   ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
   test: {
     passWithNoTests: true,
-    projects: packages.map((name) => ({
-      extends: true,
-      test: {
-        name,
-        root: `packages/${name}`,
-        include: ['test/**/*.test.ts'],
-        environment: 'node',
-      },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'], environment: 'node' as const },
+      })),
+      { extends: true as const, test: { name: 'docs', root: 'docs', include: ['test/**/*.test.ts'], environment: 'node' as const } },
+    ],
   },
 });
