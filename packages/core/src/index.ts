@@ -61,3 +61,13 @@ export {
 export type { Calibrator, CalibratorJSON, PlattOptions } from './calibration.js';
 export { createLatencyHistogram } from './histogram.js';
 export type { LatencyHistogram, LatencyHistogramOptions } from './histogram.js';
+export { createDriftMonitor, populationStabilityIndex, profileFeatures } from './monitor/drift.js';
+export type { DriftEntry, DriftMonitor, FeatureProfile, FieldDistribution, ProfileOptions } from './monitor/drift.js';
+export { createCampaignReporter } from './monitor/reporting.js';
+export type { CampaignFigures, CampaignReport, CampaignReporter, CampaignReporterOptions } from './monitor/reporting.js';
+export { createQualityMonitor } from './monitor/quality.js';
+export type { QualityMonitor, QualityMonitorOptions } from './monitor/quality.js';
+export { createPipelineMetrics } from './monitor/pipeline-metrics.js';
+export type { LabelledCount, PipelineMetrics, PipelineSnapshot, StageLatency } from './monitor/pipeline-metrics.js';
+export { DEFAULT_ALARM_THRESHOLDS, evaluateAlarms } from './monitor/alarms.js';
+export type { Alarm, AlarmName, AlarmThresholds } from './monitor/alarms.js';

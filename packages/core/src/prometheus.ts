@@ -1,0 +1,201 @@
+/**
+ * `@ctrkit/core/prometheus` — exposes ctrkit's monitors in Prometheus text format through
+ * prom-client. Values are read from the monitors when Prometheus scrapes, so the request path
+ * pays nothing for them.
+ *
+ * @packageDocumentation
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { AlarmThresholds } from './monitor/alarms.js';
+import { DEFAULT_ALARM_THRESHOLDS, evaluateAlarms } from './monitor/alarms.js';
+import type { DriftMonitor } from './monitor/drift.js';
+import type { PipelineMetrics } from './monitor/pipeline-metrics.js';
+import type { QualityMonitor } from './monitor/quality.js';
+import type { CampaignReporter } from './monitor/reporting.js';
+
+/** What to expose; every source is optional.
+ *
+ * @example
+ * ```ts
+ * import type { PrometheusSources } from '@ctrkit/core/prometheus';
+ * import { createPipelineMetrics } from '@ctrkit/core';
+ * const sources: PrometheusSources = { pipeline: createPipelineMetrics(), prefix: 'adserver_' };
+ * ```
+ */
+export interface PrometheusSources {
+  /** Stage latencies, throughput, errors, degradations. */
+  readonly pipeline?: PipelineMetrics;
+  /** Rolling AUC, log loss, calibration. */
+  readonly quality?: QualityMonitor;
+  /** Feature and prediction drift. */
+  readonly drift?: DriftMonitor;
+  /** Campaign and advertiser figures. */
+  readonly reporter?: CampaignReporter;
+  /** Windows reported for campaigns, ms (default one hour and one day). */
+  readonly reportWindowsMs?: readonly number[];
+  /** Alarm rules (default `DEFAULT_ALARM_THRESHOLDS`). */
+  readonly alarms?: AlarmThresholds;
+  /** Metric name prefix (default `ctrkit_`). */
+  readonly prefix?: string;
+}
+
+const finite = (value: number): number => (Number.isFinite(value) ? value : Number.NaN);
+
+/**
+ * Registers ctrkit's collectors on a prom-client registry (a new one when none is given).
+ *
+ * @param sources - The monitors to expose.
+ * @param registry - Where to register (default: a fresh `Registry`).
+ * @returns The registry; `await registry.metrics()` gives the text exposition.
+ * @example
+ * ```ts
+ * import { createPipelineMetrics } from '@ctrkit/core';
+ * import { registerCtrkitMetrics } from '@ctrkit/core/prometheus';
+ * const pipeline = createPipelineMetrics();
+ * const registry = registerCtrkitMetrics({ pipeline });
+ * pipeline.recordRequest(1.5, 100);
+ * const text = await registry.metrics();
+ * ```
+ */
+export function registerCtrkitMetrics(sources: PrometheusSources, registry: Registry = new Registry()): Registry {
+  const prefix = sources.prefix ?? 'ctrkit_';
+  const registers = [registry];
+  const { pipeline, quality, drift, reporter } = sources;
+  if (pipeline) {
+    new Gauge({
+      name: `${prefix}stage_latency_ms`,
+      help: 'Latency of each pipeline stage (and total) in milliseconds, by quantile',
+      labelNames: ['stage', 'quantile'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of pipeline.snapshot().stages) {
+          this.set({ stage: s.stage, quantile: '0.5' }, finite(s.p50Ms));
+          this.set({ stage: s.stage, quantile: '0.95' }, finite(s.p95Ms));
+          this.set({ stage: s.stage, quantile: '0.99' }, finite(s.p99Ms));
+        }
+      },
+    });
+    new Counter({
+      name: `${prefix}requests_total`,
+      help: 'Requests completed by the pipeline',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(pipeline.snapshot().requests);
+      },
+    });
+    new Counter({
+      name: `${prefix}candidates_scored_total`,
+      help: 'Candidates scored by the pipeline',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(pipeline.snapshot().rows);
+      },
+    });
+    new Gauge({
+      name: `${prefix}requests_per_second`,
+      help: 'Requests per second since start or the last reset',
+      registers,
+      collect() {
+        this.set(pipeline.snapshot().requestsPerSecond);
+      },
+    });
+    new Counter({
+      name: `${prefix}errors_total`,
+      help: 'Errors by stage and error code',
+      labelNames: ['stage', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        for (const e of pipeline.snapshot().errors) this.inc({ stage: e.stage, code: e.label }, e.count);
+      },
+    });
+    new Counter({
+      name: `${prefix}degraded_total`,
+      help: 'Degraded requests by stage and reason',
+      labelNames: ['stage', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of pipeline.snapshot().degradations) this.inc({ stage: d.stage, reason: d.label }, d.count);
+      },
+    });
+  }
+  if (quality) {
+    new Gauge({
+      name: `${prefix}model_quality`,
+      help: 'Rolling model quality over labelled impressions: auc, logloss, ne, calibration (mean prediction / mean label), ece, rows',
+      labelNames: ['metric'],
+      registers,
+      collect() {
+        this.reset();
+        const s = quality.snapshot();
+        for (const metric of ['auc', 'logloss', 'ne', 'calibration', 'ece', 'rows'] as const) this.set({ metric }, finite(s[metric]));
+      },
+    });
+    new Gauge({
+      name: `${prefix}impressions_awaiting_label`,
+      help: 'Served impressions whose click attribution window is still open',
+      registers,
+      collect() {
+        this.set(quality.pending());
+      },
+    });
+  }
+  if (drift) {
+    new Gauge({
+      name: `${prefix}drift_psi`,
+      help: 'Population stability index against the training profile, by field (prediction = score distribution)',
+      labelNames: ['field'],
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of drift.report()) this.set({ field: entry.field }, entry.psi);
+      },
+    });
+  }
+  if (quality || drift) {
+    const thresholds = sources.alarms ?? DEFAULT_ALARM_THRESHOLDS;
+    new Gauge({
+      name: `${prefix}alarm`,
+      help: 'Alarm state: 1 firing, 0 not (detail label names the field for feature drift)',
+      labelNames: ['alarm', 'detail'],
+      registers,
+      collect() {
+        this.reset();
+        const inputs = { ...(quality ? { quality: quality.snapshot() } : {}), ...(drift ? { drift: drift.report() } : {}) };
+        for (const alarm of evaluateAlarms(inputs, thresholds)) {
+          const detail = alarm.name === 'feature_drift' ? (alarm.detail.split(':')[0] ?? '') : '';
+          this.set({ alarm: alarm.name, detail }, alarm.firing ? 1 : 0);
+        }
+      },
+    });
+  }
+  if (reporter) {
+    const windows = sources.reportWindowsMs ?? [3_600_000, 86_400_000];
+    new Gauge({
+      name: `${prefix}campaign`,
+      help: 'Campaign figures in sliding windows: impressions, clicks, conversions, spend, ctr, cpc, cpm, cpa',
+      labelNames: ['level', 'id', 'window', 'metric'],
+      registers,
+      collect() {
+        this.reset();
+        for (const windowMs of windows) {
+          const report = reporter.report(windowMs);
+          const window = `${Math.round(report.windowMs / 1000)}s`;
+          for (const [level, rows] of [['campaign', report.campaigns], ['advertiser', report.advertisers]] as const) {
+            for (const row of rows) {
+              for (const metric of ['impressions', 'clicks', 'conversions', 'spend', 'ctr', 'cpc', 'cpm', 'cpa'] as const) {
+                const value = row[metric];
+                if (Number.isFinite(value)) this.set({ level, id: row.id, window, metric }, value);
+              }
+            }
+          }
+        }
+      },
+    });
+  }
+  return registry;
+}
