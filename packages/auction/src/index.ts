@@ -1,0 +1,22 @@
+/**
+ * `@ctrkit/auction` — what a click prediction is for: picking the ads to show and what they pay.
+ * Targeting filters and frequency caps, ranking by expected value (with squashing, quality and a
+ * multi-objective score), multi-slot pricing (GSP, VCG, first and second price) with reserves,
+ * an OpenRTB 2.6 bidder, and consent gating (TCF v2, US privacy, GPP, COPPA).
+ *
+ * @packageDocumentation
+ */
+export { createAuction, PRICING_RULES } from './auction.js';
+export type { Auction, AuctionInputs, AuctionOptions, ObjectiveWeights, PricingRule } from './auction.js';
+export { createCandidateFilter, rejectionReasonOf } from './targeting.js';
+export type {
+  BehaviourRule,
+  CandidateFilter,
+  CandidateFilterOptions,
+  CounterSource,
+  FilterContext,
+  FilterResult,
+  FrequencyCap,
+  TargetingRules,
+} from './targeting.js';
+export { DEFAULT_PRICE_DECIMALS, eventsPerMille, roundPrice } from './price.js';
