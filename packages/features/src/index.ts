@@ -1,0 +1,51 @@
+/**
+ * `@ctrkit/features` — the feature spec, murmur3 hashing, crosses, bucketisers, sequences, the
+ * encoder, Arrow batches, readers for Criteo / CSV / libsvm logs and the in-memory feature store.
+ * Everything here runs in Node and in browsers; the Redis store lives in `@ctrkit/features/redis`
+ * and file helpers in `@ctrkit/features/node`.
+ *
+ * @packageDocumentation
+ */
+export { hashFeature, murmur3, murmur3Bytes } from './hash.js';
+export { featureSpecToJSON, parseFeatureSpec } from './spec.js';
+export type {
+  BagFieldSpec,
+  Bucketise,
+  CategoricalFieldSpec,
+  CrossFieldSpec,
+  DenseFieldSpec,
+  FeatureSpec,
+  FeatureSpecJSON,
+  FieldBase,
+  FieldSource,
+  FieldSpec,
+  Normalise,
+  NumericFieldSpec,
+  SequenceFieldSpec,
+  SourcedField,
+} from './spec.js';
+export { allocateBatch, createFeatureEncoder } from './encoder.js';
+export type { CompiledEncoder, EncoderStats } from './encoder.js';
+export type { LogChunk, LogColumn, NumberColumn, SparseRows, StringColumn } from './log.js';
+export {
+  CRITEO_CATEGORICAL_COLUMNS,
+  CRITEO_INTEGER_COLUMNS,
+  parseFieldMap,
+  readCriteo,
+  readCsv,
+  readLibsvm,
+} from './readers.js';
+export type {
+  ByteSource,
+  CriteoReaderOptions,
+  CsvReaderOptions,
+  FieldMap,
+  LibsvmReaderOptions,
+  LogReader,
+  MalformedLine,
+  ReaderOptions,
+  ReaderProgress,
+  ReaderStats,
+} from './readers.js';
+export { criteoSpec } from './presets.js';
+export type { CriteoSpecOptions } from './presets.js';
