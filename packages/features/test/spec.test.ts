@@ -78,7 +78,7 @@ describe('parseFeatureSpec', () => {
     expect(specError(specWith((f) => ((f[4] as { name: string }).name = 'country')))).toMatch(/reuses the name 'country'/);
     expect(specError(specWith((f) => ((f[0] as { kind: string }).kind = 'categorial')))).toMatch(/kind must be 'categorical'/);
     expect(specError(specWith((f) => ((f[0] as { source: string }).source = 'users')))).toMatch(/source must be 'user'/);
-    expect(specError(specWith((f) => ((f[5] as { item?: string }).item = undefined)))).toMatch(/set item to one of/);
+    expect(specError(specWith((f) => delete (f[5] as { item?: string }).item))).toMatch(/set item to one of/);
     expect(specError(specWith((f) => ((f[5] as { sharesIdsWith: string }).sharesIdsWith = 'bid')))).toMatch(/sharesIdsWith must name a categorical field/);
     expect(specError(specWith((f) => ((f[3] as { normalise: unknown }).normalise = { method: 'standard', mean: 0, std: 0 })))).toMatch(/'bid'\)\.normalise\.std must be positive/);
     expect(specError(specWith((f) => ((f[0] as { kind: string; source: string }).source = 'store')))).toMatch(/counters are numbers/);
