@@ -1,0 +1,300 @@
+import { CtrkitError, ensure, systemClock, type Clock } from '@ctrkit/core';
+import { compileBudgets, dayIndex, dayStartOf, type BudgetLine, type CompiledCampaign, type LedgerBudgets } from './budget.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import type { BudgetLedger, BudgetSnapshot, Refusal, Reservation, ReserveResult } from './ledger.js';
+import { checkAmount, fromMicros, toMicros } from './money.js';
+
+const OPEN = 0;
+const COMMITTED = 1;
+const RELEASED = 2;
+const EXPIRED = 3;
+
+/**
+ * Options for {@link createMemoryLedger}.
+ *
+ * @example
+ * ```ts
+ * import { createManualClock } from '@ctrkit/core';
+ * import type { MemoryLedgerOptions } from '@ctrkit/pacing';
+ * const options: MemoryLedgerOptions = {
+ *   budgets: { campaigns: [{ id: 'c', dailyBudget: 100 }] },
+ *   clock: createManualClock(Date.UTC(2026, 0, 5)),
+ *   reservationTtlMs: 30_000,
+ * };
+ * ```
+ */
+export interface MemoryLedgerOptions {
+  /** The budgets to enforce. */
+  readonly budgets: LedgerBudgets;
+  /** Time source for expiry and day boundaries (default the system clock). */
+  readonly clock?: Clock;
+  /**
+   * How long a reservation holds its amount before it expires back to the budget (default 60 s).
+   * Set it above the longest delay between a bid and its win notice: a commit after expiry is
+   * accepted only if the budget can still cover it.
+   */
+  readonly reservationTtlMs?: number;
+}
+
+/** Mutable state of one budget line. */
+class LineState {
+  spent = 0;
+  reserved = 0;
+  day: number;
+  /** First instant of the next local day: the line rolls over when the clock reaches it. */
+  nextRollAt: number;
+
+  constructor(
+    readonly line: BudgetLine,
+    now: number,
+  ) {
+    if (line.period === 'daily') {
+      this.day = dayIndex(now, line.timezoneOffsetMinutes);
+      this.nextRollAt = dayStartOf(this.day + 1, line.timezoneOffsetMinutes);
+    } else {
+      this.day = 0;
+      this.nextRollAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** A new local day: spend starts again from 0; open reservations carry over to the new day. */
+  roll(now: number): void {
+    const day = dayIndex(now, this.line.timezoneOffsetMinutes);
+    if (day > this.day) {
+      this.day = day;
+      this.spent = 0;
+    }
+    this.nextRollAt = dayStartOf(this.day + 1, this.line.timezoneOffsetMinutes);
+  }
+
+  available(): number {
+    return this.line.limitMicros - this.spent - this.reserved;
+  }
+}
+
+class MemoryReservation implements Reservation {
+  readonly ok = true as const;
+  state = OPEN;
+
+  constructor(
+    readonly owner: symbol,
+    readonly serial: number,
+    readonly campaignId: string,
+    readonly micros: number,
+    readonly expiresAt: number,
+    readonly lines: readonly LineState[],
+  ) {}
+
+  get id(): string {
+    return `m${this.serial}`;
+  }
+
+  get amount(): number {
+    return fromMicros(this.micros);
+  }
+}
+
+interface CampaignState {
+  readonly campaign: CompiledCampaign;
+  readonly lines: readonly LineState[];
+}
+
+/**
+ * Creates an in-process {@link BudgetLedger}: exact integer accounting, reservations that expire,
+ * daily budgets that reset at each owner's local midnight, campaign and advertiser lines checked
+ * together. The hot path is a few comparisons and additions (over a million reserve + commit
+ * pairs a second on one core; see the package benchmark).
+ *
+ * Guarantee: for every budget line, committed spend plus open reservations never exceed the
+ * limit, whatever the sequence of reserve, commit, release and expiry. A commit that arrives after
+ * its reservation expired is recorded only if the budget can still cover it; otherwise it throws
+ * `E_BUDGET` and records nothing.
+ *
+ * @param options - Budgets, clock and reservation TTL.
+ * @returns The ledger.
+ * @throws CtrkitError `E_CONFIG` on invalid budgets or TTL.
+ * @example
+ * ```ts
+ * import { createManualClock } from '@ctrkit/core';
+ * import { createMemoryLedger } from '@ctrkit/pacing';
+ * const clock = createManualClock(Date.UTC(2026, 0, 5));
+ * const ledger = createMemoryLedger({ budgets: { campaigns: [{ id: 'c', dailyBudget: 1 }] }, clock, reservationTtlMs: 1_000 });
+ * const held = await ledger.reserve('c', 0.6);
+ * console.log((await ledger.reserve('c', 0.6)).ok); // false: 0.6 is held
+ * clock.advance(1_000); // the first reservation expires
+ * console.log((await ledger.reserve('c', 0.6)).ok, held.ok); // true true
+ * ```
+ */
+export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
+  const clock = options.clock ?? systemClock;
+  const ttl = options.reservationTtlMs ?? 60_000;
+  ensure(Number.isFinite(ttl) && ttl > 0, 'E_CONFIG', () => `reservationTtlMs must be a positive number of milliseconds, got ${String(ttl)}`);
+  const compiled = compileBudgets(options.budgets);
+  const now0 = clock.now();
+  const lineStates = new Map<string, LineState>();
+  const campaigns = new Map<string, CampaignState>();
+  for (const campaign of compiled.values()) {
+    const lines = campaign.lines.map((line) => {
+      let state = lineStates.get(line.key);
+      if (state === undefined) {
+        state = new LineState(line, now0);
+        lineStates.set(line.key, state);
+      }
+      return state;
+    });
+    campaigns.set(campaign.id, { campaign, lines });
+  }
+  const owner = Symbol('memory-ledger');
+  const queue = new ExpiryQueue<MemoryReservation>();
+  let serial = 0;
+  let closed = false;
+
+  const expireOne = (reservation: MemoryReservation): void => {
+    reservation.state = EXPIRED;
+    const lines = reservation.lines;
+    for (let i = 0; i < lines.length; i++) (lines[i] as LineState).reserved -= reservation.micros;
+  };
+
+  /** Brings lines and reservations up to `now`. */
+  const advance = (lines: readonly LineState[], now: number): void => {
+    if (now >= queue.nextExpiry) queue.expire(now, expireOne);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as LineState;
+      if (now >= line.nextRollAt) line.roll(now);
+    }
+  };
+
+  const campaignOf = (campaignId: string): CampaignState => {
+    const state = campaigns.get(campaignId);
+    if (state === undefined) {
+      throw new CtrkitError('E_NOT_FOUND', `unknown campaign ${JSON.stringify(campaignId)}: it is not in the ledger's budgets; add it to budgets.campaigns`, {
+        details: { campaignId },
+      });
+    }
+    return state;
+  };
+
+  const checkOpen = (what: string): void => {
+    if (closed) throw new CtrkitError('E_STATE', `${what}: the ledger is closed; create a new one`);
+  };
+
+  const ownReservation = (reservation: Reservation, what: string): MemoryReservation => {
+    if (!(reservation instanceof MemoryReservation) || reservation.owner !== owner) {
+      throw new CtrkitError('E_INPUT', `${what}: this reservation was not made by this ledger; pass back the object its reserve() returned`);
+    }
+    return reservation;
+  };
+
+  const refusal = (campaignId: string, available: number, micros: number): Refusal => ({
+    ok: false,
+    campaignId,
+    reason: 'budget',
+    remaining: fromMicros(Math.max(0, available)),
+    detail: `campaign ${campaignId}: ${fromMicros(micros)} asked, ${fromMicros(Math.max(0, available))} left on its most restrictive budget`,
+  });
+
+  return {
+    async reserve(campaignId: string, maxPrice: number): Promise<ReserveResult> {
+      checkOpen('reserve');
+      const { lines } = campaignOf(campaignId);
+      checkAmount(maxPrice, `reserve(${campaignId}): maxPrice`);
+      const micros = toMicros(maxPrice);
+      const now = clock.now();
+      advance(lines, now);
+      let available = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < lines.length; i++) {
+        const left = (lines[i] as LineState).available();
+        if (left < available) available = left;
+      }
+      if (micros > available) return refusal(campaignId, available, micros);
+      for (let i = 0; i < lines.length; i++) (lines[i] as LineState).reserved += micros;
+      const reservation = new MemoryReservation(owner, ++serial, campaignId, micros, now + ttl, lines);
+      queue.push(reservation);
+      return reservation;
+    },
+
+    async commit(given: Reservation, price: number): Promise<void> {
+      checkOpen('commit');
+      const reservation = ownReservation(given, 'commit');
+      checkAmount(price, `commit(${reservation.id}): price`);
+      const priceMicros = toMicros(price);
+      if (priceMicros > reservation.micros) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `commit(${reservation.id}): price ${price} exceeds the reserved maximum ${reservation.amount}; reserve the full bid before bidding`,
+          { details: { price, reserved: reservation.amount } },
+        );
+      }
+      const now = clock.now();
+      advance(reservation.lines, now);
+      const lines = reservation.lines;
+      if (reservation.state === OPEN) {
+        for (let i = 0; i < lines.length; i++) {
+          const line = lines[i] as LineState;
+          line.reserved -= reservation.micros;
+          line.spent += priceMicros;
+        }
+        reservation.state = COMMITTED;
+        queue.noteClosed();
+        return;
+      }
+      if (reservation.state === EXPIRED) {
+        // Late win notice: the amount went back to the budget; take the price again only if it fits.
+        let available = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < lines.length; i++) available = Math.min(available, (lines[i] as LineState).available());
+        if (priceMicros > available) {
+          throw new CtrkitError(
+            'E_BUDGET',
+            `commit(${reservation.id}): the reservation expired before its win notice and the budget no longer covers ${price} (${fromMicros(Math.max(0, available))} left); nothing was recorded — raise reservationTtlMs above the exchange's win-notice delay`,
+            { details: { reservation: reservation.id, price, remaining: fromMicros(Math.max(0, available)) } },
+          );
+        }
+        for (let i = 0; i < lines.length; i++) (lines[i] as LineState).spent += priceMicros;
+        reservation.state = COMMITTED;
+        return;
+      }
+      throw new CtrkitError(
+        'E_STATE',
+        `commit(${reservation.id}): the reservation was already ${reservation.state === COMMITTED ? 'committed' : 'released'}; commit each won bid once`,
+      );
+    },
+
+    async release(given: Reservation): Promise<void> {
+      checkOpen('release');
+      const reservation = ownReservation(given, 'release');
+      advance(reservation.lines, clock.now());
+      if (reservation.state === OPEN) {
+        const lines = reservation.lines;
+        for (let i = 0; i < lines.length; i++) (lines[i] as LineState).reserved -= reservation.micros;
+        reservation.state = RELEASED;
+        queue.noteClosed();
+        return;
+      }
+      if (reservation.state === COMMITTED) {
+        throw new CtrkitError('E_STATE', `release(${reservation.id}): the reservation was committed (a won bid); its spend stays recorded`);
+      }
+    },
+
+    async snapshot(campaignId: string): Promise<BudgetSnapshot> {
+      checkOpen('snapshot');
+      const { lines } = campaignOf(campaignId);
+      advance(lines, clock.now());
+      const out = lines.map((state) => ({
+        scope: state.line.scope,
+        ownerId: state.line.ownerId,
+        period: state.line.period,
+        limit: fromMicros(state.line.limitMicros),
+        spent: fromMicros(state.spent),
+        reserved: fromMicros(state.reserved),
+        remaining: fromMicros(Math.max(0, state.available())),
+        day: state.line.period === 'daily' ? state.day : undefined,
+      }));
+      return { campaignId, remaining: Math.min(...out.map((line) => line.remaining)), lines: out };
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+    },
+  };
+}
+

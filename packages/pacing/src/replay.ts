@@ -1,0 +1,471 @@
+import { argsort, createManualClock, createRandom, ensure } from '@ctrkit/core';
+import { checkAuctionLog, type AuctionLog } from './auction-log.js';
+import type { PacerKind, PacingController } from './controller.js';
+import { createDualController } from './dual.js';
+import { createMemoryLedger } from './memory-ledger.js';
+import { fromMicros, toMicros } from './money.js';
+import { createPacer, type PacerState } from './pacer.js';
+import { createPidController } from './pid.js';
+import { createEvenPlan, type PacingPlan, type PacingPlanKind } from './plan.js';
+import { createThrottleController } from './throttle.js';
+import { createUnpacedController } from './unpaced.js';
+
+const DAY_MS = 86_400_000;
+const CAMPAIGN = 'replay';
+
+/**
+ * Options for {@link replayAuctions}.
+ *
+ * @example
+ * ```ts
+ * import { createEvenPlan, type ReplayOptions, parseIpinyouLog } from '@ctrkit/pacing';
+ * const log = parseIpinyouLog('0 70 0.0021\n1 30 0.0043\n');
+ * const options: ReplayOptions = { log, budgetRatio: 1 / 8, pacer: 'dual', plan: createEvenPlan() };
+ * ```
+ */
+export interface ReplayOptions {
+  /** The auctions, in time order. */
+  readonly log: AuctionLog;
+  /** Daily budget as a share of the log's total market cost (Σ price / 1000), > 0. */
+  readonly budgetRatio: number;
+  /** Which controller paces the bidder, or a controller built with custom options. */
+  readonly pacer: PacerKind | PacingController;
+  /** When the budget should be spent (default an even plan in UTC). */
+  readonly plan?: PacingPlan;
+  /**
+   * The linear bidder's CPM bid for an auction of average pCTR: auction `i` is valued at
+   * `baseBid × pCTR[i] / mean pCTR`, and the pacer scales that value down. Default: the log's
+   * highest market price (a value at which an average auction is always won), so the controller,
+   * not the setting, finds the right bid.
+   */
+  readonly baseBid?: number;
+  /** Control interval of the pacer (default 60,000 ms). */
+  readonly intervalMs?: number;
+  /** Seed for throttling draws (default `replay`). */
+  readonly seed?: number | string;
+  /** Start of the day a log without timestamps is spread over (default Monday 2026-01-05 00:00 UTC). */
+  readonly startTime?: number;
+  /** Points in the cumulative-spend series (default 288, one per five minutes). */
+  readonly samples?: number;
+  /** Called every 8,192 auctions with the number replayed and the total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Cumulative spend against the plan over the replayed day, for plots.
+ *
+ * @example
+ * ```ts
+ * import type { SpendSeries } from '@ctrkit/pacing';
+ * const behind = (s: SpendSeries, i: number) => (s.plan[i] ?? 0) - (s.spend[i] ?? 0);
+ * ```
+ */
+export interface SpendSeries {
+  /** Start of the day, epoch ms. */
+  readonly start: number;
+  /** Sample times, ms since `start`. */
+  readonly times: Float64Array;
+  /** Cumulative spend at each time. */
+  readonly spend: Float64Array;
+  /** Cumulative spend the plan wanted at each time (budget × plan fraction). */
+  readonly plan: Float64Array;
+  /** The pacer's bid multiplier at each time. */
+  readonly multiplier: Float64Array;
+  /** The pacer's pass-through rate at each time. */
+  readonly admitRate: Float64Array;
+}
+
+/**
+ * What a replay measured. Money is in the unit market prices are quoted in: a won auction costs
+ * its CPM market price / 1000.
+ *
+ * @example
+ * ```ts
+ * import type { ReplayResult } from '@ctrkit/pacing';
+ * const summary = (r: ReplayResult) => `${r.clicks} clicks, ${(100 * r.utilisation).toFixed(1)} % of budget`;
+ * ```
+ */
+export interface ReplayResult {
+  /** The log's name. */
+  readonly source: string;
+  /** The controller used. */
+  readonly pacer: PacerKind;
+  /** The plan used. */
+  readonly plan: PacingPlanKind;
+  /** Auctions replayed. */
+  readonly auctions: number;
+  /** The daily budget. */
+  readonly budget: number;
+  /** Money spent (Σ market price / 1000 over won auctions). */
+  readonly spend: number;
+  /** What the ledger recorded (equal to `spend`; reported as a cross-check). */
+  readonly ledgerSpend: number;
+  /** Auctions won. */
+  readonly impressions: number;
+  /** Clicks among the won impressions. */
+  readonly clicks: number;
+  /** Cost per click, or `null` without clicks. */
+  readonly cpc: number | null;
+  /** Spend beyond the budget (0 unless something is broken). */
+  readonly overspend: number;
+  /** spend / budget. */
+  readonly utilisation: number;
+  /** Clicks of the hindsight greedy optimum (see {@link hindsightGreedy}). */
+  readonly optimalClicks: number;
+  /** Bids placed (reservation granted). */
+  readonly bids: number;
+  /** Bids the ledger refused (budget exhausted). */
+  readonly refusals: number;
+  /** The base bid used. */
+  readonly baseBid: number;
+  /** The pacer's state at the end of the day. */
+  readonly finalState: PacerState;
+  /** Cumulative spend against the plan. */
+  readonly series: SpendSeries;
+}
+
+/**
+ * Builds the controller for a kind with its default options.
+ *
+ * @param kind - `throttle`, `pid`, `dual` or `none`.
+ * @returns A controller.
+ * @throws CtrkitError `E_INPUT` for an unknown kind.
+ * @example
+ * ```ts
+ * import { controllerFor } from '@ctrkit/pacing';
+ * console.log(controllerFor('pid').kind); // pid
+ * ```
+ */
+export function controllerFor(kind: PacerKind): PacingController {
+  switch (kind) {
+    case 'throttle':
+      return createThrottleController();
+    case 'pid':
+      return createPidController();
+    case 'dual':
+      return createDualController();
+    case 'none':
+      return createUnpacedController();
+    default:
+      ensure(false, 'E_INPUT', () => `unknown pacer ${JSON.stringify(kind)}; expected throttle, pid, dual or none`);
+  }
+}
+
+/** Σ price / 1000 over the log, in micros (the unit the ledger counts in). */
+function totalCostMicros(log: AuctionLog): number {
+  let total = 0;
+  for (let i = 0; i < log.size; i++) total += toMicros((log.prices[i] as number) / 1000);
+  return total;
+}
+
+/**
+ * The log's total market cost: what buying every impression would cost (Σ price / 1000).
+ *
+ * @param log - The auctions.
+ * @returns The total, in currency units.
+ * @example
+ * ```ts
+ * import { parseIpinyouLog, totalMarketCost } from '@ctrkit/pacing';
+ * console.log(totalMarketCost(parseIpinyouLog('0 70 0.002\n0 30 0.004\n'))); // 0.1
+ * ```
+ */
+export function totalMarketCost(log: AuctionLog): number {
+  return fromMicros(totalCostMicros(log));
+}
+
+function meanPctr(log: AuctionLog): number {
+  let sum = 0;
+  for (let i = 0; i < log.size; i++) sum += log.pctrs[i] as number;
+  const mean = sum / log.size;
+  ensure(mean > 0, 'E_INPUT', () => `${log.source}: every pCTR is 0, so a linear bid is 0 everywhere; the log needs click predictions`);
+  return mean;
+}
+
+function budgetMicrosOf(log: AuctionLog, ratio: number): number {
+  ensure(Number.isFinite(ratio) && ratio > 0 && ratio <= 1000, 'E_INPUT', () => `budgetRatio must be a number in (0, 1000], got ${String(ratio)}`);
+  return toMicros(fromMicros(totalCostMicros(log)) * ratio);
+}
+
+/**
+ * What the hindsight greedy optimum achieves: knowing every price in advance, take impressions in
+ * decreasing order of pCTR / price (free ones first) while they fit in the budget, skipping any
+ * that no longer fits. It maximises expected clicks for the budget up to one impression (the
+ * fractional-knapsack bound), so it is the upper reference a pacer is compared with.
+ *
+ * @param log - The auctions.
+ * @param budget - The budget, in currency units.
+ * @returns Clicks, impressions and spend of the greedy selection.
+ * @throws CtrkitError `E_INPUT` on a malformed log or a negative budget.
+ * @example
+ * ```ts
+ * import { hindsightGreedy, parseIpinyouLog } from '@ctrkit/pacing';
+ * const log = parseIpinyouLog('0 100 0.001\n1 20 0.004\n0 50 0.003\n');
+ * // Best pCTR per price first: 0.02 fits, then 0.05 would exceed 0.05 in all, then 0.1 too.
+ * console.log(hindsightGreedy(log, 0.05).impressions); // 1
+ * ```
+ */
+export function hindsightGreedy(log: AuctionLog, budget: number): { clicks: number; impressions: number; spend: number } {
+  checkAuctionLog(log);
+  ensure(Number.isFinite(budget) && budget >= 0, 'E_INPUT', () => `budget must be a finite amount ≥ 0, got ${String(budget)}`);
+  const keys = new Float64Array(log.size);
+  for (let i = 0; i < log.size; i++) {
+    const price = log.prices[i] as number;
+    keys[i] = price > 0 ? -(log.pctrs[i] as number) / price : Number.NEGATIVE_INFINITY;
+  }
+  const order = argsort(keys);
+  const limit = toMicros(budget);
+  let spent = 0;
+  let clicks = 0;
+  let impressions = 0;
+  for (let r = 0; r < order.length; r++) {
+    const i = order[r] as number;
+    const cost = toMicros((log.prices[i] as number) / 1000);
+    if (spent + cost > limit) continue;
+    spent += cost;
+    clicks += log.clicks[i] as number;
+    impressions++;
+  }
+  return { clicks, impressions, spend: fromMicros(spent) };
+}
+
+/**
+ * Replays a fixed linear bid, `bid = baseBid × pCTR / mean pCTR`, with the same rules as
+ * {@link replayAuctions} with pacer `none` (a bid goes out only if the remaining budget covers it;
+ * it wins when it is at least the market price and pays that price), but synchronously and fast.
+ *
+ * @param log - The auctions.
+ * @param budget - The budget, in currency units.
+ * @param baseBid - The CPM bid for an auction of average pCTR.
+ * @returns Clicks, impressions and spend.
+ * @throws CtrkitError `E_INPUT` on a malformed log, a negative budget or base bid.
+ * @example
+ * ```ts
+ * import { fixedLinearBid, parseIpinyouLog } from '@ctrkit/pacing';
+ * const log = parseIpinyouLog('0 100 0.001\n1 20 0.004\n0 50 0.003\n');
+ * console.log(fixedLinearBid(log, 1, 40).clicks); // 1
+ * ```
+ */
+export function fixedLinearBid(log: AuctionLog, budget: number, baseBid: number): { clicks: number; impressions: number; spend: number } {
+  checkAuctionLog(log);
+  ensure(Number.isFinite(budget) && budget >= 0, 'E_INPUT', () => `budget must be a finite amount ≥ 0, got ${String(budget)}`);
+  ensure(Number.isFinite(baseBid) && baseBid >= 0, 'E_INPUT', () => `baseBid must be a finite amount ≥ 0, got ${String(baseBid)}`);
+  return runFixed(log, toMicros(budget), baseBid / meanPctr(log));
+}
+
+function runFixed(log: AuctionLog, limit: number, scale: number): { clicks: number; impressions: number; spend: number } {
+  const { prices, pctrs, clicks: clicked } = log;
+  let spent = 0;
+  let clicks = 0;
+  let impressions = 0;
+  for (let i = 0; i < log.size; i++) {
+    const bid = scale * (pctrs[i] as number);
+    if (!(bid > 0)) continue;
+    if (toMicros(bid / 1000) > limit - spent) continue;
+    const price = prices[i] as number;
+    if (bid >= price) {
+      spent += toMicros(price / 1000);
+      clicks += clicked[i] as number;
+      impressions++;
+    }
+  }
+  return { clicks, impressions, spend: fromMicros(spent) };
+}
+
+/**
+ * The best fixed linear bid chosen in hindsight: searches `baseBid` over a log-spaced grid of 160
+ * values spanning every auction's break-even bid, then 160 values between the best one's
+ * neighbours (a resolution finer than 0.1 %), replaying each with {@link fixedLinearBid}.
+ *
+ * @param log - The auctions.
+ * @param budget - The budget, in currency units.
+ * @returns The best base bid found and what it achieves.
+ * @throws CtrkitError `E_INPUT` on a malformed log or a negative budget.
+ * @example
+ * ```ts
+ * import { hindsightLinearBid, parseIpinyouLog } from '@ctrkit/pacing';
+ * const log = parseIpinyouLog('0 100 0.001\n1 20 0.004\n0 50 0.003\n');
+ * console.log(hindsightLinearBid(log, 1).clicks); // 1
+ * ```
+ */
+export function hindsightLinearBid(log: AuctionLog, budget: number): { baseBid: number; clicks: number; impressions: number; spend: number } {
+  checkAuctionLog(log);
+  ensure(Number.isFinite(budget) && budget >= 0, 'E_INPUT', () => `budget must be a finite amount ≥ 0, got ${String(budget)}`);
+  const mean = meanPctr(log);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  for (let i = 0; i < log.size; i++) {
+    const pctr = log.pctrs[i] as number;
+    if (pctr <= 0) continue;
+    const breakEven = Math.max((log.prices[i] as number) * (mean / pctr), 1e-9);
+    if (breakEven < lo) lo = breakEven;
+    if (breakEven > hi) hi = breakEven;
+  }
+  const limit = toMicros(budget);
+  let best = { baseBid: lo, ...runFixed(log, limit, lo / mean) };
+  const search = (from: number, to: number, steps: number): number => {
+    const ratio = Math.pow(to / from, 1 / steps);
+    let bestStep = -1;
+    for (let s = 0, b = from; s <= steps; s++, b *= ratio) {
+      const result = runFixed(log, limit, b / mean);
+      if (result.clicks > best.clicks || (result.clicks === best.clicks && result.spend < best.spend)) {
+        best = { baseBid: b, ...result };
+        bestStep = s;
+      }
+    }
+    return bestStep < 0 ? 1 : ratio;
+  };
+  const ratio = search(lo, Math.max(hi, lo * 1.0001), 160);
+  const centre = best.baseBid;
+  search(centre / ratio, centre * ratio, 160);
+  return best;
+}
+
+/**
+ * Replays an auction log as one day of traffic through a pacer, a linear bidder and a memory
+ * ledger, as an ad server would run them: for each auction in order, the pacer admits or skips it
+ * and scales the bid; the ledger reserves the bid (and refuses when the budget cannot cover it);
+ * the bid wins when it is at least the market price and pays the market price (second price),
+ * and the reservation is committed; otherwise it is released. Auctions without timestamps are
+ * spread evenly over the day in log order.
+ *
+ * @param options - Log, budget ratio, controller, plan, base bid, interval, seed.
+ * @returns Spend, impressions, clicks, utilisation, overspend, the hindsight greedy optimum and a
+ * cumulative-spend series.
+ * @throws CtrkitError `E_INPUT` on a malformed log, a non-positive budget ratio, a bad base bid,
+ * timestamps spanning more than one day, or an unknown pacer kind.
+ * @example
+ * ```ts
+ * import { parseIpinyouLog, replayAuctions } from '@ctrkit/pacing';
+ * const lines = Array.from({ length: 2_000 }, (_, i) => `${i % 97 === 0 ? 1 : 0} ${20 + (i % 60)} ${0.001 + (i % 7) / 1000}`);
+ * const result = await replayAuctions({ log: parseIpinyouLog(lines.join('\n')), budgetRatio: 0.25, pacer: 'dual' });
+ * console.log(result.overspend); // 0
+ * ```
+ */
+export async function replayAuctions(options: ReplayOptions): Promise<ReplayResult> {
+  const log = checkAuctionLog(options.log);
+  const n = log.size;
+  const controller = typeof options.pacer === 'string' ? controllerFor(options.pacer) : options.pacer;
+  const plan = options.plan ?? createEvenPlan();
+  const mean = meanPctr(log);
+  let maxPrice = 0;
+  for (let i = 0; i < n; i++) maxPrice = Math.max(maxPrice, log.prices[i] as number);
+  const baseBid = options.baseBid ?? Math.max(maxPrice, 1e-6);
+  ensure(Number.isFinite(baseBid) && baseBid > 0, 'E_INPUT', () => `baseBid must be a positive CPM amount, got ${String(baseBid)}`);
+  const budgetMicros = budgetMicrosOf(log, options.budgetRatio);
+  ensure(budgetMicros > 0, 'E_INPUT', () => `the budget (${options.budgetRatio} × the log's market cost) rounds to 0; use a larger ratio or a log with prices`);
+  const budget = fromMicros(budgetMicros);
+  const samples = options.samples ?? 288;
+  ensure(Number.isInteger(samples) && samples >= 2 && samples <= 100_000, 'E_INPUT', () => `samples must be an integer in [2, 100000], got ${String(samples)}`);
+
+  // The day the log is replayed over.
+  const timestamps = log.timestamps;
+  const firstTime = timestamps !== undefined ? (timestamps[0] as number) : (options.startTime ?? Date.UTC(2026, 0, 5));
+  ensure(Number.isFinite(firstTime), 'E_INPUT', () => `startTime must be finite, got ${String(firstTime)}`);
+  const day = plan.dayIndex(firstTime);
+  const dayStart = plan.dayStart(day);
+  if (timestamps !== undefined) {
+    ensure(
+      plan.dayIndex(timestamps[n - 1] as number) === day,
+      'E_INPUT',
+      () => `${log.source}: the replay covers one day of the plan's time zone, but the timestamps run from ${new Date(firstTime).toISOString()} to ${new Date(timestamps[n - 1] as number).toISOString()}`,
+    );
+  }
+  const timeOf = timestamps !== undefined ? (i: number) => timestamps[i] as number : (i: number) => dayStart + ((i + 0.5) / n) * DAY_MS;
+
+  const clock = createManualClock(dayStart);
+  const ledger = createMemoryLedger({
+    budgets: { campaigns: [{ id: CAMPAIGN, dailyBudget: budget, timezoneOffsetMinutes: plan.timezoneOffsetMinutes }] },
+    clock,
+    reservationTtlMs: 60_000,
+  });
+  const pacer = createPacer({
+    controller,
+    plan,
+    dailyBudget: budget,
+    clock,
+    random: createRandom(options.seed ?? 'replay'),
+    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+  });
+
+  const series = {
+    start: dayStart,
+    times: new Float64Array(samples),
+    spend: new Float64Array(samples),
+    plan: new Float64Array(samples),
+    multiplier: new Float64Array(samples),
+    admitRate: new Float64Array(samples),
+  };
+  const scale = baseBid / mean;
+  const { prices, pctrs, clicks: clicked } = log;
+  let spentMicros = 0;
+  let impressions = 0;
+  let clicks = 0;
+  let bids = 0;
+  let refusals = 0;
+  let nextSample = 0;
+  const sampleUntil = (time: number): void => {
+    while (nextSample < samples) {
+      const at = (nextSample / (samples - 1)) * DAY_MS;
+      if (dayStart + at > time) break;
+      const state = pacer.state();
+      series.times[nextSample] = at;
+      series.spend[nextSample] = fromMicros(spentMicros);
+      series.plan[nextSample] = budget * plan.fraction(dayStart + at);
+      series.multiplier[nextSample] = state.control.multiplier;
+      series.admitRate[nextSample] = state.control.admitRate;
+      nextSample++;
+    }
+  };
+
+  for (let i = 0; i < n; i++) {
+    const time = timeOf(i);
+    sampleUntil(time);
+    clock.set(Math.max(time, clock.now()));
+    if (options.onProgress !== undefined && (i & 8191) === 0) options.onProgress(i, n);
+    if (!pacer.admit()) continue;
+    const bid = scale * (pctrs[i] as number) * pacer.multiplier();
+    if (!(bid > 0)) continue;
+    const reservation = await ledger.reserve(CAMPAIGN, bid / 1000);
+    if (!reservation.ok) {
+      refusals++;
+      continue;
+    }
+    bids++;
+    const price = prices[i] as number;
+    if (bid >= price) {
+      const cost = price / 1000;
+      await ledger.commit(reservation, cost);
+      pacer.record(cost);
+      spentMicros += toMicros(cost);
+      impressions++;
+      clicks += clicked[i] as number;
+    } else {
+      await ledger.release(reservation);
+    }
+  }
+  sampleUntil(Number.POSITIVE_INFINITY);
+  options.onProgress?.(n, n);
+  const snapshot = await ledger.snapshot(CAMPAIGN);
+  await ledger.close();
+  const spend = fromMicros(spentMicros);
+  return {
+    source: log.source,
+    pacer: controller.kind,
+    plan: plan.kind,
+    auctions: n,
+    budget,
+    spend,
+    ledgerSpend: snapshot.lines[0]?.spent ?? Number.NaN,
+    impressions,
+    clicks,
+    cpc: clicks > 0 ? spend / clicks : null,
+    overspend: Math.max(0, fromMicros(spentMicros - budgetMicros)),
+    utilisation: spend / budget,
+    optimalClicks: hindsightGreedy(log, budget).clicks,
+    bids,
+    refusals,
+    baseBid,
+    finalState: pacer.state(),
+    series,
+  };
+}
