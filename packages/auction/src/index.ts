@@ -20,3 +20,5 @@ export type {
   TargetingRules,
 } from './targeting.js';
 export { DEFAULT_PRICE_DECIMALS, eventsPerMille, roundPrice } from './price.js';
+export { consentInputFromOpenRtb, createConsentEvaluator, stripPersonalData } from './consent.js';
+export type { ConsentEvaluation, ConsentEvaluator, ConsentFinding, ConsentFindingCode, ConsentInput, ConsentOptions } from './consent.js';
