@@ -71,3 +71,13 @@ export { createPipelineMetrics } from './monitor/pipeline-metrics.js';
 export type { LabelledCount, PipelineMetrics, PipelineSnapshot, StageLatency } from './monitor/pipeline-metrics.js';
 export { DEFAULT_ALARM_THRESHOLDS, evaluateAlarms } from './monitor/alarms.js';
 export type { Alarm, AlarmName, AlarmThresholds } from './monitor/alarms.js';
+export { createPredictor, DEFAULT_STAGE_BUDGETS } from './pipeline/predictor.js';
+export type {
+  Degradation,
+  PredictionResult,
+  PredictionStage,
+  Predictor,
+  PredictorOptions,
+  StageBudgets,
+  TimerScheduler,
+} from './pipeline/predictor.js';

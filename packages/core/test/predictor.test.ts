@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createIsotonicCalibrator,
+  createManualClock,
+  createPipelineMetrics,
+  createPredictor,
+  CtrkitError,
+  type AdCandidate,
+  type AdRequest,
+  type FeatureBatch,
+  type FeatureEncoder,
+  type FeatureLayout,
+  type FeatureStore,
+  type ModelRunner,
+  type StoreLookup,
+} from '../src/index.js';
+
+const layout: FeatureLayout = {
+  fingerprint: 'fp',
+  idSpace: 1 << 10,
+  idWidth: 1,
+  fields: [{ name: 'ad', kind: 'categorical', offset: 0, width: 1 }],
+  denseWidth: 1,
+  denseNames: ['ad.clicks'],
+  sequences: [],
+};
+
+/** Encodes each candidate's numeric suffix as its id and the store's first counter as dense. */
+const encoder: FeatureEncoder = {
+  layout,
+  encode(request: AdRequest, lookup?: StoreLookup): FeatureBatch {
+    const rows = request.candidates.length;
+    const ids = new Int32Array(rows);
+    const dense = new Float32Array(rows);
+    request.candidates.forEach((c, r) => {
+      ids[r] = Number(c.adId.slice(3));
+      dense[r] = lookup && lookup.names.length > 0 ? (lookup.values[r * lookup.names.length] as number) : -1;
+    });
+    return { layout, rows, ids, values: new Float32Array(rows).fill(1), dense, sequenceIds: new Int32Array(0), sequenceLengths: new Int32Array(0) };
+  },
+};
+
+function runner(version: string, score: (batch: FeatureBatch, row: number) => number, behaviour: 'ok' | 'throw' | 'hang' = 'ok'): ModelRunner & { calls: number } {
+  const model = {
+    calls: 0,
+    info: { architecture: 'test', version, backend: 'native', provider: 'cpu', fingerprint: 'fp' },
+    predict(batch: FeatureBatch, out = new Float32Array(batch.rows)) {
+      model.calls++;
+      if (behaviour === 'throw') return Promise.reject(new CtrkitError('E_INFERENCE', 'session exploded'));
+      if (behaviour === 'hang') return new Promise<Float32Array>(() => undefined);
+      for (let r = 0; r < batch.rows; r++) out[r] = score(batch, r);
+      return Promise.resolve(out);
+    },
+    dispose: () => Promise.resolve(),
+  };
+  return model;
+}
+
+function store(behaviour: 'ok' | 'throw' | 'hang' = 'ok'): FeatureStore & { lookups: number; mode: 'ok' | 'throw' | 'hang' } {
+  const s = {
+    lookups: 0,
+    mode: behaviour,
+    names: ['ad.clicks'],
+    record: () => Promise.resolve(),
+    lookup(_user: unknown, candidates: readonly AdCandidate[]): Promise<StoreLookup> {
+      s.lookups++;
+      if (s.mode === 'throw') return Promise.reject(new CtrkitError('E_STORE', 'redis down'));
+      if (s.mode === 'hang') return new Promise<StoreLookup>(() => undefined);
+      return Promise.resolve({ names: ['ad.clicks'], rows: candidates.length, values: Float32Array.from(candidates, (_, i) => 10 + i), degraded: false });
+    },
+    forgetUser: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  return s;
+}
+
+const candidate = (adId: string): AdCandidate => ({ adId, advertiserId: 'x', campaignId: 'c', format: 'display', category: 'k', bid: 1, bidType: 'CPC' });
+const request = (id: string, ads = ['ad-1', 'ad-2', 'ad-3']): AdRequest => ({
+  requestId: id,
+  user: { id: 'u-1' },
+  context: { timestamp: 1_000 },
+  candidates: ads.map(candidate),
+});
+
+const byId = (batch: FeatureBatch, r: number) => (batch.ids[r] as number) / 10;
+
+describe('predictor', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('runs every stage and calibrates on the happy path', async () => {
+    const calibrator = createIsotonicCalibrator().fit([0.1, 0.2, 0.3], [0, 0, 1]);
+    const metrics = createPipelineMetrics();
+    const predictor = createPredictor({ encoder, store: store(), runner: runner('v1', byId), calibrator, metrics });
+    const result = await predictor.predict(request('r1'));
+    expect(result.degraded).toEqual([]);
+    expect(Array.from(result.raw)).toEqual([0.1, 0.2, 0.3].map(Math.fround));
+    expect(Array.from(result.pCtr)).toEqual(Array.from(calibrator.apply(result.raw)));
+    expect(result.modelVersion).toBe('v1');
+    expect(metrics.snapshot().stages.map((s) => s.stage)).toEqual(['lookup', 'encode', 'predict', 'calibrate', 'total']);
+  });
+
+  it('a throwing model falls back to the fallback model, labelled and counted', async () => {
+    const metrics = createPipelineMetrics();
+    const predictor = createPredictor({ encoder, runner: runner('v1', byId, 'throw'), fallback: runner('v0', () => 0.05), metrics });
+    const result = await predictor.predict(request('r2'));
+    expect(Array.from(result.pCtr)).toEqual([0.05, 0.05, 0.05].map(Math.fround));
+    expect(result.modelVersion).toBe('v0');
+    expect(result.degraded).toEqual([expect.objectContaining({ stage: 'predict', reason: 'error', action: 'fallback-model' })]);
+    expect(metrics.snapshot().errors).toEqual([{ stage: 'predict', label: 'E_INFERENCE', count: 1 }]);
+    expect(metrics.snapshot().degradations).toEqual([{ stage: 'predict', label: 'error', count: 1 }]);
+  });
+
+  it('a model that hangs past its budget gives way to the fallback before the deadline', async () => {
+    const predictor = createPredictor({ encoder, runner: runner('v1', byId, 'hang'), fallback: runner('v0', () => 0.02), budgets: { predict: 4 }, deadlineMs: 9 });
+    const pending = predictor.predict(request('r3'));
+    await vi.advanceTimersByTimeAsync(4);
+    const result = await pending;
+    expect(result.degraded[0]).toMatchObject({ stage: 'predict', reason: 'deadline', action: 'fallback-model' });
+    expect(result.pCtr[0]).toBeCloseTo(0.02, 6);
+  });
+
+  it('a model returning NaN degrades to the default score when there is no fallback', async () => {
+    const metrics = createPipelineMetrics();
+    const predictor = createPredictor({ encoder, runner: runner('v1', () => Number.NaN), defaultPctr: 0.001, metrics });
+    const result = await predictor.predict(request('r4'));
+    expect(Array.from(result.pCtr)).toEqual([0.001, 0.001, 0.001].map(Math.fround));
+    expect(result.modelVersion).toBe('default');
+    expect(result.degraded).toEqual([expect.objectContaining({ stage: 'predict', reason: 'nan', action: 'default-score' })]);
+    expect(metrics.snapshot().errors).toEqual([{ stage: 'predict', label: 'nan', count: 1 }]);
+  });
+
+  it('a failing store gives empty counters, then cached ones once a lookup has succeeded', async () => {
+    const s = store('throw');
+    const predictor = createPredictor({ encoder, store: s, runner: runner('v1', (b, r) => Math.min(1, Math.max(0, (b.dense[r] as number) / 100))) });
+    const first = await predictor.predict(request('r5'));
+    expect(first.degraded[0]).toMatchObject({ stage: 'lookup', reason: 'error', action: 'empty-features' });
+    s.mode = 'ok';
+    await predictor.predict(request('r6'));
+    s.mode = 'throw';
+    const third = await predictor.predict(request('r7'));
+    expect(third.degraded[0]).toMatchObject({ stage: 'lookup', action: 'cached-features' });
+    expect(Array.from(third.raw)).toEqual([0.1, 0.11, 0.12].map(Math.fround));
+  });
+
+  it('a store that hangs is abandoned at its budget', async () => {
+    const predictor = createPredictor({ encoder, store: store('hang'), runner: runner('v1', byId), budgets: { lookup: 3 } });
+    const pending = predictor.predict(request('r8'));
+    await vi.advanceTimersByTimeAsync(3);
+    const result = await pending;
+    expect(result.degraded[0]).toMatchObject({ stage: 'lookup', reason: 'deadline', action: 'empty-features' });
+    expect(result.pCtr[0]).toBeCloseTo(0.1, 6);
+  });
+
+  it('reuses a user\'s counters within the cache TTL instead of asking the store', async () => {
+    const clock = createManualClock(0);
+    const s = store();
+    const predictor = createPredictor({ encoder, store: s, runner: runner('v1', byId), userCacheTtlMs: 1_000, clock });
+    await predictor.predict(request('a'));
+    clock.advance(500);
+    await predictor.predict(request('b'));
+    expect(s.lookups).toBe(1);
+    await predictor.predict(request('c', ['ad-1', 'ad-9'])); // ad-9 never looked up
+    expect(s.lookups).toBe(2);
+    clock.advance(2_000);
+    await predictor.predict(request('d'));
+    expect(s.lookups).toBe(3);
+  });
+
+  it('scores a repeated ad once and shares concurrent calls with the same request id', async () => {
+    const model = runner('v1', byId);
+    const predictor = createPredictor({ encoder, runner: model });
+    const result = await predictor.predict(request('dup', ['ad-1', 'ad-2', 'ad-1']));
+    expect(Array.from(result.pCtr)).toEqual([0.1, 0.2, 0.1].map(Math.fround));
+    const [a, b] = await Promise.all([predictor.predict(request('same')), predictor.predict(request('same'))]);
+    expect(a).toBe(b);
+    expect(model.calls).toBe(2);
+  });
+
+  it('an encoder that throws degrades every candidate to the default score', async () => {
+    const broken: FeatureEncoder = { layout, encode: () => { throw new CtrkitError('E_INPUT', 'user.age must be a number'); } };
+    const predictor = createPredictor({ encoder: broken, runner: runner('v1', byId) });
+    const result = await predictor.predict(request('r9'));
+    expect(Array.from(result.pCtr)).toEqual([0, 0, 0]);
+    expect(result.degraded[0]).toMatchObject({ stage: 'encode', reason: 'error', detail: expect.stringContaining('user.age') });
+  });
+
+  it('rejects a request without candidates and bad options', async () => {
+    const predictor = createPredictor({ encoder, runner: runner('v1', byId) });
+    await expect(predictor.predict({ ...request('x'), candidates: [] })).rejects.toMatchObject({ code: 'E_INPUT' });
+    expect(() => createPredictor({ encoder, runner: runner('v1', byId), budgets: { predict: 0 } })).toThrow(/budget for predict/);
+    expect(() => createPredictor({ encoder, runner: runner('v1', byId), defaultPctr: 2 })).toThrow(/defaultPctr/);
+  });
+});
