@@ -49,3 +49,5 @@ export type {
 } from './readers.js';
 export { criteoSpec } from './presets.js';
 export type { CriteoSpecOptions } from './presets.js';
+export { ARROW_LAYOUT_KEY, batchFromArrow, batchToArrow, readArrowLog, writeArrowLog } from './arrow.js';
+export type { LabelledBatch } from './arrow.js';
