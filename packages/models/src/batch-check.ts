@@ -1,0 +1,215 @@
+/**
+ * Checks of layouts and batches. A layout is checked once, when a model is built or loaded; a
+ * batch is checked on every call by flat loops over its typed arrays (no per-row allocation).
+ */
+import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
+
+/** @internal The arrays of a batch a model may read. */
+export type BatchArrayName = 'ids' | 'values' | 'dense' | 'sequenceIds' | 'sequenceLengths';
+
+/**
+ * @internal The common item count L of a layout's sequences (0 without sequences).
+ *
+ * @throws {@link CtrkitError} `E_CONFIG` when sequences differ in `maxLength`: a batch stores them
+ * in one `[rows × S × L]` array, so they must share L.
+ */
+export function sequenceLengthOf(layout: FeatureLayout): number {
+  const first = layout.sequences[0];
+  if (first === undefined) return 0;
+  for (const sequence of layout.sequences) {
+    if (sequence.maxLength !== first.maxLength) {
+      throw new CtrkitError(
+        'E_CONFIG',
+        `sequences "${first.name}" (maxLength ${first.maxLength}) and "${sequence.name}" (maxLength ${sequence.maxLength}) differ; a FeatureBatch stores sequences as one [rows × S × L] array, so give every sequence the same maxLength`,
+      );
+    }
+  }
+  if (!Number.isInteger(first.maxLength) || first.maxLength <= 0) {
+    throw new CtrkitError('E_CONFIG', `sequence "${first.name}" has maxLength ${first.maxLength}; it must be a positive integer`);
+  }
+  return first.maxLength;
+}
+
+/**
+ * @internal Checks a layout's internal consistency (run once per model).
+ *
+ * @throws {@link CtrkitError} `E_CONFIG` naming the first inconsistency.
+ */
+export function checkLayout(layout: FeatureLayout): void {
+  if (typeof layout !== 'object' || layout === null) throw new CtrkitError('E_CONFIG', 'layout must be a FeatureLayout object (encoder.layout)');
+  if (!Number.isInteger(layout.idSpace) || layout.idSpace <= 0 || layout.idSpace > 0x7fffffff) {
+    throw new CtrkitError('E_CONFIG', `layout.idSpace must be an integer in [1, 2^31), got ${layout.idSpace}`);
+  }
+  if (!Number.isInteger(layout.idWidth) || layout.idWidth < 0) throw new CtrkitError('E_CONFIG', `layout.idWidth must be an integer ≥ 0, got ${layout.idWidth}`);
+  if (!Number.isInteger(layout.denseWidth) || layout.denseWidth < 0) {
+    throw new CtrkitError('E_CONFIG', `layout.denseWidth must be an integer ≥ 0, got ${layout.denseWidth}`);
+  }
+  let next = 0;
+  for (const field of layout.fields) {
+    if (field.offset !== next || !Number.isInteger(field.width) || field.width <= 0) {
+      throw new CtrkitError(
+        'E_CONFIG',
+        `layout field "${field.name}" sits at offset ${field.offset} with width ${field.width}; fields must tile the id columns in order (expected offset ${next}, width ≥ 1)`,
+      );
+    }
+    next += field.width;
+  }
+  if (next !== layout.idWidth) throw new CtrkitError('E_CONFIG', `layout fields cover ${next} id columns but idWidth is ${layout.idWidth}`);
+  sequenceLengthOf(layout);
+}
+
+/** @internal What a model expects of every batch. `undefined` widths are not checked. */
+export interface BatchExpectation {
+  readonly fingerprint: string;
+  readonly idSpace: number;
+  readonly idWidth: number | undefined;
+  readonly denseWidth: number | undefined;
+  readonly sequenceCount: number | undefined;
+  readonly sequenceLength: number | undefined;
+  /** Arrays the model reads (only those are validated value by value). */
+  readonly reads: ReadonlySet<BatchArrayName>;
+}
+
+/** @internal Expectation derived from a layout, reading the given arrays. */
+export function expectationFromLayout(layout: FeatureLayout, reads: readonly BatchArrayName[]): BatchExpectation {
+  return {
+    fingerprint: layout.fingerprint,
+    idSpace: layout.idSpace,
+    idWidth: layout.idWidth,
+    denseWidth: layout.denseWidth,
+    sequenceCount: layout.sequences.length,
+    sequenceLength: sequenceLengthOf(layout),
+    reads: new Set(reads),
+  };
+}
+
+function mismatch(what: string, batchValue: unknown, modelValue: unknown, fingerprint: string): CtrkitError {
+  return new CtrkitError(
+    'E_INPUT',
+    `batch layout differs from the model's: ${what} is ${String(batchValue)} in the batch but ${String(modelValue)} in the model (spec ${fingerprint}); encode with the feature spec the model was trained on`,
+    { details: { what, batch: batchValue, model: modelValue } },
+  );
+}
+
+/**
+ * @internal Validates batches against an expectation. The layout comparison is cached by object
+ * identity, so an encoder that reuses its layout object pays it once.
+ */
+export class BatchChecker {
+  private lastLayout: FeatureLayout | undefined;
+
+  constructor(readonly expected: BatchExpectation) {}
+
+  /**
+   * Throws `E_INPUT` when the batch does not fit: a different layout, arrays of the wrong length,
+   * ids outside `[0, idSpace)`, non-finite values or dense values, or lengths outside `[0, L]`.
+   */
+  check(batch: FeatureBatch): void {
+    if (typeof batch !== 'object' || batch === null || typeof batch.layout !== 'object' || batch.layout === null) {
+      throw new CtrkitError('E_INPUT', 'predict needs a FeatureBatch (an object with layout, rows, ids, values, dense, sequenceIds, sequenceLengths)');
+    }
+    const rows = batch.rows;
+    if (!Number.isInteger(rows) || rows < 0) throw new CtrkitError('E_INPUT', `batch.rows must be an integer ≥ 0, got ${String(rows)}`);
+    const layout = batch.layout;
+    if (layout !== this.lastLayout) {
+      this.checkLayout(layout);
+      this.lastLayout = layout;
+    }
+    const e = this.expected;
+    const reads = e.reads;
+    const idWidth = layout.idWidth;
+    if (reads.has('ids')) this.checkIds(batch.ids, rows * idWidth, 'ids', idWidth);
+    if (reads.has('values')) this.checkFloats(batch.values, rows * idWidth, 'values', idWidth);
+    if (reads.has('dense')) this.checkFloats(batch.dense, rows * layout.denseWidth, 'dense', layout.denseWidth);
+    const S = layout.sequences.length;
+    if (S > 0 && (reads.has('sequenceIds') || reads.has('sequenceLengths'))) {
+      const L = (layout.sequences[0] as { maxLength: number }).maxLength;
+      if (reads.has('sequenceIds')) this.checkIds(batch.sequenceIds, rows * S * L, 'sequenceIds', S * L);
+      if (reads.has('sequenceLengths')) this.checkLengths(batch.sequenceLengths, rows * S, S, L);
+    }
+  }
+
+  private checkLayout(layout: FeatureLayout): void {
+    const e = this.expected;
+    if (layout.fingerprint !== e.fingerprint) {
+      throw new CtrkitError(
+        'E_INPUT',
+        `batch was encoded with feature spec ${layout.fingerprint} but the model expects spec ${e.fingerprint}; encode with the model's spec or load the model trained on this one`,
+        { details: { batch: layout.fingerprint, model: e.fingerprint } },
+      );
+    }
+    if (layout.idSpace !== e.idSpace) throw mismatch('idSpace', layout.idSpace, e.idSpace, e.fingerprint);
+    if (e.idWidth !== undefined && layout.idWidth !== e.idWidth) throw mismatch('idWidth', layout.idWidth, e.idWidth, e.fingerprint);
+    if (e.denseWidth !== undefined && layout.denseWidth !== e.denseWidth) throw mismatch('denseWidth', layout.denseWidth, e.denseWidth, e.fingerprint);
+    if (e.sequenceCount !== undefined && layout.sequences.length !== e.sequenceCount) {
+      throw mismatch('number of sequences', layout.sequences.length, e.sequenceCount, e.fingerprint);
+    }
+    if (e.sequenceLength !== undefined && layout.sequences.length > 0) {
+      let length: number;
+      try {
+        length = sequenceLengthOf(layout);
+      } catch (error) {
+        throw new CtrkitError('E_INPUT', `batch layout is invalid: ${(error as Error).message}`, { cause: error });
+      }
+      if (length !== e.sequenceLength) throw mismatch('sequence maxLength', length, e.sequenceLength, e.fingerprint);
+    }
+  }
+
+  private checkLength(array: ArrayLike<number>, length: number, name: string, type: string): void {
+    if (array.length !== length) {
+      throw new CtrkitError(
+        'E_INPUT',
+        `batch.${name} holds ${array.length} values but rows × width is ${length}; pass ${type} views of exactly rows × width values (subarray a preallocated buffer)`,
+        { details: { array: name, expected: length, actual: array.length } },
+      );
+    }
+  }
+
+  private checkIds(ids: Int32Array, length: number, name: string, width: number): void {
+    if (!(ids instanceof Int32Array)) throw new CtrkitError('E_INPUT', `batch.${name} must be an Int32Array`);
+    this.checkLength(ids, length, name, 'Int32Array');
+    const idSpace = this.expected.idSpace;
+    for (let i = 0; i < length; i++) {
+      // One unsigned comparison catches both negative ids and ids ≥ idSpace.
+      if ((ids[i] as number) >>> 0 >= idSpace) {
+        const id = ids[i] as number;
+        throw new CtrkitError(
+          'E_INPUT',
+          `batch.${name}[row ${Math.floor(i / width)}, column ${i % width}] is ${id}, outside the model's id space [0, ${idSpace}); hash ids modulo the spec's idSpace`,
+          { details: { array: name, row: Math.floor(i / width), column: i % width, id } },
+        );
+      }
+    }
+  }
+
+  private checkFloats(array: Float32Array, length: number, name: string, width: number): void {
+    if (!(array instanceof Float32Array)) throw new CtrkitError('E_INPUT', `batch.${name} must be a Float32Array`);
+    this.checkLength(array, length, name, 'Float32Array');
+    for (let i = 0; i < length; i++) {
+      const v = array[i] as number;
+      // v − v is 0 for every finite v and NaN for NaN and ±Infinity.
+      if (v - v !== 0) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `batch.${name}[row ${Math.floor(i / width)}, column ${i % width}] is ${v}; models need finite values — map missing or invalid inputs to a missing bucket (ids) or a default (dense) in the encoder`,
+          { details: { array: name, row: Math.floor(i / width), column: i % width, value: v } },
+        );
+      }
+    }
+  }
+
+  private checkLengths(lengths: Int32Array, length: number, width: number, maxLength: number): void {
+    if (!(lengths instanceof Int32Array)) throw new CtrkitError('E_INPUT', 'batch.sequenceLengths must be an Int32Array');
+    this.checkLength(lengths, length, 'sequenceLengths', 'Int32Array');
+    for (let i = 0; i < length; i++) {
+      const n = lengths[i] as number;
+      if (n >>> 0 > maxLength) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `batch.sequenceLengths[row ${Math.floor(i / width)}, sequence ${i % width}] is ${n}, outside [0, ${maxLength}]; a length counts the real (right-aligned) items of the sequence`,
+          { details: { row: Math.floor(i / width), sequence: i % width, length: n } },
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `@ctrkit/models` — turns a `FeatureBatch` into click probabilities the same way on a server and
+ * in a browser: the backend registry, the model manifest, ONNX builders for LR / FM / DCN-v2 /
+ * DIN, the native (pure TypeScript) LR/FM runner, the micro-batcher, ensembles, A/B routing, a
+ * fallback runner and hot swap. Loads neither onnxruntime-node nor onnxruntime-web: those come
+ * with the platform entries `@ctrkit/models/node` and `@ctrkit/models/browser`.
+ *
+ * @packageDocumentation
+ */
+export { createBackendRegistry, defaultBackendRegistry, registerBackend, resolveBackend } from './backend-impl.js';
+export type {
+  Backend,
+  BackendCandidate,
+  BackendRegistry,
+  BackendResolution,
+  BackendStatus,
+  ModelSource,
+  RegisteredBackend,
+  RunnerOptions,
+} from './backend.js';
+export { checkManifestAgainstLayout, createManifest, manifestToJSON, parseManifest } from './manifest.js';
+export type { BatchSource, CreateManifestOptions, InputType, ManifestInput, ManifestOutput, ModelManifest } from './manifest.js';
+export { buildDcnV2Model, buildDinModel, buildFmModel, buildLrModel, buildModel } from './builders.js';
+export type { BuildOptions } from './builders.js';
+export { checkWeights, initDcnV2Weights, initDinWeights, initFmWeights, initLrWeights, modelInputWidth } from './weights.js';
+export type {
+  CrossLayerWeights,
+  DcnV2InitOptions,
+  DcnV2Weights,
+  DenseLayerWeights,
+  DinInitOptions,
+  DinSequencePooling,
+  DinWeights,
+  FmInitOptions,
+  FmWeights,
+  LinearInitOptions,
+  LrWeights,
+  ModelWeights,
+} from './weights.js';
+export { createNativeBackend, createNativeRunner } from './native-runner-impl.js';
+export type { NativeRunner, NativeRunnerOptions, NativeWeights, UpdateWeightsOptions } from './native-runner.js';
+export { loadModelFromBytes } from './load.js';
+export type { LoadedModel, LoadModelOptions, ModelFiles } from './load.js';
+export { createManualScheduler, systemScheduler } from './scheduler.js';
+export type { ManualScheduler, Scheduler } from './scheduler.js';
+export { createMicroBatcher } from './batcher-impl.js';
+export type { BatcherCallOptions, MicroBatcher, MicroBatcherOptions, MicroBatcherStats } from './batcher.js';
+export { createEnsemble } from './ensemble.js';
+export type { EnsembleMember, EnsembleOptions } from './ensemble.js';
+export { createAbRouter } from './routing.js';
+export type { AbArm, AbRouter, AbRouterOptions } from './routing.js';
+export { createFallbackRunner } from './fallback.js';
+export type { FallbackOptions, FallbackReason, FallbackRunner, FallbackStats } from './fallback.js';
+export { createHotSwapRunner } from './hot-swap.js';
+export type { HotSwapRunner, ModelVersion, SwapOptions, SwapResult, SwapSource } from './hot-swap.js';

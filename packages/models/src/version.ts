@@ -1,0 +1,2 @@
+/** @internal Version written into the models ctrkit builds (`producerVersion`). */
+export const VERSION = '0.1.0';
