@@ -8,26 +8,21 @@ import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core
 export type BatchArrayName = 'ids' | 'values' | 'dense' | 'sequenceIds' | 'sequenceLengths';
 
 /**
- * @internal The common item count L of a layout's sequences (0 without sequences).
+ * @internal The stride L of a layout's sequences in `sequenceIds`: the longest `maxLength`
+ * (0 without sequences). Every sequence takes L slots, left-padded with id 0, so shorter ones pad
+ * more — the layout the features encoder writes.
  *
- * @throws {@link CtrkitError} `E_CONFIG` when sequences differ in `maxLength`: a batch stores them
- * in one `[rows × S × L]` array, so they must share L.
+ * @throws {@link CtrkitError} `E_CONFIG` when a sequence's `maxLength` is not a positive integer.
  */
-export function sequenceLengthOf(layout: FeatureLayout): number {
-  const first = layout.sequences[0];
-  if (first === undefined) return 0;
+export function sequenceStride(layout: FeatureLayout): number {
+  let stride = 0;
   for (const sequence of layout.sequences) {
-    if (sequence.maxLength !== first.maxLength) {
-      throw new CtrkitError(
-        'E_CONFIG',
-        `sequences "${first.name}" (maxLength ${first.maxLength}) and "${sequence.name}" (maxLength ${sequence.maxLength}) differ; a FeatureBatch stores sequences as one [rows × S × L] array, so give every sequence the same maxLength`,
-      );
+    if (!Number.isInteger(sequence.maxLength) || sequence.maxLength <= 0) {
+      throw new CtrkitError('E_CONFIG', `sequence "${sequence.name}" has maxLength ${sequence.maxLength}; it must be a positive integer`);
     }
+    if (sequence.maxLength > stride) stride = sequence.maxLength;
   }
-  if (!Number.isInteger(first.maxLength) || first.maxLength <= 0) {
-    throw new CtrkitError('E_CONFIG', `sequence "${first.name}" has maxLength ${first.maxLength}; it must be a positive integer`);
-  }
-  return first.maxLength;
+  return stride;
 }
 
 /**
@@ -55,7 +50,7 @@ export function checkLayout(layout: FeatureLayout): void {
     next += field.width;
   }
   if (next !== layout.idWidth) throw new CtrkitError('E_CONFIG', `layout fields cover ${next} id columns but idWidth is ${layout.idWidth}`);
-  sequenceLengthOf(layout);
+  sequenceStride(layout);
 }
 
 /** @internal What a model expects of every batch. `undefined` widths are not checked. */
@@ -78,7 +73,7 @@ export function expectationFromLayout(layout: FeatureLayout, reads: readonly Bat
     idWidth: layout.idWidth,
     denseWidth: layout.denseWidth,
     sequenceCount: layout.sequences.length,
-    sequenceLength: sequenceLengthOf(layout),
+    sequenceLength: sequenceStride(layout),
     reads: new Set(reads),
   };
 }
@@ -97,6 +92,8 @@ function mismatch(what: string, batchValue: unknown, modelValue: unknown, finger
  */
 export class BatchChecker {
   private lastLayout: FeatureLayout | undefined;
+  private lastStride = 0;
+  private lastMaxLengths = new Int32Array(0);
 
   constructor(readonly expected: BatchExpectation) {}
 
@@ -113,6 +110,8 @@ export class BatchChecker {
     const layout = batch.layout;
     if (layout !== this.lastLayout) {
       this.checkLayout(layout);
+      this.lastStride = sequenceStride(layout);
+      this.lastMaxLengths = Int32Array.from(layout.sequences, (sequence) => sequence.maxLength);
       this.lastLayout = layout;
     }
     const e = this.expected;
@@ -123,9 +122,9 @@ export class BatchChecker {
     if (reads.has('dense')) this.checkFloats(batch.dense, rows * layout.denseWidth, 'dense', layout.denseWidth);
     const S = layout.sequences.length;
     if (S > 0 && (reads.has('sequenceIds') || reads.has('sequenceLengths'))) {
-      const L = (layout.sequences[0] as { maxLength: number }).maxLength;
+      const L = this.lastStride;
       if (reads.has('sequenceIds')) this.checkIds(batch.sequenceIds, rows * S * L, 'sequenceIds', S * L);
-      if (reads.has('sequenceLengths')) this.checkLengths(batch.sequenceLengths, rows * S, S, L);
+      if (reads.has('sequenceLengths')) this.checkLengths(batch.sequenceLengths, rows * S, S);
     }
   }
 
@@ -147,7 +146,7 @@ export class BatchChecker {
     if (e.sequenceLength !== undefined && layout.sequences.length > 0) {
       let length: number;
       try {
-        length = sequenceLengthOf(layout);
+        length = sequenceStride(layout);
       } catch (error) {
         throw new CtrkitError('E_INPUT', `batch layout is invalid: ${(error as Error).message}`, { cause: error });
       }
@@ -198,16 +197,18 @@ export class BatchChecker {
     }
   }
 
-  private checkLengths(lengths: Int32Array, length: number, width: number, maxLength: number): void {
+  private checkLengths(lengths: Int32Array, length: number, width: number): void {
     if (!(lengths instanceof Int32Array)) throw new CtrkitError('E_INPUT', 'batch.sequenceLengths must be an Int32Array');
     this.checkLength(lengths, length, 'sequenceLengths', 'Int32Array');
-    for (let i = 0; i < length; i++) {
+    const maxLengths = this.lastMaxLengths;
+    for (let i = 0, s = 0; i < length; i++, s = s + 1 === width ? 0 : s + 1) {
       const n = lengths[i] as number;
-      if (n >>> 0 > maxLength) {
+      const max = maxLengths[s] as number;
+      if (n >>> 0 > max) {
         throw new CtrkitError(
           'E_INPUT',
-          `batch.sequenceLengths[row ${Math.floor(i / width)}, sequence ${i % width}] is ${n}, outside [0, ${maxLength}]; a length counts the real (right-aligned) items of the sequence`,
-          { details: { row: Math.floor(i / width), sequence: i % width, length: n } },
+          `batch.sequenceLengths[row ${Math.floor(i / width)}, sequence ${s}] is ${n}, outside [0, ${max}] (the sequence's maxLength); a length counts the real, right-aligned items`,
+          { details: { row: Math.floor(i / width), sequence: s, length: n } },
         );
       }
     }

@@ -1,5 +1,5 @@
 import { CtrkitError, toCtrkitError, type FeatureBatch, type FeatureLayout, type ModelInfo, type ModelRunner } from '@ctrkit/core';
-import { BatchChecker, expectationFromLayout, sequenceLengthOf } from './batch-check.js';
+import { BatchChecker, expectationFromLayout, sequenceStride } from './batch-check.js';
 import type { BatcherCallOptions, MicroBatcher, MicroBatcherOptions, MicroBatcherStats } from './batcher.js';
 import { outputFor } from './runner-util.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
@@ -106,7 +106,7 @@ class Batcher implements MicroBatcher {
       if (typeof batch !== 'object' || batch === null || typeof batch.layout !== 'object' || batch.layout === null) {
         throw new CtrkitError('E_INPUT', 'predict needs a FeatureBatch');
       }
-      sequenceLengthOf(batch.layout);
+      sequenceStride(batch.layout);
       this.layout = batch.layout;
       this.checker = new BatchChecker(expectationFromLayout(batch.layout, ['ids', 'values', 'dense', 'sequenceIds', 'sequenceLengths']));
     }
@@ -213,7 +213,7 @@ class Batcher implements MicroBatcher {
     const layout = this.layout as FeatureLayout;
     const n = this.maxBatchRows;
     const S = layout.sequences.length;
-    const L = sequenceLengthOf(layout);
+    const L = sequenceStride(layout);
     return {
       ids: new Int32Array(n * layout.idWidth),
       values: new Float32Array(n * layout.idWidth),
@@ -229,7 +229,7 @@ class Batcher implements MicroBatcher {
     const idWidth = layout.idWidth;
     const denseWidth = layout.denseWidth;
     const S = layout.sequences.length;
-    const SL = S * sequenceLengthOf(layout);
+    const SL = S * sequenceStride(layout);
     let row = 0;
     for (const call of calls) {
       const b = call.batch;

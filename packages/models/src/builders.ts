@@ -4,7 +4,7 @@
  * outputs, `logit` and `probability`, each of shape `[batch]`.
  */
 import { CtrkitError, type FeatureLayout } from '@ctrkit/core';
-import { checkLayout, sequenceLengthOf } from './batch-check.js';
+import { checkLayout, sequenceStride } from './batch-check.js';
 import { STANDARD_INPUT_NAMES } from './manifest.js';
 import { GraphBuilder } from './onnx-graph.js';
 import { VERSION } from './version.js';
@@ -162,7 +162,7 @@ interface SequenceInputs {
 
 function sequenceInputs(g: GraphBuilder, layout: FeatureLayout, table: string): SequenceInputs {
   const S = layout.sequences.length;
-  const L = sequenceLengthOf(layout);
+  const L = sequenceStride(layout);
   const ids = g.input(STANDARD_INPUT_NAMES.sequenceIds, 'int32', [BATCH, S, L]);
   const lengthsInt = g.input(STANDARD_INPUT_NAMES.sequenceLengths, 'int32', [BATCH, S]);
   const keys = g.op('Gather', [table, ids], { axis: 0 });

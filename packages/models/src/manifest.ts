@@ -4,7 +4,7 @@
  * that comes with a valid manifest plugs in, whatever trained it.
  */
 import { calibratorFromJSON, CtrkitError, type Calibrator, type CalibratorJSON, type FeatureLayout } from '@ctrkit/core';
-import { checkLayout, sequenceLengthOf, type BatchArrayName } from './batch-check.js';
+import { checkLayout, sequenceStride, type BatchArrayName } from './batch-check.js';
 import type { ModelWeights } from './weights.js';
 
 /** The array of a `FeatureBatch` that feeds a model input.
@@ -150,7 +150,7 @@ export function layoutShape(layout: FeatureLayout, source: BatchSource): number[
     case 'dense':
       return [-1, layout.denseWidth];
     case 'sequenceIds':
-      return [-1, layout.sequences.length, sequenceLengthOf(layout)];
+      return [-1, layout.sequences.length, sequenceStride(layout)];
     case 'sequenceLengths':
       return [-1, layout.sequences.length];
   }

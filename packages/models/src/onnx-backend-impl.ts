@@ -4,7 +4,7 @@
  * create a session and build a tensor). Internal.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout, type ModelInfo, type ModelRunner } from '@ctrkit/core';
-import { BatchChecker, type BatchArrayName, type BatchExpectation } from './batch-check.js';
+import { BatchChecker, sequenceStride, type BatchArrayName, type BatchExpectation } from './batch-check.js';
 import type { Backend, BackendStatus, ModelSource, RunnerOptions } from './backend.js';
 import { buildLrModel } from './builders.js';
 import type { InputType, ModelManifest } from './manifest.js';
@@ -108,7 +108,7 @@ const DIMS_OF: Readonly<Record<BatchArrayName, (layout: FeatureLayout) => number
   ids: (layout) => [layout.idWidth],
   values: (layout) => [layout.idWidth],
   dense: (layout) => [layout.denseWidth],
-  sequenceIds: (layout) => [layout.sequences.length, (layout.sequences[0] as { maxLength: number }).maxLength],
+  sequenceIds: (layout) => [layout.sequences.length, sequenceStride(layout)],
   sequenceLengths: (layout) => [layout.sequences.length],
 };
 

@@ -7,7 +7,7 @@
 import { createRandom, type FeatureBatch, type FeatureLayout, type Random } from '@ctrkit/core';
 import type { DcnV2Weights, DenseLayerWeights, DinWeights, FmWeights, LrWeights, ModelWeights } from '../src/index.js';
 
-/** 4 categorical fields (one a bag of 3), 2 dense columns, 2 sequences of length 5 (one attending to ad_category). */
+/** 4 categorical fields (one a bag of 3), 2 dense columns, 2 sequences (maxLength 5 attending to ad_category, and 3), stride 5. */
 export function richLayout(fingerprint = 'spec-rich'): FeatureLayout {
   return {
     fingerprint,
@@ -23,7 +23,7 @@ export function richLayout(fingerprint = 'spec-rich'): FeatureLayout {
     denseNames: ['ad_ctr_7d', 'hour_sin'],
     sequences: [
       { name: 'history_category', maxLength: 5, sharesIdsWith: 'ad_category' },
-      { name: 'history_site', maxLength: 5 },
+      { name: 'history_site', maxLength: 3 },
     ],
   };
 }
@@ -62,7 +62,7 @@ export function wideLayout(fields: number, dense: number, idSpace: number, seque
 export function randomBatch(layout: FeatureLayout, rows: number, seed: number | string = 1): FeatureBatch {
   const random = createRandom(seed);
   const S = layout.sequences.length;
-  const L = layout.sequences[0]?.maxLength ?? 0;
+  const L = strideOf(layout);
   const ids = new Int32Array(rows * layout.idWidth);
   const values = new Float32Array(rows * layout.idWidth);
   for (let r = 0; r < rows; r++) {
@@ -86,7 +86,8 @@ export function randomBatch(layout: FeatureLayout, rows: number, seed: number | 
   const sequenceLengths = new Int32Array(rows * S);
   for (let r = 0; r < rows; r++) {
     for (let s = 0; s < S; s++) {
-      const length = r % 7 === 3 ? 0 : r % 7 === 4 ? L : random.int(L + 1);
+      const max = layout.sequences[s]!.maxLength;
+      const length = r % 7 === 3 ? 0 : r % 7 === 4 ? max : random.int(max + 1);
       sequenceLengths[r * S + s] = length;
       for (let t = L - length; t < L; t++) sequenceIds[(r * S + s) * L + t] = random.int(layout.idSpace);
     }
@@ -98,7 +99,7 @@ export function randomBatch(layout: FeatureLayout, rows: number, seed: number | 
 export function rowOf(batch: FeatureBatch, r: number): FeatureBatch {
   const { layout } = batch;
   const S = layout.sequences.length;
-  const L = layout.sequences[0]?.maxLength ?? 0;
+  const L = strideOf(layout);
   return {
     layout,
     rows: 1,
@@ -108,6 +109,11 @@ export function rowOf(batch: FeatureBatch, r: number): FeatureBatch {
     sequenceIds: batch.sequenceIds.slice(r * S * L, (r + 1) * S * L),
     sequenceLengths: batch.sequenceLengths.slice(r * S, (r + 1) * S),
   };
+}
+
+/** The sequence stride: the longest maxLength (what the features encoder pads every sequence to). */
+export function strideOf(layout: FeatureLayout): number {
+  return layout.sequences.reduce((max, s) => Math.max(max, s.maxLength), 0);
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -189,7 +195,7 @@ function fieldVectors(layout: FeatureLayout, batch: FeatureBatch, r: number, tab
 /** Item embeddings of the real (right-aligned) items of sequence s in row r. */
 function sequenceItems(layout: FeatureLayout, batch: FeatureBatch, r: number, s: number, table: Float32Array, D: number): number[][] {
   const S = layout.sequences.length;
-  const L = layout.sequences[0]!.maxLength;
+  const L = strideOf(layout);
   const length = at(batch.sequenceLengths, r * S + s);
   const items: number[][] = [];
   for (let t = L - length; t < L; t++) items.push(embed(table, D, at(batch.sequenceIds, (r * S + s) * L + t)));
@@ -301,4 +307,31 @@ export function referenceLogits(layout: FeatureLayout, weights: ModelWeights, ba
 
 export function seeded(seed: string): Random {
   return createRandom(seed);
+}
+
+/** Structural view of onnxruntime-node and onnxruntime-web for tests that run sessions directly. */
+export interface OrtLike {
+  InferenceSession: { create(bytes: Uint8Array, options?: object): Promise<{ inputNames: readonly string[]; run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>; release(): Promise<void> }> };
+  Tensor: new (type: 'int32' | 'float32', data: Int32Array | Float32Array, dims: readonly number[]) => unknown;
+}
+
+/** Runs a model built by ctrkit directly on a session (no runner), returning both outputs. */
+export async function runSession(ort: OrtLike, bytes: Uint8Array, batch: FeatureBatch): Promise<{ logit: Float32Array; probability: Float32Array; inputs: readonly string[] }> {
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  try {
+    const { layout, rows } = batch;
+    const all: Record<string, unknown> = {
+      ids: new ort.Tensor('int32', batch.ids, [rows, layout.idWidth]),
+      values: new ort.Tensor('float32', batch.values, [rows, layout.idWidth]),
+      dense: new ort.Tensor('float32', batch.dense, [rows, layout.denseWidth]),
+      sequence_ids: new ort.Tensor('int32', batch.sequenceIds, [rows, layout.sequences.length, strideOf(layout)]),
+      sequence_lengths: new ort.Tensor('int32', batch.sequenceLengths, [rows, layout.sequences.length]),
+    };
+    const feeds: Record<string, unknown> = {};
+    for (const name of session.inputNames) feeds[name] = all[name];
+    const result = await session.run(feeds);
+    return { logit: result.logit!.data as Float32Array, probability: result.probability!.data as Float32Array, inputs: session.inputNames };
+  } finally {
+    await session.release();
+  }
 }
