@@ -18,6 +18,11 @@ export class ExpiryQueue<T extends ExpiringEntry> {
   private head = 0;
   private closed = 0;
 
+  /** Entries stored, open or not yet compacted away (for tests and monitoring). */
+  get stored(): number {
+    return this.items.length - this.head;
+  }
+
   /** Time at which the oldest entry expires (Infinity when none is queued). */
   nextExpiry = Number.POSITIVE_INFINITY;
 
