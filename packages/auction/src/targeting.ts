@@ -519,7 +519,8 @@ function categoryBlocked(category: string, blocked: ReadonlySet<string>): boolea
   return false;
 }
 
-function domainBlocked(domain: string, blocked: ReadonlySet<string>): boolean {
+/** @internal Whether `domain` or a parent domain of it is in `blocked` (lower-case entries). */
+export function domainBlocked(domain: string, blocked: ReadonlySet<string>): boolean {
   let d = domain.toLowerCase();
   for (;;) {
     if (blocked.has(d)) return true;

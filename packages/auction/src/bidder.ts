@@ -1,0 +1,635 @@
+/**
+ * A DSP-side OpenRTB 2.6 bidder: validate a BidRequest, gate consent, map it to an `AdRequest`
+ * around the host's own creatives, predict, pace, and answer a BidResponse or a no-bid with a
+ * reason. The handler never throws.
+ */
+import { CtrkitError, isCtrkitError, systemClock } from '@ctrkit/core';
+import type { AdCandidate, AdFormat, AdRequest, Clock, Rejection } from '@ctrkit/core';
+import type { Bid, BidRequest, BidResponse } from 'iab-openrtb/v26';
+import { checkKnownKeys, checkNumber, describe, isRecord } from './checks.js';
+import { PASS } from './codes.js';
+import { createConsentEvaluator, stripPersonalData } from './consent.js';
+import type { ConsentEvaluation, ConsentOptions } from './consent.js';
+import { mapBidRequest, mapImp, validateBidRequest } from './openrtb.js';
+import type { MappedImp, ValidationIssue } from './openrtb.js';
+import { DEFAULT_PRICE_DECIMALS } from './price.js';
+import { createCandidateFilter, domainBlocked } from './targeting.js';
+import type { CandidateFilterOptions, CounterSource } from './targeting.js';
+
+/** One of the host's own ads, with what the bidder needs to answer for it.
+ *
+ * @example
+ * ```ts
+ * import type { BidderCreative } from '@ctrkit/auction';
+ * const creative: BidderCreative = {
+ *   adId: 'ad-1', advertiserId: 'adv-1', campaignId: 'cmp-1', format: 'display', category: 'IAB20',
+ *   bid: 0.8, bidType: 'CPC', domain: 'travel.example', width: 300, height: 250,
+ *   adm: '<a href="https://travel.example"><img src="https://cdn.example/ad-1.png"></a>',
+ * };
+ * ```
+ */
+export interface BidderCreative extends AdCandidate {
+  /** Width in pixels (banners must match one of the impression's sizes when both are known). */
+  readonly width?: number;
+  /** Height in pixels. */
+  readonly height?: number;
+  /** Ad markup returned in the bid. One of `adm` and `nurl` is required. */
+  readonly adm?: string;
+  /** Win notice URL (serves the markup when there is no `adm`). */
+  readonly nurl?: string;
+  /** Billing notice URL. */
+  readonly burl?: string;
+  /** Advertiser domains for `adomain` (default `[domain]`); each is checked against `badv`. */
+  readonly adomain?: readonly string[];
+  /** The most this creative may bid, CPM in the bidder's currency. */
+  readonly maxBidCpm?: number;
+}
+
+/** What the pacing hook says about a campaign.
+ *
+ * @example
+ * ```ts
+ * import type { PacingDecision } from '@ctrkit/auction';
+ * const decision: PacingDecision = { multiplier: 0.8, admit: true };
+ * ```
+ */
+export interface PacingDecision {
+  /** Bid multiplier, finite and ≥ 0. */
+  readonly multiplier: number;
+  /** Whether the campaign may bid on this request at all. */
+  readonly admit: boolean;
+}
+
+/** The model's answer: pCTR per candidate, or pCTR and pCVR.
+ *
+ * @example
+ * ```ts
+ * import type { BidPrediction } from '@ctrkit/auction';
+ * const prediction: BidPrediction = { pCtr: new Float32Array([0.02]), pCvr: new Float32Array([0.1]) };
+ * ```
+ */
+export type BidPrediction = ArrayLike<number> | { readonly pCtr: ArrayLike<number>; readonly pCvr?: ArrayLike<number> };
+
+/** OpenRTB no-bid reason codes this bidder sends (OpenRTB 3.0 list, referenced by 2.6).
+ *
+ * @example
+ * ```ts
+ * import { NO_BID_REASONS } from '@ctrkit/auction';
+ * console.log(NO_BID_REASONS.INVALID_REQUEST); // 2
+ * ```
+ */
+export const NO_BID_REASONS = {
+  /** A host hook or the bidder failed. */
+  TECHNICAL_ERROR: 1,
+  /** The request is malformed. */
+  INVALID_REQUEST: 2,
+  /** The request left too little time, or the model answered too late. */
+  INSUFFICIENT_AUCTION_TIME: 15,
+} as const;
+
+/** Options for {@link createOpenRtbBidder}; validated once.
+ *
+ * @example
+ * ```ts
+ * import type { OpenRtbBidderOptions } from '@ctrkit/auction';
+ * const options: OpenRtbBidderOptions = {
+ *   catalogue: [],
+ *   predict: async (request) => new Float32Array(request.candidates.length).fill(0.01),
+ *   pacing: () => ({ multiplier: 1, admit: true }),
+ *   currency: 'EUR', exchangeRate: (from, to) => (from === 'USD' && to === 'EUR' ? 0.9 : undefined),
+ * };
+ * ```
+ */
+export interface OpenRtbBidderOptions {
+  /** The host's creatives, or a function returning those worth considering for a request. */
+  readonly catalogue: readonly BidderCreative[] | ((request: AdRequest) => readonly BidderCreative[] | Promise<readonly BidderCreative[]>);
+  /** pCTR (and optionally pCVR) per candidate of the request it is given. */
+  readonly predict: (request: AdRequest) => Promise<BidPrediction>;
+  /** The model used when personalised ads are not allowed (default `predict`, on the stripped request). */
+  readonly predictContextual?: (request: AdRequest) => Promise<BidPrediction>;
+  /** Pacing per campaign (default: multiplier 1, always admitted). */
+  readonly pacing?: (campaignId: string) => PacingDecision | Promise<PacingDecision>;
+  /** Counters for frequency caps (for example from the features package's store). */
+  readonly counters?: (request: AdRequest) => CounterSource | undefined | Promise<CounterSource | undefined>;
+  /** Targeting, frequency caps and static block lists (see {@link createCandidateFilter}). */
+  readonly filter?: CandidateFilterOptions;
+  /** Consent options (vendor id, purposes). */
+  readonly consent?: ConsentOptions;
+  /** The currency bids and creatives' values are in (default `USD`). */
+  readonly currency?: string;
+  /** Units of `to` per unit of `from`, or `undefined` when unknown. Needed for floors and bids in other currencies. */
+  readonly exchangeRate?: (from: string, to: string) => number | undefined;
+  /** The most any bid may be, CPM in `currency` (default 50). */
+  readonly maxBidCpm?: number;
+  /** Factor applied to bids in first-price auctions (`at` ≠ 2), in (0, 1] (default 1: no shading). */
+  readonly firstPriceShading?: number;
+  /** A bid within this fraction below an impression's floor is raised to the floor, in [0, 1) (default 0). */
+  readonly floorRaise?: number;
+  /** The time budget when the request has no `tmax`, ms (default 100). */
+  readonly defaultTmaxMs?: number;
+  /** Time kept for the network out of `tmax`, ms (default 10). */
+  readonly networkReserveMs?: number;
+  /** Where time comes from (default the system clock). */
+  readonly clock?: Clock;
+  /** Schedules a callback after `ms`; returns a cancel function (default `setTimeout`). */
+  readonly setTimer?: (callback: () => void, ms: number) => () => void;
+  /** The seat to bid from (`seatbid.seat`); requests whose `bseat` holds it, or whose `wseat` lacks it, get no bid. */
+  readonly seat?: string;
+  /** Bid each creative on at most one impression of a request (default true). */
+  readonly oneBidPerAd?: boolean;
+  /** Decimal places of bid prices (default 6). */
+  readonly priceDecimals?: number;
+}
+
+/** What happened to one impression.
+ *
+ * @example
+ * ```ts
+ * import type { ImpOutcome } from '@ctrkit/auction';
+ * const outcome: ImpOutcome = { impId: '1', bid: { adId: 'ad-1', price: 2.5 } };
+ * ```
+ */
+export interface ImpOutcome {
+  /** The impression's id. */
+  readonly impId: string;
+  /** The bid made on it, price CPM in the response currency. */
+  readonly bid?: { readonly adId: string; readonly price: number };
+  /** Why there is no bid. */
+  readonly reason?: string;
+}
+
+/** What {@link OpenRtbBidder.handle} returns: the response to send and why it is what it is.
+ *
+ * @example
+ * ```ts
+ * import type { BidderOutcome } from '@ctrkit/auction';
+ * const status = (outcome: BidderOutcome) => (outcome.bid ? 200 : 204);
+ * ```
+ */
+export interface BidderOutcome {
+  /** Whether the response holds at least one bid. */
+  readonly bid: boolean;
+  /** The BidResponse: bids, or `{ id, nbr? }` for a no-bid. */
+  readonly response: BidResponse;
+  /** Why there is no bid. */
+  readonly reason?: string;
+  /** The OpenRTB no-bid reason code, when one fits. */
+  readonly nbr?: number;
+  /** Validation problems (request-level ones cause a no-bid; impression-level ones skip the impression). */
+  readonly issues: readonly ValidationIssue[];
+  /** One outcome per impression. */
+  readonly imps: readonly ImpOutcome[];
+  /** Candidates that were not bid, with reasons. */
+  readonly rejected: readonly Rejection[];
+  /** The consent evaluation, once the request was valid. */
+  readonly consent?: ConsentEvaluation;
+  /** Time spent, by the injected clock. */
+  readonly elapsedMs: number;
+}
+
+/**
+ * Answers OpenRTB bid requests.
+ *
+ * @example
+ * ```ts
+ * import type { OpenRtbBidder } from '@ctrkit/auction';
+ * async function serve(bidder: OpenRtbBidder, body: string) {
+ *   const outcome = await bidder.handle(body);
+ *   return outcome.bid ? { status: 200, body: JSON.stringify(outcome.response) } : { status: 204 };
+ * }
+ * ```
+ */
+export interface OpenRtbBidder {
+  /**
+   * Handles one request.
+   *
+   * @param body - The request body: JSON text or an already parsed object.
+   * @returns The outcome; never rejects.
+   */
+  handle(body: unknown): Promise<BidderOutcome>;
+}
+
+const OPTION_KEYS = [
+  'catalogue',
+  'predict',
+  'predictContextual',
+  'pacing',
+  'counters',
+  'filter',
+  'consent',
+  'currency',
+  'exchangeRate',
+  'maxBidCpm',
+  'firstPriceShading',
+  'floorRaise',
+  'defaultTmaxMs',
+  'networkReserveMs',
+  'clock',
+  'setTimer',
+  'seat',
+  'oneBidPerAd',
+  'priceDecimals',
+] as const;
+const FORMATS = ['search', 'display', 'video', 'native', 'social'];
+const BID_TYPES = ['CPM', 'CPC', 'CPA'];
+const MTYPE: Readonly<Record<string, 1 | 2 | 4>> = { display: 1, video: 2, native: 4 };
+const TIMEOUT = Symbol('timeout');
+
+/** Why a creative cannot be used, or undefined when it can. */
+function creativeProblem(creative: unknown): string | undefined {
+  if (!isRecord(creative)) return `a creative must be an object, got ${describe(creative)}`;
+  for (const key of ['adId', 'advertiserId', 'campaignId', 'category'] as const) {
+    if (typeof creative[key] !== 'string' || creative[key] === '') return `${key} must be a non-empty string, got ${describe(creative[key])}`;
+  }
+  if (typeof creative.format !== 'string' || !FORMATS.includes(creative.format)) return `format must be one of ${FORMATS.join(', ')}, got ${describe(creative.format)}`;
+  if (typeof creative.bidType !== 'string' || !BID_TYPES.includes(creative.bidType)) return `bidType must be one of ${BID_TYPES.join(', ')}, got ${describe(creative.bidType)}`;
+  if (typeof creative.bid !== 'number' || !Number.isFinite(creative.bid) || creative.bid <= 0) return `bid must be a finite number > 0, got ${describe(creative.bid)}`;
+  if (typeof creative.adm !== 'string' && typeof creative.nurl !== 'string') return 'needs adm (markup) or nurl (win notice serving the markup)';
+  if (creative.maxBidCpm !== undefined && !(typeof creative.maxBidCpm === 'number' && creative.maxBidCpm > 0)) return `maxBidCpm must be a number > 0, got ${describe(creative.maxBidCpm)}`;
+  if (creative.pCvr !== undefined && !(typeof creative.pCvr === 'number' && creative.pCvr >= 0 && creative.pCvr <= 1)) return `pCvr must be in [0, 1], got ${describe(creative.pCvr)}`;
+  if (creative.adomain !== undefined && !(Array.isArray(creative.adomain) && creative.adomain.every((d) => typeof d === 'string'))) return 'adomain must be an array of domains';
+  return undefined;
+}
+
+/**
+ * Rounds a bid to the nearest multiple of 1 / `scale` that is not above it (a bid is ours to
+ * choose, so never round it up), and not below the floor (the exact floor when they are closer
+ * than one quantum).
+ */
+function roundBid(price: number, floor: number, scale: number): number {
+  let steps = Math.round(price * scale);
+  if (steps / scale > price) steps -= 1;
+  const rounded = steps / scale;
+  return rounded < floor ? floor : rounded;
+}
+
+function defaultTimer(callback: () => void, ms: number): () => void {
+  const handle = setTimeout(callback, ms);
+  return () => clearTimeout(handle);
+}
+
+/** A no-bid the handler decided on; caught at the top and turned into an outcome. */
+class NoBid extends Error {
+  constructor(
+    readonly reason: string,
+    readonly nbr: number | undefined,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * Creates an {@link OpenRtbBidder}. For each request:
+ *
+ * 1. Parse (JSON text or object) and {@link validateBidRequest}; a malformed request gets a
+ *    no-bid with `nbr` 2 and the issues. `bseat` / `wseat` excluding the seat: no-bid.
+ * 2. Evaluate consent ({@link createConsentEvaluator}); without consent for personalised ads the
+ *    request is stripped ({@link stripPersonalData}) and `predictContextual` is used.
+ * 3. Each impression becomes a slot (banner → display, video, native; audio-only and private
+ *    auctions are skipped with a reason). Floors are converted from `bidfloorcur` (default USD)
+ *    into the response currency; an unknown currency skips that impression with a reason.
+ * 4. Creatives of a format some impression takes are filtered: targeting, frequency caps,
+ *    `bcat` (IAB prefixes) and `badv` (also against every `adomain`).
+ * 5. `predict` runs with a deadline of `tmax` (or `defaultTmaxMs`) − `networkReserveMs` from
+ *    arrival, raced against `setTimer`; too slow, or finished after the deadline by the clock:
+ *    no-bid with `nbr` 15. A failing hook: no-bid with `nbr` 1.
+ * 6. Pacing per campaign: `admit: false` rejects `pacing_throttled`; a failing or malformed
+ *    answer rejects that campaign's creatives rather than bid unpaced.
+ * 7. Bid CPM = value per impression × 1000 × multiplier: bid (CPM), pCTR × bid (CPC),
+ *    pCTR × pCVR × bid (CPA); × `firstPriceShading` unless `at` = 2; capped by `maxBidCpm` and
+ *    the creative's own cap. Below the floor: raised when within `floorRaise`, else no bid there.
+ * 8. Impressions are served in request order, each taking the highest bid among creatives of an
+ *    accepted format and size (each creative once, with `oneBidPerAd`). Prices are rounded to
+ *    `priceDecimals` places, to the nearest multiple not above the computed bid, and never below
+ *    the floor.
+ *
+ * @param options - Catalogue, predictor, pacing, consent, currency, limits, clock.
+ * @returns The bidder.
+ * @throws `CtrkitError` `E_CONFIG` on a missing hook, an unknown option, an invalid limit, or a malformed static creative.
+ * @example
+ * ```ts
+ * import { createOpenRtbBidder } from '@ctrkit/auction';
+ * const bidder = createOpenRtbBidder({
+ *   catalogue: [{ adId: 'ad-1', advertiserId: 'adv-1', campaignId: 'cmp-1', format: 'display', category: 'IAB20',
+ *     bid: 1.5, bidType: 'CPC', domain: 'travel.example', width: 300, height: 250, adm: '<div>ad</div>' }],
+ *   predict: async (request) => new Float32Array(request.candidates.length).fill(0.02),
+ * });
+ * const outcome = await bidder.handle({ id: 'req-1', imp: [{ id: '1', banner: { w: 300, h: 250 }, bidfloor: 0.5 }], tmax: 120 });
+ * console.log(outcome.bid, outcome.response.seatbid?.[0]?.bid[0]?.price); // true 30
+ * ```
+ */
+export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidder {
+  if (!isRecord(options as unknown)) throw new CtrkitError('E_CONFIG', `bidder options must be an object, got ${describe(options)}`);
+  checkKnownKeys(options as unknown as Record<string, unknown>, OPTION_KEYS, 'createOpenRtbBidder');
+  if (typeof options.predict !== 'function') throw new CtrkitError('E_CONFIG', 'predict is required: an async (request) => pCTR per candidate');
+  for (const key of ['predictContextual', 'pacing', 'counters', 'exchangeRate', 'setTimer'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') throw new CtrkitError('E_CONFIG', `${key} must be a function, got ${describe(options[key])}`);
+  }
+  const catalogue = options.catalogue;
+  if (typeof catalogue !== 'function') {
+    if (!Array.isArray(catalogue)) throw new CtrkitError('E_CONFIG', `catalogue must be an array of creatives or a function, got ${describe(catalogue)}`);
+    const ids = new Set<string>();
+    catalogue.forEach((creative, i) => {
+      const problem = creativeProblem(creative);
+      if (problem !== undefined) throw new CtrkitError('E_CONFIG', `catalogue[${i}]: ${problem}`);
+      if (ids.has(creative.adId)) throw new CtrkitError('E_CONFIG', `catalogue[${i}]: adId "${creative.adId}" appears twice; ad ids must be unique`);
+      ids.add(creative.adId);
+    });
+  }
+  const currency = (options.currency ?? 'USD').toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) throw new CtrkitError('E_CONFIG', `currency must be an ISO-4217 code such as "USD", got ${describe(options.currency)}`);
+  const maxBidCpm = checkNumber(options.maxBidCpm, 'maxBidCpm', 0) ?? 50;
+  if (!(maxBidCpm > 0)) throw new CtrkitError('E_CONFIG', 'maxBidCpm must be > 0');
+  const shading = checkNumber(options.firstPriceShading, 'firstPriceShading', 0, 1) ?? 1;
+  if (!(shading > 0)) throw new CtrkitError('E_CONFIG', 'firstPriceShading must be in (0, 1]');
+  const floorRaise = checkNumber(options.floorRaise, 'floorRaise', 0, 0.999999) ?? 0;
+  const defaultTmax = checkNumber(options.defaultTmaxMs, 'defaultTmaxMs', 1) ?? 100;
+  const reserveMs = checkNumber(options.networkReserveMs, 'networkReserveMs', 0) ?? 10;
+  const decimals = checkNumber(options.priceDecimals, 'priceDecimals', 0, 12) ?? DEFAULT_PRICE_DECIMALS;
+  if (!Number.isInteger(decimals)) throw new CtrkitError('E_CONFIG', `priceDecimals must be an integer, got ${decimals}`);
+  const scale = 10 ** decimals;
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function') throw new CtrkitError('E_CONFIG', 'clock must be a Clock from @ctrkit/core');
+  const setTimer = options.setTimer ?? defaultTimer;
+  const seat = options.seat;
+  if (seat !== undefined && (typeof seat !== 'string' || seat.length === 0)) throw new CtrkitError('E_CONFIG', `seat must be a non-empty string, got ${describe(seat)}`);
+  const oneBidPerAd = options.oneBidPerAd ?? true;
+  const filter = createCandidateFilter(options.filter ?? {});
+  const consent = createConsentEvaluator(options.consent ?? {});
+  const { predict, predictContextual = predict, pacing, counters, exchangeRate } = options;
+
+  const rate = (from: string, to: string): number | undefined => {
+    const f = from.toUpperCase();
+    const t = to.toUpperCase();
+    if (f === t) return 1;
+    if (exchangeRate === undefined) return undefined;
+    const value = exchangeRate(f, t);
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+
+  /** Waits for `work` until the deadline; TIMEOUT when the deadline passes first. */
+  async function beforeDeadline<T>(work: () => T | Promise<T>, deadline: number): Promise<T | typeof TIMEOUT> {
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) return TIMEOUT;
+    const running = Promise.resolve().then(work);
+    let cancel: (() => void) | undefined;
+    const timer = new Promise<typeof TIMEOUT>((resolve) => {
+      cancel = setTimer(() => resolve(TIMEOUT), remaining);
+    });
+    try {
+      return await Promise.race([running, timer]);
+    } finally {
+      cancel?.();
+      running.catch(() => undefined); // a late failure after a timeout must not surface as unhandled
+    }
+  }
+
+  async function handle(body: unknown): Promise<BidderOutcome> {
+    const started = clock.now();
+    let requestId = '';
+    let issues: readonly ValidationIssue[] = [];
+    let imps: ImpOutcome[] = [];
+    const rejected: Rejection[] = [];
+    let evaluation: ConsentEvaluation | undefined;
+    const finish = (response: BidResponse, bid: boolean, reason?: string, nbr?: number): BidderOutcome => ({
+      bid,
+      response,
+      ...(reason === undefined ? {} : { reason }),
+      ...(nbr === undefined ? {} : { nbr }),
+      issues,
+      imps,
+      rejected,
+      ...(evaluation === undefined ? {} : { consent: evaluation }),
+      elapsedMs: clock.now() - started,
+    });
+    try {
+      let raw = body;
+      if (typeof body === 'string') {
+        try {
+          raw = JSON.parse(body) as unknown;
+        } catch (error) {
+          throw new NoBid(`the body is not JSON: ${(error as Error).message}`, NO_BID_REASONS.INVALID_REQUEST);
+        }
+      }
+      if (isRecord(raw) && typeof raw.id === 'string') requestId = raw.id;
+      const validation = validateBidRequest(raw);
+      if (!validation.ok) {
+        issues = validation.issues;
+        throw new NoBid(`invalid BidRequest: ${validation.issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`, NO_BID_REASONS.INVALID_REQUEST);
+      }
+      const request = validation.request;
+      issues = validation.impIssues;
+      if (seat !== undefined && (request.bseat?.includes(seat) === true || (request.wseat !== undefined && request.wseat.length > 0 && !request.wseat.includes(seat)))) {
+        throw new NoBid(`seat ${seat} is not allowed to bid on this request (wseat / bseat)`, undefined);
+      }
+      const deadline = started + (request.tmax ?? defaultTmax) - reserveMs;
+      if (deadline <= clock.now()) throw new NoBid(`tmax ${request.tmax ?? defaultTmax} ms leaves no time after the ${reserveMs} ms network reserve`, NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+
+      // Response currency: ours if allowed, else the first allowed one we can convert to.
+      const allowed = request.cur !== undefined && request.cur.length > 0 ? request.cur.map((c) => c.toUpperCase()) : ['USD'];
+      const responseCurrency = allowed.includes(currency) ? currency : allowed.find((c) => rate(currency, c) !== undefined);
+      if (responseCurrency === undefined) throw new NoBid(`cannot bid in any currency the request allows (${allowed.join(', ')}) from ${currency}; configure exchangeRate`, undefined);
+      const toResponse = rate(currency, responseCurrency) as number;
+
+      evaluation = consent.evaluateOpenRtb(request);
+      const impIssueByIndex = new Map<number, string>();
+      for (const issue of validation.impIssues) {
+        const index = Number(/^imp\[(\d+)\]/.exec(issue.path)?.[1]);
+        impIssueByIndex.set(index, `${impIssueByIndex.has(index) ? `${impIssueByIndex.get(index)}; ` : ''}${issue.path} ${issue.message}`);
+      }
+      const mapped: (MappedImp & { readonly floor: number })[] = [];
+      imps = request.imp.map((imp, index) => {
+        const problem = impIssueByIndex.get(index);
+        if (problem !== undefined) return { impId: imp.id, reason: problem };
+        if (imp.pmp?.private_auction === 1) return { impId: imp.id, reason: 'private auction: this bidder has no deals' };
+        const floorCurrency = (imp.bidfloorcur ?? 'USD').toUpperCase();
+        const floorRate = rate(floorCurrency, responseCurrency);
+        if (floorRate === undefined) return { impId: imp.id, reason: `bidfloorcur ${floorCurrency} cannot be converted to ${responseCurrency}; configure exchangeRate` };
+        const floor = (imp.bidfloor ?? 0) * floorRate;
+        mapped.push({ ...mapImp(imp, index, floor), floor });
+        return { impId: imp.id };
+      });
+      if (mapped.length === 0) throw new NoBid(`no impression can be bid on: ${imps.map((i) => `${i.impId}: ${i.reason ?? ''}`).join('; ')}`, undefined);
+
+      const base = mapBidRequest(request, clock.now(), mapped.map((m) => m.slot));
+      const personalised = evaluation.signals.personalisedAds;
+      const adRequest: AdRequest = stripPersonalData({ ...base, consent: evaluation.signals }, evaluation.signals);
+
+      const listed = typeof catalogue === 'function' ? await catalogue(adRequest) : catalogue;
+      if (!Array.isArray(listed)) throw new CtrkitError('E_INPUT', `the catalogue function returned ${describe(listed)}; return an array of creatives`);
+      const acceptedFormats = new Set<AdFormat>(mapped.flatMap((m) => m.formats));
+      const pool: BidderCreative[] = [];
+      const seenIds = new Set<string>();
+      for (const creative of listed) {
+        const problem = creativeProblem(creative);
+        const adId = isRecord(creative) && typeof creative.adId === 'string' ? creative.adId : '';
+        if (problem !== undefined || seenIds.has(adId)) {
+          rejected.push({ adId, reason: 'invalid_bid', detail: problem ?? `adId "${adId}" appears twice in the catalogue` });
+          continue;
+        }
+        seenIds.add(adId);
+        if (!acceptedFormats.has(creative.format)) {
+          rejected.push({ adId, reason: 'format_mismatch', detail: `no impression takes ${creative.format}` });
+          continue;
+        }
+        pool.push(creative);
+      }
+      if (pool.length === 0) throw new NoBid('no creative fits the impressions', undefined);
+
+      const withPool: AdRequest = { ...adRequest, candidates: pool };
+      const counterSource = counters === undefined ? undefined : await counters(withPool);
+      const filtered = filter.apply(withPool, {
+        ...(counterSource === undefined ? {} : { counters: counterSource }),
+        ...(request.bcat === undefined ? {} : { blockedCategories: request.bcat }),
+        ...(request.badv === undefined ? {} : { blockedAdvertisers: request.badv }),
+      });
+      for (const r of filtered.rejected) rejected.push(r);
+      const badv = request.badv === undefined || request.badv.length === 0 ? undefined : new Set(request.badv.map((d) => d.toLowerCase()));
+      const survivors: BidderCreative[] = [];
+      pool.forEach((creative, i) => {
+        if (filtered.codes[i] !== PASS) return;
+        const blocked = badv === undefined ? undefined : creative.adomain?.find((d) => domainBlocked(d, badv));
+        if (blocked !== undefined) {
+          rejected.push({ adId: creative.adId, reason: 'blocked_advertiser', detail: `advertiser domain ${blocked} is blocked` });
+          return;
+        }
+        survivors.push(creative);
+      });
+      if (survivors.length === 0) throw new NoBid('every creative was filtered out (targeting, caps or block lists)', undefined);
+
+      const scoring: AdRequest = { ...adRequest, candidates: survivors };
+      const model = personalised ? predict : predictContextual;
+      const predicted = await beforeDeadline(() => model(scoring), deadline);
+      if (predicted === TIMEOUT) throw new NoBid('the predictor did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+      if (clock.now() > deadline) throw new NoBid('the predictor answered after the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+      const pCtr = isRecord(predicted) && 'pCtr' in predicted ? (predicted as { pCtr: ArrayLike<number> }).pCtr : (predicted as ArrayLike<number>);
+      const pCvr = isRecord(predicted) && 'pCvr' in predicted ? (predicted as { pCvr?: ArrayLike<number> }).pCvr : undefined;
+      if (pCtr === null || typeof pCtr !== 'object' || pCtr.length !== survivors.length || (pCvr !== undefined && pCvr.length !== survivors.length)) {
+        throw new CtrkitError('E_INFERENCE', `the predictor returned ${pCtr === null || typeof pCtr !== 'object' ? describe(pCtr) : `${pCtr.length} values`} for ${survivors.length} candidates; return one pCTR per candidate`);
+      }
+
+      const campaigns = [...new Set(survivors.map((c) => c.campaignId))];
+      const decisions = new Map<string, PacingDecision | string>();
+      if (pacing !== undefined) {
+        const answers = await beforeDeadline(
+          () =>
+            Promise.all(
+              campaigns.map(async (campaignId) => {
+                try {
+                  const decision: unknown = await pacing(campaignId);
+                  if (!isRecord(decision) || typeof decision.admit !== 'boolean' || typeof decision.multiplier !== 'number' || !Number.isFinite(decision.multiplier) || decision.multiplier < 0) {
+                    return `pacing returned ${isRecord(decision) ? JSON.stringify(decision) : describe(decision)}; expected { multiplier ≥ 0, admit: boolean }`;
+                  }
+                  return decision as unknown as PacingDecision;
+                } catch (error) {
+                  return `pacing failed: ${error instanceof Error ? error.message : String(error)}`;
+                }
+              }),
+            ),
+          deadline,
+        );
+        if (answers === TIMEOUT) throw new NoBid('pacing did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+        campaigns.forEach((campaignId, i) => decisions.set(campaignId, answers[i] as PacingDecision | string));
+      }
+
+      // Bid CPM per survivor, in the response currency; NaN when it cannot bid.
+      // OpenRTB's default auction type is 2 (second price plus); 1 and exchange-specific types shade.
+      const firstPrice = (request.at ?? 2) !== 2;
+      const prices = new Float64Array(survivors.length);
+      survivors.forEach((creative, i) => {
+        prices[i] = Number.NaN;
+        const decision = decisions.get(creative.campaignId);
+        if (typeof decision === 'string') {
+          rejected.push({ adId: creative.adId, reason: 'pacing_throttled', detail: decision });
+          return;
+        }
+        if (decision !== undefined && (!decision.admit || decision.multiplier === 0)) {
+          rejected.push({ adId: creative.adId, reason: 'pacing_throttled', ...(decision.admit ? { detail: 'pacing multiplier is 0' } : {}) });
+          return;
+        }
+        const p = pCtr[i] as number;
+        const cvr = pCvr === undefined ? creative.pCvr : (pCvr[i] as number);
+        if (!(p >= 0 && p <= 1)) {
+          rejected.push({ adId: creative.adId, reason: 'invalid_bid', detail: `the predictor gave pCTR ${p}; expected a probability in [0, 1]` });
+          return;
+        }
+        if (creative.bidType === 'CPA' && !(cvr !== undefined && cvr >= 0 && cvr <= 1)) {
+          rejected.push({ adId: creative.adId, reason: 'invalid_bid', detail: `CPA creative needs a pCVR in [0, 1] (predictor or creative.pCvr), got ${cvr}` });
+          return;
+        }
+        const perMille = creative.bidType === 'CPM' ? creative.bid : creative.bidType === 'CPC' ? 1000 * p * creative.bid : 1000 * p * (cvr as number) * creative.bid;
+        const value = perMille * (decision?.multiplier ?? 1) * (firstPrice ? shading : 1);
+        const cap = Math.min(maxBidCpm, creative.maxBidCpm ?? Infinity);
+        prices[i] = Math.min(value, cap) * toResponse;
+      });
+
+      const used = new Uint8Array(survivors.length);
+      const belowFloor = new Uint8Array(survivors.length);
+      const bids: Bid[] = [];
+      const byImp = new Map<string, ImpOutcome>();
+      for (const m of mapped) {
+        let best = -1;
+        let bestPrice = 0;
+        let compatible = 0;
+        for (let i = 0; i < survivors.length; i++) {
+          const creative = survivors[i] as BidderCreative;
+          let price = prices[i] as number;
+          if (Number.isNaN(price) || (oneBidPerAd && used[i] === 1) || !m.formats.includes(creative.format)) continue;
+          if (creative.format === 'display' && m.sizes.length > 0 && creative.width !== undefined && creative.height !== undefined && !m.sizes.some(([w, h]) => w === creative.width && h === creative.height)) continue;
+          compatible++;
+          if (price < m.floor) {
+            if (price >= m.floor * (1 - floorRaise)) price = m.floor;
+            else {
+              belowFloor[i] = 1;
+              continue;
+            }
+          }
+          if (price > bestPrice) {
+            best = i;
+            bestPrice = price;
+          }
+        }
+        if (best < 0 || !(bestPrice > 0)) {
+          byImp.set(m.imp.id, { impId: m.imp.id, reason: compatible === 0 ? 'no creative of an accepted format and size' : `every bid is below the floor ${m.floor} ${responseCurrency}` });
+          continue;
+        }
+        const creative = survivors[best] as BidderCreative;
+        used[best] = 1;
+        const price = roundBid(bestPrice, m.floor, scale);
+        const adomain = creative.adomain ?? (creative.domain === undefined ? undefined : [creative.domain]);
+        const mtype = MTYPE[creative.format];
+        bids.push({
+          id: `${m.imp.id}:${creative.adId}`,
+          impid: m.imp.id,
+          price,
+          adid: creative.adId,
+          crid: creative.creativeId ?? creative.adId,
+          cid: creative.campaignId,
+          cat: [creative.category],
+          ...(adomain === undefined ? {} : { adomain: [...adomain] }),
+          ...(creative.adm === undefined ? {} : { adm: creative.adm }),
+          ...(creative.nurl === undefined ? {} : { nurl: creative.nurl }),
+          ...(creative.burl === undefined ? {} : { burl: creative.burl }),
+          ...(creative.width === undefined ? {} : { w: creative.width }),
+          ...(creative.height === undefined ? {} : { h: creative.height }),
+          ...(mtype === undefined ? {} : { mtype }),
+        });
+        byImp.set(m.imp.id, { impId: m.imp.id, bid: { adId: creative.adId, price } });
+      }
+      imps = imps.map((outcome) => byImp.get(outcome.impId) ?? outcome);
+      survivors.forEach((creative, i) => {
+        if (used[i] === 1 || Number.isNaN(prices[i] as number)) return;
+        rejected.push(belowFloor[i] === 1 ? { adId: creative.adId, reason: 'below_reserve', detail: 'bid below the floor of every impression it fits' } : { adId: creative.adId, reason: 'outranked' });
+      });
+      if (clock.now() > deadline) throw new NoBid('bidding finished after the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+      if (bids.length === 0) throw new NoBid(`no bid: ${imps.map((i) => `${i.impId}: ${i.reason ?? ''}`).join('; ')}`, undefined);
+      return finish({ id: request.id, bidid: `${request.id}:${seat ?? 'ctrkit'}`, cur: responseCurrency, seatbid: [{ ...(seat === undefined ? {} : { seat }), bid: bids }] }, true);
+    } catch (error) {
+      if (error instanceof NoBid) return finish({ id: requestId, ...(error.nbr === undefined ? {} : { nbr: error.nbr as 2 }) }, false, error.reason, error.nbr);
+      const message = isCtrkitError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+      return finish({ id: requestId, nbr: NO_BID_REASONS.TECHNICAL_ERROR }, false, `technical error: ${message}`, NO_BID_REASONS.TECHNICAL_ERROR);
+    }
+  }
+
+  return { handle };
+}
