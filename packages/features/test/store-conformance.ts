@@ -1,0 +1,292 @@
+/**
+ * One conformance suite for every FeatureStore: the memory store and the Redis store run it
+ * unchanged. Counters are checked against a naive reference that recomputes every value from the
+ * full list of events with timestamps before the lookup time.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createManualClock, createRandom, type AdCandidate, type AdEvent, type AdEventType, type FeatureStore, type StoreLookup } from '@ctrkit/core';
+import { STORE_ENTITIES, storeCounterNames, type FeatureStoreOptions, type StoreWindow } from '../src/index.js';
+
+export const T0 = Date.UTC(2026, 0, 5, 12);
+export const HOUR = 3_600_000;
+const WINDOWS: readonly StoreWindow[] = [
+  { name: '1h', ms: HOUR },
+  { name: '1d', ms: 24 * HOUR },
+  { name: '7d', ms: 7 * 24 * HOUR },
+];
+const PRIOR = { alpha: 1, beta: 49 };
+const GAP = 30 * 60_000;
+
+/** Builds a store for one test; the suite closes it (and the factory cleans up its keys). */
+export type StoreFactory = (options: FeatureStoreOptions) => Promise<FeatureStore>;
+
+let eventCounter = 0;
+export function event(type: AdEventType, timestamp: number, userId: string, adId: string, extra: Partial<AdEvent> = {}): AdEvent {
+  eventCounter++;
+  return {
+    type,
+    eventId: `e${eventCounter}`,
+    requestId: `r${eventCounter}`,
+    timestamp,
+    userId,
+    adId,
+    campaignId: `camp-${adId}`,
+    advertiserId: `adv-${adId.slice(0, 3)}`,
+    category: `cat-${adId.slice(-1)}`,
+    ...extra,
+  } as AdEvent;
+}
+
+export function candidate(adId: string): AdCandidate {
+  return { adId, advertiserId: `adv-${adId.slice(0, 3)}`, campaignId: `camp-${adId}`, format: 'display', category: `cat-${adId.slice(-1)}`, bid: 1, bidType: 'CPC' };
+}
+
+/** The naive reference: every counter recomputed from the events before `now`. */
+export function reference(events: readonly AdEvent[], userId: string, candidates: readonly AdCandidate[], now: number, windows = WINDOWS): Float64Array {
+  const names = storeCounterNames(windows);
+  const width = names.length;
+  const out = new Float64Array(candidates.length * width);
+  const seen = new Set<string>();
+  const unique = events.filter((e) => {
+    const key = `${e.type}|${e.eventId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return e.timestamp < now;
+  });
+  const typeIndex = { impression: 0, click: 1, conversion: 2 } as const;
+  const blockOf = (matching: readonly AdEvent[]): number[] => {
+    const block: number[] = [];
+    for (const w of windows) {
+      const counts = [0, 0, 0];
+      for (const e of matching) counts[typeIndex[e.type]] += Math.exp(-(now - e.timestamp) / w.ms);
+      block.push(counts[0] as number, counts[1] as number, counts[2] as number, ((counts[1] as number) + PRIOR.alpha) / ((counts[0] as number) + PRIOR.alpha + PRIOR.beta));
+    }
+    const last = (type: AdEventType) => Math.max(-Infinity, ...matching.filter((e) => e.type === type).map((e) => e.timestamp));
+    const since = (t: number) => (t === -Infinity ? Number.NaN : (now - t) / 1000);
+    block.push(since(last('impression')), since(last('click')));
+    return block;
+  };
+  const mine = unique.filter((e) => e.userId === userId);
+  // Session: replay the user's events in time order (ties in arrival order).
+  const ordered = mine.map((e, i) => [e, i] as const).sort((a, b) => a[0].timestamp - b[0].timestamp || a[1] - b[1]);
+  let start = -Infinity;
+  let lastTime = -Infinity;
+  let pages = 0;
+  let request = '';
+  for (const [e] of ordered) {
+    if (lastTime === -Infinity || e.timestamp - lastTime > GAP) {
+      start = e.timestamp;
+      pages = 0;
+      request = '';
+    }
+    lastTime = Math.max(lastTime, e.timestamp);
+    if (e.type === 'impression' && e.requestId !== request) {
+      pages++;
+      request = e.requestId;
+    }
+  }
+  const session = lastTime === -Infinity || now - lastTime > GAP ? [0, 0] : [(now - start) / 1000, pages];
+  candidates.forEach((c, r) => {
+    const blocks = [
+      blockOf(mine),
+      blockOf(unique.filter((e) => e.adId === c.adId)),
+      blockOf(mine.filter((e) => e.adId === c.adId)),
+      blockOf(mine.filter((e) => e.category === c.category)),
+      blockOf(mine.filter((e) => e.advertiserId === c.advertiserId)),
+    ];
+    out.set([...blocks.flat(), ...session], r * width);
+  });
+  return out;
+}
+
+function expectClose(lookup: StoreLookup, want: Float64Array, context: string): void {
+  expect(lookup.values.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const got = lookup.values[i] as number;
+    const w = want[i] as number;
+    const name = lookup.names[i % lookup.names.length];
+    if (Number.isNaN(w)) {
+      if (!Number.isNaN(got)) expect.fail(`${context}: ${name} (row ${Math.floor(i / lookup.names.length)}) is ${got}, expected NaN`);
+      continue;
+    }
+    // Float32 output: relative 1e-6, or absolute 1e-6 near zero.
+    if (!(Math.abs(got - w) <= 1e-6 * Math.max(1, Math.abs(w)))) expect.fail(`${context}: ${name} (row ${Math.floor(i / lookup.names.length)}) is ${got}, expected ${w}`);
+  }
+}
+
+export function describeStoreConformance(name: string, make: StoreFactory, enabled = true): void {
+  describe.skipIf(!enabled)(`FeatureStore conformance: ${name}`, () => {
+    const clock = createManualClock(T0 + 30 * 24 * HOUR);
+    const base: FeatureStoreOptions = { windows: WINDOWS, prior: PRIOR, sessionGapMs: GAP, clock };
+    async function withStore<T>(options: FeatureStoreOptions, body: (store: FeatureStore) => Promise<T>): Promise<T> {
+      const store = await make({ ...base, ...options });
+      try {
+        return await body(store);
+      } finally {
+        await store.close();
+      }
+    }
+
+    it('returns the documented counter names, one row per candidate', async () => {
+      await withStore({}, async (store) => {
+        expect(store.names).toEqual(storeCounterNames(WINDOWS));
+        expect(store.names).toHaveLength(STORE_ENTITIES.length * (4 * 3 + 2) + 2);
+        const lookup = await store.lookup({ id: 'nobody' }, [candidate('ad-1'), candidate('ad-2')], T0);
+        expect(lookup.rows).toBe(2);
+        expect(lookup.degraded).toBe(false);
+        expectClose(lookup, reference([], 'nobody', [candidate('ad-1'), candidate('ad-2')], T0), 'empty');
+        expect(lookup.values[store.names.indexOf('ad.ctr.1h')]).toBeCloseTo(0.02, 7);
+      });
+    });
+
+    it('decays counts with each window: e^(−age/τ)', async () => {
+      await withStore({}, async (store) => {
+        await store.record(event('impression', T0, 'u1', 'ad-1'));
+        const lookup = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + HOUR);
+        const at = (n: string) => lookup.values[store.names.indexOf(n)] as number;
+        expect(at('user_ad.imp.1h')).toBeCloseTo(Math.exp(-1), 6);
+        expect(at('user_ad.imp.1d')).toBeCloseTo(Math.exp(-1 / 24), 6);
+        expect(at('ad.imp.7d')).toBeCloseTo(Math.exp(-1 / 168), 6);
+        expect(at('user_ad.since_imp')).toBe(3600);
+        expect(at('user_ad.since_click')).toBeNaN();
+        expect(at('user_ad.ctr.1h')).toBeCloseTo(1 / (Math.exp(-1) + 50), 6);
+      });
+    });
+
+    it('is point-in-time correct: a lookup at t sees only events before t', async () => {
+      await withStore({}, async (store) => {
+        const imp = event('impression', T0, 'u1', 'ad-1');
+        const click = event('click', T0 + 5_000, 'u1', 'ad-1', { requestId: imp.requestId });
+        await store.record(imp);
+        await store.record(click); // recorded now, stamped in the future
+        const at = async (t: number) => {
+          const lookup = await store.lookup({ id: 'u1' }, [candidate('ad-1')], t);
+          return [lookup.values[store.names.indexOf('user_ad.imp.1h')], lookup.values[store.names.indexOf('user_ad.click.1h')]];
+        };
+        expect((await at(T0))[0]).toBe(0); // not even the impression at exactly t
+        expect((await at(T0 + 1_000))[1]).toBe(0);
+        expect((await at(T0 + 5_000))[1]).toBe(0);
+        expect((await at(T0 + 5_001))[1]).toBeCloseTo(Math.exp(-1 / HOUR), 6); // 1 ms old
+        // Earlier again: still exact.
+        expect((await at(T0 + 2_000))[1]).toBe(0);
+      });
+    });
+
+    it('matches the naive reference on random event streams with out-of-order and future events (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 }), async (seed) => {
+          const random = createRandom(seed);
+          await withStore({ pendingCapacity: 16, horizonMs: 2 * HOUR }, async (store) => {
+            const users = ['u1', 'u2', 'u3'];
+            const ads = ['adA1', 'adA2', 'adB1', 'adB3', 'adC2'];
+            const events: AdEvent[] = [];
+            let now = T0;
+            for (let step = 0; step < 60; step++) {
+              now += Math.floor(random.exponential(1 / 600_000));
+              const user = users[random.int(users.length)] as string;
+              const ad = ads[random.int(ads.length)] as string;
+              const imp = event('impression', now, user, ad, { requestId: `req-${Math.floor(now / 1_000_000)}` });
+              const batch: AdEvent[] = [imp];
+              if (random.bernoulli(0.3)) batch.push(event('click', now + random.int(20_000), user, ad, { requestId: imp.requestId }));
+              if (random.bernoulli(0.1)) batch.push(event('conversion', now + random.int(600_000), user, ad, { requestId: imp.requestId }));
+              if (random.bernoulli(0.1)) batch.push(event('impression', now - random.int(60_000), user, ad)); // a little late
+              if (random.bernoulli(0.05)) batch.push(imp); // a duplicate delivery
+              for (const e of batch) {
+                await store.record(e);
+                events.push(e);
+              }
+              if (step % 6 === 5) {
+                const t = now + 1 + random.int(30_000);
+                const cands = ads.slice(0, 1 + random.int(ads.length)).map(candidate);
+                const lookup = await store.lookup({ id: user }, cands, t);
+                expectClose(lookup, reference(events, user, cands, t), `seed ${seed} step ${step}`);
+              }
+            }
+          });
+        }),
+        { numRuns: 12, seed: 7 },
+      );
+    });
+
+    it('counts sessions: pages are impressions of distinct requests; a 30-minute gap starts anew', async () => {
+      await withStore({}, async (store) => {
+        const events = [
+          event('impression', T0, 'u9', 'ad-1', { requestId: 'p1' }),
+          event('impression', T0 + 1_000, 'u9', 'ad-2', { requestId: 'p1' }),
+          event('click', T0 + 4_000, 'u9', 'ad-2', { requestId: 'p1' }),
+          event('impression', T0 + 60_000, 'u9', 'ad-1', { requestId: 'p2' }),
+          event('impression', T0 + 60_000 + GAP + 1, 'u9', 'ad-3', { requestId: 'p3' }),
+        ];
+        for (const e of events) await store.record(e);
+        const session = async (t: number) => {
+          const lookup = await store.lookup({ id: 'u9' }, [candidate('ad-1')], t);
+          return [lookup.values[store.names.indexOf('user.session_seconds')], lookup.values[store.names.indexOf('user.session_pages')]];
+        };
+        expect(await session(T0 + 120_000)).toEqual([120, 2]);
+        // Just before the gap closes the session is still open (1,860 s, 2 pages); one ms later it is over.
+        expect(await session(T0 + 60_000 + GAP)).toEqual([1860, 2]);
+        expect(await session(T0 + 60_000 + GAP + 1)).toEqual([0, 0]);
+        // The next impression opens a new session.
+        expect(await session(T0 + 60_000 + GAP + 1001)).toEqual([1, 1]);
+      });
+    });
+
+    it('refuses a lookup that would leak folded future events, or degrades when asked', async () => {
+      await withStore({ pendingCapacity: 2 }, async (store) => {
+        for (let i = 0; i < 5; i++) await store.record(event('impression', T0 + 10_000 * (i + 1), 'u1', 'ad-1'));
+        await expect(store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + 5_000)).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/already folded/) });
+        const degraded = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + 5_000, { degradeOnError: true });
+        expect(degraded.degraded).toBe(true);
+        expect(degraded.reason).toMatch(/folded/);
+        expectClose(degraded, reference([], 'u1', [candidate('ad-1')], T0 + 5_000), 'degraded');
+        const fine = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + 45_000);
+        expect(fine.values[store.names.indexOf('ad.imp.1h')]).toBeGreaterThan(3.9);
+      });
+    });
+
+    it('rejects malformed events and far-future timestamps, leaving the counters as they were', async () => {
+      await withStore({}, async (store) => {
+        await store.record(event('impression', T0, 'u1', 'ad-1'));
+        const before = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + 1);
+        const bad = [
+          { ...event('impression', T0, 'u1', 'ad-1'), type: 'view' },
+          { ...event('impression', Number.NaN, 'u1', 'ad-1') },
+          { ...event('impression', T0, 'u1', 'ad-1'), userId: '' },
+          { ...event('impression', T0, 'u1', 'ad-1'), category: undefined },
+          event('impression', clock.now() + 2 * 86_400_000, 'u1', 'ad-1'),
+          null,
+        ];
+        for (const e of bad) await expect(store.record(e as AdEvent)).rejects.toMatchObject({ code: 'E_INPUT' });
+        const after = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + 1);
+        expect(Array.from(after.values)).toEqual(Array.from(before.values));
+        await expect(store.lookup({ id: '' }, [], T0)).rejects.toMatchObject({ code: 'E_INPUT' });
+        await expect(store.lookup({ id: 'u1' }, [{ adId: 'x' } as AdCandidate], T0)).rejects.toMatchObject({ code: 'E_INPUT' });
+        await expect(store.lookup({ id: 'u1' }, [], Number.NaN)).rejects.toMatchObject({ code: 'E_INPUT' });
+      });
+    });
+
+    it('forgets a user entirely, keeping the ad aggregates', async () => {
+      await withStore({}, async (store) => {
+        await store.record(event('impression', T0, 'gone', 'ad-1'));
+        await store.record(event('click', T0 + 1000, 'gone', 'ad-1'));
+        await store.record(event('impression', T0, 'kept', 'ad-1'));
+        await store.forgetUser('gone');
+        const lookup = await store.lookup({ id: 'gone' }, [candidate('ad-1')], T0 + 2000);
+        const at = (n: string) => lookup.values[store.names.indexOf(n)];
+        expect([at('user.imp.1d'), at('user_ad.imp.1d'), at('user_category.click.1d'), at('user_advertiser.imp.1d')]).toEqual([0, 0, 0, 0]);
+        expect(at('user.since_imp')).toBeNaN();
+        expect(at('ad.imp.1d')).toBeGreaterThan(1.9);
+        const kept = await store.lookup({ id: 'kept' }, [candidate('ad-1')], T0 + 2000);
+        expect(kept.values[store.names.indexOf('user.imp.1d')]).toBeGreaterThan(0.99);
+      });
+    });
+
+    it('rejects calls after close with E_STATE', async () => {
+      const store = await make(base);
+      await store.close();
+      await expect(store.lookup({ id: 'u' }, [], T0)).rejects.toMatchObject({ code: 'E_STATE' });
+      await expect(store.record(event('impression', T0, 'u', 'ad-1'))).rejects.toMatchObject({ code: 'E_STATE' });
+    });
+  });
+}
