@@ -113,12 +113,13 @@ describe('the ONNX file', () => {
     const bytes = buildDcnV2Model(layout, initDcnV2Weights(layout, { embeddingDim: 4, deep: [8] }));
     const model = onnxProto.onnx.ModelProto.decode(bytes);
     expect(model.opsetImport.map((o) => Number(o.version))).toEqual([17]);
-    const inputs = Object.fromEntries(model.graph!.input.map((i) => [i.name, i.type!.tensorType!]));
+    const graph = model.graph!;
+    const inputs = Object.fromEntries(graph.input!.map((i) => [i.name, i.type!.tensorType!]));
     expect(inputs.ids!.elemType).toBe(onnxProto.onnx.TensorProto.DataType.INT32);
     expect(inputs.sequence_ids!.elemType).toBe(onnxProto.onnx.TensorProto.DataType.INT32);
-    expect(inputs.ids!.shape!.dim.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 6]);
-    expect(model.graph!.output.map((o) => o.name)).toEqual(['logit', 'probability']);
-    expect(model.graph!.output.every((o) => o.type!.tensorType!.shape!.dim.length === 1)).toBe(true);
+    expect(inputs.ids!.shape!.dim!.map((d: { dimParam?: string | null; dimValue?: unknown }) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 6]);
+    expect(graph.output!.map((o) => o.name)).toEqual(['logit', 'probability']);
+    expect(graph.output!.every((o) => o.type!.tensorType!.shape!.dim!.length === 1)).toBe(true);
     const metadata = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
     expect(metadata).toMatchObject({ 'ctrkit.architecture': 'dcnv2', 'ctrkit.fingerprint': 'spec-rich' });
   });

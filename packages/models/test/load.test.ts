@@ -117,7 +117,7 @@ describe('loading refuses what does not match, with E_MODEL_LOAD and a way to me
   it('a graph the runtime refuses: E_MODEL_LOAD with the runtime’s reason, or the next backend takes it', async () => {
     // Decodes fine, declares the manifest's inputs, but uses an operator no runtime has.
     const model = onnx.ModelProto.decode(lrBytes);
-    model.graph!.node[0]!.opType = 'NoSuchOperator';
+    model.graph!.node![0]!.opType = 'NoSuchOperator';
     const broken = onnx.ModelProto.encode(model).finish();
     const e = await failure(loadModelFromBytes({ model: broken, manifest: lrManifest }, { expect: layout, registry, backends: ['onnx-node'] }));
     expect(e.code).toBe('E_MODEL_LOAD');
@@ -243,7 +243,7 @@ describe('bring your own model', () => {
 
   it('refuses a graph that fixes the batch dimension', async () => {
     const model = onnx.ModelProto.decode(lrBytes);
-    for (const input of model.graph!.input) input.type!.tensorType!.shape!.dim[0] = { dimValue: 1 };
+    for (const input of model.graph!.input!) input.type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
     const e = await failure(loadModelFromBytes({ model: onnx.ModelProto.encode(model).finish(), manifest: lrManifest }, { expect: layout, registry }));
     expect(e.message).toMatch(/fixes the batch dimension of input "ids" to 1; export it with a dynamic batch axis/);
   });
