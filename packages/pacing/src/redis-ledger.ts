@@ -7,6 +7,9 @@ import type { BudgetLedger, BudgetSnapshot, Refusal, Reservation, ReserveResult 
 import { checkAmount, fromMicros, toMicros } from './money.js';
 import { HOLD_SCRIPT, SETTLE_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
 
+/** Generation of reservations that hold nothing (maxPrice 0) or live in Redis as their own hold (direct mode). */
+const FREE = -2;
+const DIRECT = -1;
 const OPEN = 0;
 const COMMITTED = 1;
 const RELEASED = 2;
@@ -178,6 +181,8 @@ class CampaignLease {
   orphan = 0;
   orphanPending: { id: string; spent: number } | null = null;
   lastReserveAt = Number.NEGATIVE_INFINITY;
+  /** What Redis said was left after our last HOLD (micros): leases only prefetch while the budget is plentiful. */
+  lastRemaining = Number.POSITIVE_INFINITY;
   tail: Promise<unknown> = Promise.resolve();
   busy = 0;
   refill: Promise<Refusal | null> | null = null;
@@ -301,6 +306,8 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
   let serial = 0;
   let orphanSerial = 0;
   let closed = false;
+  /** Direct-mode reservations not yet committed or released, released by `close`. */
+  const openDirect = new Set<RedisReservation>();
   const counters = { refills: 0, settles: 0, lostLeases: 0, lateSpend: 0, redisErrors: 0 };
 
   // ---- Redis calls -------------------------------------------------------------------------
@@ -411,15 +418,15 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
     const amount = Number(reply[1]);
     lease.pending = null;
     if (pending.holdId !== lease.holdId) return true; // the lease was replaced meanwhile
-    if (status === 1 || (status === 0 && amount > 0)) {
+    if (status === 1) {
       lease.held -= lease.inflight;
       lease.inflight = 0;
       if (!pending.close) lease.deadline = sentAt + leaseTtl - safety;
       heal(lease, amount);
       return true;
     }
-    if (status === 2 || status === 0) {
-      // Closed, emptied, or a retry of a settle that had already closed it.
+    if (status === 2) {
+      // Closed or emptied.
       lease.held -= lease.inflight;
       lease.inflight = 0;
       if (pending.close || lease.held <= 0) {
@@ -486,7 +493,10 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
         continue;
       }
       if (needed > 0 && shortfall === 0 && fresh) return null;
-      if (needed === 0 && (room <= 0 || lease.available * 4 >= lease.cap)) return null;
+      // Near the end of the budget a lease shrinks to the bid at hand, so that budget is not parked
+      // in one process (or one campaign of a shared advertiser budget) while others are refused.
+      const plenty = lease.lastRemaining >= 2 * lease.cap;
+      if (needed === 0 && (room <= 0 || !plenty || lease.available * 4 >= lease.cap)) return null;
       const mustExist = lease.holdId !== '';
       if (!mustExist) {
         lease.generation++;
@@ -501,7 +511,7 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
       try {
         reply = await evalScript('hold', lease.keys, [
           lease.holdId,
-          String(lease.cap - lease.held),
+          String(plenty ? room : Math.max(1, shortfall)),
           String(Math.max(1, shortfall)),
           String(leaseTtl),
           mustExist ? '1' : '0',
@@ -509,9 +519,12 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
           ...lineArgs(lease.campaign, at),
         ]);
       } catch (error) {
+        // If that call did run, the new hold is never renewed and expires back to the budget.
+        if (!mustExist) lease.holdId = '';
         return unavailable(id, error instanceof TimeoutError ? error.message : `Redis failed (${error instanceof Error ? error.message : String(error)})`);
       }
       const status = Number(reply[0]);
+      lease.lastRemaining = Number(status === 1 ? reply[3] : reply[1]);
       if (status === 1) {
         const grant = Number(reply[1]);
         lease.held += grant;
@@ -557,7 +570,7 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
     lease.outstanding += micros;
     const reservation = new RedisReservation(owner, `${clientId}:r${++serial}`, lease.campaign.id, micros, at + resTtl, lease, lease.generation);
     queue.push(reservation);
-    if (lease.available * 4 < lease.cap && lease.refill === null && lease.busy === 0) {
+    if (lease.available * 4 < lease.cap && lease.lastRemaining >= 2 * lease.cap && lease.refill === null && lease.busy === 0) {
       refill(lease, 0).catch(() => undefined); // prefetch, so the hot path rarely waits
     }
     return reservation;
@@ -618,7 +631,9 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
       return unavailable(lease.campaign.id, error instanceof TimeoutError ? error.message : `Redis failed (${error instanceof Error ? error.message : String(error)})`);
     }
     if (reply[0] !== '1') return budgetRefusal(lease.campaign.id, Number(reply[1]), micros);
-    return new RedisReservation(owner, id, lease.campaign.id, micros, sentAt + resTtl, lease, -1);
+    const reservation = new RedisReservation(owner, id, lease.campaign.id, micros, sentAt + resTtl, lease, DIRECT);
+    openDirect.add(reservation);
+    return reservation;
   };
 
   const settleDirect = async (reservation: RedisReservation, spent: number, late: number, what: string): Promise<string[]> => {
@@ -642,6 +657,10 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
       const lease = leaseOf(campaignId);
       checkAmount(maxPrice, `reserve(${campaignId}): maxPrice`);
       const micros = toMicros(maxPrice);
+      if (micros === 0) {
+        // Nothing to hold: granted locally, as by the memory ledger, whatever Redis says.
+        return new RedisReservation(owner, `${clientId}:r${++serial}`, campaignId, 0, clock.now() + resTtl, lease, FREE);
+      }
       if (!leasing) return reserveDirect(lease, micros);
       if (micros > lease.cap) {
         throw new CtrkitError('E_INPUT', `reserve(${campaignId}): maxPrice ${maxPrice} exceeds the lease amount ${fromMicros(lease.cap)}; raise lease.amount above your largest bid`, {
@@ -675,9 +694,17 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
       if (reservation.state === COMMITTED || reservation.state === RELEASED) {
         throw new CtrkitError('E_STATE', `commit(${reservation.id}): the reservation was already ${reservation.state === COMMITTED ? 'committed' : 'released'}; commit each won bid once`);
       }
+      if (reservation.generation === FREE) {
+        reservation.state = COMMITTED;
+        return;
+      }
       if (!leasing) {
         const reply = await settleDirect(reservation, priceMicros, LATE_FIT, `commit(${reservation.id})`);
-        if (reply[0] === '-3') throw lateRefusal(reservation, price, Number(reply[1]));
+        openDirect.delete(reservation);
+        if (reply[0] === '-3') {
+          reservation.state = EXPIRED;
+          throw lateRefusal(reservation, price, Number(reply[1]));
+        }
         reservation.state = COMMITTED;
         return;
       }
@@ -701,8 +728,8 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
         }
         return;
       }
-      // Expired locally before its win notice: take the price from the lease if it still has it…
-      if (sameLease && lease.available >= priceMicros && at + resTtl <= lease.deadline) {
+      // Expired locally before its win notice: take the price from the current lease if it can…
+      if (lease.holdId !== '' && lease.available >= priceMicros && at + resTtl <= lease.deadline) {
         lease.available -= priceMicros;
         lease.unflushed += priceMicros;
         reservation.state = COMMITTED;
@@ -721,8 +748,13 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
         throw new CtrkitError('E_STATE', `release(${reservation.id}): the reservation was committed (a won bid); its spend stays recorded`);
       }
       if (reservation.state !== OPEN) return;
+      if (reservation.generation === FREE) {
+        reservation.state = RELEASED;
+        return;
+      }
       if (!leasing) {
         await settleDirect(reservation, 0, LATE_NONE, `release(${reservation.id})`);
+        openDirect.delete(reservation);
         reservation.state = RELEASED;
         return;
       }
@@ -767,13 +799,23 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
       closed = true;
       if (timer !== undefined) clearInterval(timer);
       const failures: string[] = [];
+      for (const reservation of openDirect) {
+        try {
+          await settleDirect(reservation, 0, LATE_NONE, `close: release(${reservation.id})`);
+          reservation.state = RELEASED;
+        } catch {
+          failures.push(reservation.campaignId);
+        }
+      }
+      openDirect.clear();
       for (const lease of leases.values()) {
         const settled = await lease.run(async () => (await settleNow(lease, { close: true, returnAvailable: true, renew: false })) && (await flushOrphans(lease)));
         if (!settled) failures.push(lease.campaign.id);
       }
       if (failures.length > 0) {
-        throw new CtrkitError('E_LEDGER', `close: could not settle the leases of ${failures.join(', ')} (Redis unreachable); they return to the budget when they expire in ${leaseTtl} ms, and their unsettled spend is lost from the ledger`, {
-          details: { campaigns: failures },
+        const unique = [...new Set(failures)];
+        throw new CtrkitError('E_LEDGER', `close: could not settle the leases or reservations of ${unique.join(', ')} (Redis unreachable); they return to the budget when they expire (${leasing ? leaseTtl : resTtl} ms), and unsettled spend is missing from the ledger`, {
+          details: { campaigns: unique },
         });
       }
     },

@@ -9,8 +9,9 @@
  *   `<id>|l` its lines (joined by \x1f);
  * - `P{g}:exp` sorted set — hold id → expiry, in Redis server milliseconds (TIME), so that
  *   processes with skewed clocks agree on when a lease is dead;
- * - `P{g}:done` sorted set — tombstones `<id>#<seq>` of settles already applied, kept 15 minutes,
- *   so that a retried settle (after a timeout whose command did run) is not counted twice.
+ * - `P{g}:done` sorted set — tombstones `<id>#<seq>` of settles that closed or replaced a hold,
+ *   kept 15 minutes with their reply (in `holds` under `#<id>#<seq>`), so that a settle retried
+ *   after a timeout whose command did run is not counted twice and learns what happened.
  *
  * A hold is either one reservation (direct mode) or one process's lease. Expired holds are reaped
  * at the start of every script: their amount goes back to the lines.
@@ -45,7 +46,16 @@ local function reap(now)
     redis.call('HDEL', HOLDS, id .. '|a', id .. '|q', id .. '|l')
     redis.call('ZREM', EXP, id)
   end
-  redis.call('ZREMRANGEBYSCORE', DONE, '-inf', now - 900000)
+  local old = redis.call('ZRANGEBYSCORE', DONE, '-inf', now - 900000, 'LIMIT', 0, 256)
+  for _, tomb in ipairs(old) do
+    redis.call('HDEL', HOLDS, '#' .. tomb)
+    redis.call('ZREM', DONE, tomb)
+  end
+end
+local function remember(now, tomb, status, amount)
+  redis.call('HSET', HOLDS, '#' .. tomb, status .. ',' .. amount)
+  redis.call('ZADD', DONE, now, tomb)
+  return { status, amount }
 end
 local function readLines(base)
   local n = tonumber(ARGV[base])
@@ -76,8 +86,9 @@ end
 `;
 
 /**
- * HOLD: take up to `want` (at least `min`) micros from every line into hold `id`, never letting
- * the hold exceed `cap` micros (so a retried or timed-out call cannot grow a lease past its bound).
+ * HOLD: take up to `want` (at least `min`, at most half of what is left unless `min` needs more)
+ * micros from every line into hold `id`, never letting the hold exceed `cap` micros (so a retried
+ * or timed-out call cannot grow a lease past its bound).
  * ARGV: id, want, min, ttlMs, mustExist (1 when the caller believes the hold exists), cap, nLines, (key, limit, day)…
  * Returns {1, grant, amount, availableAfter} | {0, available, amount} (budget short) | {-1} (hold gone) |
  * {-5, available, amount} (the hold is at its cap).
@@ -96,7 +107,9 @@ if ARGV[5] == '1' and not current then return { '-1', '0', '0' } end
 local held = tonumber(current or '0')
 local avail = available(lines)
 if cap - held < min then return { '-5', fmt(math.max(avail, 0)), fmt(held) } end
-local grant = math.min(want, avail, cap - held)
+-- Never take more than half of what is left beyond what the bid needs now, so that processes
+-- sharing a nearly spent budget all get a share instead of the first one taking it all.
+local grant = math.min(want, math.max(min, math.floor(avail / 2)), avail, cap - held)
 if grant < min or grant <= 0 then return { '0', fmt(math.max(avail, 0)), fmt(held) } end
 for _, line in ipairs(lines) do redis.call('HINCRBY', LINES, line.key .. '|r', fmt(grant)) end
 local amount = redis.call('HINCRBY', HOLDS, id .. '|a', fmt(grant))
@@ -115,9 +128,11 @@ return { '1', fmt(grant), fmt(amount), fmt(avail - grant) }
  * When the hold no longer exists, `lateMode` decides: 0 do nothing, 1 record `spent` only if every
  * line can still cover it, 2 record it regardless (spend a lost lease already acknowledged).
  * ARGV: id, seq, spent, release, ttlMs, lateMode, nLines, (key, limit, day)…
- * Returns {1, amount} (kept) | {2, 0} (closed) | {0, amount} (duplicate, already applied) |
- * {-1} (gone, nothing recorded) | {-2} (gone, spend recorded) | {-3, available} (gone, did not fit) |
- * {-4, amount} (asked to settle more than the hold has; nothing changed).
+ * Returns {1, amount} (kept; also for a retry of a settle already applied to a live hold) |
+ * {2, 0} (closed) | {-1} (gone, nothing recorded) | {-2} (gone, spend recorded) |
+ * {-3, available} (gone, did not fit) | {-4, amount} (asked to settle more than the hold has;
+ * nothing changed). A retry of a settle that closed the hold or recorded late spend gets the
+ * original reply again.
  *
  * @internal
  */
@@ -127,7 +142,11 @@ reap(now)
 local id, seqText = ARGV[1], ARGV[2]
 local seq, spent, release, ttl, late = tonumber(seqText), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local tomb = id .. '#' .. seqText
-if redis.call('ZSCORE', DONE, tomb) then return { '0', '0' } end
+local seen = redis.call('HGET', HOLDS, '#' .. tomb)
+if seen then
+  local status, amount = string.match(seen, '([^,]+),([^,]+)')
+  return { status, amount }
+end
 local lines = readLines(7)
 for _, line in ipairs(lines) do roll(line) end
 local current = redis.call('HGET', HOLDS, id .. '|a')
@@ -138,11 +157,10 @@ if not current then
     if spent > avail then return { '-3', fmt(math.max(avail, 0)) } end
   end
   for _, line in ipairs(lines) do redis.call('HINCRBY', LINES, line.key .. '|s', fmt(spent)) end
-  redis.call('ZADD', DONE, now, tomb)
-  return { '-2', '0' }
+  return remember(now, tomb, '-2', '0')
 end
 local amount = tonumber(current)
-if seq <= tonumber(redis.call('HGET', HOLDS, id .. '|q') or '0') then return { '0', fmt(amount) } end
+if seq <= tonumber(redis.call('HGET', HOLDS, id .. '|q') or '0') then return { '1', fmt(amount) } end
 local closing = release < 0
 if closing then release = amount - spent end
 if release < 0 or spent + release > amount then return { '-4', fmt(amount) } end
@@ -154,8 +172,7 @@ amount = amount - spent - release
 if closing or amount <= 0 then
   redis.call('HDEL', HOLDS, id .. '|a', id .. '|q', id .. '|l')
   redis.call('ZREM', EXP, id)
-  redis.call('ZADD', DONE, now, tomb)
-  return { '2', '0' }
+  return remember(now, tomb, '2', '0')
 end
 redis.call('HSET', HOLDS, id .. '|a', fmt(amount), id .. '|q', seqText)
 if ttl > 0 then redis.call('ZADD', EXP, now + ttl, id) end
