@@ -137,7 +137,7 @@ export const defaultBackendRegistry: BackendRegistry = createBackendRegistry();
  *
  * @param backend - The backend.
  * @param priority - Higher runs first (onnx-node 100, onnx-web 90, native 10).
- * @throws {@link CtrkitError} `E_CONFIG` on a nameless backend or a non-finite priority.
+ * @throws `CtrkitError` `E_CONFIG` on a nameless backend or a non-finite priority.
  * @example
  * ```ts
  * import { createNativeBackend, registerBackend } from '@ctrkit/models';
@@ -155,7 +155,7 @@ export function registerBackend(backend: Backend, priority: number): void {
  * @param preferences - `backend` or `backend:provider` names, best first (default: every registered backend by priority).
  * @param registry - The registry (default {@link defaultBackendRegistry}).
  * @returns The first usable pair.
- * @throws {@link CtrkitError} `E_BACKEND_UNAVAILABLE` listing why each requested pair cannot run.
+ * @throws `CtrkitError` `E_BACKEND_UNAVAILABLE` listing why each requested pair cannot run.
  * @example
  * ```ts
  * import { createBackendRegistry, createNativeBackend, resolveBackend } from '@ctrkit/models';

@@ -12,7 +12,7 @@ export type BatchArrayName = 'ids' | 'values' | 'dense' | 'sequenceIds' | 'seque
  * (0 without sequences). Every sequence takes L slots, left-padded with id 0, so shorter ones pad
  * more — the layout the features encoder writes.
  *
- * @throws {@link CtrkitError} `E_CONFIG` when a sequence's `maxLength` is not a positive integer.
+ * @throws `CtrkitError` `E_CONFIG` when a sequence's `maxLength` is not a positive integer.
  */
 export function sequenceStride(layout: FeatureLayout): number {
   let stride = 0;
@@ -28,7 +28,7 @@ export function sequenceStride(layout: FeatureLayout): number {
 /**
  * @internal Checks a layout's internal consistency (run once per model).
  *
- * @throws {@link CtrkitError} `E_CONFIG` naming the first inconsistency.
+ * @throws `CtrkitError` `E_CONFIG` naming the first inconsistency.
  */
 export function checkLayout(layout: FeatureLayout): void {
   if (typeof layout !== 'object' || layout === null) throw new CtrkitError('E_CONFIG', 'layout must be a FeatureLayout object (encoder.layout)');

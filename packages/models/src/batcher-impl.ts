@@ -314,7 +314,7 @@ class Batcher implements MicroBatcher {
  * @param runner - The runner merged batches go to (the batcher disposes it on `dispose`).
  * @param options - Batch size, wait, queue bound, in-flight batches, default deadline, scheduler.
  * @returns The batcher.
- * @throws {@link CtrkitError} `E_CONFIG` on a non-positive size, bound or deadline.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive size, bound or deadline.
  * @remarks Allocates its merged buffers once per in-flight batch; per call it allocates only the
  * call record and its promise. Calls are rejected with `E_QUEUE_FULL` at once when the queue is
  * full, with `E_TIMEOUT` when their deadline passes, and with `E_INPUT` when their batch is invalid.

@@ -67,7 +67,7 @@ export interface MicroBatcherStats {
 }
 
 /**
- * A {@link ModelRunner} that coalesces concurrent calls into merged batches for the runner it
+ * A `ModelRunner` that coalesces concurrent calls into merged batches for the runner it
  * wraps, up to `maxBatchRows` rows or `maxWaitMs` of waiting, with a bounded queue and per-call
  * deadlines. Each call is validated on its own before it joins a batch, so one caller's bad row
  * never fails the others.

@@ -72,7 +72,7 @@ async function importOrtWeb(): Promise<OrtWeb> {
  *
  * @param options - Providers, wasm location, threads.
  * @returns A backend to register (priority 90 by convention).
- * @throws {@link CtrkitError} `E_CONFIG` on a non-positive thread count.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive thread count.
  * @example
  * ```ts
  * import { createBackendRegistry } from '@ctrkit/models';
@@ -163,7 +163,7 @@ function isUrlText(value: string): boolean {
  * @param source - Base URL, or model and manifest as URLs, bytes or objects.
  * @param options - Expected layout or fingerprint, backend preferences, warm-up.
  * @returns The runner, the manifest and the calibrator.
- * @throws {@link CtrkitError} `E_IO` when a download fails; `E_MODEL_LOAD` for a corrupt or mismatched model;
+ * @throws `CtrkitError` `E_IO` when a download fails; `E_MODEL_LOAD` for a corrupt or mismatched model;
  * `E_BACKEND_UNAVAILABLE` listing every cause when no backend can run it.
  * @example
  * ```ts

@@ -83,7 +83,7 @@ function linearTerm(g: GraphBuilder, inputs: IdInputs, prefix: string, bias: num
  * @param weights - LR weights for that layout.
  * @param options - Description.
  * @returns The ONNX model's bytes (save as `model.onnx`; write `model.json` with {@link createManifest}).
- * @throws {@link CtrkitError} `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
  * @example
  * ```ts
  * import { buildLrModel, initLrWeights } from '@ctrkit/models';
@@ -107,7 +107,7 @@ export function buildLrModel(layout: FeatureLayout, weights: LrWeights, options:
  * @param weights - FM weights for that layout.
  * @param options - Description.
  * @returns The ONNX model's bytes.
- * @throws {@link CtrkitError} `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
  * @example
  * ```ts
  * import { buildFmModel, initFmWeights } from '@ctrkit/models';
@@ -223,7 +223,7 @@ function logitOf(g: GraphBuilder, x: string, output: DenseLayerWeights, name: st
  * @param weights - DCN-v2 weights for that layout.
  * @param options - Description.
  * @returns The ONNX model's bytes.
- * @throws {@link CtrkitError} `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
  * @example
  * ```ts
  * import { buildDcnV2Model, initDcnV2Weights } from '@ctrkit/models';
@@ -270,7 +270,7 @@ export function buildDcnV2Model(layout: FeatureLayout, weights: DcnV2Weights, op
  * @param weights - DIN weights for that layout.
  * @param options - Description.
  * @returns The ONNX model's bytes.
- * @throws {@link CtrkitError} `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
  * @example
  * ```ts
  * import { buildDinModel, initDinWeights } from '@ctrkit/models';
@@ -326,7 +326,7 @@ export function buildDinModel(layout: FeatureLayout, weights: DinWeights, option
  * @param weights - Weights of any built-in architecture.
  * @param options - Description.
  * @returns The ONNX model's bytes.
- * @throws {@link CtrkitError} as the architecture's builder does.
+ * @throws `CtrkitError` as the architecture's builder does.
  * @example
  * ```ts
  * import { buildModel, initFmWeights } from '@ctrkit/models';

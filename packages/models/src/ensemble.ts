@@ -113,7 +113,7 @@ class Ensemble implements ModelRunner {
  *
  * @param options - Members and version.
  * @returns A runner; disposing it disposes the members.
- * @throws {@link CtrkitError} `E_CONFIG` on no members, a negative or all-zero weight, or members of different feature specs.
+ * @throws `CtrkitError` `E_CONFIG` on no members, a negative or all-zero weight, or members of different feature specs.
  * @remarks Allocates one `members × rows` scratch array per call.
  * @example
  * ```ts

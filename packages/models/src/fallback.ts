@@ -174,7 +174,7 @@ class Fallback implements FallbackRunner {
  *
  * @param options - Primary, fallback, deadline, scheduler, listener.
  * @returns The runner; disposing it disposes both models.
- * @throws {@link CtrkitError} `E_CONFIG` on a non-positive deadline or models of different feature specs.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive deadline or models of different feature specs.
  * @remarks Allocates one `rows` scratch array per call for the primary's answer.
  * @example
  * ```ts

@@ -220,7 +220,7 @@ class HotSwap implements HotSwapRunner {
  *
  * @param initial - A runner, a loaded model (runner + calibrator + manifest) or a version.
  * @returns The hot-swap runner; `info` always describes the active version.
- * @throws {@link CtrkitError} `E_CONFIG` when `initial` is not a runner or loaded model.
+ * @throws `CtrkitError` `E_CONFIG` when `initial` is not a runner or loaded model.
  * @example
  * ```ts
  * import { createHotSwapRunner } from '@ctrkit/models';

@@ -187,7 +187,7 @@ function warmupBatch(manifest: ModelManifest, rows: number): FeatureBatch {
  * @param files - `model.onnx` bytes and `model.json` (text or parsed).
  * @param options - Expected layout or fingerprint, backend preferences, threads, warm-up.
  * @returns The runner, the manifest and the calibrator.
- * @throws {@link CtrkitError} `E_MODEL_LOAD` for a corrupt or mismatched model or manifest (or one every backend refused);
+ * @throws `CtrkitError` `E_MODEL_LOAD` for a corrupt or mismatched model or manifest (or one every backend refused);
  * `E_BACKEND_UNAVAILABLE` listing every cause when no requested backend can run here.
  * @example
  * ```ts

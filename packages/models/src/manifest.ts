@@ -4,7 +4,7 @@
  * that comes with a valid manifest plugs in, whatever trained it.
  */
 import { calibratorFromJSON, CtrkitError, type Calibrator, type CalibratorJSON, type FeatureLayout } from '@ctrkit/core';
-import { checkLayout, sequenceStride, type BatchArrayName } from './batch-check.js';
+import { checkLayout, sequenceStride } from './batch-check.js';
 import type { ModelWeights } from './weights.js';
 
 /** The array of a `FeatureBatch` that feeds a model input.
@@ -15,7 +15,7 @@ import type { ModelWeights } from './weights.js';
  * const source: BatchSource = 'sequenceIds';
  * ```
  */
-export type BatchSource = BatchArrayName;
+export type BatchSource = 'ids' | 'values' | 'dense' | 'sequenceIds' | 'sequenceLengths';
 
 /** Element types a manifest input may declare (`int64` ids are converted on the fly, at a cost).
  *
@@ -226,7 +226,7 @@ function configOf(weights: ModelWeights): Record<string, unknown> {
  * @param weights - The weights it was built from (only their kind and shapes are read).
  * @param options - Version, calibration, metrics, description.
  * @returns A manifest to save as `model.json` (see {@link manifestToJSON}).
- * @throws {@link CtrkitError} `E_CONFIG` on an inconsistent layout; `E_INPUT` on an invalid calibrator.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on an invalid calibrator.
  * @example
  * ```ts
  * import { buildLrModel, createManifest, initLrWeights, manifestToJSON } from '@ctrkit/models';
@@ -296,7 +296,7 @@ function optionalStr(value: unknown, path: string): string | undefined {
  *
  * @param json - JSON text or the parsed value.
  * @returns The manifest, with every field checked.
- * @throws {@link CtrkitError} `E_MODEL_LOAD` naming the first missing or malformed field and how to fix it.
+ * @throws `CtrkitError` `E_MODEL_LOAD` naming the first missing or malformed field and how to fix it.
  * @example
  * ```ts
  * import { parseManifest } from '@ctrkit/models';
@@ -424,7 +424,7 @@ export function parseManifest(json: unknown): ModelManifest {
  *
  * @param manifest - A parsed manifest.
  * @param layout - The encoder's layout.
- * @throws {@link CtrkitError} `E_MODEL_LOAD` saying what differs and how to mend it.
+ * @throws `CtrkitError` `E_MODEL_LOAD` saying what differs and how to mend it.
  * @example
  * ```ts
  * import { checkManifestAgainstLayout, type ModelManifest } from '@ctrkit/models';

@@ -190,7 +190,7 @@ export class NativeRunnerImpl implements NativeRunner {
  *
  * @param options - Layout, weights and version.
  * @returns A {@link NativeRunner}.
- * @throws {@link CtrkitError} `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights that do not fit it.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights that do not fit it.
  * @remarks Allocates nothing per call when `out` is given. Cost per row: O(idWidth + denseWidth) for LR, O((idWidth + denseWidth)·k) for FM.
  * @example
  * ```ts

@@ -52,7 +52,7 @@ export interface UpdateWeightsOptions {
 }
 
 /**
- * A {@link ModelRunner} over LR or FM weights, with synchronous scoring and atomic weight swaps.
+ * A `ModelRunner` over LR or FM weights, with synchronous scoring and atomic weight swaps.
  *
  * @example
  * ```ts

@@ -185,7 +185,7 @@ async function read(path: string, what: string): Promise<Buffer> {
  * @param location - Directory, `.onnx` path, or both paths.
  * @param options - Expected layout or fingerprint, backend preferences, threads, warm-up.
  * @returns The runner, the manifest and the calibrator.
- * @throws {@link CtrkitError} `E_IO` when a file cannot be read; `E_MODEL_LOAD` for a corrupt or mismatched model;
+ * @throws `CtrkitError` `E_IO` when a file cannot be read; `E_MODEL_LOAD` for a corrupt or mismatched model;
  * `E_BACKEND_UNAVAILABLE` listing every cause when no backend can run it.
  * @example
  * ```ts
@@ -227,7 +227,7 @@ export interface SavedModel {
  * @param directory - Target directory.
  * @param files - The ONNX bytes and the manifest.
  * @returns The paths written.
- * @throws {@link CtrkitError} `E_IO` when writing fails; `E_MODEL_LOAD` when the manifest is invalid.
+ * @throws `CtrkitError` `E_IO` when writing fails; `E_MODEL_LOAD` when the manifest is invalid.
  * @example
  * ```ts
  * import { buildLrModel, createManifest, initLrWeights } from '@ctrkit/models';

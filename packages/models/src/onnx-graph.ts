@@ -197,7 +197,7 @@ function describeValue(info: Onnx.IValueInfoProto): OnnxValueInfo {
  * @internal Decodes an ONNX model's protobuf and lists its real inputs (graph inputs that are not
  * initializers), outputs and metadata.
  *
- * @throws {@link CtrkitError} `E_MODEL_LOAD` when the bytes are not an ONNX model.
+ * @throws `CtrkitError` `E_MODEL_LOAD` when the bytes are not an ONNX model.
  */
 export function inspectOnnxModel(bytes: Uint8Array, what = 'model.onnx'): OnnxModelInfo {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
@@ -229,7 +229,7 @@ export function inspectOnnxModel(bytes: Uint8Array, what = 'model.onnx'): OnnxMo
 /**
  * @internal Reads a float32 initializer by name (copying it out of the protobuf).
  *
- * @throws {@link CtrkitError} `E_MODEL_LOAD` when it is missing or not float32.
+ * @throws `CtrkitError` `E_MODEL_LOAD` when it is missing or not float32.
  */
 export function readFloatInitializer(info: OnnxModelInfo, name: string, length: number): Float32Array {
   const tensor = (info.model.graph?.initializer ?? []).find((t) => t.name === name);

@@ -67,7 +67,7 @@ export interface AbRouter {
  *
  * @param options - Arms and salt.
  * @returns The router.
- * @throws {@link CtrkitError} `E_CONFIG` on no arms, duplicate names, negative or all-zero weights, or an empty salt.
+ * @throws `CtrkitError` `E_CONFIG` on no arms, duplicate names, negative or all-zero weights, or an empty salt.
  * @example
  * ```ts
  * import { createAbRouter } from '@ctrkit/models';

@@ -49,7 +49,7 @@ export class Lifecycle {
  * @internal The buffer a call writes `rows` probabilities into: `out` itself when it has exactly
  * `rows` values, a view of its first `rows` values when longer, a new array when absent.
  *
- * @throws {@link CtrkitError} `E_INPUT` when `out` is not a Float32Array or is too short.
+ * @throws `CtrkitError` `E_INPUT` when `out` is not a Float32Array or is too short.
  */
 export function outputFor(out: Float32Array | undefined, rows: number): Float32Array {
   if (out === undefined) return new Float32Array(rows);

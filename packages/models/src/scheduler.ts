@@ -81,7 +81,7 @@ async function settle(): Promise<void> {
  *
  * @param clock - The clock to drive (default: a new manual clock starting at 0).
  * @returns A scheduler whose timers fire only inside `advance`.
- * @throws {@link CtrkitError} `E_INPUT` from `advance` when `ms` is negative or not finite.
+ * @throws `CtrkitError` `E_INPUT` from `advance` when `ms` is negative or not finite.
  * @example
  * ```ts
  * import { createManualClock } from '@ctrkit/core';

@@ -373,7 +373,7 @@ function checkLayoutBasics(layout: FeatureLayout): void {
  * @param layout - The feature layout the model will read.
  * @param options - Seed and scales.
  * @returns Fresh {@link LrWeights}.
- * @throws {@link CtrkitError} `E_CONFIG` on a negative scale or an invalid layout.
+ * @throws `CtrkitError` `E_CONFIG` on a negative scale or an invalid layout.
  * @example
  * ```ts
  * import { initLrWeights } from '@ctrkit/models';
@@ -403,7 +403,7 @@ export function initLrWeights(layout: FeatureLayout, options: LinearInitOptions 
  * @param layout - The feature layout the model will read.
  * @param options - Factor dimension, seed and scales.
  * @returns Fresh {@link FmWeights}.
- * @throws {@link CtrkitError} `E_CONFIG` on a non-positive `dim` or a negative scale.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive `dim` or a negative scale.
  * @example
  * ```ts
  * import { initFmWeights } from '@ctrkit/models';
@@ -437,7 +437,7 @@ export function initFmWeights(layout: FeatureLayout, options: FmInitOptions = {}
  * @param layout - The feature layout the model will read.
  * @param options - Embedding dimension, cross layers (full or low rank), deep widths, seed, scales.
  * @returns Fresh {@link DcnV2Weights}.
- * @throws {@link CtrkitError} `E_CONFIG` on a non-positive dimension, rank or width.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive dimension, rank or width.
  * @example
  * ```ts
  * import { initDcnV2Weights } from '@ctrkit/models';
@@ -488,7 +488,7 @@ export function initDcnV2Weights(layout: FeatureLayout, options: DcnV2InitOption
  * @param layout - The feature layout the model will read.
  * @param options - Embedding dimension, activation-unit and MLP widths, seed, scales.
  * @returns Fresh {@link DinWeights}.
- * @throws {@link CtrkitError} `E_CONFIG` on a non-positive width, or a `sharesIdsWith` that names no field.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive width, or a `sharesIdsWith` that names no field.
  * @example
  * ```ts
  * import { initDinWeights } from '@ctrkit/models';
@@ -585,7 +585,7 @@ function checkScalar(value: unknown, what: string): void {
  *
  * @param layout - The layout the model will read.
  * @param weights - Weights of any built-in architecture.
- * @throws {@link CtrkitError} `E_INPUT` naming the first array of the wrong type or length, or the first non-finite value.
+ * @throws `CtrkitError` `E_INPUT` naming the first array of the wrong type or length, or the first non-finite value.
  * @example
  * ```ts
  * import { checkWeights, initLrWeights } from '@ctrkit/models';

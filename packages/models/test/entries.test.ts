@@ -1,0 +1,63 @@
+/**
+ * What each entry may load: the main entry neither onnxruntime flavour (nor Node built-ins, so it
+ * bundles for browsers); `./node` never onnxruntime-web; `./browser` never onnxruntime-node nor a
+ * Node built-in. Checked on the import graph of the sources, static and dynamic imports alike.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+/** Every module specifier reachable from `entry`: local files are followed, packages are listed. */
+function reachable(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    // Type-only imports vanish at runtime; `typeof import('x')` in a type position too.
+    const specifiers = [
+      ...text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms),
+      ...text.matchAll(/^export\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms),
+      ...text.matchAll(/(?<!typeof )\bimport\(\s*'([^']+)'\s*\)/g),
+    ].map((m) => m[1] as string);
+    for (const specifier of specifiers) {
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
+      else packages.add(specifier);
+    }
+  };
+  visit(join(src, entry));
+  return packages;
+}
+
+describe('entry points', () => {
+  it('the main entry loads no runtime and no Node built-in', () => {
+    const loaded = [...reachable('index.ts')];
+    expect(loaded.filter((p) => p.startsWith('onnxruntime') || p.startsWith('node:'))).toEqual([]);
+    expect(loaded).toContain('onnx-proto');
+  });
+
+  it('./node loads onnxruntime-node (lazily) and never onnxruntime-web', () => {
+    const loaded = reachable('node.ts');
+    expect(loaded.has('onnxruntime-node')).toBe(true);
+    expect(loaded.has('onnxruntime-web')).toBe(false);
+    expect(readFileSync(join(src, 'node.ts'), 'utf8')).not.toMatch(/^import[^;]*from 'onnxruntime-node'/m);
+  });
+
+  it('./browser loads onnxruntime-web (lazily), never onnxruntime-node nor Node built-ins', () => {
+    const loaded = [...reachable('browser.ts')];
+    expect(loaded).toContain('onnxruntime-web');
+    expect(loaded.filter((p) => p === 'onnxruntime-node' || p.startsWith('node:'))).toEqual([]);
+    expect(readFileSync(join(src, 'browser.ts'), 'utf8')).not.toMatch(/^import[^;]*from 'onnxruntime-web'/m);
+  });
+
+  it('importing an entry registers nothing', async () => {
+    const models = await import('../src/index.js');
+    await import('../src/node.js');
+    await import('../src/browser.js');
+    expect(models.defaultBackendRegistry.list()).toEqual([]);
+  });
+});
