@@ -59,7 +59,7 @@ export function reference(events: readonly AdEvent[], userId: string, candidates
     const block: number[] = [];
     for (const w of windows) {
       const counts = [0, 0, 0];
-      for (const e of matching) counts[typeIndex[e.type]] += Math.exp(-(now - e.timestamp) / w.ms);
+      for (const e of matching) counts[typeIndex[e.type]] = (counts[typeIndex[e.type]] as number) + Math.exp(-(now - e.timestamp) / w.ms);
       block.push(counts[0] as number, counts[1] as number, counts[2] as number, ((counts[1] as number) + PRIOR.alpha) / ((counts[0] as number) + PRIOR.alpha + PRIOR.beta));
     }
     const last = (type: AdEventType) => Math.max(-Infinity, ...matching.filter((e) => e.type === type).map((e) => e.timestamp));

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createManualClock, type FeatureStore } from '@ctrkit/core';
+import { createMemoryFeatureStore } from '../src/index.js';
+import { createRedisFeatureStore } from '../src/redis.js';
+import { HOUR, T0, candidate, describeStoreConformance, event } from './store-conformance.js';
+
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+const available = await redisAnswers();
+if (!available) console.warn('[features tests] Redis is not answering on 127.0.0.1:6379; the Redis store tests are skipped');
+const run = randomUUID();
+const admin = available ? new Redis({ host: '127.0.0.1', port: 6379 }) : undefined;
+const prefixes: string[] = [];
+
+async function keysOf(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await (admin as Redis).scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  return keys;
+}
+
+async function cleanup(prefix: string): Promise<void> {
+  if (admin === undefined) return;
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await admin.del(...keys);
+  } while (cursor !== '0');
+}
+
+afterAll(async () => {
+  for (const prefix of prefixes) await cleanup(prefix);
+  admin?.disconnect();
+});
+
+function freshPrefix(): string {
+  const prefix = `ctrkit-test:features:${run}:${prefixes.length}:`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+describeStoreConformance('redis', async (options) => createRedisFeatureStore({ ...options, redis: { host: '127.0.0.1', port: 6379 }, prefix: freshPrefix() }), available);
+describeStoreConformance(
+  'redis, one call per hash tag (cluster layout)',
+  async (options) => createRedisFeatureStore({ ...options, redis: { host: '127.0.0.1', port: 6379 }, prefix: freshPrefix(), splitBySlot: true }),
+  available,
+);
+
+describe.skipIf(!available)('redis store specifics', () => {
+  const clock = createManualClock(T0 + 30 * 24 * HOUR);
+
+  it('answers 100 candidates in one round trip, with the same numbers as the memory store', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: 6379 });
+    const redis = createRedisFeatureStore({ redis: client, prefix: freshPrefix(), clock });
+    const memory = createMemoryFeatureStore({ clock });
+    const ads = Array.from({ length: 100 }, (_, i) => `ad${String(i).padStart(3, '0')}${i % 7}`);
+    for (let i = 0; i < 400; i++) {
+      const e = event(i % 9 === 0 ? 'click' : 'impression', T0 + i * 1000, i % 3 === 0 ? 'hero' : `u${i % 11}`, ads[(i * 37) % 100] as string);
+      await redis.record(e);
+      await memory.record(e);
+    }
+    const cands = ads.map(candidate);
+    await redis.lookup({ id: 'hero' }, cands, T0 + 500_000); // loads the script
+    const sendCommand = client.sendCommand.bind(client);
+    let commands = 0;
+    client.sendCommand = ((...args: Parameters<typeof sendCommand>) => {
+      commands++;
+      return sendCommand(...args);
+    }) as typeof client.sendCommand;
+    const fromRedis = await redis.lookup({ id: 'hero' }, cands, T0 + 500_000);
+    client.sendCommand = sendCommand;
+    expect(commands).toBe(1);
+    const fromMemory = await memory.lookup({ id: 'hero' }, cands, T0 + 500_000);
+    for (let i = 0; i < fromMemory.values.length; i++) {
+      const a = fromRedis.values[i] as number;
+      const b = fromMemory.values[i] as number;
+      if (!(Number.isNaN(a) && Number.isNaN(b)) && Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${a}, memory ${b}`);
+    }
+    await redis.close();
+    await memory.close();
+    expect(client.status).toBe('ready'); // a client the caller passed stays open
+    client.disconnect();
+  });
+
+  it('lays keys out with one hash tag per user and per ad, every key with a TTL', async () => {
+    const prefix = freshPrefix();
+    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, ttlMs: 3_600_000 });
+    await store.record(event('impression', T0, 'user:{odd}', 'ad-1'));
+    const keys = await keysOf(prefix);
+    // Redis hashes what lies between the first '{' and the next '}': for this user id, 'u:user:{odd'.
+    const tags = keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]);
+    expect(new Set(tags)).toEqual(new Set(['u:user:{odd', 'a:ad-1']));
+    expect(keys.filter((k) => k.includes('{a:ad-1}'))).toHaveLength(2);
+    expect(keys).toHaveLength(2 + 8 + 1); // ad + pending, user and 3 pairs each with pending, index
+    for (const key of keys) {
+      const ttl = await (admin as Redis).pttl(key);
+      expect(ttl, key).toBeGreaterThan(3_500_000);
+      expect(ttl, key).toBeLessThanOrEqual(3_600_000);
+    }
+    await store.forgetUser('user:{odd}');
+    expect((await keysOf(prefix)).sort()).toEqual([`${prefix}{a:ad-1}`, `${prefix}{a:ad-1}|p`]);
+    await store.close();
+  });
+
+  it('refuses keys written with another number of windows, naming the fix', async () => {
+    const prefix = freshPrefix();
+    const a = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock });
+    await a.record(event('impression', T0, 'u1', 'ad-1'));
+    const b = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, windows: [{ name: '1d', ms: 86_400_000 }] });
+    await expect(b.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + 1, { degradeOnError: true })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/another number of windows/) });
+    await expect(b.record(event('impression', T0, 'u1', 'ad-1'))).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('redis store when Redis is down or slow', () => {
+  const clock = createManualClock(T0 + 30 * 24 * HOUR);
+  let silent: Server | undefined;
+  const sockets: Socket[] = [];
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+  });
+
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  async function expectFast(store: FeatureStore, deadlineMs: number): Promise<void> {
+    const started = performance.now();
+    await expect(store.lookup({ id: 'u1' }, [candidate('ad-1')], T0, { deadlineMs })).rejects.toMatchObject({ code: 'E_STORE' });
+    expect(performance.now() - started).toBeLessThan(deadlineMs + 500);
+    const degraded = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0, { deadlineMs, degradeOnError: true });
+    expect(degraded.degraded).toBe(true);
+    expect(degraded.reason).toMatch(/redis store: lookup/);
+    expect(degraded.values[store.names.indexOf('ad.imp.1h')]).toBe(0);
+    expect(degraded.values[store.names.indexOf('ad.since_imp')]).toBeNaN();
+    await expect(store.record(event('impression', T0, 'u1', 'ad-1'))).rejects.toMatchObject({ code: 'E_STORE' });
+  }
+
+  it('fails fast with E_STORE when nothing listens, or degrades when asked', async () => {
+    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: await closedPort(), retryStrategy: () => 50 }, clock, writeDeadlineMs: 200 });
+    await expectFast(store, 100);
+    await store.close();
+  });
+
+  it('gives up at the deadline when Redis accepts but never answers', async () => {
+    silent = createServer((socket) => sockets.push(socket)); // accepts, reads, never replies
+    await new Promise<void>((resolve) => (silent as Server).listen(0, '127.0.0.1', resolve));
+    const port = ((silent as Server).address() as { port: number }).port;
+    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port }, clock, writeDeadlineMs: 150 });
+    await expectFast(store, 80);
+    await store.close();
+  });
+
+  it('rejects invalid options with E_CONFIG', () => {
+    expect(() => createRedisFeatureStore({ redis: { port: 1, lazyConnect: true }, prefix: 'bad{' })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+    expect(() => createRedisFeatureStore({ redis: undefined as never })).toThrow(/pass `redis`/);
+  });
+});
