@@ -4,6 +4,7 @@
  * ones that fail, and throws one error listing every cause when none can run.
  */
 import type { FeatureLayout, ModelRunner } from '@ctrkit/core';
+import type { LoadModelOptions } from './load.js';
 import type { ModelManifest } from './manifest.js';
 
 /** What a backend's one-time initialisation found: the providers that work here, and why the others do not.
@@ -55,6 +56,8 @@ export interface RunnerOptions {
   readonly intraOpThreads?: number;
   /** Threads across operators (default 1). */
   readonly interOpThreads?: number;
+  /** Scan every id and value of every batch before running (default true; see {@link LoadModelOptions.checkValues}). */
+  readonly checkValues?: boolean;
 }
 
 /**

@@ -61,8 +61,10 @@ export interface BatchExpectation {
   readonly denseWidth: number | undefined;
   readonly sequenceCount: number | undefined;
   readonly sequenceLength: number | undefined;
-  /** Arrays the model reads (only those are validated value by value). */
+  /** Arrays the model reads (only those are validated). */
   readonly reads: ReadonlySet<BatchArrayName>;
+  /** Scan every id and value (default true); when false only shapes, layouts and sequence lengths are checked. */
+  readonly scanValues?: boolean;
 }
 
 /** @internal Expectation derived from a layout, reading the given arrays. */
@@ -86,6 +88,55 @@ function mismatch(what: string, batchValue: unknown, modelValue: unknown, finger
   );
 }
 
+function checkLength(array: ArrayLike<number>, length: number, name: string, type: string): void {
+  if (array.length !== length) {
+    throw new CtrkitError(
+      'E_INPUT',
+      `batch.${name} holds ${array.length} values but rows × width is ${length}; pass ${type} views of exactly rows × width values (subarray a preallocated buffer)`,
+      { details: { array: name, expected: length, actual: array.length } },
+    );
+  }
+}
+
+function checkArray(array: unknown, type: typeof Int32Array | typeof Float32Array, length: number, name: string): void {
+  if (!(array instanceof type)) throw new CtrkitError('E_INPUT', `batch.${name} must be a ${type.name}`);
+  checkLength(array, length, name, type.name);
+}
+
+/**
+ * Finds NaN and ±Infinity in a Float32Array through an Int32 view of its bits: a float is not
+ * finite exactly when its exponent bits are all ones, and then (bits & 0x7f800000) + 0x00800000
+ * reaches 2^31, which sets the sign of an OR reduction. Integer-only and branch-free: about
+ * twice as fast as testing `v − v !== 0` per value. The view is cached per array object.
+ */
+class FiniteCheck {
+  private array: Float32Array | undefined;
+  private bits: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+  check(array: Float32Array, length: number, name: string, width: number): void {
+    if (!(array instanceof Float32Array)) throw new CtrkitError('E_INPUT', `batch.${name} must be a Float32Array`);
+    checkLength(array, length, name, 'Float32Array');
+    if (array !== this.array) {
+      this.bits = new Int32Array(array.buffer, array.byteOffset, array.length);
+      this.array = array;
+    }
+    const bits = this.bits;
+    let acc = 0;
+    for (let i = 0; i < length; i++) acc |= ((bits[i] as number) & 0x7f800000) + 0x00800000;
+    if (acc >= 0) return;
+    for (let i = 0; i < length; i++) {
+      const v = array[i] as number;
+      if (v - v !== 0) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `batch.${name}[row ${Math.floor(i / width)}, column ${i % width}] is ${v}; models need finite values — map missing or invalid inputs to a missing bucket (ids) or a default (dense) in the encoder`,
+          { details: { array: name, row: Math.floor(i / width), column: i % width, value: v } },
+        );
+      }
+    }
+  }
+}
+
 /**
  * @internal Validates batches against an expectation. The layout comparison is cached by object
  * identity, so an encoder that reuses its layout object pays it once.
@@ -95,7 +146,23 @@ export class BatchChecker {
   private lastStride = 0;
   private lastMaxLengths = new Int32Array(0);
 
-  constructor(readonly expected: BatchExpectation) {}
+  private readonly scan: boolean;
+  private readonly readsIds: boolean;
+  private readonly readsValues: boolean;
+  private readonly readsDense: boolean;
+  private readonly readsSequenceIds: boolean;
+  private readonly readsSequenceLengths: boolean;
+  private readonly values = new FiniteCheck();
+  private readonly dense = new FiniteCheck();
+
+  constructor(readonly expected: BatchExpectation) {
+    this.scan = expected.scanValues !== false;
+    this.readsIds = expected.reads.has('ids');
+    this.readsValues = expected.reads.has('values');
+    this.readsDense = expected.reads.has('dense');
+    this.readsSequenceIds = expected.reads.has('sequenceIds');
+    this.readsSequenceLengths = expected.reads.has('sequenceLengths');
+  }
 
   /**
    * Throws `E_INPUT` when the batch does not fit: a different layout, arrays of the wrong length,
@@ -114,18 +181,21 @@ export class BatchChecker {
       this.lastMaxLengths = Int32Array.from(layout.sequences, (sequence) => sequence.maxLength);
       this.lastLayout = layout;
     }
-    const e = this.expected;
-    const reads = e.reads;
     const idWidth = layout.idWidth;
-    if (reads.has('ids')) this.checkIds(batch.ids, rows * idWidth, 'ids', idWidth);
-    if (reads.has('values')) this.checkFloats(batch.values, rows * idWidth, 'values', idWidth);
-    if (reads.has('dense')) this.checkFloats(batch.dense, rows * layout.denseWidth, 'dense', layout.denseWidth);
     const S = layout.sequences.length;
-    if (S > 0 && (reads.has('sequenceIds') || reads.has('sequenceLengths'))) {
-      const L = this.lastStride;
-      if (reads.has('sequenceIds')) this.checkIds(batch.sequenceIds, rows * S * L, 'sequenceIds', S * L);
-      if (reads.has('sequenceLengths')) this.checkLengths(batch.sequenceLengths, rows * S, S);
+    const SL = S * this.lastStride;
+    if (this.scan) {
+      if (this.readsIds) this.checkIds(batch.ids, rows * idWidth, 'ids', idWidth);
+      if (this.readsValues) this.values.check(batch.values, rows * idWidth, 'values', idWidth);
+      if (this.readsDense) this.dense.check(batch.dense, rows * layout.denseWidth, 'dense', layout.denseWidth);
+      if (this.readsSequenceIds && S > 0) this.checkIds(batch.sequenceIds, rows * SL, 'sequenceIds', SL);
+    } else {
+      if (this.readsIds) checkArray(batch.ids, Int32Array, rows * idWidth, 'ids');
+      if (this.readsValues) checkArray(batch.values, Float32Array, rows * idWidth, 'values');
+      if (this.readsDense) checkArray(batch.dense, Float32Array, rows * layout.denseWidth, 'dense');
+      if (this.readsSequenceIds && S > 0) checkArray(batch.sequenceIds, Int32Array, rows * SL, 'sequenceIds');
     }
+    if (this.readsSequenceLengths && S > 0) this.checkLengths(batch.sequenceLengths, rows * S, S);
   }
 
   private checkLayout(layout: FeatureLayout): void {
@@ -154,44 +224,25 @@ export class BatchChecker {
     }
   }
 
-  private checkLength(array: ArrayLike<number>, length: number, name: string, type: string): void {
-    if (array.length !== length) {
-      throw new CtrkitError(
-        'E_INPUT',
-        `batch.${name} holds ${array.length} values but rows × width is ${length}; pass ${type} views of exactly rows × width values (subarray a preallocated buffer)`,
-        { details: { array: name, expected: length, actual: array.length } },
-      );
-    }
-  }
-
   private checkIds(ids: Int32Array, length: number, name: string, width: number): void {
     if (!(ids instanceof Int32Array)) throw new CtrkitError('E_INPUT', `batch.${name} must be an Int32Array`);
-    this.checkLength(ids, length, name, 'Int32Array');
-    const idSpace = this.expected.idSpace;
+    checkLength(ids, length, name, 'Int32Array');
+    const top = this.expected.idSpace - 1;
+    // Branch-free scan: (top − id) | id is negative exactly when id < 0 or id > top, so one OR
+    // reduction finds any bad id (~1 ns per id); the slow loop below only runs to name it.
+    let acc = 0;
     for (let i = 0; i < length; i++) {
-      // One unsigned comparison catches both negative ids and ids ≥ idSpace.
-      if ((ids[i] as number) >>> 0 >= idSpace) {
-        const id = ids[i] as number;
-        throw new CtrkitError(
-          'E_INPUT',
-          `batch.${name}[row ${Math.floor(i / width)}, column ${i % width}] is ${id}, outside the model's id space [0, ${idSpace}); hash ids modulo the spec's idSpace`,
-          { details: { array: name, row: Math.floor(i / width), column: i % width, id } },
-        );
-      }
+      const id = ids[i] as number;
+      acc |= (top - id) | id;
     }
-  }
-
-  private checkFloats(array: Float32Array, length: number, name: string, width: number): void {
-    if (!(array instanceof Float32Array)) throw new CtrkitError('E_INPUT', `batch.${name} must be a Float32Array`);
-    this.checkLength(array, length, name, 'Float32Array');
+    if (acc >= 0) return;
     for (let i = 0; i < length; i++) {
-      const v = array[i] as number;
-      // v − v is 0 for every finite v and NaN for NaN and ±Infinity.
-      if (v - v !== 0) {
+      const id = ids[i] as number;
+      if (id < 0 || id > top) {
         throw new CtrkitError(
           'E_INPUT',
-          `batch.${name}[row ${Math.floor(i / width)}, column ${i % width}] is ${v}; models need finite values — map missing or invalid inputs to a missing bucket (ids) or a default (dense) in the encoder`,
-          { details: { array: name, row: Math.floor(i / width), column: i % width, value: v } },
+          `batch.${name}[row ${Math.floor(i / width)}, column ${i % width}] is ${id}, outside the model's id space [0, ${top + 1}); hash ids modulo the spec's idSpace`,
+          { details: { array: name, row: Math.floor(i / width), column: i % width, id } },
         );
       }
     }
@@ -199,7 +250,7 @@ export class BatchChecker {
 
   private checkLengths(lengths: Int32Array, length: number, width: number): void {
     if (!(lengths instanceof Int32Array)) throw new CtrkitError('E_INPUT', 'batch.sequenceLengths must be an Int32Array');
-    this.checkLength(lengths, length, 'sequenceLengths', 'Int32Array');
+    checkLength(lengths, length, 'sequenceLengths', 'Int32Array');
     const maxLengths = this.lastMaxLengths;
     for (let i = 0, s = 0; i < length; i++, s = s + 1 === width ? 0 : s + 1) {
       const n = lengths[i] as number;

@@ -43,6 +43,14 @@ export interface LoadModelOptions {
   readonly interOpThreads?: number;
   /** Rows of the warm-up batch run before the runner is returned (default 2; 0 skips warm-up). */
   readonly warmupRows?: number;
+  /**
+   * Scan every id and value of every batch before running (default true), so a bad one is
+   * refused with `E_INPUT` naming its row and column. Costs about 1 ns per value. Set false only
+   * behind a trusted encoder: shapes, layouts and sequence lengths are still checked, an
+   * out-of-range id then fails inside onnxruntime (`E_INFERENCE`) and a NaN input surfaces as a
+   * non-probability output (`E_INFERENCE`). The native backend always scans.
+   */
+  readonly checkValues?: boolean;
 }
 
 /** A loaded model: the runner (probabilities before calibration), the manifest and the calibrator.
@@ -230,6 +238,7 @@ export async function loadModelFromBytes(files: ModelFiles, options: LoadModelOp
           provider,
           ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
           ...(options.interOpThreads === undefined ? {} : { interOpThreads: options.interOpThreads }),
+          ...(options.checkValues === undefined ? {} : { checkValues: options.checkValues }),
         },
       );
       if (warmupRows > 0) {

@@ -99,7 +99,7 @@ export function createOrtBackend(spec: OrtBackendSpec): Backend {
       } catch (error) {
         throw new CtrkitError('E_MODEL_LOAD', `${spec.name}:${options.provider} refused model.onnx: ${messageOf(error)}`, { cause: error });
       }
-      return new OnnxRunner(spec.name, options.provider, runtime, session, model.manifest, model.layout);
+      return new OnnxRunner(spec.name, options.provider, runtime, session, model.manifest, options.checkValues !== false);
     },
   };
 }
@@ -158,7 +158,7 @@ class FeedSlot {
   }
 }
 
-function expectationOf(manifest: ModelManifest): BatchExpectation {
+function expectationOf(manifest: ModelManifest, scanValues: boolean): BatchExpectation {
   const shape = (source: BatchArrayName) => manifest.inputs.find((input) => input.source === source)?.shape;
   const ids = shape('ids') ?? shape('values');
   const sequences = shape('sequenceIds');
@@ -170,6 +170,7 @@ function expectationOf(manifest: ModelManifest): BatchExpectation {
     sequenceCount: sequences?.[1] ?? shape('sequenceLengths')?.[1],
     sequenceLength: sequences?.[2],
     reads: new Set(manifest.inputs.map((input) => input.source)),
+    scanValues,
   };
 }
 
@@ -189,14 +190,14 @@ export class OnnxRunner implements ModelRunner {
     runtime: OrtRuntime,
     private readonly session: OrtSessionLike,
     manifest: ModelManifest,
-    _layout: FeatureLayout | undefined,
+    checkValues: boolean,
   ) {
     this.info = Object.freeze({ architecture: manifest.architecture, version: manifest.version, backend, provider, fingerprint: manifest.fingerprint });
     this.slots = manifest.inputs.map((input) => new FeedSlot(input.name, input.source, input.type, runtime));
     this.outputName = manifest.output.name;
     this.fetches = Object.freeze([manifest.output.name]);
     this.isLogit = manifest.output.kind === 'logit';
-    this.checker = new BatchChecker(expectationOf(manifest));
+    this.checker = new BatchChecker(expectationOf(manifest, checkValues));
     this.lifecycle = new Lifecycle(() => `${backend}:${provider} runner for ${manifest.architecture} ${manifest.version}`);
     for (const name of session.inputNames) {
       if (!this.slots.some((slot) => slot.name === name)) {
