@@ -219,15 +219,25 @@ describe('hot swap', () => {
 
   it('runs swaps one at a time, in order, from loaders', async () => {
     const hot = createHotSwapRunner(fake(0.1, 'v1'));
-    const order: string[] = [];
-    const load = (version: string, delay: number) => async () => {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      order.push(version);
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const load = (version: string) => async () => {
+      started.push(version);
+      await new Promise<void>((resolve) => gates.set(version, resolve));
       return fake(0.3, version);
     };
-    const results = await Promise.all([hot.swap(load('v2', 20)), hot.swap(load('v3', 1))]);
-    expect(order).toEqual(['v2', 'v3']);
-    expect(results.map((r) => `${r.previous.version}→${r.current.version}`)).toEqual(['v1→v2', 'v2→v3']);
+    const first = hot.swap(load('v2'));
+    const second = hot.swap(load('v3'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(started).toEqual(['v2']); // the second load waits for the first swap to finish
+    gates.get('v2')!();
+    const one = await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(['v2', 'v3']);
+    gates.get('v3')!();
+    const two = await second;
+    expect([one, two].map((r) => `${r.previous.version}→${r.current.version}`)).toEqual(['v1→v2', 'v2→v3']);
     expect(hot.info.version).toBe('v3');
   });
 
