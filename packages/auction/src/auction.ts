@@ -304,9 +304,11 @@ function checkSlot(slot: unknown, where: string, code: 'E_CONFIG' | 'E_INPUT', f
  * @param options - Pricing rule, scoring, position effects, reserves, tie-breaking seed, filter.
  * @returns The auction; `run` is synchronous and reuses internal scratch (not re-entrant).
  * @throws `CtrkitError` `E_CONFIG` on an unknown option or an invalid value.
- * @remarks `run` allocates only its result (winners and rejections); scoring and selection use
- * typed-array scratch sized by `capacity`, grown by doubling. Selection is a binary heap:
- * O(n + k log n) for k slots.
+ * @remarks `run` allocates only its result: the winners, a one-number-per-candidate snapshot of
+ * the outcomes, and — on first read of `result.rejected` — the rejection objects (filter
+ * rejections first, then the auction's in candidate order). Scoring and selection use typed-array
+ * scratch sized by `capacity`, grown by doubling; selection is a binary heap, O(n + k log n) for
+ * k slots.
  * @example
  * ```ts
  * import { createAuction } from '@ctrkit/auction';
@@ -449,12 +451,12 @@ export function createAuction(options: AuctionOptions = {}): Auction {
     codes.fill(0, 0, n);
     fate.fill(0, 0, n);
     taken.fill(0, 0, n);
-    const rejected: Rejection[] = [];
+    const filterResults: FilterResult[] = [];
 
     if (inputs.filtered !== undefined) {
       if (inputs.filtered.codes.length !== n) throw new CtrkitError('E_INPUT', `inputs.filtered covers ${inputs.filtered.codes.length} candidates, the request has ${n}`);
       codes.set(inputs.filtered.codes);
-      for (const r of inputs.filtered.rejected) rejected.push(r);
+      filterResults.push(inputs.filtered);
     }
     if (filter !== undefined) {
       const context = {
@@ -462,8 +464,7 @@ export function createAuction(options: AuctionOptions = {}): Auction {
         ...(inputs.blockedCategories === undefined ? {} : { blockedCategories: inputs.blockedCategories }),
         ...(inputs.blockedAdvertisers === undefined ? {} : { blockedAdvertisers: inputs.blockedAdvertisers }),
       };
-      const result = filter.apply(request, context, codes);
-      for (const r of result.rejected) rejected.push(r);
+      filterResults.push(filter.apply(request, context, codes));
     }
 
     let allFormats = 0;
@@ -660,9 +661,16 @@ export function createAuction(options: AuctionOptions = {}): Auction {
       }
     }
 
+    // Rejections are snapshotted compactly (one byte per candidate, details only where set) and
+    // turned into objects on first read: ~1,000 'outranked' objects per auction would otherwise be
+    // most of the allocation, and most hosts only sample them.
+    // A plain array: a typed array per auction is an off-heap buffer whose external-memory
+    // accounting triggers full collections under load.
+    const reasons: number[] = new Array<number>(n).fill(PASS);
+    let snapshotDetails: (string | undefined)[] | undefined;
     for (let i = 0; i < n; i++) {
       const detail = details[i];
-      details[i] = undefined;
+      if (detail !== undefined) details[i] = undefined;
       const code = codes[i] as number;
       let reason: number;
       if (code === PASS) {
@@ -673,12 +681,29 @@ export function createAuction(options: AuctionOptions = {}): Auction {
       } else {
         continue; // rejected by a filter, already listed
       }
-      const adId = (candidates[i] as AdCandidate).adId;
-      const name = REASONS[reason] as Rejection['reason'];
-      rejected.push(detail === undefined || reason === CODE.outranked ? { adId, reason: name } : { adId, reason: name, detail });
+      reasons[i] = reason;
+      if (detail !== undefined && reason !== CODE.outranked) (snapshotDetails ??= [])[i] = detail;
     }
-    winners.sort((a, b) => a.position - b.position || (a.slotId < b.slotId ? -1 : a.slotId > b.slotId ? 1 : 0));
-    return { requestId: request.requestId, winners, rejected };
+    let materialised: Rejection[] | undefined;
+    return {
+      requestId: request.requestId,
+      winners,
+      get rejected(): readonly Rejection[] {
+        if (materialised === undefined) {
+          materialised = [];
+          for (const result of filterResults) for (const r of result.rejected) materialised.push(r);
+          for (let i = 0; i < n; i++) {
+            const reason = reasons[i] as number;
+            if (reason === PASS) continue;
+            const adId = (candidates[i] as AdCandidate).adId;
+            const name = REASONS[reason] as Rejection['reason'];
+            const detail = snapshotDetails?.[i];
+            materialised.push(detail === undefined ? { adId, reason: name } : { adId, reason: name, detail });
+          }
+        }
+        return materialised;
+      },
+    };
   }
 
   return { pricing, run };

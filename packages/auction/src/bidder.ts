@@ -312,7 +312,7 @@ class NoBid extends Error {
  * const bidder = createOpenRtbBidder({
  *   catalogue: [{ adId: 'ad-1', advertiserId: 'adv-1', campaignId: 'cmp-1', format: 'display', category: 'IAB20',
  *     bid: 1.5, bidType: 'CPC', domain: 'travel.example', width: 300, height: 250, adm: '<div>ad</div>' }],
- *   predict: async (request) => new Float32Array(request.candidates.length).fill(0.02),
+ *   predict: async (request) => new Float64Array(request.candidates.length).fill(0.02),
  * });
  * const outcome = await bidder.handle({ id: 'req-1', imp: [{ id: '1', banner: { w: 300, h: 250 }, bidfloor: 0.5 }], tmax: 120 });
  * console.log(outcome.bid, outcome.response.seatbid?.[0]?.bid[0]?.price); // true 30

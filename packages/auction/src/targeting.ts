@@ -547,8 +547,9 @@ function merged(a: readonly string[] | undefined, b: readonly string[] | undefin
  * @param options - Targeting per campaign, global caps, block lists.
  * @returns The filter.
  * @throws `CtrkitError` `E_CONFIG` on an unknown option, a malformed rule or an inverted range.
- * @remarks `apply` allocates the result's rejections and, per request, small sets for the
- * request's own block lists; nothing per passing candidate.
+ * @remarks `apply` allocates a one-number-per-candidate snapshot of what it rejected (the
+ * rejection objects are built on first read of `rejected`) and, per request, small sets for the
+ * request's own block lists; nothing per candidate.
  * @example
  * ```ts
  * import { createCandidateFilter } from '@ctrkit/auction';
@@ -610,27 +611,37 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
       const now = context.now ?? request.context.timestamp;
       const thisEpoch = ++epoch;
 
-      const capFails = (caps: CompiledCaps, row: number): string | undefined => {
+      // What this call rejected, snapshotted compactly; Rejection objects are built on first read
+      // of `rejected` (a filter may turn away most of 1,000 candidates on every request).
+      // Plain arrays, not typed arrays: each typed array is a separate off-heap buffer, and a few
+      // per request add enough external memory pressure to trigger full collections (p99 × 50).
+      const own: number[] = new Array<number>(n).fill(PASS);
+      let targetingDetail: (string | undefined)[] | undefined;
+      let capCounter: string[] | undefined;
+      let capValue: number[] | undefined;
+      let capMax: number[] | undefined;
+
+      /** Checks caps; on failure records counter, value (NaN when degraded) and cap for the message. */
+      const capFails = (caps: CompiledCaps, row: number): boolean => {
         for (let c = 0; c < caps.counters.length; c++) {
           const counter = caps.counters[c] as string;
+          let value: number;
           if (reader.degraded) {
-            if (degraded === 'reject') return `counters degraded; cannot verify cap on ${counter}`;
-            continue;
+            if (degraded === 'allow') continue;
+            value = Number.NaN;
+          } else {
+            value = reader.read(counter, row);
+            if (value < (caps.max[c] as number)) continue;
           }
-          const value = reader.read(counter, row);
-          if (value >= (caps.max[c] as number)) return `${counter} = ${value} ≥ cap ${caps.max[c]}`;
+          (capCounter ??= [])[row] = counter;
+          (capValue ??= [])[row] = value;
+          (capMax ??= [])[row] = caps.max[c] as number;
+          return true;
         }
-        return undefined;
+        return false;
       };
 
-      const rejected: Rejection[] = [];
       let passed = 0;
-      const reject = (i: number, code: number, detail: string | undefined): void => {
-        codes[i] = code;
-        const adId = (candidates[i] as AdCandidate).adId;
-        const reason = REASONS[code] as Rejection['reason'];
-        rejected.push(detail === undefined ? { adId, reason } : { adId, reason, detail });
-      };
       for (let i = 0; i < n; i++) {
         if (codes[i] !== PASS) continue;
         const candidate = candidates[i] as AdCandidate;
@@ -641,13 +652,14 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
             rules.epoch = thisEpoch;
           }
           if (rules.verdict !== PASS) {
-            reject(i, rules.verdict, rules.detail);
+            codes[i] = own[i] = rules.verdict;
+            (targetingDetail ??= [])[i] = rules.detail;
             continue;
           }
         }
         if (blockedAdvertisers !== undefined) {
           if (blockedAdvertisers.has(candidate.advertiserId.toLowerCase()) || (candidate.domain !== undefined && domainBlocked(candidate.domain, blockedAdvertisers))) {
-            reject(i, CODE.blocked_advertiser, `advertiser ${candidate.domain ?? candidate.advertiserId} is blocked`);
+            codes[i] = own[i] = CODE.blocked_advertiser;
             continue;
           }
         }
@@ -658,19 +670,42 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
             categoryCache.set(candidate.category, blocked);
           }
           if (blocked) {
-            reject(i, CODE.blocked_category, `category ${candidate.category} is blocked`);
+            codes[i] = own[i] = CODE.blocked_category;
             continue;
           }
         }
-        const failed = (globalCaps && capFails(globalCaps, i)) ?? (rules?.caps && capFails(rules.caps, i));
-        if (failed) {
-          reject(i, CODE.frequency_cap, failed);
+        if ((globalCaps !== undefined && capFails(globalCaps, i)) || (rules?.caps !== undefined && capFails(rules.caps, i))) {
+          codes[i] = own[i] = CODE.frequency_cap;
           continue;
         }
         passed++;
       }
 
-      return { codes, rejected, passed };
+      let rejected: Rejection[] | undefined;
+      return {
+        codes,
+        passed,
+        get rejected(): readonly Rejection[] {
+          if (rejected !== undefined) return rejected;
+          rejected = [];
+          for (let i = 0; i < n; i++) {
+            const code = own[i] as number;
+            if (code === PASS) continue;
+            const candidate = candidates[i] as AdCandidate;
+            let detail: string | undefined;
+            if (code === CODE.blocked_advertiser) detail = `advertiser ${candidate.domain ?? candidate.advertiserId} is blocked`;
+            else if (code === CODE.blocked_category) detail = `category ${candidate.category} is blocked`;
+            else if (code === CODE.frequency_cap) {
+              const counter = capCounter?.[i] as string;
+              const value = capValue?.[i] as number;
+              detail = Number.isNaN(value) ? `counters degraded; cannot verify cap on ${counter}` : `${counter} = ${value} ≥ cap ${capMax?.[i]}`;
+            } else detail = targetingDetail?.[i];
+            const reason = REASONS[code] as Rejection['reason'];
+            rejected.push(detail === undefined ? { adId: candidate.adId, reason } : { adId: candidate.adId, reason, detail });
+          }
+          return rejected;
+        },
+      };
     },
   };
 }

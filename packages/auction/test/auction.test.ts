@@ -344,6 +344,29 @@ describe('with a filter', () => {
   });
 });
 
+describe('results', () => {
+  it('rejections read later still describe their own auction, whatever ran since on the same instance', () => {
+    const auction = createAuction();
+    const first = auction.run(request([ad('a', 1), ad('b', Number.NaN), ad('c', 2)], slots(1)), [0.1, 0.1, 0.1]);
+    const second = auction.run(request([ad('x', 1), ad('y', 2), ad('z', 3)], slots(2)), [0.1, 0.1, 0.1]);
+    expect(second.rejected).toEqual([{ adId: 'x', reason: 'outranked' }]);
+    expect(first.rejected).toEqual([
+      { adId: 'a', reason: 'outranked' },
+      { adId: 'b', reason: 'invalid_bid', detail: 'bid must be a finite number > 0, got NaN' },
+    ]);
+    expect(first.rejected).toBe(first.rejected);
+    expect(JSON.parse(JSON.stringify(first))).toEqual({ requestId: 'r-1', winners: first.winners, rejected: first.rejected });
+  });
+
+  it('grows its scratch past the preallocated capacity', () => {
+    const auction = createAuction({ capacity: 4 });
+    const many = Array.from({ length: 100 }, (_, i) => ad(`c${i}`, 1 + i / 100));
+    const result = auction.run(request(many, slots(2)), new Float32Array(100).fill(0.1));
+    expect(result.winners.map((w) => w.adId)).toEqual(['c99', 'c98']);
+    expect(result.rejected.length).toBe(98);
+  });
+});
+
 describe('roundPrice and eventsPerMille', () => {
   it('rounds half up to the quantum and clamps into [reserve, bid]', () => {
     expect(roundPrice(0.1234565, 0, 1)).toBe(0.123457);

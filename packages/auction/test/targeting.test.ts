@@ -191,6 +191,17 @@ describe('filter mechanics', () => {
     expect(filter.apply(request(candidates, undefined, { country: 'FR' })).passed).toBe(2);
   });
 
+  it('rejections read later describe their own request, not a later one', () => {
+    const filter = createCandidateFilter({ targeting: { 'cmp-a': { countries: ['FR'] } }, frequencyCaps: [{ counter: 'n', max: 1 }] });
+    const first = filter.apply(request([ad('a', 1), ad('b', 1)], undefined, { country: 'DE' }), { counters: (_c, row) => row });
+    const second = filter.apply(request([ad('a', 1), ad('b', 1)], undefined, { country: 'IT' }), { counters: () => 0 });
+    expect(second.rejected).toEqual([{ adId: 'a', reason: 'targeting_geo', detail: 'country IT not targeted' }]);
+    expect(first.rejected).toEqual([
+      { adId: 'a', reason: 'targeting_geo', detail: 'country DE not targeted' },
+      { adId: 'b', reason: 'frequency_cap', detail: 'n = 1 ≥ cap 1' },
+    ]);
+  });
+
   it('rejects malformed options with E_CONFIG naming the field', () => {
     expect(() => createCandidateFilter({ targeting: { x: { ageMin: 40, ageMax: 30 } } })).toThrow(/ageMin 40 is above ageMax 30/);
     expect(() => createCandidateFilter({ targeting: { x: { devices: ['phone' as never] } } })).toThrow(/"phone" is not one of desktop, mobile, tablet, ctv, other/);
