@@ -149,7 +149,7 @@ export interface AuctionInputs {
  * ```
  */
 export interface Auction {
-  /** The options in force, with defaults filled in. */
+  /** The pricing rule in force. */
   readonly pricing: PricingRule;
   /**
    * Runs one auction.

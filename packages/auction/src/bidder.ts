@@ -292,7 +292,8 @@ class NoBid extends Error {
  *    `bcat` (IAB prefixes) and `badv` (also against every `adomain`).
  * 5. `predict` runs with a deadline of `tmax` (or `defaultTmaxMs`) − `networkReserveMs` from
  *    arrival, raced against `setTimer`; too slow, or finished after the deadline by the clock:
- *    no-bid with `nbr` 15. A failing hook: no-bid with `nbr` 1.
+ *    no-bid with `nbr` 15. The catalogue, counters and pacing hooks race the same deadline. A
+ *    failing hook: no-bid with `nbr` 1.
  * 6. Pacing per campaign: `admit: false` rejects `pacing_throttled`; a failing or malformed
  *    answer rejects that campaign's creatives rather than bid unpaced.
  * 7. Bid CPM = value per impression × 1000 × multiplier: bid (CPM), pCTR × bid (CPC),
@@ -455,7 +456,8 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       const personalised = evaluation.signals.personalisedAds;
       const adRequest: AdRequest = stripPersonalData({ ...base, consent: evaluation.signals }, evaluation.signals);
 
-      const listed = typeof catalogue === 'function' ? await catalogue(adRequest) : catalogue;
+      const listed = typeof catalogue === 'function' ? await beforeDeadline(() => catalogue(adRequest), deadline) : catalogue;
+      if (listed === TIMEOUT) throw new NoBid('the catalogue did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
       if (!Array.isArray(listed)) throw new CtrkitError('E_INPUT', `the catalogue function returned ${describe(listed)}; return an array of creatives`);
       const acceptedFormats = new Set<AdFormat>(mapped.flatMap((m) => m.formats));
       const pool: BidderCreative[] = [];
@@ -477,7 +479,8 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       if (pool.length === 0) throw new NoBid('no creative fits the impressions', undefined);
 
       const withPool: AdRequest = { ...adRequest, candidates: pool };
-      const counterSource = counters === undefined ? undefined : await counters(withPool);
+      const counterSource = counters === undefined ? undefined : await beforeDeadline(() => counters(withPool), deadline);
+      if (counterSource === TIMEOUT) throw new NoBid('the counters did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
       const filtered = filter.apply(withPool, {
         ...(counterSource === undefined ? {} : { counters: counterSource }),
         ...(request.bcat === undefined ? {} : { blockedCategories: request.bcat }),

@@ -221,9 +221,9 @@ class Memo<V> {
  * any finding denies personalised ads):
  *
  * 1. **COPPA** (`coppa` = 1): no personal data at all; `coppa` is set in the signals.
- * 2. **GDPR** applies when `gdpr` = 1, when `gppSid` holds section 2 (TCF EU), or — when `gdpr` is
- *    absent — when a TC string is present (or `gdprWhenUnknown`). `gdpr` = 0 ignores the TC
- *    string. Under GDPR the TC string (and GPP section 2, when applicable) must decode as TCF v2
+ * 2. **GDPR** applies when `gdpr` = 1; when `gdpr` is absent, it applies when the applicable GPP
+ *    sections include 2 (TCF EU), when a TC string is present, or with `gdprWhenUnknown`.
+ *    `gdpr` = 0 ignores the TC string and GPP section 2. Under GDPR the TC string (and GPP section 2, when applicable) must decode as TCF v2
  *    and give consent to every purpose in `purposes` (purpose 1 is waived when the string sets
  *    `purposeOneTreatment`), consent to `vendorId` when configured, and carry no publisher
  *    restriction that forbids (type 0) or moves to legitimate interest (type 2) a required purpose
