@@ -5,7 +5,8 @@
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type LookupOptions, type StoreLookup, type UserProfile } from '@ctrkit/core';
-import { FORGET_SCRIPT, LOOKUP_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
+import { NEVER } from './counters.js';
+import { FORGET_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
 import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, type FeatureStoreOptions, type StoreConfig } from './store.js';
 
 /** Options for {@link createRedisFeatureStore}.
@@ -40,7 +41,8 @@ export interface RedisFeatureStoreOptions extends FeatureStoreOptions {
 /** Script commands the store defines on its client. */
 interface ScriptClient {
   ctrkitRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  ctrkitLookup(numKeys: number, ...args: (string | number)[]): Promise<string>;
+  ctrkitLookupBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer>;
+  ctrkitLookupIdsBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer>;
   ctrkitForget(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -48,9 +50,24 @@ function isClient(value: unknown): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as { defineCommand?: unknown }).defineCommand === 'function';
 }
 
-/** A key name with its length, so ids containing separators cannot collide. */
+/** UTF-8 byte length, as Lua's `#` counts it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** An id with its UTF-8 byte length in front, so ids containing separators cannot collide (and Lua can split lists of them). */
 function part(id: string): string {
-  return `${id.length}:${id}`;
+  return `${utf8Length(id)}:${id}`;
 }
 
 class RedisStore implements FeatureStore {
@@ -93,7 +110,8 @@ class RedisStore implements FeatureStore {
     }
     this.split = options.splitBySlot ?? (this.client as { isCluster?: boolean }).isCluster === true;
     this.client.defineCommand('ctrkitRecord', { lua: RECORD_SCRIPT });
-    this.client.defineCommand('ctrkitLookup', { lua: LOOKUP_SCRIPT });
+    this.client.defineCommand('ctrkitLookup', { lua: LOOKUP_KEYS_SCRIPT });
+    this.client.defineCommand('ctrkitLookupIds', { lua: LOOKUP_IDS_SCRIPT });
     this.client.defineCommand('ctrkitForget', { lua: FORGET_SCRIPT });
     this.scripts = this.client as unknown as ScriptClient;
     this.windowArgs = [this.config.windows.length, ...this.config.taus];
@@ -162,50 +180,105 @@ class RedisStore implements FeatureStore {
     const values = new Float32Array(rows * names.length);
     try {
       const userKey = this.userKey(user.id);
-      // Unique keys: the user's own, then each distinct ad, pair, category and advertiser.
-      const index = new Map<string, number>([[userKey, 0]]);
-      const keyOf: number[] = new Array<number>(rows * 4);
-      const add = (key: string): number => {
-        let i = index.get(key);
-        if (i === undefined) {
-          i = index.size;
-          index.set(key, i);
-        }
-        return i;
-      };
-      for (let r = 0; r < rows; r++) {
-        const c = candidates[r] as AdCandidate;
-        keyOf[4 * r] = add(this.adKey(c.adId));
-        keyOf[4 * r + 1] = add(`${userKey}|a|${part(c.adId)}`);
-        keyOf[4 * r + 2] = add(`${userKey}|c|${part(c.category)}`);
-        keyOf[4 * r + 3] = add(`${userKey}|v|${part(c.advertiserId)}`);
-      }
-      const keys = [...index.keys()];
       const c = this.config;
-      const argsFor = (count: number, session: number) => [String(now), count, session, c.readFloorMs, c.gapMs, 0, 0, 0, 0, 0, 0, 0, ...this.windowArgs];
-      const answers: string[] = new Array<string>(keys.length);
+      const W = c.windows.length;
+      const block = 3 * W + 3;
+      const keyOf: number[] = new Array<number>(rows * 4);
+      let keys: string[];
+      let decoded: Float64Array;
+      // Per key: status, 3W counts, last impression, last click; then the session of key 0.
+      const decode = (reply: Buffer, group: readonly number[], session: boolean) => {
+        const expected = 8 * (group.length * block + (session ? 2 : 0));
+        if (reply.length !== expected) throw new CtrkitError('E_STORE', `redis store: lookup answered ${reply.length} bytes, expected ${expected}; is another version of the script loaded?`);
+        const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+        let at = 0;
+        for (let j = 0; j < group.length; j++) {
+          const base = (group[j] as number) * block;
+          for (let d = 0; d < block; d++, at += 8) decoded[base + d] = view.getFloat64(at, true);
+          if (session && j === 0) {
+            decoded[decoded.length - 2] = view.getFloat64(at, true);
+            decoded[decoded.length - 1] = view.getFloat64(at + 8, true);
+            at += 16;
+          }
+        }
+      };
       if (!this.split) {
-        const flat = keys.flatMap((k) => [k, `${k}|p`]);
-        const reply = await this.within('lookup', deadline, () => this.scripts.ctrkitLookup(flat.length, ...flat, ...argsFor(keys.length, 1)));
-        const parts = reply.split(';');
-        if (parts.length !== keys.length) throw new CtrkitError('E_STORE', `redis store: lookup answered ${parts.length} keys for ${keys.length}; is the script out of date?`);
-        parts.forEach((p, i) => (answers[i] = p));
+        // One server: send ids, not key names; the script builds the keys (a dozen arguments in all).
+        const ads = new Map<string, number>();
+        const categories = new Map<string, number>();
+        const advertisers = new Map<string, number>();
+        const slot = (map: Map<string, number>, id: string) => {
+          let i = map.get(id);
+          if (i === undefined) {
+            i = map.size;
+            map.set(id, i);
+          }
+          return i;
+        };
+        for (let r = 0; r < rows; r++) {
+          const candidate = candidates[r] as AdCandidate;
+          keyOf[4 * r] = slot(ads, candidate.adId);
+          keyOf[4 * r + 2] = slot(categories, candidate.category);
+          keyOf[4 * r + 3] = slot(advertisers, candidate.advertiserId);
+        }
+        const nA = ads.size;
+        const nC = categories.size;
+        for (let r = 0; r < rows; r++) {
+          const a = keyOf[4 * r] as number;
+          keyOf[4 * r] = 1 + a;
+          keyOf[4 * r + 1] = 1 + nA + a;
+          keyOf[4 * r + 2] = 1 + 2 * nA + (keyOf[4 * r + 2] as number);
+          keyOf[4 * r + 3] = 1 + 2 * nA + nC + (keyOf[4 * r + 3] as number);
+        }
+        const list = (map: Map<string, number>) => {
+          let text = '';
+          for (const id of map.keys()) text += part(id);
+          return text;
+        };
+        keys = [
+          userKey,
+          ...[...ads.keys()].map((id) => this.adKey(id)),
+          ...[...ads.keys()].map((id) => `${userKey}|a|${part(id)}`),
+          ...[...categories.keys()].map((id) => `${userKey}|c|${part(id)}`),
+          ...[...advertisers.keys()].map((id) => `${userKey}|v|${part(id)}`),
+        ];
+        decoded = new Float64Array(keys.length * block + 2);
+        const args = [String(now), 0, 0, c.readFloorMs, c.gapMs, this.prefix, user.id, list(ads), list(categories), list(advertisers), 0, 0, ...this.windowArgs];
+        const reply = await this.within('lookup', deadline, () => this.scripts.ctrkitLookupIdsBuffer(0, ...args));
+        decode(reply, keys.map((_, i) => i), true);
       } else {
-        // One call per hash tag: the user's keys together, each ad alone; sent back to back.
-        const userGroup = keys.map((k, i) => [k, i] as const).filter(([k]) => k.startsWith(userKey));
-        const adGroups = keys.map((k, i) => [k, i] as const).filter(([k]) => !k.startsWith(userKey));
-        const groups = [userGroup, ...adGroups.map((g) => [g])];
+        // Cluster: declared keys, one call per hash tag (the user's keys together, each ad alone), sent back to back.
+        const index = new Map<string, number>([[userKey, 0]]);
+        const add = (key: string): number => {
+          let i = index.get(key);
+          if (i === undefined) {
+            i = index.size;
+            index.set(key, i);
+          }
+          return i;
+        };
+        for (let r = 0; r < rows; r++) {
+          const candidate = candidates[r] as AdCandidate;
+          keyOf[4 * r] = add(this.adKey(candidate.adId));
+          keyOf[4 * r + 1] = add(`${userKey}|a|${part(candidate.adId)}`);
+          keyOf[4 * r + 2] = add(`${userKey}|c|${part(candidate.category)}`);
+          keyOf[4 * r + 3] = add(`${userKey}|v|${part(candidate.advertiserId)}`);
+        }
+        keys = [...index.keys()];
+        decoded = new Float64Array(keys.length * block + 2);
+        const argsFor = (count: number, session: number) => [String(now), count, session, c.readFloorMs, c.gapMs, 0, 0, 0, 0, 0, 0, 0, ...this.windowArgs];
+        const userGroup = keys.flatMap((k, i) => (k.startsWith(userKey) ? [i] : []));
+        const groups = [userGroup, ...keys.flatMap((k, i) => (k.startsWith(userKey) ? [] : [[i]]))];
         await this.within('lookup', deadline, () =>
           Promise.all(
             groups.map(async (group, g) => {
-              const flat = group.flatMap(([k]) => [k, `${k}|p`]);
-              const reply = await this.scripts.ctrkitLookup(flat.length, ...flat, ...argsFor(group.length, g === 0 ? 1 : 0));
-              reply.split(';').forEach((p, j) => (answers[(group[j] as readonly [string, number])[1]] = p));
+              const flat = group.flatMap((i) => [keys[i] as string, `${keys[i] as string}|p`]);
+              decode(await this.scripts.ctrkitLookupBuffer(flat.length, ...flat, ...argsFor(group.length, g === 0 ? 1 : 0)), group, g === 0);
             }),
           ),
         );
       }
-      this.fill(values, rows, now, keys, answers, keyOf);
+      this.fill(values, rows, now, keys, decoded, keyOf);
     } catch (error) {
       if (options.degradeOnError !== true || (error instanceof CtrkitError && error.code === 'E_CONFIG')) throw error;
       fillEmpty(this.config, values, rows);
@@ -214,18 +287,27 @@ class RedisStore implements FeatureStore {
     return { names, rows, values, degraded: false };
   }
 
-  /** Decodes the script's answers into the lookup's rows. */
-  private fill(values: Float32Array, rows: number, now: number, keys: readonly string[], answers: readonly string[], keyOf: readonly number[]): void {
+  /** Turns the decoded per-key answers into the lookup's rows. */
+  private fill(values: Float32Array, rows: number, now: number, keys: readonly string[], decoded: Float64Array, keyOf: readonly number[]): void {
     const W = this.config.windows.length;
     const E = this.config.entityWidth;
+    const block = 3 * W + 3;
     const width = this.names.length;
     const { alpha, beta } = this.config;
     const prior = alpha / (alpha + beta);
     const blocks = new Float64Array(keys.length * E);
-    const session = [0, 0];
-    answers.forEach((answer, i) => {
+    for (let i = 0; i < keys.length; i++) {
+      const at = i * block;
+      const status = decoded[at] as number;
       let p = i * E;
-      if (answer === '-') {
+      if (status === 2) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
+          { details: { key: keys[i], now, folded: decoded[at + 1] } },
+        );
+      }
+      if (status === 1) {
         for (let w = 0; w < W; w++) {
           blocks[p++] = 0;
           blocks[p++] = 0;
@@ -234,36 +316,24 @@ class RedisStore implements FeatureStore {
         }
         blocks[p++] = Number.NaN;
         blocks[p] = Number.NaN;
-        return;
+        continue;
       }
-      if (answer.startsWith('!')) {
-        throw new CtrkitError(
-          'E_INPUT',
-          `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${answer.slice(1)}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
-          { details: { key: keys[i], now, folded: Number(answer.slice(1)) } },
-        );
-      }
-      const parts = answer.split(',');
-      const num = (j: number) => {
-        const text = parts[j] as string;
-        return text === 'n' ? Number.NaN : Number(text);
-      };
       for (let w = 0; w < W; w++) {
-        const imp = num(w);
-        const click = num(W + w);
+        const imp = decoded[at + 1 + w] as number;
+        const click = decoded[at + 1 + W + w] as number;
         blocks[p++] = imp;
         blocks[p++] = click;
-        blocks[p++] = num(2 * W + w);
+        blocks[p++] = decoded[at + 1 + 2 * W + w] as number;
         blocks[p++] = (click + alpha) / (imp + alpha + beta);
       }
-      blocks[p++] = (now - num(3 * W)) / 1000;
-      blocks[p] = (now - num(3 * W + 1)) / 1000;
-      if (i === 0 && parts.length >= 3 * W + 4) {
-        session[0] = num(3 * W + 2);
-        session[1] = num(3 * W + 3);
-      }
-    });
+      const lastImp = decoded[at + 1 + 3 * W] as number;
+      const lastClick = decoded[at + 2 + 3 * W] as number;
+      blocks[p++] = lastImp === NEVER ? Number.NaN : (now - lastImp) / 1000;
+      blocks[p] = lastClick === NEVER ? Number.NaN : (now - lastClick) / 1000;
+    }
     const sessionAt = STORE_ENTITIES.length * E;
+    const sessionSeconds = decoded[keys.length * block] as number;
+    const sessionPages = decoded[keys.length * block + 1] as number;
     for (let r = 0; r < rows; r++) {
       const p = r * width;
       values.set(blocks.subarray(0, E), p);
@@ -271,8 +341,8 @@ class RedisStore implements FeatureStore {
         const k = keyOf[4 * r + e] as number;
         values.set(blocks.subarray(k * E, (k + 1) * E), p + (e + 1) * E);
       }
-      values[p + sessionAt] = session[0] as number;
-      values[p + sessionAt + 1] = session[1] as number;
+      values[p + sessionAt] = sessionSeconds;
+      values[p + sessionAt + 1] = sessionPages;
     }
   }
 
@@ -312,7 +382,8 @@ class RedisStore implements FeatureStore {
  *
  * @param options - The client or connection options, key prefix, TTL, deadlines, and the counter
  *   options shared with the memory store.
- * @returns The store. A lookup of any number of candidates is one script call (one round trip);
+ * @returns The store. A lookup of any number of candidates is one script call (one round trip, a
+ *   binary reply of doubles);
  *   with `splitBySlot`, one call per hash tag, sent together.
  * @throws `CtrkitError` `E_CONFIG` on invalid options. Its methods reject with `E_STORE` when Redis
  *   fails or misses the deadline (a lookup with `degradeOnError` returns empty counters flagged

@@ -282,6 +282,25 @@ export function describeStoreConformance(name: string, make: StoreFactory, enabl
       });
     });
 
+    it('keeps ids with separators, braces and any Unicode apart', async () => {
+      await withStore({}, async (store) => {
+        const ids = ['é😀', 'a|b', 'a', '1:a', '{x}', 'ad\ud800', 'ad\u00e9'];
+        for (const [i, id] of ids.entries()) {
+          for (let k = 0; k <= i; k++) await store.record(event('impression', T0 + k, `usér-${id}`, id, { category: `cat:${id}`, advertiserId: `adv|${id}` }));
+        }
+        const cands = ids.map((id) => ({ ...candidate(id), category: `cat:${id}`, advertiserId: `adv|${id}` }));
+        const lookup = await store.lookup({ id: `usér-${ids[3] as string}` }, cands, T0 + 100);
+        const W = store.names.length;
+        const at = (row: number, n: string) => lookup.values[row * W + store.names.indexOf(n)] as number;
+        ids.forEach((_, row) => {
+          expect(at(row, 'ad.imp.1d')).toBeCloseTo(row + 1, 4);
+          expect(at(row, 'user_ad.imp.1d')).toBeCloseTo(row === 3 ? 4 : 0, 4);
+          expect(at(row, 'user_category.imp.1d')).toBeCloseTo(row === 3 ? 4 : 0, 4);
+          expect(at(row, 'user_advertiser.imp.1d')).toBeCloseTo(row === 3 ? 4 : 0, 4);
+        });
+      });
+    });
+
     it('rejects calls after close with E_STATE', async () => {
       const store = await make(base);
       await store.close();

@@ -1,0 +1,208 @@
+/**
+ * Features benchmarks, every ratio measured in this one run:
+ *
+ * 1. Encoder rows/s on the shared Criteo sample (39 fields + 3 crosses) against
+ *    (a) a bare murmur3 loop over the same 42 hash-key strings per row, prebuilt, and
+ *    (b) murmurhash3js-revisited over `Buffer.from` of those strings.
+ *    Targets: encoder within 1.3× of (a); at least 3× faster than (b).
+ * 2. Feature-store lookup latency for one request of 100 candidates: memory store (target p99
+ *    under 0.2 ms) and Redis store on loopback (target p99 under 2 ms), with a bare Redis PING
+ *    as the round-trip baseline.
+ *
+ * Run: npm run bench -w @ctrkit/features
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import murmurHash3 from 'murmurhash3js-revisited';
+import { Redis } from 'ioredis';
+import { createManualClock, createRandom, type AdCandidate, type AdEvent, type FeatureBatch, type FeatureStore } from '@ctrkit/core';
+import { formatBenchTable, measure, measureAsync, type BenchResult } from '@ctrkit/core/bench';
+import { createTrafficGenerator } from '@ctrkit/core/sim';
+import { allocateBatch, createFeatureEncoder, createMemoryFeatureStore, criteoSpec, murmur3, readCriteo, type LogChunk } from '@ctrkit/features';
+import { createRedisFeatureStore } from '@ctrkit/features/redis';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const criteoFile = path.resolve(here, '../../..', '../shared/data/criteo/train_10k.tsv');
+const SEED = 0x2a;
+const CROSSES = [['C1', 'C2'], ['I1', 'C3'], ['C14', 'C17', 'C20']];
+const quick = process.argv.includes('--quick');
+const timing = { warmupMs: quick ? 100 : 500, minTimeMs: quick ? 500 : 3000 };
+
+// ---------------------------------------------------------------------------------------------
+// 1. Encoder against bare hashing, on the same strings.
+
+function syntheticCriteo(rows: number): string {
+  const random = createRandom('criteo-like');
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const ints = Array.from({ length: 13 }, () => (random.next() < 0.2 ? '' : String(Math.floor(random.exponential(0.01)))));
+    const cats = Array.from({ length: 26 }, () => (random.next() < 0.1 ? '' : (random.int(2 ** 31) >>> 0).toString(16).padStart(8, '0')));
+    lines.push([random.next() < 0.25 ? '1' : '0', ...ints, ...cats].join('\t'));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const text = existsSync(criteoFile) ? readFileSync(criteoFile, 'utf8') : syntheticCriteo(10_000);
+const source = existsSync(criteoFile) ? 'shared Criteo sample' : 'synthetic Criteo-like rows (shared sample absent)';
+const chunks: LogChunk[] = [];
+for await (const chunk of readCriteo(text, { chunkRows: 10_000 })) chunks.push(chunk);
+const chunk = chunks[0] as LogChunk;
+const ROWS = chunk.rows;
+
+/** The 42 hash keys of every row, built once, outside the timed loops. */
+function keysOf(line: string): string[] {
+  const cells = line.split('\t');
+  const token = new Map<string, string | undefined>();
+  for (let i = 1; i <= 13; i++) {
+    const cell = cells[i] as string;
+    const x = Number(cell);
+    token.set(`I${i}`, cell === '' ? undefined : x > 2 ? String(Math.floor(Math.log(x) ** 2)) : `SP${x}`);
+  }
+  for (let i = 1; i <= 26; i++) token.set(`C${i}`, cells[13 + i] === '' ? undefined : cells[13 + i]);
+  const keys = [...token.entries()].map(([name, t]) => (t === undefined ? `${name}\u0000` : `${name}\u0001${t}`));
+  for (const cross of CROSSES) {
+    const parts = cross.map((c) => token.get(c));
+    keys.push(parts.some((p) => p === undefined) ? `${cross.join('_x_')}\u0000` : `${cross.join('_x_')}\u0001${parts.join('\u0002')}`);
+  }
+  return keys;
+}
+const keys = text.split('\n').filter((l) => l.length > 0).slice(0, ROWS).flatMap(keysOf);
+const bytesOfKeys = keys.reduce((n, k) => n + Buffer.byteLength(k), 0);
+
+const encoder = createFeatureEncoder(criteoSpec({ seed: SEED, crosses: CROSSES }));
+const out = allocateBatch(encoder.layout, ROWS);
+const hashes = new Int32Array(keys.length);
+const modulus = encoder.layout.idSpace - 1;
+
+// Same ids three ways, before timing anything.
+encoder.encodeChunk(chunk, out);
+for (let i = 0; i < keys.length; i++) {
+  const a = 1 + (murmur3(keys[i] as string, SEED) % modulus);
+  const b = 1 + (murmurHash3.x86.hash32(Buffer.from(keys[i] as string), SEED) % modulus);
+  if (a !== out.ids[i] || b !== a) throw new Error(`id mismatch at ${i}: encoder ${out.ids[i]}, murmur3 ${a}, library ${b}`);
+}
+
+const bare = measure(
+  'bare murmur3 loop over the 42 key strings/row (baseline)',
+  () => {
+    for (let i = 0; i < keys.length; i++) hashes[i] = murmur3(keys[i] as string, SEED);
+    return hashes;
+  },
+  { ...timing, rowsPerCall: ROWS },
+);
+const library = measure(
+  'murmurhash3js-revisited + Buffer.from, same strings',
+  () => {
+    for (let i = 0; i < keys.length; i++) hashes[i] = murmurHash3.x86.hash32(Buffer.from(keys[i] as string), SEED);
+    return hashes;
+  },
+  { ...timing, rowsPerCall: ROWS },
+);
+const chunkEncoder = measure('encoder.encodeChunk (39 fields + 3 crosses, into out)', () => encoder.encodeChunk(chunk, out), { ...timing, rowsPerCall: ROWS });
+
+// The serving path on the same rows: each row as a request (values in context.attributes).
+const lines = text.split('\n').filter((l) => l.length > 0).slice(0, 2000);
+const requests = lines.map((line, r) => {
+  const cells = line.split('\t');
+  const attributes: Record<string, string | number | null> = {};
+  for (let i = 1; i <= 13; i++) attributes[`I${i}`] = cells[i] === '' ? null : Number(cells[i]);
+  for (let i = 1; i <= 26; i++) attributes[`C${i}`] = cells[13 + i] as string;
+  return {
+    requestId: `r${r}`,
+    user: { id: 'anonymous' },
+    context: { timestamp: 0, attributes },
+    candidates: [{ adId: 'a', advertiserId: 'x', campaignId: 'c', format: 'display' as const, category: 'none', bid: 1, bidType: 'CPC' as const }],
+  };
+});
+const one = allocateBatch(encoder.layout, 1);
+const requestEncoder = measure(
+  'encoder.encode, one request per row (2,000 rows)',
+  () => {
+    let last: FeatureBatch = one;
+    for (const request of requests) last = encoder.encode(request, undefined, one);
+    return last;
+  },
+  { ...timing, rowsPerCall: requests.length },
+);
+
+const hashResults = [bare, library, chunkEncoder, requestEncoder];
+console.log(formatBenchTable(`@ctrkit/features encoder — ${ROWS.toLocaleString('en')} ${source}, ${(bytesOfKeys / ROWS).toFixed(0)} key bytes/row`, hashResults, bare.name));
+const slowdown = bare.rowsPerSecond / chunkEncoder.rowsPerSecond;
+const speedup = chunkEncoder.rowsPerSecond / library.rowsPerSecond;
+console.log(`encoder vs bare murmur3 loop: ${slowdown.toFixed(2)}× the time (target ≤ 1.30×) — ${slowdown <= 1.3 ? 'met' : 'MISSED'}`);
+console.log(`encoder vs murmurhash3js-revisited + Buffer.from: ${speedup.toFixed(2)}× faster (target ≥ 3×) — ${speedup >= 3 ? 'met' : 'MISSED'}`);
+
+// ---------------------------------------------------------------------------------------------
+// 2. Store lookups: one request, 100 candidates, after a day of traffic.
+
+const generator = createTrafficGenerator({ seed: 17, users: 2_000, candidatesPerRequest: 100 });
+const events: AdEvent[] = [];
+{
+  const random = createRandom('bench-outcomes');
+  for (const { request } of generator.requests({ count: quick ? 4_000 : 12_000 })) {
+    // Three shown ads per page, as slots would; every outcome's events (clicks and conversions come later).
+    for (let k = 0; k < 3; k++) events.push(...generator.outcome(request, k, k, random).events);
+  }
+  events.sort((a, b) => a.timestamp - b.timestamp);
+}
+const end = (events.at(-1) as AdEvent).timestamp + 1;
+const clock = createManualClock(end + 60_000);
+const [target] = [...generator.requests({ count: 1, stream: 'bench-target' })];
+const heaviest = [...events.reduce((m, e) => m.set(e.userId, (m.get(e.userId) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1])[0]?.[0] as string;
+const user = generator.userProfile(heaviest);
+const candidates = target?.request.candidates as readonly AdCandidate[];
+
+async function fill(store: FeatureStore): Promise<void> {
+  for (let i = 0; i < events.length; i += 64) await Promise.all(events.slice(i, i + 64).map((e) => store.record(e)));
+}
+
+const memory = createMemoryFeatureStore({ clock });
+await fill(memory);
+const storeResults: BenchResult[] = [];
+storeResults.push(await measureAsync(`memory store lookup, 100 candidates`, () => memory.lookup(user, candidates, end), { ...timing, rowsPerCall: 100 }));
+
+const probe = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+probe.on('error', () => undefined);
+let redisUp = false;
+try {
+  await probe.connect();
+  redisUp = (await probe.ping()) === 'PONG';
+} catch {
+  redisUp = false;
+}
+if (redisUp) {
+  const prefix = `ctrkit-bench:features:${Date.now()}:`;
+  const redis = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, lookupDeadlineMs: 1000, writeDeadlineMs: 10_000 });
+  const t0 = performance.now();
+  await fill(redis);
+  const fillSeconds = (performance.now() - t0) / 1000;
+  storeResults.push(await measureAsync('redis PING round trip (baseline)', () => probe.ping(), timing));
+  storeResults.push(await measureAsync('redis store lookup, 100 candidates', () => redis.lookup(user, candidates, end), { ...timing, rowsPerCall: 100 }));
+  // Check both stores agree before reporting.
+  const a = await memory.lookup(user, candidates, end);
+  const b = await redis.lookup(user, candidates, end);
+  let worst = 0;
+  for (let i = 0; i < a.values.length; i++) {
+    const x = a.values[i] as number;
+    const y = b.values[i] as number;
+    if (!(Number.isNaN(x) && Number.isNaN(y))) worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(x)));
+  }
+  console.log(formatBenchTable(`feature-store lookups — ${events.length.toLocaleString('en')} events recorded (redis fill ${fillSeconds.toFixed(1)} s), user with the most events`, storeResults, 'redis PING round trip (baseline)'));
+  console.log(`memory vs redis answers: worst relative difference ${worst.toExponential(2)}`);
+  await redis.close();
+  let cursor = '0';
+  do {
+    const [next, found] = await probe.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (found.length > 0) await probe.del(...found);
+  } while (cursor !== '0');
+} else {
+  console.log(formatBenchTable('feature-store lookups (Redis not answering on 127.0.0.1:6379: skipped)', storeResults));
+}
+probe.disconnect();
+const memoryP99 = (storeResults[0] as BenchResult).p99Ms;
+console.log(`memory store p99 ${memoryP99.toFixed(3)} ms (target < 0.2 ms) — ${memoryP99 < 0.2 ? 'met' : 'MISSED'}`);
+const redisResult = storeResults.find((r) => r.name.startsWith('redis store'));
+if (redisResult) console.log(`redis store p99 ${redisResult.p99Ms.toFixed(3)} ms (target < 2 ms) — ${redisResult.p99Ms < 2 ? 'met' : 'MISSED'}`);
+await memory.close();

@@ -1,0 +1,55 @@
+import { Redis } from 'ioredis';
+import { createManualClock, createRandom, type AdEvent } from '@ctrkit/core';
+import { createTrafficGenerator } from '@ctrkit/core/sim';
+import { createRedisFeatureStore } from './src/redis.js';
+const generator = createTrafficGenerator({ seed: 17, users: 2_000, candidatesPerRequest: 100 });
+const events: AdEvent[] = [];
+const random = createRandom('x');
+for (const { request } of generator.requests({ count: 4000 })) for (let k = 0; k < 3; k++) events.push(...generator.outcome(request, k, k, random).events);
+events.sort((a, b) => a.timestamp - b.timestamp);
+const end = events.at(-1)!.timestamp + 1;
+const clock = createManualClock(end + 60_000);
+const prefix = `ctrkit-prof:${Date.now()}:`;
+const client = new Redis();
+const store = createRedisFeatureStore({ redis: client, prefix, clock });
+for (let i = 0; i < events.length; i += 64) await Promise.all(events.slice(i, i + 64).map((e) => store.record(e)));
+const [target] = [...generator.requests({ count: 1, stream: 't' })];
+const user = generator.userProfile(events[0]!.userId);
+const cands = target!.request.candidates;
+for (let i = 0; i < 50; i++) await store.lookup(user, cands, end);
+const orig = (client as any).ctrkitLookupBuffer.bind(client);
+let captured: unknown[] = [];
+(client as any).ctrkitLookupBuffer = async (...a: unknown[]) => { captured = a; return orig(...a); };
+await store.lookup(user, cands, end);
+(client as any).ctrkitLookupBuffer = orig;
+console.log('args', captured.length);
+const N = 300;
+let t0 = performance.now();
+for (let i = 0; i < N; i++) await store.lookup(user, cands, end);
+console.log('full lookup ms', (performance.now() - t0) / N);
+t0 = performance.now();
+for (let i = 0; i < N; i++) await orig(...captured);
+console.log('script call only ms', (performance.now() - t0) / N);
+const sha = (await client.script('LOAD', 'return 1')) as string;
+t0 = performance.now();
+for (let i = 0; i < N; i++) await client.evalsha(sha, captured[0] as number, ...(captured.slice(1) as string[]));
+console.log('evalsha return 1, same args ms', (performance.now() - t0) / N);
+t0 = performance.now();
+for (let i = 0; i < N; i++) await client.ping();
+console.log('ping ms', (performance.now() - t0) / N);
+const keys = await client.keys(`${prefix}*`); if (keys.length) await client.del(...keys);
+client.disconnect();
+{
+  const client2 = new Redis();
+  const store2 = createRedisFeatureStore({ redis: client2, prefix, clock });
+  for (let i = 0; i < events.length && i < 3000; i += 64) await Promise.all(events.slice(i, i + 64).map((e) => store2.record(e)));
+  const o2 = (client2 as any).ctrkitLookupBuffer.bind(client2);
+  let tStart = 0, prep = 0, call = 0, tReply = 0, post = 0;
+  (client2 as any).ctrkitLookupBuffer = async (...a: unknown[]) => { const t = performance.now(); prep += t - tStart; const r = await o2(...a); tReply = performance.now(); call += tReply - t; return r; };
+  for (let i = 0; i < 50; i++) { tStart = performance.now(); await store2.lookup(user, cands, end); }
+  prep = call = post = 0;
+  for (let i = 0; i < 300; i++) { tStart = performance.now(); await store2.lookup(user, cands, end); post += performance.now() - tReply; }
+  console.log('prep', prep / 300, 'call', call / 300, 'post', post / 300);
+  const keys2 = await client2.keys(`${prefix}*`); if (keys2.length) await client2.del(...keys2);
+  client2.disconnect();
+}
