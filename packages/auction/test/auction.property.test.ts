@@ -178,6 +178,27 @@ describe('auction properties', () => {
     );
   });
 
+  it('VCG stays truthful with a multi-objective score (an affine maximiser)', () => {
+    // Rank score r_i = s_i b_i + w_ux × 1000 pCTR_i; the objective term is not the bidder's money,
+    // so its utility is still α_k × 1000 × pCTR_i × (value_i − price_i).
+    const deviation = fc.record({ who: fc.nat(), factor: fc.double({ min: 0, max: 3, noNaN: true }), ux: fc.constantFrom(0.05, 0.2, 1) });
+    fc.assert(
+      fc.property(instance({ reserves: false, bidType: 'CPC' }), deviation, (x, { who, factor, ux }) => {
+        const i = who % x.candidates.length;
+        const value = (x.candidates[i] as AdCandidate).bid;
+        const utility = (bid: number): number => {
+          const candidates = x.candidates.map((c, k) => (k === i ? { ...c, bid } : c));
+          const result = createAuction({ pricing: 'vcg', positionEffects: x.alphas, objective: { revenue: 1, userExperience: ux }, priceDecimals: 12 }).run(request(candidates, x.slots), x.pCtr);
+          const won = result.winners.find((w) => w.adId === (x.candidates[i] as AdCandidate).adId);
+          if (won === undefined) return 0;
+          return (x.alphas[won.position] as number) * 1000 * (x.pCtr[i] as number) * (value - won.price);
+        };
+        expect(utility(value)).toBeGreaterThanOrEqual((factor === 0 ? 0 : utility(value * factor)) - 1e-6);
+      }),
+      RUNS,
+    );
+  });
+
   it('single-slot VCG with a reserve stays truthful', () => {
     const deviation = fc.record({ who: fc.nat(), factor: fc.double({ min: 0.05, max: 3, noNaN: true }) });
     fc.assert(
