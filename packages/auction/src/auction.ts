@@ -235,6 +235,8 @@ class Scratch {
     this.lambda = new Float64Array(capacity);
     this.offset = new Float64Array(capacity);
     this.score = new Float64Array(capacity);
+    // Filled, not sparse: sparse writes into a large empty array would turn it into a dictionary.
+    this.details = new Array<string | undefined>(capacity).fill(undefined);
   }
 }
 
