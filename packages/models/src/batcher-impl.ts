@@ -106,6 +106,13 @@ class Batcher implements MicroBatcher {
       if (typeof batch !== 'object' || batch === null || typeof batch.layout !== 'object' || batch.layout === null) {
         throw new CtrkitError('E_INPUT', 'predict needs a FeatureBatch');
       }
+      // The model's spec decides; a first caller with the wrong spec must not set the layout for everyone.
+      if (batch.layout.fingerprint !== this.runner.info.fingerprint) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `batch was encoded with feature spec ${batch.layout.fingerprint} but the model expects spec ${this.runner.info.fingerprint}; encode with the model's spec`,
+        );
+      }
       sequenceStride(batch.layout);
       this.layout = batch.layout;
       this.checker = new BatchChecker(expectationFromLayout(batch.layout, ['ids', 'values', 'dense', 'sequenceIds', 'sequenceLengths']));

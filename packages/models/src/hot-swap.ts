@@ -177,9 +177,10 @@ class HotSwap implements HotSwapRunner {
   private async swapNow(next: SwapSource, options: SwapOptions): Promise<SwapResult> {
     if (this.disposed) throw new CtrkitError('E_STATE', 'hot-swap runner was disposed');
     const candidate = toVersion(typeof next === 'function' ? await next() : next);
+    const previous = this.current;
+    // Checked before the try: its cleanup disposes the candidate, which here is the active runner.
+    if (candidate.runner === previous.runner) throw new CtrkitError('E_CONFIG', 'swap was given the runner that is already active');
     try {
-      const previous = this.current;
-      if (candidate.runner === previous.runner) throw new CtrkitError('E_CONFIG', 'swap was given the runner that is already active');
       if (!options.allowFingerprintChange && candidate.runner.info.fingerprint !== previous.runner.info.fingerprint) {
         throw new CtrkitError(
           'E_MODEL_LOAD',

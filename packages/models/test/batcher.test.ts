@@ -157,6 +157,18 @@ describe('micro-batcher', () => {
     expect(batcher.stats()).toMatchObject({ timedOut: 2, queuedRows: 0 });
   });
 
+  it('does not let a first caller with another spec decide the layout for everyone', async () => {
+    const scheduler = createManualScheduler();
+    const probe = probeRunner();
+    const batcher = createMicroBatcher(probe.runner, { maxWaitMs: 1, scheduler });
+    const [a] = rows(1, 'first');
+    const wrong = await rejection(batcher.predict({ ...a!, layout: { ...layout, fingerprint: 'elsewhere' } }));
+    expect(wrong.message).toMatch(/feature spec elsewhere but the model expects spec spec-rich/);
+    const good = batcher.predict(a!);
+    await scheduler.advance(1);
+    expect((await good)[0]).toBeCloseTo(checksum(a!, 0), 6);
+  });
+
   it('rejects a bad call alone, before it can spoil a merged batch', async () => {
     const scheduler = createManualScheduler();
     const probe = probeRunner();

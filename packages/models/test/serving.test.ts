@@ -213,6 +213,8 @@ describe('hot swap', () => {
     expect(hot.info.version).toBe('v1');
     expect(Array.from(await hot.predict(batch))).toEqual([Math.fround(0.1)]);
     expect(v1.disposed).toBe(false);
+    expect((await rejection(hot.swap(v1))).message).toMatch(/already active/);
+    expect(v1.disposed).toBe(false);
     await hot.swap(fake(0.4, 'new-spec', 'spec-new'), { allowFingerprintChange: true });
     expect(hot.info.fingerprint).toBe('spec-new');
   });
