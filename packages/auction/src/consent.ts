@@ -230,7 +230,7 @@ class Memo<V> {
  *    for that vendor.
  * 3. **US privacy** (`usPrivacy`): must match `1[YN-]{3}`; a `Y` opt-out of sale (third
  *    character) denies. `1---` (not applicable) allows.
- * 4. **GPP** (`gpp`): the header must decode. The applicable sections are `gppSid` when given
+ * 4. **GPP** (`gpp`): the header must decode (`gppSid` naming sections without a GPP string denies). The applicable sections are `gppSid` when given
  *    (values ≤ 0 ignored), else every section in the string. Each applicable section must be
  *    present and evaluable: 2 (TCF EU v2, as in rule 2), 6 (US privacy, as in rule 3), 7–12 (US
  *    national, CA, VA, CO, UT, CT: a sale, sharing or targeted-advertising opt-out, or a GPC
@@ -322,7 +322,9 @@ export function createConsentEvaluator(options: ConsentOptions = {}): ConsentEva
       if (finding) findings.push(finding);
     }
 
-    if (parsed !== undefined && 'error' in parsed) {
+    if (gpp === undefined && gppSid !== undefined && gppSid.length > 0) {
+      findings.push({ code: 'gpp-section-missing', detail: `gpp_sid names sections ${gppSid.join(', ')} but the request has no GPP string` });
+    } else if (parsed !== undefined && 'error' in parsed) {
       findings.push({ code: 'gpp-undecodable', detail: `the GPP string could not be decoded: ${parsed.error}` });
     } else if (sections !== undefined) {
       for (const id of applicable) {

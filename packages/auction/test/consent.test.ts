@@ -150,6 +150,8 @@ describe('consent rules, case by case', () => {
     expect(codes({ gpp: `${gppHeader([7])}~BVQqAAAACg`, gppSid: [8] })).toEqual(['gpp-section-missing']);
     expect(codes({ gpp: `${gppHeader([13])}~BVQqAAAACg`, gppSid: [13] })).toEqual(['gpp-section-unsupported']);
     expect(codes({ gpp: `${gppHeader([7])}~!!` })).toEqual(['gpp-undecodable']);
+    expect(codes({ gppSid: [7] })).toEqual(['gpp-section-missing']);
+    expect(codes({ gppSid: [-1] })).toEqual([]);
   });
 
   it('limit ad tracking denies unless the evaluator is told otherwise', () => {
