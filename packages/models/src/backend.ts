@@ -91,8 +91,10 @@ export interface Backend {
  *
  * @example
  * ```ts
- * import { resolveBackend } from '@ctrkit/models';
- * const first = await resolveBackend(['native']);
+ * import { createBackendRegistry, createNativeBackend, resolveBackend } from '@ctrkit/models';
+ * const registry = createBackendRegistry();
+ * registry.register(createNativeBackend(), 10);
+ * const first = await resolveBackend(['native'], registry);
  * console.log(first.backend.name, first.provider); // native js
  * ```
  */
