@@ -1,5 +1,5 @@
 /**
- * Apache Arrow interop: a {@link FeatureBatch} becomes an Arrow record batch whose `ids` column is
+ * Apache Arrow interop: a `FeatureBatch` becomes an Arrow record batch whose `ids` column is
  * a `FixedSizeList<Int32>` over the very same memory (no copy), and back. Arrow IPC files of
  * encoded training logs carry the layout in their schema metadata, so a reader can check the
  * spec fingerprint before feeding a model.
@@ -23,7 +23,16 @@ import {
 } from 'apache-arrow';
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 
-/** Schema metadata key holding the layout as JSON. */
+/** Schema metadata key holding the layout as JSON.
+ *
+ * @example
+ * ```ts
+ * import { ARROW_LAYOUT_KEY, allocateBatch, batchToArrow, parseFeatureSpec } from '@ctrkit/features';
+ * const spec = parseFeatureSpec({ version: 1, idSpace: 64, fields: [{ name: 'os', kind: 'categorical', source: 'user', path: 'os' }] });
+ * const table = batchToArrow(allocateBatch(spec.layout, 1));
+ * console.log(JSON.parse(table.schema.metadata.get(ARROW_LAYOUT_KEY) ?? '{}').fingerprint === spec.fingerprint); // true
+ * ```
+ */
 export const ARROW_LAYOUT_KEY = 'ctrkit.layout';
 
 /** An encoded batch with its labels, as logged for training.
@@ -150,7 +159,7 @@ function listValues<T extends Int32Array | Float32Array>(record: RecordBatch, na
 }
 
 /**
- * Views an Arrow record batch (from {@link batchToArrow} or an IPC log) as a {@link FeatureBatch},
+ * Views an Arrow record batch (from {@link batchToArrow} or an IPC log) as a `FeatureBatch`,
  * without copying.
  *
  * @param record - A record batch (or a one-batch table) with the layout in its metadata.

@@ -1,6 +1,6 @@
 /**
  * The feature encoder: compiled once from a spec, it turns a request (one row per candidate) or
- * a chunk of log rows into a {@link FeatureBatch}. Pure JavaScript with no Node-only API, so the
+ * a chunk of log rows into a `FeatureBatch`. Pure JavaScript with no Node-only API, so the
  * same code gives the same bits in Node, in browsers and in offline log writers.
  */
 import { CtrkitError, type AdRequest, type FeatureBatch, type FeatureEncoder, type FeatureLayout, type StoreLookup } from '@ctrkit/core';
@@ -26,7 +26,7 @@ export interface EncoderStats {
 }
 
 /**
- * A {@link FeatureEncoder} compiled from a spec, which also encodes log chunks.
+ * A `FeatureEncoder` compiled from a spec, which also encodes log chunks.
  *
  * @example
  * ```ts

@@ -48,7 +48,7 @@ export interface MemoryStoreStats {
   readonly duplicates: number;
 }
 
-/** The embedded {@link FeatureStore}, with counts of what it holds.
+/** The embedded `FeatureStore`, with counts of what it holds.
  *
  * @example
  * ```ts

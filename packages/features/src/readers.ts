@@ -341,9 +341,23 @@ export interface CriteoReaderOptions extends ReaderOptions {
   readonly labelled?: boolean;
 }
 
-/** The 13 integer columns of a Criteo log. */
+/** The 13 integer columns of a Criteo log: `I1`–`I13`.
+ *
+ * @example
+ * ```ts
+ * import { CRITEO_INTEGER_COLUMNS } from '@ctrkit/features';
+ * console.log(CRITEO_INTEGER_COLUMNS[0], CRITEO_INTEGER_COLUMNS.length); // I1 13
+ * ```
+ */
 export const CRITEO_INTEGER_COLUMNS: readonly string[] = Array.from({ length: 13 }, (_, i) => `I${i + 1}`);
-/** The 26 categorical columns of a Criteo log. */
+/** The 26 categorical columns of a Criteo log: `C1`–`C26`.
+ *
+ * @example
+ * ```ts
+ * import { CRITEO_CATEGORICAL_COLUMNS } from '@ctrkit/features';
+ * console.log(CRITEO_CATEGORICAL_COLUMNS.at(-1)); // C26
+ * ```
+ */
 export const CRITEO_CATEGORICAL_COLUMNS: readonly string[] = Array.from({ length: 26 }, (_, i) => `C${i + 1}`);
 
 /**

@@ -51,7 +51,14 @@ export interface FeatureStoreOptions {
   readonly maxFutureMs?: number;
 }
 
-/** Entities that have counters, and the prefix of their counter names. */
+/** Entities that have counters, and the prefix of their counter names.
+ *
+ * @example
+ * ```ts
+ * import { STORE_ENTITIES } from '@ctrkit/features';
+ * console.log(STORE_ENTITIES.join(', ')); // user, ad, user_ad, user_category, user_advertiser
+ * ```
+ */
 export const STORE_ENTITIES = ['user', 'ad', 'user_ad', 'user_category', 'user_advertiser'] as const;
 
 /** One of {@link STORE_ENTITIES}.
