@@ -263,6 +263,14 @@ function roundBid(price: number, floor: number, scale: number): number {
   return rounded < floor ? floor : rounded;
 }
 
+/** A pacing answer, or why it cannot be used. */
+function checkDecision(decision: unknown): PacingDecision | string {
+  if (!isRecord(decision) || typeof decision.admit !== 'boolean' || typeof decision.multiplier !== 'number' || !Number.isFinite(decision.multiplier) || decision.multiplier < 0) {
+    return `pacing returned ${isRecord(decision) ? JSON.stringify(decision) : describe(decision)}; expected { multiplier ≥ 0, admit: boolean }`;
+  }
+  return decision as unknown as PacingDecision;
+}
+
 function defaultTimer(callback: () => void, ms: number): () => void {
   const handle = setTimeout(callback, ms);
   return () => clearTimeout(handle);
@@ -511,28 +519,34 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
         throw new CtrkitError('E_INFERENCE', `the predictor returned ${pCtr === null || typeof pCtr !== 'object' ? describe(pCtr) : `${pCtr.length} values`} for ${survivors.length} candidates; return one pCTR per candidate`);
       }
 
-      const campaigns = [...new Set(survivors.map((c) => c.campaignId))];
       const decisions = new Map<string, PacingDecision | string>();
       if (pacing !== undefined) {
-        const answers = await beforeDeadline(
-          () =>
-            Promise.all(
-              campaigns.map(async (campaignId) => {
-                try {
-                  const decision: unknown = await pacing(campaignId);
-                  if (!isRecord(decision) || typeof decision.admit !== 'boolean' || typeof decision.multiplier !== 'number' || !Number.isFinite(decision.multiplier) || decision.multiplier < 0) {
-                    return `pacing returned ${isRecord(decision) ? JSON.stringify(decision) : describe(decision)}; expected { multiplier ≥ 0, admit: boolean }`;
-                  }
-                  return decision as unknown as PacingDecision;
-                } catch (error) {
-                  return `pacing failed: ${error instanceof Error ? error.message : String(error)}`;
-                }
-              }),
-            ),
-          deadline,
-        );
-        if (answers === TIMEOUT) throw new NoBid('pacing did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
-        campaigns.forEach((campaignId, i) => decisions.set(campaignId, answers[i] as PacingDecision | string));
+        // Synchronous answers are used as they come; only promises are awaited (together, against
+        // the deadline), so a host with in-memory pacing pays no async machinery per campaign.
+        const pending: Promise<void>[] = [];
+        for (const creative of survivors) {
+          const campaignId = creative.campaignId;
+          if (decisions.has(campaignId)) continue;
+          decisions.set(campaignId, 'pacing did not answer');
+          try {
+            const answer: unknown = pacing(campaignId);
+            if (isRecord(answer) && typeof answer.then === 'function') {
+              pending.push(
+                (answer as unknown as Promise<unknown>).then(
+                  (decision) => void decisions.set(campaignId, checkDecision(decision)),
+                  (error: unknown) => void decisions.set(campaignId, `pacing failed: ${error instanceof Error ? error.message : String(error)}`),
+                ),
+              );
+            } else {
+              decisions.set(campaignId, checkDecision(answer));
+            }
+          } catch (error) {
+            decisions.set(campaignId, `pacing failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+        if (pending.length > 0 && (await beforeDeadline(() => Promise.all(pending), deadline)) === TIMEOUT) {
+          throw new NoBid('pacing did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+        }
       }
 
       // Bid CPM per survivor, in the response currency; NaN when it cannot bid.

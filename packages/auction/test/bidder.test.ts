@@ -253,6 +253,20 @@ describe('OpenRTB bidder: time', () => {
     expect(delays).toEqual([70]);
   });
 
+  it('stops waiting for pacing that never answers', async () => {
+    let timers = 0;
+    const outcome = await bidder({
+      pacing: (campaignId) => (campaignId === 'cmp-a' ? { multiplier: 1, admit: true } : new Promise(() => undefined)),
+      // The first timer guards the predictor (never fires); the second guards pacing (fires).
+      setTimer: (callback) => {
+        if (++timers === 2) queueMicrotask(callback);
+        return () => undefined;
+      },
+    }).handle(bidRequest());
+    expect(timers).toBe(2);
+    expect(outcome).toMatchObject({ bid: false, nbr: 15, reason: 'pacing did not answer before the deadline' });
+  });
+
   it('does not start when tmax leaves no time, and uses defaultTmaxMs without tmax', async () => {
     let called = 0;
     const counting = async (request: AdRequest) => {
