@@ -113,14 +113,19 @@ class FiniteCheck {
   private array: Float32Array | undefined;
   private bits: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
-  check(array: Float32Array, length: number, name: string, width: number): void {
+  /** The Int32 view of `array`'s bits, after checking its type and length. */
+  bitsOf(array: Float32Array, length: number, name: string): Int32Array<ArrayBufferLike> {
     if (!(array instanceof Float32Array)) throw new CtrkitError('E_INPUT', `batch.${name} must be a Float32Array`);
     checkLength(array, length, name, 'Float32Array');
     if (array !== this.array) {
       this.bits = new Int32Array(array.buffer, array.byteOffset, array.length);
       this.array = array;
     }
-    const bits = this.bits;
+    return this.bits;
+  }
+
+  check(array: Float32Array, length: number, name: string, width: number): void {
+    const bits = this.bitsOf(array, length, name);
     let acc = 0;
     for (let i = 0; i < length; i++) acc |= ((bits[i] as number) & 0x7f800000) + 0x00800000;
     if (acc >= 0) return;
@@ -185,8 +190,9 @@ export class BatchChecker {
     const S = layout.sequences.length;
     const SL = S * this.lastStride;
     if (this.scan) {
-      if (this.readsIds) this.checkIds(batch.ids, rows * idWidth, 'ids', idWidth);
-      if (this.readsValues) this.values.check(batch.values, rows * idWidth, 'values', idWidth);
+      if (this.readsIds && this.readsValues) this.checkIdsAndValues(batch.ids, batch.values, rows * idWidth, idWidth);
+      else if (this.readsIds) this.checkIds(batch.ids, rows * idWidth, 'ids', idWidth);
+      else if (this.readsValues) this.values.check(batch.values, rows * idWidth, 'values', idWidth);
       if (this.readsDense) this.dense.check(batch.dense, rows * layout.denseWidth, 'dense', layout.denseWidth);
       if (this.readsSequenceIds && S > 0) this.checkIds(batch.sequenceIds, rows * SL, 'sequenceIds', SL);
     } else {
@@ -222,6 +228,25 @@ export class BatchChecker {
       }
       if (length !== e.sequenceLength) throw mismatch('sequence maxLength', length, e.sequenceLength, e.fingerprint);
     }
+  }
+
+  /**
+   * ids and values together in one pass (both `rows × idWidth`): a third fewer instructions than
+   * two scans. On a hit, the separate checks name the culprit.
+   */
+  private checkIdsAndValues(ids: Int32Array, values: Float32Array, length: number, width: number): void {
+    if (!(ids instanceof Int32Array)) throw new CtrkitError('E_INPUT', 'batch.ids must be an Int32Array');
+    checkLength(ids, length, 'ids', 'Int32Array');
+    const bits = this.values.bitsOf(values, length, 'values');
+    const top = this.expected.idSpace - 1;
+    let acc = 0;
+    for (let i = 0; i < length; i++) {
+      const id = ids[i] as number;
+      acc |= (top - id) | id | (((bits[i] as number) & 0x7f800000) + 0x00800000);
+    }
+    if (acc >= 0) return;
+    this.checkIds(ids, length, 'ids', width);
+    this.values.check(values, length, 'values', width);
   }
 
   private checkIds(ids: Int32Array, length: number, name: string, width: number): void {
