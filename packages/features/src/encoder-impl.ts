@@ -6,7 +6,7 @@
  * @internal
  */
 import { CtrkitError, type AdCandidate, type AdRequest, type FeatureBatch, type FeatureLayout, type StoreLookup } from '@ctrkit/core';
-import { hashAfter, hashAfter2, hashAfter3, prefixState, absorb, finish, startHash, type HashState } from './hash.js';
+import { hashAfter, hashAfter2, hashAfter3, prefixState, absorb, finish, startHash, toId, inverseOf, type HashState } from './hash.js';
 import type { LogChunk, LogColumn, SparseRows } from './log.js';
 import type {
   BagFieldSpec,
@@ -129,6 +129,7 @@ export abstract class Kernel {
 abstract class IdKernel extends Kernel {
   readonly prefix: HashState;
   readonly missingId: number;
+  readonly inverse: number;
   storeColumn = -1;
 
   constructor(
@@ -139,11 +140,12 @@ abstract class IdKernel extends Kernel {
     readonly modulus: number,
   ) {
     super(name, column);
+    this.inverse = inverseOf(modulus);
     this.prefix = prefixState(name, seed);
     const missing = startHash(seed);
     absorb(missing, name);
     absorb(missing, '\u0000');
-    this.missingId = 1 + (finish(missing) % modulus);
+    this.missingId = toId(finish(missing), modulus, inverseOf(modulus));
   }
 
   protected fill(target: Target, rows: number, id: number, token: string | undefined): void {
@@ -178,7 +180,7 @@ export class CategoricalKernel extends IdKernel {
       this.missing++;
       return this.missingId;
     }
-    return 1 + (hashAfter(this.prefix, token) % this.modulus);
+    return toId(hashAfter(this.prefix, token), this.modulus, this.inverse);
   }
 
   encodeRequest(request: AdRequest, rows: number, _lookup: LookupView | undefined, target: Target): void {
@@ -211,6 +213,7 @@ export class CategoricalKernel extends IdKernel {
       const data = column.data;
       const prefix = this.prefix;
       const modulus = this.modulus;
+      const inverse = this.inverse;
       for (let r = 0, p = this.offset; r < rows; r++, p += idWidth) {
         const cell = data[r] as string;
         let id: number;
@@ -218,7 +221,7 @@ export class CategoricalKernel extends IdKernel {
           this.missing++;
           id = this.missingId;
         } else {
-          id = 1 + (hashAfter(prefix, cell) % modulus);
+          id = toId(hashAfter(prefix, cell), modulus, inverse);
         }
         ids[p] = id;
         values[p] = 1;
@@ -327,7 +330,7 @@ export class BoundariesKernel extends NumericKernel {
     const boundaries = (spec.bucketise as { boundaries: readonly number[] }).boundaries;
     this.boundaries = Float64Array.from(boundaries);
     this.bucketTokens = Array.from({ length: boundaries.length + 1 }, (_, i) => String(i));
-    this.bucketIds = Int32Array.from(this.bucketTokens, (token) => 1 + (hashAfter(this.prefix, token) % modulus));
+    this.bucketIds = Int32Array.from(this.bucketTokens, (token) => toId(hashAfter(this.prefix, token), modulus, this.inverse));
   }
 
   private bucket(x: number): number {
@@ -363,9 +366,9 @@ export class CriteoLogKernel extends NumericKernel {
 
   constructor(spec: NumericFieldSpec, offset: number, seed: number, modulus: number) {
     super(spec, offset, seed, modulus);
-    this.logIds = Int32Array.from({ length: CRITEO_LOG_TABLE }, (_, k) => 1 + (hashAfter(this.prefix, String(k)) % modulus));
+    this.logIds = Int32Array.from({ length: CRITEO_LOG_TABLE }, (_, k) => toId(hashAfter(this.prefix, String(k)), modulus, this.inverse));
     this.spTokens = Array.from({ length: 2 - CRITEO_SP_MIN + 1 }, (_, i) => `SP${i + CRITEO_SP_MIN}`);
-    this.spIds = Int32Array.from(this.spTokens, (token) => 1 + (hashAfter(this.prefix, token) % modulus));
+    this.spIds = Int32Array.from(this.spTokens, (token) => toId(hashAfter(this.prefix, token), modulus, this.inverse));
   }
 
   idOf(x: number): number {
@@ -376,14 +379,14 @@ export class CriteoLogKernel extends NumericKernel {
       }
       const l = Math.log(x);
       const k = Math.floor(l * l);
-      return k < CRITEO_LOG_TABLE ? (this.logIds[k] as number) : 1 + (hashAfter(this.prefix, String(k)) % this.modulus);
+      return k < CRITEO_LOG_TABLE ? (this.logIds[k] as number) : toId(hashAfter(this.prefix, String(k)), this.modulus, this.inverse);
     }
     if (x !== x || x === -Infinity) {
       this.missing++;
       return this.missingId;
     }
     const f = Math.floor(x);
-    return f >= CRITEO_SP_MIN ? (this.spIds[f - CRITEO_SP_MIN] as number) : 1 + (hashAfter(this.prefix, `SP${f}`) % this.modulus);
+    return f >= CRITEO_SP_MIN ? (this.spIds[f - CRITEO_SP_MIN] as number) : toId(hashAfter(this.prefix, `SP${f}`), this.modulus, this.inverse);
   }
 
   tokenOfValue(x: number): string | undefined {
@@ -415,6 +418,7 @@ export class CrossKernel extends IdKernel {
     const b = this.parts[1]?.tokens as (string | undefined)[];
     const prefix = this.prefix;
     const modulus = this.modulus;
+    const inverse = this.inverse;
     if (this.parts.length === 2) {
       for (let r = 0, p = this.offset; r < rows; r++, p += idWidth) {
         const ta = a[r];
@@ -423,7 +427,7 @@ export class CrossKernel extends IdKernel {
           this.missing++;
           ids[p] = this.missingId;
         } else {
-          ids[p] = 1 + (hashAfter2(prefix, ta, tb) % modulus);
+          ids[p] = toId(hashAfter2(prefix, ta, tb), modulus, inverse);
         }
         values[p] = 1;
       }
@@ -438,7 +442,7 @@ export class CrossKernel extends IdKernel {
         this.missing++;
         ids[p] = this.missingId;
       } else {
-        ids[p] = 1 + (hashAfter3(prefix, ta, tb, tc) % modulus);
+        ids[p] = toId(hashAfter3(prefix, ta, tb, tc), modulus, inverse);
       }
       values[p] = 1;
     }
@@ -553,6 +557,7 @@ export class BagKernel extends Kernel {
   private readonly read: Reader;
   readonly prefix: HashState;
   readonly missingId: number;
+  readonly inverse: number;
 
   constructor(
     readonly spec: BagFieldSpec,
@@ -562,11 +567,12 @@ export class BagKernel extends Kernel {
   ) {
     super(spec.name, spec.column ?? spec.name);
     this.read = makeReader(spec.source as Exclude<FieldSource, 'store'>, spec.path);
+    this.inverse = inverseOf(modulus);
     this.prefix = prefixState(spec.name, seed);
     const missing = startHash(seed);
     absorb(missing, spec.name);
     absorb(missing, '\u0000');
-    this.missingId = 1 + (finish(missing) % modulus);
+    this.missingId = toId(finish(missing), modulus, inverseOf(modulus));
   }
 
   /** Writes one row's bag at `p`; `items` are raw values. */
@@ -578,7 +584,7 @@ export class BagKernel extends Kernel {
       for (let i = 0; i < items.length && count < max; i++) {
         const token = tokenOf(listItem(items[i], this.spec.item), where);
         if (token === undefined) continue;
-        ids[p + count] = 1 + (hashAfter(this.prefix, token) % this.modulus);
+        ids[p + count] = toId(hashAfter(this.prefix, token), this.modulus, this.inverse);
         count++;
       }
       if (items.length > max) this.truncated++;
@@ -642,7 +648,7 @@ export class BagKernel extends Kernel {
         if (end - start > max) this.truncated++;
         const weight = this.spec.combiner === 'mean' && n > 0 ? 1 / n : 1;
         for (let i = 0; i < n; i++) {
-          ids[p + i] = 1 + (hashAfter(this.prefix, numberToken(indices[start + i] as number) as string) % this.modulus);
+          ids[p + i] = toId(hashAfter(this.prefix, numberToken(indices[start + i] as number) as string), this.modulus, this.inverse);
           values[p + i] = weight * (pairValues[start + i] as number);
         }
         if (n === 0) this.finishRow(0, p, ids, values, max);
@@ -666,6 +672,7 @@ export class SequenceKernel extends Kernel {
   private readonly read: Reader;
   readonly prefix: HashState;
   readonly missingId: number;
+  readonly inverse: number;
 
   constructor(
     readonly spec: SequenceFieldSpec,
@@ -676,11 +683,12 @@ export class SequenceKernel extends Kernel {
     super(spec.name, spec.column ?? spec.name);
     this.read = makeReader(spec.source as Exclude<FieldSource, 'store'>, spec.path);
     const keyName = spec.sharesIdsWith ?? spec.name;
+    this.inverse = inverseOf(modulus);
     this.prefix = prefixState(keyName, seed);
     const missing = startHash(seed);
     absorb(missing, keyName);
     absorb(missing, '\u0000');
-    this.missingId = 1 + (finish(missing) % modulus);
+    this.missingId = toId(finish(missing), modulus, inverseOf(modulus));
   }
 
   /** Writes one row's sequence; returns nothing, fills ids and length. */
@@ -698,7 +706,7 @@ export class SequenceKernel extends Kernel {
       const first = items.length - n;
       for (let t = 0; t < n; t++) {
         const token = tokenOf(listItem(items[first + t], this.spec.item), where);
-        ids[base + pad + t] = token === undefined ? this.missingId : 1 + (hashAfter(this.prefix, token) % this.modulus);
+        ids[base + pad + t] = token === undefined ? this.missingId : toId(hashAfter(this.prefix, token), this.modulus, this.inverse);
       }
     }
     target.sequenceLengths[row * target.sequences + this.sequenceIndex] = n;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import murmurHash3 from 'murmurhash3js-revisited';
 import { describe, expect, it } from 'vitest';
 import { hashFeature, murmur3, murmur3Bytes } from '../src/index.js';
+import { hashAfter, hashAfter2, hashAfter3, prefixState, toId, inverseOf } from '../src/hash.js';
 
 const utf8 = new TextEncoder();
 const oracle = (text: string, seed: number) => murmurHash3.x86.hash32(utf8.encode(text), seed);
@@ -43,6 +44,30 @@ describe('murmur3 (x86_32 over UTF-8)', () => {
       }),
       { numRuns: 1000, seed: 2 },
     );
+  });
+
+  it('hashes cross keys part by part exactly as the joined string (the encoder\'s no-allocation path)', () => {
+    const part = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 9 }).map((u) => String.fromCharCode(...u)));
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 9 }), part, part, part, fc.nat(), (field, a, b, c, seed) => {
+        const prefix = prefixState(field, seed);
+        // The internal hashes are signed int32 (no boxing); >>> 0 gives the unsigned value.
+        expect(hashAfter(prefix, a) >>> 0).toBe(oracle(`${field}\u0001${a}`, seed));
+        expect(hashAfter2(prefix, a, b) >>> 0).toBe(oracle(`${field}\u0001${a}\u0002${b}`, seed));
+        expect(hashAfter3(prefix, a, b, c) >>> 0).toBe(oracle(`${field}\u0001${a}\u0002${b}\u0002${c}`, seed));
+      }),
+      { numRuns: 2000, seed: 4 },
+    );
+  });
+
+  it('maps a signed hash to 1 + (uint32 mod m) exactly, through the reciprocal', () => {
+    const check = (h: number, m: number): void => {
+      expect(toId(h | 0, m, inverseOf(m))).toBe(1 + ((h >>> 0) % m));
+    };
+    for (const m of [1, 2, 3, 1023, 1 << 20, 1_000_003, 2 ** 30, 2 ** 30 + 1, 2 ** 31 - 2, 2 ** 31 - 1]) {
+      for (const h of [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32 - 2, m, m - 1, 2 ** 31 + m]) check(h, m);
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 1, max: 2 ** 31 - 2 }), check), { numRuns: 20_000, seed: 5 });
   });
 
   it('rejects seeds outside uint32', () => {
