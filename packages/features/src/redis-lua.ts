@@ -5,10 +5,12 @@
  * times cheaper to decode in Redis's Lua than msgpack), its pending events a sorted set scored by
  * timestamp.
  *
- * State layout, doubles (1-based): [1] W, [2] R, [3] F, [4] N, [5..7] last folded per type,
- * [8..10] last per type, [11 .. 10+3W] D, [11+3W .. 10+6W] S, then session start, session last,
- * pages, and an arrival counter (orders same-time events of the session key); after the doubles,
- * the session's last request id.
+ * State layout, doubles (1-based): [1] W, [2] R, [3] F, [4] N, [5..7] last event per type,
+ * [8 .. 7+3W] T = D + S (kept alongside so a lookup with nothing pending at or after `now`
+ * decodes only these first 7 + 3W doubles), then the last folded event per type, D (3W), S (3W),
+ * session start, session last, pages, and an arrival counter (orders same-time events of the
+ * session key); after the doubles, the session's last request id. Sums are indexed type-major:
+ * [type × W + w].
  *
  * @internal
  */
@@ -18,21 +20,30 @@ local NEVER = -1e300
 local W = tonumber(ARGV[13])
 local taus = {}
 for w = 1, W do taus[w] = tonumber(ARGV[13 + w]) end
-local O = 10 + 6 * W
+local I_LA = 4          -- last event per type: I_LA + 1 .. I_LA + 3
+local I_T = 7           -- T: I_T + 1 .. I_T + 3W
+local I_LF = 7 + 3 * W  -- last folded per type
+local I_D = 10 + 3 * W  -- D
+local I_S = 10 + 6 * W  -- S
+local O = 10 + 9 * W    -- session start, last, pages, arrival counter: O + 1 .. O + 4
 local ND = O + 4
+local HEAD = 7 + 3 * W
 local FMT = '<' .. string.rep('d', ND)
+local HEAD_FMT = '<' .. string.rep('d', HEAD)
 
--- Returns the state as a table of ND doubles plus [O + 5] = last request, or nil on a window mismatch.
+-- Returns the state as a table of ND doubles plus [ND + 1] = last request, or nil on a window mismatch.
 local function load(key, t)
   local raw = redis.call('GET', key)
   if not raw then
-    local s = {W, t, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER}
-    for i = 1, 6 * W do s[10 + i] = 0 end
+    local s = {W, t, NEVER, NEVER}
+    for i = 5, ND do s[i] = 0 end
+    for i = 1, 3 do
+      s[I_LA + i] = NEVER
+      s[I_LF + i] = NEVER
+    end
     s[O + 1] = NEVER
     s[O + 2] = NEVER
-    s[O + 3] = 0
-    s[O + 4] = 0
-    s[O + 5] = ''
+    s[ND + 1] = ''
     return s
   end
   if struct.unpack('<d', raw) ~= W or #raw < 8 * ND then return nil end
@@ -42,22 +53,22 @@ local function load(key, t)
 end
 
 local function save(key, s, ttl)
-  local request = s[O + 5]
-  s[O + 5] = nil
+  local request = s[ND + 1]
+  s[ND + 1] = nil
   redis.call('SET', key, struct.pack(FMT, unpack(s, 1, ND)) .. request, 'PX', ttl)
-  s[O + 5] = request
+  s[ND + 1] = request
 end
 
 local function session_step(s, t, k, req, gap)
   if s[O + 2] == NEVER or t - s[O + 2] > gap then
     s[O + 1] = t
     s[O + 3] = 0
-    s[O + 5] = ''
+    s[ND + 1] = ''
   end
   if t > s[O + 2] then s[O + 2] = t end
-  if k == 0 and req ~= s[O + 5] then
+  if k == 0 and req ~= s[ND + 1] then
     s[O + 3] = s[O + 3] + 1
-    s[O + 5] = req
+    s[ND + 1] = req
   end
 end
 `;
@@ -107,15 +118,19 @@ local function fold_oldest(s, pkey, session)
   end
   for w = 1, W do
     local g = math.exp((ft - s[2]) / taus[w])
-    local i = 10 + fk * W + w
-    s[i + 3 * W] = s[i + 3 * W] - g
-    s[i] = s[i] + g
+    local i = fk * W + w
+    s[I_S + i] = s[I_S + i] - g
+    s[I_D + i] = s[I_D + i] + g
   end
   if redis.call('ZCARD', pkey) == 0 then
-    for i = 11 + 3 * W, 10 + 6 * W do s[i] = 0 end
+    -- An empty pending set sums to zero exactly; T is then D alone.
+    for i = 1, 3 * W do
+      s[I_S + i] = 0
+      s[I_T + i] = s[I_D + i]
+    end
   end
   if ft > s[3] then s[3] = ft end
-  if ft > s[5 + fk] then s[5 + fk] = ft end
+  if ft > s[I_LF + 1 + fk] then s[I_LF + 1 + fk] = ft end
   if session then session_step(s, ft, fk, freq, gap) end
 end
 
@@ -128,21 +143,24 @@ for p = 1, pairs do
     for w = 1, W do
       local ratio = math.exp(-(t - s[2]) / taus[w])
       for kk = 0, 2 do
-        local i = 10 + kk * W + w
-        s[i] = s[i] * ratio
-        s[i + 3 * W] = s[i + 3 * W] * ratio
+        local i = kk * W + w
+        s[I_D + i] = s[I_D + i] * ratio
+        s[I_S + i] = s[I_S + i] * ratio
+        s[I_T + i] = s[I_T + i] * ratio
       end
     end
     s[2] = t
   end
   if t > s[4] then s[4] = t end
-  if t > s[8 + k] then s[8 + k] = t end
+  if t > s[I_LA + 1 + k] then s[I_LA + 1 + k] = t end
   if t <= s[3] then
     for w = 1, W do
-      local i = 10 + k * W + w
-      s[i] = s[i] + math.exp((t - s[2]) / taus[w])
+      local i = k * W + w
+      local g = math.exp((t - s[2]) / taus[w])
+      s[I_D + i] = s[I_D + i] + g
+      s[I_T + i] = s[I_T + i] + g
     end
-    if t > s[5 + k] then s[5 + k] = t end
+    if t > s[I_LF + 1 + k] then s[I_LF + 1 + k] = t end
     if session then session_step(s, t, k, req, gap) end
   else
     local member
@@ -154,8 +172,10 @@ for p = 1, pairs do
     end
     redis.call('ZADD', pkey, t, member)
     for w = 1, W do
-      local i = 10 + 3 * W + k * W + w
-      s[i] = s[i] + math.exp((t - s[2]) / taus[w])
+      local i = k * W + w
+      local g = math.exp((t - s[2]) / taus[w])
+      s[I_S + i] = s[I_S + i] + g
+      s[I_T + i] = s[I_T + i] + g
     end
     local oldest = s[4] - horizon
     while true do
@@ -188,40 +208,65 @@ local nowText = ARGV[1]
 local now = tonumber(nowText)
 local floor = tonumber(ARGV[4])
 local gap = tonumber(ARGV[5])
-local BLOCK = '<' .. string.rep('d', 3 * W + 3)
-local zeros = {}
-for i = 1, 3 * W + 2 do zeros[i] = 0 end
-local out = {}
-local counts = {}
+local B = 3 * W + 3
+-- Every double of the reply, packed once at the end (a struct.pack per key cost more than the math).
+local nums = {}
+local n = 0
+local factor = {}
 
--- Appends one block: status (0 counters, 1 absent, 2 would leak), 3W counts, last impression,
--- last click (or F for status 2); the session key adds seconds and pages.
-local function read(key, pkey, session)
-  local raw = redis.call('GET', key)
+local function blank(status, first)
+  nums[n + 1] = status
+  nums[n + 2] = first
+  for i = n + 3, n + B do nums[i] = 0 end
+  n = n + B
+end
+
+-- Appends one block for a key's state \`raw\` (fetched with MGET, false when absent): status
+-- (0 counters, 1 absent, 2 would leak), 3W counts, last impression, last click (or F for
+-- status 2); the session key adds seconds and pages.
+local function read(raw, pkey, session)
   if not raw then
-    out[#out + 1] = struct.pack(BLOCK, 1, unpack(zeros))
-    if session then out[#out + 1] = struct.pack('<dd', 0, 0) end
+    blank(1, 0)
+    if session then
+      nums[n + 1] = 0
+      nums[n + 2] = 0
+      n = n + 2
+    end
     return true
   end
   if struct.unpack('<d', raw) ~= W or #raw < 8 * ND then return false end
-  local s = {struct.unpack(FMT, raw)}
-  if now <= s[3] or now < s[2] - floor then
-    zeros[1] = s[3]
-    out[#out + 1] = struct.pack(BLOCK, 2, unpack(zeros))
-    zeros[1] = 0
-    if session then out[#out + 1] = struct.pack('<dd', 0, 0) end
+  -- The head (W, R, F, N, last per type, T) is all the common case needs.
+  local s = {struct.unpack(HEAD_FMT, raw)}
+  local R = s[2]
+  if now <= s[3] or now < R - floor then
+    blank(2, s[3])
+    if session then
+      nums[n + 1] = 0
+      nums[n + 2] = 0
+      n = n + 2
+    end
     return true
   end
-  local lastImp, lastClick
+  for w = 1, W do factor[w] = math.exp(-(now - R) / taus[w]) end
+  nums[n + 1] = 0
   local pending = nil
+  if session then s = {struct.unpack(FMT, raw)} end
   if now > s[4] then
-    for i = 1, 3 * W do counts[i] = s[10 + i] + s[10 + 3 * W + i] end
-    lastImp = s[8]
-    lastClick = s[9]
+    -- Nothing at or after now: all sums, decayed.
+    local i = 0
+    for kk = 0, 2 do
+      for w = 1, W do
+        i = i + 1
+        nums[n + 1 + i] = factor[w] * s[I_T + i]
+      end
+    end
+    nums[n + 2 + 3 * W] = s[I_LA + 1]
+    nums[n + 3 + 3 * W] = s[I_LA + 2]
   else
-    for i = 1, 3 * W do counts[i] = s[10 + i] end
-    lastImp = s[5]
-    lastClick = s[6]
+    -- Some pending events are at or after now: the folded sums plus the earlier pending ones.
+    if not session then s = {struct.unpack(FMT, raw)} end
+    local lastImp, lastClick = s[I_LF + 1], s[I_LF + 2]
+    for i = 1, 3 * W do nums[n + 1 + i] = s[I_D + i] end
     pending = redis.call('ZRANGEBYSCORE', pkey, '-inf', '(' .. nowText, 'WITHSCORES')
     for j = 1, #pending, 2 do
       local member = pending[j]
@@ -229,20 +274,23 @@ local function read(key, pkey, session)
       local pk
       if session then pk = tonumber(string.sub(member, 13, 13)) else pk = tonumber(string.sub(member, 1, 1)) end
       for w = 1, W do
-        local i = pk * W + w
-        counts[i] = counts[i] + math.exp((pt - s[2]) / taus[w])
+        local i = n + 1 + pk * W + w
+        nums[i] = nums[i] + math.exp((pt - R) / taus[w])
       end
       if pk == 0 and pt > lastImp then lastImp = pt end
       if pk == 1 and pt > lastClick then lastClick = pt end
     end
+    local i = 0
+    for kk = 0, 2 do
+      for w = 1, W do
+        i = i + 1
+        nums[n + 1 + i] = factor[w] * nums[n + 1 + i]
+      end
+    end
+    nums[n + 2 + 3 * W] = lastImp
+    nums[n + 3 + 3 * W] = lastClick
   end
-  for w = 1, W do
-    local factor = math.exp(-(now - s[2]) / taus[w])
-    for kk = 0, 2 do counts[kk * W + w] = factor * counts[kk * W + w] end
-  end
-  counts[3 * W + 1] = lastImp
-  counts[3 * W + 2] = lastClick
-  out[#out + 1] = struct.pack(BLOCK, 0, unpack(counts, 1, 3 * W + 2))
+  n = n + B
   if session then
     local start, last, pages, request = s[O + 1], s[O + 2], s[O + 3], string.sub(raw, 8 * ND + 1)
     if pending == nil then pending = redis.call('ZRANGEBYSCORE', pkey, '-inf', '(' .. nowText, 'WITHSCORES') end
@@ -263,16 +311,33 @@ local function read(key, pkey, session)
       end
     end
     if last == NEVER or now - last > gap then
-      out[#out + 1] = struct.pack('<dd', 0, 0)
+      nums[n + 1] = 0
+      nums[n + 2] = 0
     else
-      out[#out + 1] = struct.pack('<dd', (now - start) / 1000, pages)
+      nums[n + 1] = (now - start) / 1000
+      nums[n + 2] = pages
     end
+    n = n + 2
   end
   return true
 end
 
 local function mismatch(key)
   return redis.error_reply('E_CONFIG key ' .. key .. ' was written with another number of windows')
+end
+
+-- The reply: every double, little-endian, packed in slices (unpack() is bounded by Lua's C stack).
+local function reply()
+  local parts = {}
+  local SLICE = 512
+  local full = '<' .. string.rep('d', SLICE)
+  local at = 1
+  while at + SLICE - 1 <= n do
+    parts[#parts + 1] = struct.pack(full, unpack(nums, at, at + SLICE - 1))
+    at = at + SLICE
+  end
+  if at <= n then parts[#parts + 1] = struct.pack('<' .. string.rep('d', n - at + 1), unpack(nums, at, n)) end
+  return table.concat(parts)
 end
 `;
 
@@ -285,10 +350,14 @@ end
 export const LOOKUP_KEYS_SCRIPT = `${COMMON}${READ}
 local pairs = tonumber(ARGV[2])
 local sessionPair = tonumber(ARGV[3])
+local states = {}
+for p = 1, pairs do states[p] = KEYS[2 * p - 1] end
+-- One MGET for every state: each redis.call costs about a microsecond of its own.
+local raws = redis.call('MGET', unpack(states))
 for p = 1, pairs do
-  if not read(KEYS[2 * p - 1], KEYS[2 * p], p == sessionPair) then return mismatch(KEYS[2 * p - 1]) end
+  if not read(raws[p], KEYS[2 * p], p == sessionPair) then return mismatch(KEYS[2 * p - 1]) end
 end
-return table.concat(out)
+return reply()
 `;
 
 /**
@@ -302,25 +371,32 @@ return table.concat(out)
 export const LOOKUP_IDS_SCRIPT = `${COMMON}${READ}
 local prefix = ARGV[6]
 local user = prefix .. '{u:' .. ARGV[7] .. '}'
-local function each(list, f)
+local keys = {user}
+local function each(list, kind)
   local at = 1
   local n = #list
   while at <= n do
     local colon = string.find(list, ':', at, true)
     local length = tonumber(string.sub(list, at, colon - 1))
     local id = string.sub(list, colon + 1, colon + length)
-    f(id, length)
+    if kind == 'ad' then
+      keys[#keys + 1] = prefix .. '{a:' .. id .. '}'
+    else
+      keys[#keys + 1] = user .. '|' .. kind .. '|' .. length .. ':' .. id
+    end
     at = colon + length + 1
   end
 end
-if not read(user, user .. '|p', true) then return mismatch(user) end
-local ok = true
-each(ARGV[8], function(id) if ok and not read(prefix .. '{a:' .. id .. '}', prefix .. '{a:' .. id .. '}|p', false) then ok = false end end)
-each(ARGV[8], function(id, length) local k = user .. '|a|' .. length .. ':' .. id if ok and not read(k, k .. '|p', false) then ok = false end end)
-each(ARGV[9], function(id, length) local k = user .. '|c|' .. length .. ':' .. id if ok and not read(k, k .. '|p', false) then ok = false end end)
-each(ARGV[10], function(id, length) local k = user .. '|v|' .. length .. ':' .. id if ok and not read(k, k .. '|p', false) then ok = false end end)
-if not ok then return mismatch(user) end
-return table.concat(out)
+each(ARGV[8], 'ad')
+each(ARGV[8], 'a')
+each(ARGV[9], 'c')
+each(ARGV[10], 'v')
+-- One MGET for every state: each redis.call costs about a microsecond of its own.
+local raws = redis.call('MGET', unpack(keys))
+for i = 1, #keys do
+  if not read(raws[i], keys[i] .. '|p', i == 1) then return mismatch(keys[i]) end
+end
+return reply()
 `;
 
 /**
