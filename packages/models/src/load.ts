@@ -45,7 +45,7 @@ export interface LoadModelOptions {
   readonly warmupRows?: number;
   /**
    * Scan every id and value of every batch before running (default true), so a bad one is
-   * refused with `E_INPUT` naming its row and column. Costs about 1 ns per value. Set false only
+   * refused with `E_INPUT` naming its row and column. Costs about 1–1.5 ns per value. Set false only
    * behind a trusted encoder: shapes, layouts and sequence lengths are still checked, an
    * out-of-range id then fails inside onnxruntime (`E_INFERENCE`) and a NaN input surfaces as a
    * non-probability output (`E_INFERENCE`). The native backend always scans.
