@@ -28,15 +28,23 @@ const LIST_SEPARATOR = '|';
 const INT_TOKEN_MIN = -1024;
 const INT_TOKENS: readonly string[] = Array.from({ length: 5121 }, (_, i) => String(i + INT_TOKEN_MIN));
 
+/**
+ * Where a bad value came from, for error messages. Kernels pass themselves and the row rather
+ * than a message-building closure, so the happy path allocates nothing per row.
+ */
+interface Where {
+  describe(row: number): string;
+}
+
 /** @internal The token a scalar renders to, `undefined` when missing. */
-export function tokenOf(value: unknown, where: () => string): string | undefined {
+export function tokenOf(value: unknown, where: Where, row: number): string | undefined {
   if (typeof value === 'string') return value.length === 0 ? undefined : value;
   if (typeof value === 'number') return numberToken(value);
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   throw new CtrkitError(
     'E_INPUT',
-    `${where()} must be a string, number, boolean or null, got ${Array.isArray(value) ? 'an array (use kind "bag" for lists)' : typeof value}`,
+    `${where.describe(row)} must be a string, number, boolean or null, got ${Array.isArray(value) ? 'an array (use kind "bag" for lists)' : typeof value}`,
   );
 }
 
@@ -47,16 +55,16 @@ export function numberToken(x: number): string | undefined {
   return String(x);
 }
 
-function toNumber(value: unknown, where: () => string): number {
+function toNumber(value: unknown, where: Where, row: number): number {
   if (typeof value === 'number') return value;
   if (value === undefined || value === null || value === '') return Number.NaN;
   if (typeof value === 'string') {
     const x = Number(value);
-    if (x !== x) throw new CtrkitError('E_INPUT', `${where()} must be a number, got the text ${JSON.stringify(value.slice(0, 40))}; fix the input or use kind "categorical"`);
+    if (x !== x) throw new CtrkitError('E_INPUT', `${where.describe(row)} must be a number, got the text ${JSON.stringify(value.slice(0, 40))}; fix the input or use kind "categorical"`);
     return x;
   }
   if (typeof value === 'boolean') return value ? 1 : 0;
-  throw new CtrkitError('E_INPUT', `${where()} must be a number, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  throw new CtrkitError('E_INPUT', `${where.describe(row)} must be a number, got ${Array.isArray(value) ? 'an array' : typeof value}`);
 }
 
 type Reader = (source: unknown) => unknown;
@@ -104,16 +112,27 @@ interface LookupView {
 }
 
 /** @internal Base of every field kernel. */
-export abstract class Kernel {
+export abstract class Kernel implements Where {
   missing = 0;
   truncated = 0;
   /** Per-row tokens, kept only when a cross reads this field. */
   tokens: (string | undefined)[] | undefined;
+  /** Line numbers of the chunk being encoded, for messages; undefined while encoding a request. */
+  lines: Float64Array | undefined;
+  /** `source.path` of the field, for messages. */
+  sourceText = '';
 
   constructor(
     readonly name: string,
     readonly column: string,
   ) {}
+
+  /** Names the value at `row` (−1: the request's user or context) in an error message. */
+  describe(row: number): string {
+    if (this.lines !== undefined) return `line ${this.lines[row]} column '${this.column}' (field '${this.name}')`;
+    const [source, ...rest] = this.sourceText.split('.');
+    return row < 0 ? `${this.sourceText} (field '${this.name}')` : `${source === 'candidate' ? `candidates[${row}]` : source}.${rest.join('.')} (field '${this.name}')`;
+  }
 
   abstract encodeRequest(request: AdRequest, rows: number, lookup: LookupView | undefined, target: Target): void;
   abstract encodeChunk(chunk: LogChunk, column: LogColumn | SparseRows | undefined, target: Target): void;
@@ -186,7 +205,7 @@ export class CategoricalKernel extends IdKernel {
   encodeRequest(request: AdRequest, rows: number, _lookup: LookupView | undefined, target: Target): void {
     const { source } = this.spec;
     if (source !== 'candidate') {
-      const token = tokenOf(this.read(source === 'user' ? request.user : request.context), () => `${source}.${this.spec.path} (field '${this.name}')`);
+      const token = tokenOf(this.read(source === 'user' ? request.user : request.context), this, -1);
       const missingBefore = this.missing;
       const id = this.idOfToken(token);
       if (this.missing !== missingBefore) this.missing += rows - 1;
@@ -197,7 +216,7 @@ export class CategoricalKernel extends IdKernel {
     const tokens = this.tokens === undefined ? undefined : this.ensureTokens(rows);
     const candidates = request.candidates;
     for (let r = 0, p = this.offset; r < rows; r++, p += idWidth) {
-      const token = tokenOf(this.read(candidates[r] as AdCandidate), () => `candidates[${r}].${this.spec.path} (field '${this.name}')`);
+      const token = tokenOf(this.read(candidates[r] as AdCandidate), this, r);
       ids[p] = this.idOfToken(token);
       values[p] = 1;
       if (tokens !== undefined) tokens[r] = token;
@@ -278,7 +297,7 @@ export abstract class NumericKernel extends IdKernel {
     }
     const read = this.read as Reader;
     if (source !== 'candidate') {
-      const x = toNumber(read(source === 'user' ? request.user : request.context), () => `${source}.${this.spec.path} (field '${this.name}')`);
+      const x = toNumber(read(source === 'user' ? request.user : request.context), this, -1);
       const missingBefore = this.missing;
       const id = this.idOf(x);
       if (this.missing !== missingBefore) this.missing += rows - 1;
@@ -287,7 +306,7 @@ export abstract class NumericKernel extends IdKernel {
     }
     const candidates = request.candidates;
     for (let r = 0, p = this.offset; r < rows; r++, p += idWidth) {
-      const x = toNumber(read(candidates[r]), () => `candidates[${r}].${this.spec.path} (field '${this.name}')`);
+      const x = toNumber(read(candidates[r]), this, r);
       ids[p] = this.idOf(x);
       values[p] = 1;
       if (tokens !== undefined) tokens[r] = this.tokenOfValue(x);
@@ -311,7 +330,7 @@ export abstract class NumericKernel extends IdKernel {
     }
     const data = column.data;
     for (let r = 0, p = this.offset; r < rows; r++, p += idWidth) {
-      const x = toNumber(data[r], () => `line ${chunk.lines[r]} column '${this.column}' (field '${this.name}')`);
+      const x = toNumber(data[r], this, r);
       ids[p] = this.idOf(x);
       values[p] = 1;
       if (tokens !== undefined) tokens[r] = this.tokenOfValue(x);
@@ -519,13 +538,13 @@ export class DenseKernel extends Kernel {
     const read = this.read as Reader;
     if (source !== 'candidate') {
       const missingBefore = this.missing;
-      const v = this.value(toNumber(read(source === 'user' ? request.user : request.context), () => `${source}.${this.spec.path} (field '${this.name}')`));
+      const v = this.value(toNumber(read(source === 'user' ? request.user : request.context), this, -1));
       if (this.missing !== missingBefore) this.missing += rows - 1;
       for (let r = 0; r < rows; r++) dense[r * denseWidth + this.denseIndex] = v;
       return;
     }
     for (let r = 0; r < rows; r++) {
-      const x = toNumber(read(request.candidates[r]), () => `candidates[${r}].${this.spec.path} (field '${this.name}')`);
+      const x = toNumber(read(request.candidates[r]), this, r);
       dense[r * denseWidth + this.denseIndex] = this.value(x);
     }
   }
@@ -534,7 +553,7 @@ export class DenseKernel extends Kernel {
     const { dense, denseWidth } = target;
     if (column === undefined || !('type' in column)) throw new CtrkitError('E_INPUT', `log has no column '${this.column}' for field '${this.name}'`);
     for (let r = 0; r < chunk.rows; r++) {
-      const x = column.type === 'number' ? (column.data[r] as number) : toNumber(column.data[r], () => `line ${chunk.lines[r]} column '${this.column}' (field '${this.name}')`);
+      const x = column.type === 'number' ? (column.data[r] as number) : toNumber(column.data[r], this, r);
       dense[r * denseWidth + this.denseIndex] = this.value(x);
     }
   }
@@ -546,10 +565,10 @@ function listItem(element: unknown, item: string | undefined): unknown {
   return typeof element === 'object' && element !== null ? (element as Record<string, unknown>)[item] : undefined;
 }
 
-function listOf(value: unknown, where: () => string): readonly unknown[] | undefined {
+function listOf(value: unknown, where: Where, row: number): readonly unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) return value;
-  throw new CtrkitError('E_INPUT', `${where()} must be a list, got ${typeof value}`);
+  throw new CtrkitError('E_INPUT', `${where.describe(row)} must be a list, got ${typeof value}`);
 }
 
 /** @internal A bag of ids, padded to `maxSize`. */
@@ -576,13 +595,13 @@ export class BagKernel extends Kernel {
   }
 
   /** Writes one row's bag at `p`; `items` are raw values. */
-  private writeList(items: readonly unknown[] | undefined, p: number, target: Target, where: () => string): void {
+  private writeList(items: readonly unknown[] | undefined, p: number, target: Target, row: number): void {
     const { ids, values } = target;
     const max = this.spec.maxSize;
     let count = 0;
     if (items !== undefined) {
       for (let i = 0; i < items.length && count < max; i++) {
-        const token = tokenOf(listItem(items[i], this.spec.item), where);
+        const token = tokenOf(listItem(items[i], this.spec.item), this, row);
         if (token === undefined) continue;
         ids[p + count] = toId(hashAfter(this.prefix, token), this.modulus, this.inverse);
         count++;
@@ -609,14 +628,13 @@ export class BagKernel extends Kernel {
   }
 
   encodeRequest(request: AdRequest, rows: number, _lookup: LookupView | undefined, target: Target): void {
-    const { source, path } = this.spec;
+    const { source } = this.spec;
     const { idWidth } = target;
     if (source !== 'candidate') {
-      const where = () => `${source}.${path} item (field '${this.name}')`;
-      const items = listOf(this.read(source === 'user' ? request.user : request.context), () => `${source}.${path} (field '${this.name}')`);
+      const items = listOf(this.read(source === 'user' ? request.user : request.context), this, -1);
       const missingBefore = this.missing;
       const truncatedBefore = this.truncated;
-      this.writeList(items, this.offset, target, where);
+      this.writeList(items, this.offset, target, -1);
       const width = this.spec.maxSize;
       for (let r = 1; r < rows; r++) {
         target.ids.copyWithin(r * idWidth + this.offset, this.offset, this.offset + width);
@@ -627,10 +645,7 @@ export class BagKernel extends Kernel {
       this.truncated += (this.truncated - truncatedBefore) * (rows - 1);
       return;
     }
-    for (let r = 0; r < rows; r++) {
-      const where = () => `candidates[${r}].${path} (field '${this.name}')`;
-      this.writeList(listOf(this.read(request.candidates[r]), where), r * idWidth + this.offset, target, where);
-    }
+    for (let r = 0; r < rows; r++) this.writeList(listOf(this.read(request.candidates[r]), this, r), r * idWidth + this.offset, target, r);
   }
 
   encodeChunk(chunk: LogChunk, column: LogColumn | SparseRows | undefined, target: Target): void {
@@ -662,7 +677,7 @@ export class BagKernel extends Kernel {
     if (column.type !== 'string') throw new CtrkitError('E_INPUT', `bag field '${this.name}' needs a text column of '${LIST_SEPARATOR}'-separated items, but '${this.column}' is numeric`);
     for (let r = 0; r < chunk.rows; r++) {
       const cell = column.data[r] as string;
-      this.writeList(cell.length === 0 ? undefined : cell.split(LIST_SEPARATOR), r * idWidth + this.offset, target, () => `line ${chunk.lines[r]}`);
+      this.writeList(cell.length === 0 ? undefined : cell.split(LIST_SEPARATOR), r * idWidth + this.offset, target, r);
     }
   }
 }
@@ -692,7 +707,7 @@ export class SequenceKernel extends Kernel {
   }
 
   /** Writes one row's sequence; returns nothing, fills ids and length. */
-  private writeRow(items: readonly unknown[] | undefined, row: number, target: Target, where: () => string): void {
+  private writeRow(items: readonly unknown[] | undefined, row: number, target: Target, at: number): void {
     const L = target.sequenceStride;
     const max = this.spec.maxLength;
     const base = (row * target.sequences + this.sequenceIndex) * L;
@@ -705,7 +720,7 @@ export class SequenceKernel extends Kernel {
     if (items !== undefined) {
       const first = items.length - n;
       for (let t = 0; t < n; t++) {
-        const token = tokenOf(listItem(items[first + t], this.spec.item), where);
+        const token = tokenOf(listItem(items[first + t], this.spec.item), this, at);
         ids[base + pad + t] = token === undefined ? this.missingId : toId(hashAfter(this.prefix, token), this.modulus, this.inverse);
       }
     }
@@ -713,13 +728,12 @@ export class SequenceKernel extends Kernel {
   }
 
   encodeRequest(request: AdRequest, rows: number, _lookup: LookupView | undefined, target: Target): void {
-    const { source, path } = this.spec;
-    const where = () => `${source}.${path} item (field '${this.name}')`;
+    const { source } = this.spec;
     if (source !== 'candidate') {
-      const items = listOf(this.read(source === 'user' ? request.user : request.context), () => `${source}.${path} (field '${this.name}')`);
+      const items = listOf(this.read(source === 'user' ? request.user : request.context), this, -1);
       const missingBefore = this.missing;
       const truncatedBefore = this.truncated;
-      this.writeRow(items, 0, target, where);
+      this.writeRow(items, 0, target, -1);
       const L = target.sequenceStride;
       const S = target.sequences;
       const from = this.sequenceIndex * L;
@@ -732,7 +746,7 @@ export class SequenceKernel extends Kernel {
       return;
     }
     for (let r = 0; r < rows; r++) {
-      this.writeRow(listOf(this.read(request.candidates[r]), () => `candidates[${r}].${path} (field '${this.name}')`), r, target, where);
+      this.writeRow(listOf(this.read(request.candidates[r]), this, r), r, target, r);
     }
   }
 
@@ -742,7 +756,7 @@ export class SequenceKernel extends Kernel {
     }
     for (let r = 0; r < chunk.rows; r++) {
       const cell = column.data[r] as string;
-      this.writeRow(cell.length === 0 ? undefined : cell.split(LIST_SEPARATOR), r, target, () => `line ${chunk.lines[r]}`);
+      this.writeRow(cell.length === 0 ? undefined : cell.split(LIST_SEPARATOR), r, target, r);
     }
   }
 }
@@ -782,6 +796,7 @@ export function buildKernels(spec: FeatureSpec): { kernels: Kernel[]; storeKerne
       case 'cross':
         continue;
     }
+    kernel.sourceText = `${field.source}.${field.path}`;
     kernels.push(kernel);
     byName.set(field.name, kernel);
   }

@@ -148,9 +148,14 @@ class Encoder implements CompiledEncoder {
     const batch = batchFor(this.layout, chunk.rows, out);
     this.aim(batch);
     const kernels = this.kernels;
-    for (let i = 0; i < kernels.length; i++) {
-      const kernel = kernels[i] as Kernel;
-      kernel.encodeChunk(chunk, columns.get(kernel.column), this.target);
+    try {
+      for (let i = 0; i < kernels.length; i++) {
+        const kernel = kernels[i] as Kernel;
+        kernel.lines = chunk.lines;
+        kernel.encodeChunk(chunk, columns.get(kernel.column), this.target);
+      }
+    } finally {
+      for (let i = 0; i < kernels.length; i++) (kernels[i] as Kernel).lines = undefined;
     }
     this.rows += chunk.rows;
     return batch;

@@ -133,6 +133,14 @@ describe('readCsv', () => {
     ]);
   });
 
+  it('lets the encoder name the line of a cell it cannot read', async () => {
+    const [chunk] = await collect(readCsv('id,age\n1,34\n2,old\n', {}));
+    const encoder = createFeatureEncoder({ version: 1, idSpace: 64, fields: [{ name: 'age', kind: 'numeric', source: 'user', path: 'age', bucketise: { boundaries: [18, 65] } }] });
+    expect(() => encoder.encodeChunk(chunk as LogChunk)).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringMatching(/line 3 column 'age' \(field 'age'\) must be a number, got the text "old"/) }));
+    const missing = createFeatureEncoder({ version: 1, idSpace: 64, fields: [{ name: 'site', kind: 'categorical', source: 'context', path: 'domain' }] });
+    expect(() => missing.encodeChunk(chunk as LogChunk)).toThrow(/log has no column 'site' for field 'site'/);
+  });
+
   it('names the missing column when an option does not match the header', async () => {
     await expect(collect(readCsv(avazu, { label: 'clicked' }))).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringMatching(/label names column 'clicked', which the header lacks; columns are id, click/) });
     await expect(collect(readCsv(avazu, { label: 'click', ignore: ['click'] }))).rejects.toMatchObject({ code: 'E_CONFIG' });
