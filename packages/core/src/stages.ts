@@ -83,8 +83,10 @@ export interface FeatureLayout {
  * - `values[r × idWidth + c]` — 1 for a present id, 0 for bag padding (so padding contributes
  *   nothing to sums), or a real weight.
  * - `dense[r × denseWidth + d]` — normalised real values.
- * - `sequenceIds[(r × S + s) × L + t]` — item t of sequence s (most recent last, left-padded with 0
- *   when shorter); `sequenceLengths[r × S + s]` — how many items are real.
+ * - `sequenceIds[(r × S + s) × L + t]` — item t of sequence s, where S is the number of sequences
+ *   and L the longest `maxLength` among them (every sequence is stored in L slots); items are most
+ *   recent last, left-padded with 0 when shorter; `sequenceLengths[r × S + s]` — how many items are
+ *   real (at most that sequence's own `maxLength`).
  *
  * @example
  * ```ts
@@ -103,7 +105,7 @@ export interface FeatureBatch {
   readonly values: Float32Array;
   /** `rows × denseWidth` dense values. */
   readonly dense: Float32Array;
-  /** `rows × sequences × maxLength` sequence item ids (0 where padded). */
+  /** `rows × sequences × L` sequence item ids (L the longest `maxLength`; 0 where padded). */
   readonly sequenceIds: Int32Array;
   /** `rows × sequences` real lengths. */
   readonly sequenceLengths: Int32Array;
