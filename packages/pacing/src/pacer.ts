@@ -63,7 +63,11 @@ export interface PacerOptions {
   readonly clock?: Clock;
   /** Seeded source for throttling draws (default `createRandom('pacer')`). Ignored when resuming from `state`. */
   readonly random?: Random;
-  /** Length of a control interval (default 60,000 ms; at most one hour). */
+  /**
+   * Length of a control interval (default 60,000 ms; at most one hour). Choose it so that an
+   * interval holds several wins: the controllers clip each interval's error to bound the step a
+   * spike can cause, which also biases them when one win is worth many intervals of budget.
+   */
   readonly intervalMs?: number;
   /** A state saved by `pacer.state()` to resume from. */
   readonly state?: PacerState;
