@@ -168,33 +168,57 @@ export function readCounters(state: KeyState, now: number, config: StoreConfig, 
   return true;
 }
 
-/** @internal The session at `now`: `[seconds since it began, pages]`, zeros when no session is open. */
-export function readSession(state: KeyState, now: number, config: StoreConfig, out: Float64Array): void {
-  let start = state.sessionStart;
-  let lastTime = state.sessionLast;
-  let pages = state.sessionPages;
-  let request = state.sessionRequest;
-  const times = state.pendingTime;
+/**
+ * @internal The session at `now` from a folded session (start, last event, pages, last request)
+ * and the pending events after it (times ascending, with types and request ids): `[seconds since
+ * it began, pages]`, zeros when no session is open. Both stores call this, so they agree.
+ */
+export function sessionAt(
+  now: number,
+  gapMs: number,
+  folded: { start: number; last: number; pages: number; request: string },
+  times: ArrayLike<number>,
+  types: ArrayLike<number>,
+  requests: ArrayLike<string>,
+  out: Float64Array,
+): void {
+  let start = folded.start;
+  let lastTime = folded.last;
+  let pages = folded.pages;
+  let request = folded.request;
   for (let i = 0; i < times.length; i++) {
     const time = times[i] as number;
     if (time >= now) break;
-    if (lastTime === NEVER || time - lastTime > config.gapMs) {
+    if (lastTime === NEVER || time - lastTime > gapMs) {
       start = time;
       pages = 0;
       request = '';
     }
     if (time > lastTime) lastTime = time;
-    const req = state.pendingRequest[i] as string;
-    if (state.pendingType[i] === 0 && req !== request) {
+    const req = requests[i] as string;
+    if (types[i] === 0 && req !== request) {
       pages++;
       request = req;
     }
   }
-  if (lastTime === NEVER || now - lastTime > config.gapMs) {
+  if (lastTime === NEVER || now - lastTime > gapMs) {
     out[0] = 0;
     out[1] = 0;
   } else {
     out[0] = (now - start) / 1000;
     out[1] = pages;
   }
+}
+
+/** @internal The session of a key at `now` (see {@link sessionAt}). */
+export function readSession(state: KeyState, now: number, config: StoreConfig, out: Float64Array): void {
+  sessionAt(
+    now,
+    config.gapMs,
+    { start: state.sessionStart, last: state.sessionLast, pages: state.sessionPages, request: state.sessionRequest },
+    state.pendingTime,
+    state.pendingType,
+    state.pendingRequest,
+    out,
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type LookupOptions, type StoreLookup, type UserProfile } from '@ctrkit/core';
-import { NEVER } from './counters.js';
+import { NEVER, sessionAt } from './counters.js';
 import { FORGET_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
 import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, type FeatureStoreOptions, type StoreConfig } from './store.js';
 
@@ -41,14 +41,16 @@ export interface RedisFeatureStoreOptions extends FeatureStoreOptions {
 /** Script commands the store defines on its client. */
 interface ScriptClient {
   ctrkitRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  ctrkitLookupBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer>;
-  ctrkitLookupIdsBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer>;
+  ctrkitLookupBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
+  ctrkitLookupIdsBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
   ctrkitForget(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
 function isClient(value: unknown): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as { defineCommand?: unknown }).defineCommand === 'function';
 }
+
+const decoder = new TextDecoder('utf-8');
 
 /** UTF-8 byte length, as Lua's `#` counts it. */
 function utf8Length(text: string): number {
@@ -182,25 +184,27 @@ class RedisStore implements FeatureStore {
       const userKey = this.userKey(user.id);
       const c = this.config;
       const W = c.windows.length;
-      const block = 3 * W + 3;
+      // Per key: a status and the state head (W, R, F, N, last per type, T), or decayed counts.
+      const block = 8 + 3 * W;
       const keyOf: number[] = new Array<number>(rows * 4);
       let keys: string[];
       let decoded: Float64Array;
-      // Per key: status, 3W counts, last impression, last click; then the session of key 0.
-      const decode = (reply: Buffer, group: readonly number[], session: boolean) => {
-        const expected = 8 * (group.length * block + (session ? 2 : 0));
-        if (reply.length !== expected) throw new CtrkitError('E_STORE', `redis store: lookup answered ${reply.length} bytes, expected ${expected}; is another version of the script loaded?`);
+      const session = new Float64Array(2);
+      const decode = (answer: Buffer[], group: readonly number[], withSession: boolean) => {
+        const reply = answer[0];
+        if (!Array.isArray(answer) || reply === undefined) throw new CtrkitError('E_STORE', 'redis store: lookup answered no data; is another version of the script loaded?');
         const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
-        let at = 0;
-        for (let j = 0; j < group.length; j++) {
-          const base = (group[j] as number) * block;
-          for (let d = 0; d < block; d++, at += 8) decoded[base + d] = view.getFloat64(at, true);
-          if (session && j === 0) {
-            decoded[decoded.length - 2] = view.getFloat64(at, true);
-            decoded[decoded.length - 1] = view.getFloat64(at + 8, true);
-            at += 16;
-          }
+        const blocksBytes = 8 * group.length * block;
+        if (reply.length < blocksBytes + (withSession ? 32 : 0) || (!withSession && reply.length !== blocksBytes)) {
+          throw new CtrkitError('E_STORE', `redis store: lookup answered ${reply.length} bytes for ${group.length} keys; is another version of the script loaded?`);
         }
+        let at = 0;
+        for (const k of group) {
+          const base = k * block;
+          for (let d = 0; d < block; d++, at += 8) decoded[base + d] = view.getFloat64(at, true);
+        }
+        if (withSession) this.replaySession(reply, view, at, answer, now, session);
+        else if (answer.length !== 1) throw new CtrkitError('E_STORE', 'redis store: lookup answered a session it was not asked for; is another version of the script loaded?');
       };
       if (!this.split) {
         // One server: send ids, not key names; the script builds the keys (a dozen arguments in all).
@@ -242,7 +246,7 @@ class RedisStore implements FeatureStore {
           ...[...categories.keys()].map((id) => `${userKey}|c|${part(id)}`),
           ...[...advertisers.keys()].map((id) => `${userKey}|v|${part(id)}`),
         ];
-        decoded = new Float64Array(keys.length * block + 2);
+        decoded = new Float64Array(keys.length * block);
         const args = [String(now), 0, 0, c.readFloorMs, c.gapMs, this.prefix, user.id, list(ads), list(categories), list(advertisers), 0, 0, ...this.windowArgs];
         const reply = await this.within('lookup', deadline, () => this.scripts.ctrkitLookupIdsBuffer(0, ...args));
         decode(reply, keys.map((_, i) => i), true);
@@ -265,7 +269,7 @@ class RedisStore implements FeatureStore {
           keyOf[4 * r + 3] = add(`${userKey}|v|${part(candidate.advertiserId)}`);
         }
         keys = [...index.keys()];
-        decoded = new Float64Array(keys.length * block + 2);
+        decoded = new Float64Array(keys.length * block);
         const argsFor = (count: number, session: number) => [String(now), count, session, c.readFloorMs, c.gapMs, 0, 0, 0, 0, 0, 0, 0, ...this.windowArgs];
         const userGroup = keys.flatMap((k, i) => (k.startsWith(userKey) ? [i] : []));
         const groups = [userGroup, ...keys.flatMap((k, i) => (k.startsWith(userKey) ? [] : [[i]]))];
@@ -278,7 +282,7 @@ class RedisStore implements FeatureStore {
           ),
         );
       }
-      this.fill(values, rows, now, keys, decoded, keyOf);
+      this.fill(values, rows, now, keys, decoded, keyOf, session);
     } catch (error) {
       if (options.degradeOnError !== true || (error instanceof CtrkitError && error.code === 'E_CONFIG')) throw error;
       fillEmpty(this.config, values, rows);
@@ -287,26 +291,42 @@ class RedisStore implements FeatureStore {
     return { names, rows, values, degraded: false };
   }
 
+  /** Reads the folded session at the end of the packed reply and the pending events after it, and replays them. */
+  private replaySession(reply: Buffer, view: DataView, at: number, answer: readonly Buffer[], now: number, out: Float64Array): void {
+    if (reply.length < at + 32) throw new CtrkitError('E_STORE', 'redis store: lookup answered no session; is another version of the script loaded?');
+    const start = view.getFloat64(at, true);
+    const last = view.getFloat64(at + 8, true);
+    const pages = view.getFloat64(at + 16, true);
+    const requestLength = view.getFloat64(at + 24, true);
+    if (at + 32 + requestLength !== reply.length) throw new CtrkitError('E_STORE', `redis store: lookup's session ends at byte ${at + 32 + requestLength} of ${reply.length}; is another version of the script loaded?`);
+    const request = decoder.decode(reply.subarray(at + 32));
+    // Pending members of the session key: 12 hex digits of arrival order, the type digit, the request id.
+    const count = (answer.length - 1) / 2;
+    const times = new Float64Array(count);
+    const types = new Float64Array(count);
+    const requests: string[] = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      const member = answer[1 + 2 * i] as Buffer;
+      types[i] = (member[12] as number) - 48;
+      requests[i] = decoder.decode(member.subarray(13));
+      times[i] = Number((answer[2 + 2 * i] as Buffer).toString('latin1'));
+    }
+    sessionAt(now, this.config.gapMs, { start, last, pages, request }, times, types, requests, out);
+  }
+
   /** Turns the decoded per-key answers into the lookup's rows. */
-  private fill(values: Float32Array, rows: number, now: number, keys: readonly string[], decoded: Float64Array, keyOf: readonly number[]): void {
-    const W = this.config.windows.length;
-    const E = this.config.entityWidth;
-    const block = 3 * W + 3;
+  private fill(values: Float32Array, rows: number, now: number, keys: readonly string[], decoded: Float64Array, keyOf: readonly number[], session: Float64Array): void {
+    const { taus, alpha, beta, entityWidth: E } = this.config;
+    const W = taus.length;
+    const block = 8 + 3 * W;
     const width = this.names.length;
-    const { alpha, beta } = this.config;
     const prior = alpha / (alpha + beta);
     const blocks = new Float64Array(keys.length * E);
+    const counts = new Float64Array(3 * W);
     for (let i = 0; i < keys.length; i++) {
       const at = i * block;
       const status = decoded[at] as number;
       let p = i * E;
-      if (status === 2) {
-        throw new CtrkitError(
-          'E_INPUT',
-          `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
-          { details: { key: keys[i], now, folded: decoded[at + 1] } },
-        );
-      }
       if (status === 1) {
         for (let w = 0; w < W; w++) {
           blocks[p++] = 0;
@@ -318,22 +338,42 @@ class RedisStore implements FeatureStore {
         blocks[p] = Number.NaN;
         continue;
       }
+      if (status === 2) {
+        throw new CtrkitError(
+          'E_INPUT',
+          `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
+          { details: { key: keys[i], now, folded: decoded[at + 1] } },
+        );
+      }
+      let lastImp: number;
+      let lastClick: number;
+      if (status === 0) {
+        // The state head: [W, R, F, N, last imp, last click, last conv, T…]; decay T to now, as the memory store does D + S.
+        const R = decoded[at + 2] as number;
+        for (let w = 0; w < W; w++) {
+          const factor = Math.exp(-(now - R) / (taus[w] as number));
+          for (let k = 0; k < 3; k++) counts[k * W + w] = factor * (decoded[at + 8 + k * W + w] as number);
+        }
+        lastImp = decoded[at + 5] as number;
+        lastClick = decoded[at + 6] as number;
+      } else {
+        // Status 3: the script added the pending events before now itself.
+        for (let j = 0; j < 3 * W; j++) counts[j] = decoded[at + 1 + j] as number;
+        lastImp = decoded[at + 1 + 3 * W] as number;
+        lastClick = decoded[at + 2 + 3 * W] as number;
+      }
       for (let w = 0; w < W; w++) {
-        const imp = decoded[at + 1 + w] as number;
-        const click = decoded[at + 1 + W + w] as number;
+        const imp = counts[w] as number;
+        const click = counts[W + w] as number;
         blocks[p++] = imp;
         blocks[p++] = click;
-        blocks[p++] = decoded[at + 1 + 2 * W + w] as number;
+        blocks[p++] = counts[2 * W + w] as number;
         blocks[p++] = (click + alpha) / (imp + alpha + beta);
       }
-      const lastImp = decoded[at + 1 + 3 * W] as number;
-      const lastClick = decoded[at + 2 + 3 * W] as number;
       blocks[p++] = lastImp === NEVER ? Number.NaN : (now - lastImp) / 1000;
       blocks[p] = lastClick === NEVER ? Number.NaN : (now - lastClick) / 1000;
     }
-    const sessionAt = STORE_ENTITIES.length * E;
-    const sessionSeconds = decoded[keys.length * block] as number;
-    const sessionPages = decoded[keys.length * block + 1] as number;
+    const sessionColumn = STORE_ENTITIES.length * E;
     for (let r = 0; r < rows; r++) {
       const p = r * width;
       values.set(blocks.subarray(0, E), p);
@@ -341,8 +381,8 @@ class RedisStore implements FeatureStore {
         const k = keyOf[4 * r + e] as number;
         values.set(blocks.subarray(k * E, (k + 1) * E), p + (e + 1) * E);
       }
-      values[p + sessionAt] = sessionSeconds;
-      values[p + sessionAt + 1] = sessionPages;
+      values[p + sessionColumn] = session[0] as number;
+      values[p + sessionColumn + 1] = session[1] as number;
     }
   }
 
