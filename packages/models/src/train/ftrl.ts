@@ -1,0 +1,313 @@
+/**
+ * FTRL-Proximal logistic regression (McMahan et al., "Ad Click Prediction: a View from the
+ * Trenches", KDD 2013, Algorithm 1): online, one row at a time, with per-coordinate learning
+ * rates `α / (β + √n_i)`, L1 (sparsity) and L2 regularisation, and lazy weights — a weight is
+ * never stored, only computed from its `z_i` and `n_i` when a row touches it.
+ */
+import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
+import { outputFor } from '../runner-util.js';
+import type { LrWeights } from '../weights.js';
+import { checkLabels } from './rows.js';
+import { checkBatchShape, logistic, SparseRow } from './sparse-row.js';
+
+/** Hyper-parameters of FTRL-Proximal (the paper's names).
+ *
+ * @example
+ * ```ts
+ * import type { FtrlOptions } from '@ctrkit/models';
+ * const options: FtrlOptions = { alpha: 0.05, beta: 1, l1: 1, l2: 1 };
+ * ```
+ */
+export interface FtrlOptions {
+  /** Learning-rate scale α (default 0.05). */
+  readonly alpha?: number;
+  /** Learning-rate smoothing β (default 1). */
+  readonly beta?: number;
+  /** L1 strength λ₁ (default 1): coordinates with |z| ≤ λ₁ are exactly zero. */
+  readonly l1?: number;
+  /** L2 strength λ₂ (default 1). */
+  readonly l2?: number;
+}
+
+/** {@link FtrlOptions} with every default filled in.
+ *
+ * @example
+ * ```ts
+ * import type { FtrlSettings } from '@ctrkit/models';
+ * const settings: FtrlSettings = { alpha: 0.05, beta: 1, l1: 1, l2: 1 };
+ * ```
+ */
+export interface FtrlSettings {
+  /** Learning-rate scale α. */
+  readonly alpha: number;
+  /** Learning-rate smoothing β. */
+  readonly beta: number;
+  /** L1 strength λ₁. */
+  readonly l1: number;
+  /** L2 strength λ₂. */
+  readonly l2: number;
+}
+
+/**
+ * An online FTRL-Proximal trainer of {@link LrWeights}: learns from each labelled row as it
+ * arrives, and hands out weights for a `NativeRunner` (`updateWeights`) or an ONNX export.
+ * The intercept is one more coordinate, always present, that L1 and L2 leave alone.
+ *
+ * @example
+ * ```ts
+ * import { createFtrlTrainer, createNativeRunner } from '@ctrkit/models';
+ * import type { FeatureBatch, FeatureLayout } from '@ctrkit/core';
+ * declare const layout: FeatureLayout;
+ * declare const batch: FeatureBatch;
+ * const trainer = createFtrlTrainer(layout, { alpha: 0.05, l1: 1 });
+ * const runner = createNativeRunner({ layout, weights: trainer.weights() });
+ * trainer.update(batch, new Float32Array(batch.rows)); // clicks and non-clicks, as they come
+ * runner.updateWeights(trainer.weights(), { version: 'ftrl-2', checkValues: false });
+ * ```
+ */
+export interface FtrlTrainer {
+  /** The layout of the batches it learns from. */
+  readonly layout: FeatureLayout;
+  /** The hyper-parameters in use. */
+  readonly settings: FtrlSettings;
+  /** Rows learnt from so far. */
+  readonly rowsSeen: number;
+  /**
+   * Learns from every row of a batch, in order, one row at a time.
+   *
+   * @param batch - Encoded rows (the trainer's layout).
+   * @param labels - One 0/1 label per row.
+   * @param out - Optional buffer for the predictions.
+   * @returns Each row's click probability as predicted *before* learning from it (progressive
+   *   validation: a fair estimate of the online model's quality).
+   * @throws `CtrkitError` `E_INPUT` on a batch of another spec, a label other than 0/1, an id
+   *   outside the id space, or a non-finite value (rows before the bad one are learnt).
+   */
+  update(batch: FeatureBatch, labels: ArrayLike<number>, out?: Float32Array): Float32Array;
+  /**
+   * Learns from one row of a batch (a served candidate whose click or non-click is now known).
+   *
+   * @param batch - The batch the row belongs to.
+   * @param row - Its index.
+   * @param label - 1 for a click, 0 for none.
+   * @returns The row's click probability before the update.
+   * @throws `CtrkitError` `E_INPUT` as for `update`, or when `row` is not a row of the batch.
+   */
+  updateRow(batch: FeatureBatch, row: number, label: number): number;
+  /**
+   * Scores a batch with the current (lazy) weights, learning nothing.
+   *
+   * @param batch - Encoded rows.
+   * @param out - Optional buffer.
+   * @returns Click probabilities.
+   * @throws `CtrkitError` `E_INPUT` on a bad batch or `out`.
+   */
+  predict(batch: FeatureBatch, out?: Float32Array): Float32Array;
+  /**
+   * Materialises every weight into {@link LrWeights} (O(idSpace)).
+   *
+   * @param into - Weights whose `ids` and `dense` arrays are overwritten and reused, so two
+   *   buffers can alternate: give the runner one while the next snapshot is written into the other.
+   * @returns A new weights object (over `into`'s arrays when given).
+   * @throws `CtrkitError` `E_INPUT` when `into` has the wrong shape.
+   */
+  weights(into?: LrWeights): LrWeights;
+}
+
+/** @internal Validates and fills in FTRL hyper-parameters. */
+export function ftrlSettings(options: FtrlOptions, what = 'ftrl'): FtrlSettings {
+  const { alpha = 0.05, beta = 1, l1 = 1, l2 = 1 } = options;
+  const check = (value: number, name: string, positive: boolean) => {
+    if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+      throw new CtrkitError('E_CONFIG', `${what}: ${name} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${value}`);
+    }
+  };
+  check(alpha, 'alpha', true);
+  check(beta, 'beta', false);
+  check(l1, 'l1', false);
+  check(l2, 'l2', false);
+  return { alpha, beta, l1, l2 };
+}
+
+/**
+ * @internal The per-coordinate FTRL-Proximal state over `idSpace + denseWidth` coordinates plus the
+ * intercept, shared by the LR and FM trainers.
+ */
+export class FtrlCore {
+  readonly z: Float64Array;
+  readonly n: Float64Array;
+  biasZ = 0;
+  biasN = 0;
+  /** Lazy weights of the coordinates of the last gathered row, filled by {@link FtrlCore.linear}. */
+  readonly ws: Float64Array;
+  private readonly alpha: number;
+  private readonly beta: number;
+  private readonly l1: number;
+  private readonly l2: number;
+
+  constructor(
+    readonly layout: FeatureLayout,
+    readonly settings: FtrlSettings,
+  ) {
+    this.z = new Float64Array(layout.idSpace + layout.denseWidth);
+    this.n = new Float64Array(layout.idSpace + layout.denseWidth);
+    this.ws = new Float64Array(layout.idWidth + layout.denseWidth);
+    this.alpha = settings.alpha;
+    this.beta = settings.beta;
+    this.l1 = settings.l1;
+    this.l2 = settings.l2;
+  }
+
+  /** w = 0 when |z| ≤ λ₁, else −(z − sgn(z)·λ₁) / ((β + √n)/α + λ₂). */
+  weightOf(i: number): number {
+    const zi = this.z[i] as number;
+    const l1 = this.l1;
+    if (zi <= l1 && zi >= -l1) return 0;
+    return -(zi - (zi > 0 ? l1 : -l1)) / ((this.beta + Math.sqrt(this.n[i] as number)) / this.alpha + this.l2);
+  }
+
+  /** The intercept: the same rule without L1 or L2. */
+  biasWeight(): number {
+    return -this.biasZ / ((this.beta + Math.sqrt(this.biasN)) / this.alpha);
+  }
+
+  /** Linear logit of the gathered row; leaves each coordinate's weight in `ws`. */
+  linear(row: SparseRow): number {
+    const { coords, xs, count } = row;
+    const { z, n, ws, l1, l2, alpha, beta } = this;
+    let logit = this.biasWeight();
+    for (let j = 0; j < count; j++) {
+      const i = coords[j] as number;
+      const zi = z[i] as number;
+      let w = 0;
+      if (zi > l1) w = -(zi - l1) / ((beta + Math.sqrt(n[i] as number)) / alpha + l2);
+      else if (zi < -l1) w = -(zi + l1) / ((beta + Math.sqrt(n[i] as number)) / alpha + l2);
+      ws[j] = w;
+      logit += w * (xs[j] as number);
+    }
+    return logit;
+  }
+
+  /** FTRL-Proximal step for gradient `g0 · x_i` on every gathered coordinate (after `linear`). */
+  step(row: SparseRow, g0: number): void {
+    const { coords, xs, count } = row;
+    const { z, n, ws, alpha } = this;
+    for (let j = 0; j < count; j++) {
+      const i = coords[j] as number;
+      const g = g0 * (xs[j] as number);
+      const ni = n[i] as number;
+      const next = ni + g * g;
+      const sigma = (Math.sqrt(next) - Math.sqrt(ni)) / alpha;
+      z[i] = (z[i] as number) + g - sigma * (ws[j] as number);
+      n[i] = next;
+    }
+    const wb = this.biasWeight();
+    const nb = this.biasN + g0 * g0;
+    this.biasZ += g0 - ((Math.sqrt(nb) - Math.sqrt(this.biasN)) / alpha) * wb;
+    this.biasN = nb;
+  }
+
+  /** Writes every weight into `ids` and `dense`; returns the intercept. */
+  materialise(ids: Float32Array, dense: Float32Array): number {
+    const { idSpace, denseWidth } = this.layout;
+    const { z, n, l1, l2, alpha, beta } = this;
+    for (let i = 0; i < idSpace; i++) {
+      const zi = z[i] as number;
+      ids[i] = zi <= l1 && zi >= -l1 ? 0 : -(zi - (zi > 0 ? l1 : -l1)) / ((beta + Math.sqrt(n[i] as number)) / alpha + l2);
+    }
+    for (let d = 0; d < denseWidth; d++) dense[d] = this.weightOf(idSpace + d);
+    return this.biasWeight();
+  }
+}
+
+class Ftrl implements FtrlTrainer {
+  rowsSeen = 0;
+  private readonly core: FtrlCore;
+  private readonly row: SparseRow;
+
+  constructor(
+    readonly layout: FeatureLayout,
+    readonly settings: FtrlSettings,
+  ) {
+    this.core = new FtrlCore(layout, settings);
+    this.row = new SparseRow(layout);
+  }
+
+  update(batch: FeatureBatch, labels: ArrayLike<number>, out?: Float32Array): Float32Array {
+    checkBatchShape(this.layout, batch, 'ftrl.update');
+    const rows = batch.rows;
+    if (labels.length < rows) throw new CtrkitError('E_INPUT', `ftrl.update: ${labels.length} labels for ${rows} rows`);
+    checkLabels(labels, 0, rows, 'ftrl.update');
+    const predictions = outputFor(out, rows);
+    const { core, row } = this;
+    for (let r = 0; r < rows; r++) {
+      row.gather(batch, r);
+      const p = logistic(core.linear(row));
+      core.step(row, p - (labels[r] as number));
+      predictions[r] = p;
+      this.rowsSeen++;
+    }
+    return predictions;
+  }
+
+  updateRow(batch: FeatureBatch, r: number, label: number): number {
+    checkBatchShape(this.layout, batch, 'ftrl.updateRow');
+    if (!Number.isInteger(r) || r < 0 || r >= batch.rows) throw new CtrkitError('E_INPUT', `ftrl.updateRow: row ${r} is not a row of the batch (0…${batch.rows - 1})`);
+    if (label !== 0 && label !== 1) throw new CtrkitError('E_INPUT', `ftrl.updateRow: label must be 0 or 1, got ${label}`);
+    this.row.gather(batch, r);
+    const p = logistic(this.core.linear(this.row));
+    this.core.step(this.row, p - label);
+    this.rowsSeen++;
+    return p;
+  }
+
+  predict(batch: FeatureBatch, out?: Float32Array): Float32Array {
+    checkBatchShape(this.layout, batch, 'ftrl.predict');
+    const predictions = outputFor(out, batch.rows);
+    for (let r = 0; r < batch.rows; r++) {
+      this.row.gather(batch, r);
+      predictions[r] = logistic(this.core.linear(this.row));
+    }
+    return predictions;
+  }
+
+  weights(into?: LrWeights): LrWeights {
+    const { idSpace, denseWidth } = this.layout;
+    const ids = into?.ids ?? new Float32Array(idSpace);
+    const dense = into?.dense ?? new Float32Array(denseWidth);
+    if (!(ids instanceof Float32Array) || ids.length !== idSpace || !(dense instanceof Float32Array) || dense.length !== denseWidth) {
+      throw new CtrkitError('E_INPUT', `ftrl.weights: into must hold ids [${idSpace}] and dense [${denseWidth}] Float32Arrays (weights of this layout)`);
+    }
+    const bias = this.core.materialise(ids, dense);
+    return { kind: 'lr', idSpace, denseWidth, bias: Math.fround(bias), ids, dense };
+  }
+}
+
+/**
+ * Creates an FTRL-Proximal logistic-regression trainer, starting from all-zero weights.
+ *
+ * @param layout - The encoder's layout (sequences are ignored, as LR ignores them).
+ * @param options - α, β, λ₁, λ₂.
+ * @returns The trainer.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive α or a negative β, λ₁ or λ₂.
+ * @remarks Holds two float64 arrays of `idSpace + denseWidth` values (16 MiB for 2^20 ids) and
+ *   allocates nothing per row. Cost per row: one pass over its columns to gather distinct ids,
+ *   one to score, one to update.
+ * @example
+ * ```ts
+ * import { createFtrlTrainer } from '@ctrkit/models';
+ * import { createFeatureEncoder, criteoSpec, readCriteo } from '@ctrkit/features';
+ * async function train(text: string) {
+ *   const encoder = createFeatureEncoder(criteoSpec());
+ *   const trainer = createFtrlTrainer(encoder.layout, { alpha: 0.05, beta: 1, l1: 1, l2: 1 });
+ *   for await (const chunk of readCriteo(text)) trainer.update(encoder.encodeChunk(chunk), chunk.labels);
+ *   return trainer.weights();
+ * }
+ * ```
+ */
+export function createFtrlTrainer(layout: FeatureLayout, options: FtrlOptions = {}): FtrlTrainer {
+  if (typeof layout !== 'object' || layout === null || !Number.isInteger(layout.idSpace) || layout.idSpace <= 0) {
+    throw new CtrkitError('E_CONFIG', 'createFtrlTrainer: pass the encoder\'s FeatureLayout');
+  }
+  return new Ftrl(layout, ftrlSettings(options));
+}
