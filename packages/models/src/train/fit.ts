@@ -1,0 +1,388 @@
+/**
+ * Training end to end on rows held in memory: optional negative downsampling, passes over the
+ * training rows with early stopping on a validation slice, a calibrator chosen on that slice,
+ * and the ONNX model with its manifest. The trainers themselves (FTRL, FM, DCN-v2) stay usable
+ * on their own for online learning.
+ */
+import {
+  auc,
+  createDownsamplingCorrection,
+  CtrkitError,
+  logLoss,
+  profileFeatures,
+  type Calibrator,
+  type FeatureLayout,
+  type FeatureProfile,
+} from '@ctrkit/core';
+import { buildModel } from '../builders.js';
+import { createManifest, parseManifest, type ModelManifest } from '../manifest.js';
+import { createNativeRunner } from '../native-runner-impl.js';
+import type { DcnV2Weights, FmWeights, LrWeights } from '../weights.js';
+import { chooseCalibrator, type CalibratorChoice } from './calibrate.js';
+import { createDcnV2Trainer, type DcnV2TrainerOptions } from './dcnv2-trainer.js';
+import { createFmTrainer, type FmTrainerOptions } from './fm-trainer.js';
+import { createFtrlTrainer, type FtrlOptions } from './ftrl.js';
+import { downsampleNegatives, sliceRows, type LabelledRows } from './rows.js';
+
+/** The architectures ctrkit trains itself.
+ *
+ * @example
+ * ```ts
+ * import type { TrainableArchitecture } from '@ctrkit/models';
+ * const model: TrainableArchitecture = 'dcnv2';
+ * ```
+ */
+export type TrainableArchitecture = 'lr' | 'fm' | 'dcnv2';
+
+/** Weights {@link fitModel} returns.
+ *
+ * @example
+ * ```ts
+ * import type { TrainedWeights } from '@ctrkit/models';
+ * const kind = (w: TrainedWeights) => w.kind;
+ * ```
+ */
+export type TrainedWeights = LrWeights | FmWeights | DcnV2Weights;
+
+/** How far {@link fitModel} has got, reported after every chunk of rows.
+ *
+ * @example
+ * ```ts
+ * import type { FitProgress } from '@ctrkit/models';
+ * const percent = (p: FitProgress) => (100 * ((p.epoch - 1) * p.total + p.done)) / (p.epochs * p.total);
+ * ```
+ */
+export interface FitProgress {
+  /** Current pass, from 1. */
+  readonly epoch: number;
+  /** Passes at most. */
+  readonly epochs: number;
+  /** Training rows done in this pass. */
+  readonly done: number;
+  /** Training rows per pass. */
+  readonly total: number;
+}
+
+/** One pass of {@link fitModel}.
+ *
+ * @example
+ * ```ts
+ * import type { EpochRecord } from '@ctrkit/models';
+ * const line = (e: EpochRecord) => `epoch ${e.epoch}: train ${e.trainLogLoss.toFixed(4)} valid ${e.validLogLoss?.toFixed(4)}`;
+ * ```
+ */
+export interface EpochRecord {
+  /** Pass number, from 1. */
+  readonly epoch: number;
+  /** Mean training log loss: progressive (before each row's update) for LR and FM, mini-batch for DCN-v2. */
+  readonly trainLogLoss: number;
+  /** Validation log loss after the pass (after the downsampling correction, before calibration). */
+  readonly validLogLoss?: number;
+  /** Validation AUC after the pass. */
+  readonly validAuc?: number;
+}
+
+/** Options of {@link fitModel}.
+ *
+ * @example
+ * ```ts
+ * import type { FitOptions, LabelledRows } from '@ctrkit/models';
+ * declare const train: LabelledRows;
+ * declare const valid: LabelledRows;
+ * const options: FitOptions = { model: 'fm', train, valid, epochs: 5, patience: 1, fm: { dim: 8 }, seed: 1 };
+ * ```
+ */
+export interface FitOptions {
+  /** Which architecture to train. */
+  readonly model: TrainableArchitecture;
+  /** Training rows, learnt in order by LR and FM, shuffled per pass by DCN-v2. */
+  readonly train: LabelledRows;
+  /** Held-out rows for early stopping and the calibrator (none: fixed passes, no calibrator). */
+  readonly valid?: LabelledRows;
+  /** Passes over the training rows at most (default 1 for LR and FM, 10 for DCN-v2). */
+  readonly epochs?: number;
+  /** Stop after this many passes without a better validation log loss (default 2); the best pass's weights are returned. */
+  readonly patience?: number;
+  /** Keep this fraction of the training negatives (all positives); the correction is part of the calibrator. */
+  readonly negativeRate?: number;
+  /** Fit a calibrator on the validation rows (default true when there are any). */
+  readonly calibrate?: boolean;
+  /** Seed of the initial weights, shuffling and downsampling (default 0; per-model options may override). */
+  readonly seed?: number | string;
+  /** FTRL-Proximal hyper-parameters (model `lr`). */
+  readonly lr?: FtrlOptions;
+  /** FM hyper-parameters (model `fm`). */
+  readonly fm?: FmTrainerOptions;
+  /** DCN-v2 hyper-parameters (model `dcnv2`). */
+  readonly dcnv2?: DcnV2TrainerOptions;
+  /** Called as training proceeds (synchronously, from the training loop). */
+  readonly onProgress?: (progress: FitProgress) => void;
+}
+
+/** What {@link fitModel} returns.
+ *
+ * @example
+ * ```ts
+ * import type { FitResult } from '@ctrkit/models';
+ * const summary = (r: FitResult) => `${r.weights.kind}: best pass ${r.bestEpoch}, valid AUC ${r.metrics.validAuc}`;
+ * ```
+ */
+export interface FitResult {
+  /** The weights of the best pass (the last one without validation rows). */
+  readonly weights: TrainedWeights;
+  /** Every pass run. */
+  readonly history: readonly EpochRecord[];
+  /** The pass whose weights were kept, from 1. */
+  readonly bestEpoch: number;
+  /** The calibrator choice, when one was fitted. */
+  readonly calibration: CalibratorChoice | undefined;
+  /** What serving applies after the model: the chosen calibrator, the downsampling correction alone, or nothing. */
+  readonly calibrator: Calibrator | undefined;
+  /** Training rows after downsampling. */
+  readonly trainRows: number;
+  /** Figures for the manifest: `trainRows`, `epochs`, `bestEpoch`, and with validation rows `validRows`, `validAuc`, `validLogLoss` (raw) and `validLogLossCalibrated` (out of fold). */
+  readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * Scores rows with the kept weights, before calibration (the ONNX model computes the same).
+   *
+   * @param rows - Rows of the training layout.
+   * @returns Click probabilities.
+   */
+  predict(rows: LabelledRows): Float32Array;
+}
+
+const CHUNK = 4096;
+
+interface Learner {
+  pass(train: LabelledRows, report: (done: number) => void): number;
+  predict(rows: LabelledRows): Float32Array;
+  snapshot(): TrainedWeights;
+}
+
+function learnerFor(options: FitOptions, layout: FeatureLayout): Learner {
+  const seed = options.seed ?? 0;
+  switch (options.model) {
+    case 'lr':
+    case 'fm': {
+      const trainer =
+        options.model === 'lr' ? createFtrlTrainer(layout, options.lr ?? {}) : createFmTrainer(layout, { seed, ...(options.fm ?? {}) });
+      return {
+        pass(train, report) {
+          const n = train.batch.rows;
+          let loss = 0;
+          for (let start = 0; start < n; start += CHUNK) {
+            const part = sliceRows(train, start, Math.min(n, start + CHUNK));
+            const p = trainer.update(part.batch, part.labels);
+            loss += logLoss(part.labels, p) * part.batch.rows;
+            report(start + part.batch.rows);
+          }
+          return loss / n;
+        },
+        predict: (rows) => trainer.predict(rows.batch),
+        snapshot: () => trainer.weights(),
+      };
+    }
+    case 'dcnv2': {
+      const trainer = createDcnV2Trainer(layout, { seed, ...(options.dcnv2 ?? {}) });
+      return {
+        pass: (train, report) => trainer.trainEpoch(train, (done) => report(done)),
+        predict: (rows) => trainer.predict(rows.batch),
+        snapshot: () => trainer.weights(),
+      };
+    }
+    default:
+      throw new CtrkitError('E_CONFIG', `fitModel: model must be lr, fm or dcnv2, got ${JSON.stringify((options as { model?: unknown }).model)}`);
+  }
+}
+
+function bothClasses(labels: Float32Array): boolean {
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) positives += labels[i] as number;
+  return positives > 0 && positives < labels.length;
+}
+
+/**
+ * Trains a model on rows in memory: LR by FTRL-Proximal, FM online (FTRL + AdaGrad), DCN-v2 by
+ * mini-batch Adam. After every pass it scores the validation rows, keeps the weights of the
+ * pass with the lowest validation log loss and stops after `patience` passes without
+ * improvement; then it chooses the calibrator on the validation rows ({@link chooseCalibrator}).
+ *
+ * @param options - Architecture, rows, passes, downsampling, calibration, hyper-parameters.
+ * @returns The kept weights, the history of passes, the calibrator and the figures for the manifest.
+ * @throws `CtrkitError` `E_INPUT` when there are no training rows, the rows hold bad ids, values or
+ *   labels, or the validation rows differ in layout; `E_CONFIG` on invalid options or divergence.
+ * @remarks Synchronous and CPU-bound; `onProgress` is the only way out while it runs.
+ * @example
+ * ```ts
+ * import { fitModel, sliceRows, type LabelledRows } from '@ctrkit/models';
+ * declare const rows: LabelledRows; // e.g. 10,000 encoded Criteo rows
+ * const result = fitModel({ model: 'lr', train: sliceRows(rows, 0, 6400), valid: sliceRows(rows, 6400, 8000), epochs: 3, lr: { alpha: 0.05, l1: 1, l2: 1 } });
+ * const test = result.predict(sliceRows(rows, 8000));
+ * ```
+ */
+export function fitModel(options: FitOptions): FitResult {
+  const { train: allTrain, valid, negativeRate, onProgress } = options;
+  if (typeof allTrain !== 'object' || allTrain === null || typeof allTrain.batch !== 'object') {
+    throw new CtrkitError('E_INPUT', 'fitModel: train must be LabelledRows { batch, labels }');
+  }
+  const layout = allTrain.batch.layout;
+  if (allTrain.batch.rows === 0) throw new CtrkitError('E_INPUT', 'fitModel: the training set is empty; give it some rows');
+  if (valid !== undefined && valid.batch.layout.fingerprint !== layout.fingerprint) {
+    throw new CtrkitError('E_INPUT', `fitModel: validation rows use spec ${valid.batch.layout.fingerprint}, training rows ${layout.fingerprint}`);
+  }
+  const epochs = options.epochs ?? (options.model === 'dcnv2' ? 10 : 1);
+  const patience = options.patience ?? 2;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new CtrkitError('E_CONFIG', `fitModel: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(patience) || patience < 1) throw new CtrkitError('E_CONFIG', `fitModel: patience must be a positive integer, got ${patience}`);
+  const correction = negativeRate === undefined || negativeRate === 1 ? undefined : createDownsamplingCorrection(negativeRate);
+  const train = correction === undefined ? allTrain : downsampleNegatives(allTrain, negativeRate as number, options.seed ?? 0);
+  if (train.batch.rows === 0) throw new CtrkitError('E_INPUT', 'fitModel: no training rows are left after downsampling');
+  const useValid = valid !== undefined && valid.batch.rows > 0;
+  const learner = learnerFor(options, layout);
+  const history: EpochRecord[] = [];
+  let best: { epoch: number; loss: number; weights: TrainedWeights; predictions: Float32Array | undefined } | undefined;
+  let sinceBest = 0;
+  const total = train.batch.rows;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const trainLogLoss = learner.pass(train, (done) => onProgress?.({ epoch, epochs, done, total }));
+    if (!useValid) {
+      history.push({ epoch, trainLogLoss });
+      continue;
+    }
+    const raw = learner.predict(valid);
+    const predictions = correction === undefined ? raw : correction.apply(raw, new Float32Array(raw.length));
+    const validLogLoss = logLoss(valid.labels, predictions);
+    const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
+    history.push({ epoch, trainLogLoss, validLogLoss, validAuc });
+    if (best === undefined || validLogLoss < best.loss) {
+      best = { epoch, loss: validLogLoss, weights: learner.snapshot(), predictions: raw };
+      sinceBest = 0;
+    } else if (++sinceBest >= patience) {
+      break;
+    }
+  }
+  if (best === undefined) best = { epoch: history.length, loss: Number.NaN, weights: learner.snapshot(), predictions: undefined };
+  const kept = best;
+  let calibration: CalibratorChoice | undefined;
+  const metrics: Record<string, number> = { trainRows: total, epochs: history.length, bestEpoch: kept.epoch };
+  if (useValid && kept.predictions !== undefined) {
+    const record = history[kept.epoch - 1] as EpochRecord;
+    metrics.validRows = valid.batch.rows;
+    metrics.validLogLoss = record.validLogLoss as number;
+    if (Number.isFinite(record.validAuc)) metrics.validAuc = record.validAuc as number;
+    if ((options.calibrate ?? true) && bothClasses(valid.labels)) {
+      calibration = chooseCalibrator(kept.predictions, valid.labels, negativeRate === undefined ? {} : { negativeRate });
+      metrics.validLogLossCalibrated = calibration.logLoss[calibration.kind];
+    }
+  }
+  const scorer = scorerOf(layout, kept.weights);
+  return {
+    weights: kept.weights,
+    history,
+    bestEpoch: kept.epoch,
+    calibration,
+    calibrator: calibration?.calibrator ?? correction,
+    trainRows: total,
+    metrics,
+    predict: scorer,
+  };
+}
+
+/** Scores rows with fixed weights: the native runner for LR and FM, a trainer's forward pass for DCN-v2. */
+function scorerOf(layout: FeatureLayout, weights: TrainedWeights): (rows: LabelledRows) => Float32Array {
+  if (weights.kind === 'dcnv2') {
+    const trainer = createDcnV2Trainer(layout, { initial: weights });
+    return (rows) => trainer.predict(rows.batch);
+  }
+  const runner = createNativeRunner({ layout, weights });
+  return (rows) => runner.predictSync(rows.batch);
+}
+
+/** Options of {@link exportModel}.
+ *
+ * @example
+ * ```ts
+ * import type { ExportModelOptions } from '@ctrkit/models';
+ * const options: ExportModelOptions = { version: '2026-01-15.1', description: 'criteo lr' };
+ * ```
+ */
+export interface ExportModelOptions {
+  /** Model version. */
+  readonly version: string;
+  /** Free text for the manifest. */
+  readonly description?: string;
+  /** Further figures for the manifest's `metrics` (test AUC, …). */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** Further entries for the manifest's `config` (the feature spec's JSON, how the data was read, …). */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /**
+   * Training rows to profile for drift monitoring (`profileFeatures`, with the model's scores on
+   * them): stored as `config.featureProfile`. Default: none.
+   */
+  readonly profileRows?: LabelledRows;
+  /** Export time (default now). */
+  readonly createdAt?: string;
+}
+
+/** `model.onnx` bytes and the manifest of a trained model.
+ *
+ * @example
+ * ```ts
+ * import type { ExportedModel } from '@ctrkit/models';
+ * const sizes = (m: ExportedModel) => `${m.model.byteLength} bytes, ${m.manifest.architecture}`;
+ * ```
+ */
+export interface ExportedModel {
+  /** The ONNX model. */
+  readonly model: Uint8Array;
+  /** Its manifest, with calibration, metrics and config. */
+  readonly manifest: ModelManifest;
+  /** The feature profile stored in the manifest, when `profileRows` were given. */
+  readonly profile: FeatureProfile | undefined;
+}
+
+/**
+ * Builds the ONNX model and manifest of a {@link fitModel} result: the calibrator (with any
+ * downsampling correction) and the training figures go into the manifest; the training settings,
+ * the caller's config and an optional feature profile into its `config`.
+ *
+ * @param layout - The encoder's layout.
+ * @param result - What `fitModel` returned.
+ * @param options - Version, description, extra metrics and config, rows to profile.
+ * @returns The model bytes and manifest (pass both to `saveModel` from `@ctrkit/models/node`).
+ * @throws `CtrkitError` as the builders and `createManifest` do.
+ * @example
+ * ```ts
+ * import { exportModel, fitModel, type LabelledRows } from '@ctrkit/models';
+ * declare const train: LabelledRows;
+ * declare const valid: LabelledRows;
+ * const result = fitModel({ model: 'fm', train, valid });
+ * const { model, manifest } = exportModel(train.batch.layout, result, { version: '1', profileRows: train });
+ * ```
+ */
+export function exportModel(layout: FeatureLayout, result: FitResult, options: ExportModelOptions): ExportedModel {
+  const model = buildModel(layout, result.weights, options.description === undefined ? {} : { description: options.description });
+  const base = createManifest(layout, result.weights, {
+    version: options.version,
+    ...(result.calibrator === undefined ? {} : { calibration: result.calibrator }),
+    metrics: { ...result.metrics, ...(options.metrics ?? {}) },
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }),
+  });
+  let profile: FeatureProfile | undefined;
+  if (options.profileRows !== undefined) profile = profileFeatures([options.profileRows.batch], result.predict(options.profileRows));
+  const manifest = parseManifest({
+    ...base,
+    config: {
+      ...(base.config ?? {}),
+      training: {
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        ...(result.calibration === undefined ? {} : { calibrator: result.calibration.kind, calibrationLogLoss: result.calibration.logLoss }),
+      },
+      ...(options.config ?? {}),
+      ...(profile === undefined ? {} : { featureProfile: profile }),
+    },
+  });
+  return { model, manifest, profile };
+}
