@@ -8,9 +8,11 @@
  * State layout, doubles (1-based): [1] W, [2] R, [3] F, [4] N, [5..7] last event per type,
  * [8 .. 7+3W] T = D + S (kept alongside so a lookup with nothing pending at or after `now`
  * decodes only these first 7 + 3W doubles), then the last folded event per type, D (3W), S (3W),
- * session start, session last, pages, and an arrival counter (orders same-time events of the
- * session key); after the doubles, the session's last request id. Sums are indexed type-major:
- * [type × W + w].
+ * the folded session (start, last, pages) and an arrival counter (orders same-time events of the
+ * session key), the live session after every event (start, last, pages; a lookup later than
+ * every event reads it without replaying anything), and the byte length of the folded session's
+ * last request; after the doubles, the folded then the live session's last request ids. Sums are
+ * indexed type-major: [type × W + w].
  *
  * @internal
  */
@@ -25,13 +27,17 @@ local I_T = 7           -- T: I_T + 1 .. I_T + 3W
 local I_LF = 7 + 3 * W  -- last folded per type
 local I_D = 10 + 3 * W  -- D
 local I_S = 10 + 6 * W  -- S
-local O = 10 + 9 * W    -- session start, last, pages, arrival counter: O + 1 .. O + 4
-local ND = O + 4
+local O = 10 + 9 * W    -- folded session start, last, pages, arrival counter: O + 1 .. O + 4
+local L = O + 4         -- live session (after every event) start, last, pages: L + 1 .. L + 3
+local ND = O + 8        -- [O + 8]: byte length of the folded session's request
+local FOLDED_REQ = ND + 1
+local LIVE_REQ = ND + 2
 local HEAD = 7 + 3 * W
 local FMT = '<' .. string.rep('d', ND)
 local HEAD_FMT = '<' .. string.rep('d', HEAD)
 
--- Returns the state as a table of ND doubles plus [ND + 1] = last request, or nil on a window mismatch.
+-- Returns the state as a table of ND doubles plus the folded and live sessions' last requests
+-- ([FOLDED_REQ], [LIVE_REQ]), or nil on a window mismatch.
 local function load(key, t)
   local raw = redis.call('GET', key)
   if not raw then
@@ -43,32 +49,55 @@ local function load(key, t)
     end
     s[O + 1] = NEVER
     s[O + 2] = NEVER
-    s[ND + 1] = ''
+    s[L + 1] = NEVER
+    s[L + 2] = NEVER
+    s[FOLDED_REQ] = ''
+    s[LIVE_REQ] = ''
     return s
   end
   if struct.unpack('<d', raw) ~= W or #raw < 8 * ND then return nil end
   local s = {struct.unpack(FMT, raw)}
-  s[ND + 1] = string.sub(raw, 8 * ND + 1)
+  s[ND + 1] = nil
+  s[FOLDED_REQ] = string.sub(raw, 8 * ND + 1, 8 * ND + s[ND])
+  s[LIVE_REQ] = string.sub(raw, 8 * ND + s[ND] + 1)
   return s
 end
 
 local function save(key, s, ttl)
-  local request = s[ND + 1]
-  s[ND + 1] = nil
-  redis.call('SET', key, struct.pack(FMT, unpack(s, 1, ND)) .. request, 'PX', ttl)
-  s[ND + 1] = request
+  local folded, live = s[FOLDED_REQ], s[LIVE_REQ]
+  s[ND] = #folded
+  s[FOLDED_REQ] = nil
+  s[LIVE_REQ] = nil
+  redis.call('SET', key, struct.pack(FMT, unpack(s, 1, ND)) .. folded .. live, 'PX', ttl)
+  s[FOLDED_REQ] = folded
+  s[LIVE_REQ] = live
+end
+
+-- Advances a session (the folded one at base O, or the live one at base L) by one event.
+local function step(s, base, reqSlot, t, k, req, gap)
+  if s[base + 2] == NEVER or t - s[base + 2] > gap then
+    s[base + 1] = t
+    s[base + 3] = 0
+    s[reqSlot] = ''
+  end
+  if t > s[base + 2] then s[base + 2] = t end
+  if k == 0 and req ~= s[reqSlot] then
+    s[base + 3] = s[base + 3] + 1
+    s[reqSlot] = req
+  end
 end
 
 local function session_step(s, t, k, req, gap)
-  if s[O + 2] == NEVER or t - s[O + 2] > gap then
-    s[O + 1] = t
-    s[O + 3] = 0
-    s[ND + 1] = ''
-  end
-  if t > s[O + 2] then s[O + 2] = t end
-  if k == 0 and req ~= s[ND + 1] then
-    s[O + 3] = s[O + 3] + 1
-    s[ND + 1] = req
+  step(s, O, FOLDED_REQ, t, k, req, gap)
+end
+
+-- The live session: the folded one replayed over every pending event, in order.
+local function recompute_live(s, pkey, gap)
+  s[L + 1], s[L + 2], s[L + 3], s[LIVE_REQ] = s[O + 1], s[O + 2], s[O + 3], s[FOLDED_REQ]
+  local pending = redis.call('ZRANGE', pkey, 0, -1, 'WITHSCORES')
+  for j = 1, #pending, 2 do
+    local member = pending[j]
+    step(s, L, LIVE_REQ, tonumber(pending[j + 1]), tonumber(string.sub(member, 13, 13)), string.sub(member, 14), gap)
   end
 end
 `;
@@ -139,6 +168,8 @@ for p = 1, pairs do
   local key = KEYS[2 * p - 1]
   local pkey = KEYS[2 * p]
   local session = (p == sessionPair)
+  -- An event at or after every earlier one extends the live session; any other rebuilds it.
+  local inOrder = t >= s[4]
   if t - s[2] > rebaseMs then
     for w = 1, W do
       local ratio = math.exp(-(t - s[2]) / taus[w])
@@ -161,7 +192,10 @@ for p = 1, pairs do
       s[I_T + i] = s[I_T + i] + g
     end
     if t > s[I_LF + 1 + k] then s[I_LF + 1 + k] = t end
-    if session then session_step(s, t, k, req, gap) end
+    if session then
+      session_step(s, t, k, req, gap)
+      recompute_live(s, pkey, gap)
+    end
   else
     local member
     if session then
@@ -186,6 +220,9 @@ for p = 1, pairs do
         if tonumber(first[2]) >= oldest then break end
       end
       fold_oldest(s, pkey, session)
+    end
+    if session then
+      if inOrder then step(s, L, LIVE_REQ, t, k, req, gap) else recompute_live(s, pkey, gap) end
     end
   end
   save(key, s, ttl)
@@ -260,17 +297,23 @@ local function read(raw, pkey)
   return true
 end
 
--- Appends the user's folded session (start, last, pages, #request, request bytes) and returns the
--- pending events before now (member, score, …) for the client to replay. Handing the sorted set's
--- reply over as it is costs Lua nothing per event; packing each one cost a microsecond.
+-- Appends the user's session and returns what the client must replay. When every event is
+-- before now: 0, then the live session (start, last, pages, 0), nothing to replay. Otherwise: 1,
+-- the folded session (start, last, pages, #request, request bytes), and the pending events
+-- before now (member, score, …), handed over as the sorted set answered them.
 local function session(raw, pkey)
   if not raw then
-    out[#out + 1] = struct.pack('<dddd', NEVER, NEVER, 0, 0)
+    out[#out + 1] = struct.pack('<ddddd', 0, NEVER, NEVER, 0, 0)
     return {}
   end
   local s = {struct.unpack(FMT, raw)}
-  local request = string.sub(raw, 8 * ND + 1)
-  out[#out + 1] = struct.pack('<dddd', s[O + 1], s[O + 2], s[O + 3], #request) .. request
+  if now > s[4] then
+    -- Every event is before now: the live session is the answer, nothing to replay.
+    out[#out + 1] = struct.pack('<ddddd', 0, s[L + 1], s[L + 2], s[L + 3], 0)
+    return {}
+  end
+  local request = string.sub(raw, 8 * ND + 1, 8 * ND + s[ND])
+  out[#out + 1] = struct.pack('<ddddd', 1, s[O + 1], s[O + 2], s[O + 3], #request) .. request
   return redis.call('ZRANGEBYSCORE', pkey, '-inf', '(' .. nowText, 'WITHSCORES')
 end
 

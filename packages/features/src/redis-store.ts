@@ -195,7 +195,7 @@ class RedisStore implements FeatureStore {
         if (!Array.isArray(answer) || reply === undefined) throw new CtrkitError('E_STORE', 'redis store: lookup answered no data; is another version of the script loaded?');
         const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
         const blocksBytes = 8 * group.length * block;
-        if (reply.length < blocksBytes + (withSession ? 32 : 0) || (!withSession && reply.length !== blocksBytes)) {
+        if (reply.length < blocksBytes + (withSession ? 40 : 0) || (!withSession && reply.length !== blocksBytes)) {
           throw new CtrkitError('E_STORE', `redis store: lookup answered ${reply.length} bytes for ${group.length} keys; is another version of the script loaded?`);
         }
         let at = 0;
@@ -293,13 +293,16 @@ class RedisStore implements FeatureStore {
 
   /** Reads the folded session at the end of the packed reply and the pending events after it, and replays them. */
   private replaySession(reply: Buffer, view: DataView, at: number, answer: readonly Buffer[], now: number, out: Float64Array): void {
-    if (reply.length < at + 32) throw new CtrkitError('E_STORE', 'redis store: lookup answered no session; is another version of the script loaded?');
-    const start = view.getFloat64(at, true);
-    const last = view.getFloat64(at + 8, true);
-    const pages = view.getFloat64(at + 16, true);
-    const requestLength = view.getFloat64(at + 24, true);
-    if (at + 32 + requestLength !== reply.length) throw new CtrkitError('E_STORE', `redis store: lookup's session ends at byte ${at + 32 + requestLength} of ${reply.length}; is another version of the script loaded?`);
-    const request = decoder.decode(reply.subarray(at + 32));
+    if (reply.length < at + 40) throw new CtrkitError('E_STORE', 'redis store: lookup answered no session; is another version of the script loaded?');
+    const replay = view.getFloat64(at, true);
+    const start = view.getFloat64(at + 8, true);
+    const last = view.getFloat64(at + 16, true);
+    const pages = view.getFloat64(at + 24, true);
+    const requestLength = view.getFloat64(at + 32, true);
+    if (at + 40 + requestLength !== reply.length || (replay === 0 && answer.length !== 1)) {
+      throw new CtrkitError('E_STORE', `redis store: lookup's session section does not add up (${reply.length} bytes, ${answer.length - 1} pending); is another version of the script loaded?`);
+    }
+    const request = decoder.decode(reply.subarray(at + 40));
     // Pending members of the session key: 12 hex digits of arrival order, the type digit, the request id.
     const count = (answer.length - 1) / 2;
     const times = new Float64Array(count);

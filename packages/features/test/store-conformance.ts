@@ -203,6 +203,9 @@ export function describeStoreConformance(name: string, make: StoreFactory, enabl
                 expectClose(lookup, reference(events, user, cands, t), `seed ${seed} step ${step}`);
               }
             }
+            // After everything (conversions included): every user, every ad, with sessions still open.
+            const after = Math.max(...events.map((e) => e.timestamp)) + 1 + random.int(1_000);
+            for (const user of users) expectClose(await store.lookup({ id: user }, ads.map(candidate), after), reference(events, user, ads.map(candidate), after), `seed ${seed} after`);
           });
         }),
         { numRuns: 12, seed: 7 },
