@@ -55,3 +55,5 @@ export { STORE_ENTITIES, storeCounterNames } from './store.js';
 export type { FeatureStoreOptions, StoreEntity, StoreWindow } from './store.js';
 export { createMemoryFeatureStore } from './memory-store.js';
 export type { MemoryFeatureStore, MemoryFeatureStoreOptions, MemoryStoreStats } from './memory-store.js';
+export { bagOffsets } from './bags.js';
+export type { BagOffsets } from './bags.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AdRequest, FeatureBatch, StoreLookup } from '@ctrkit/core';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
-import { allocateBatch, createFeatureEncoder, type FeatureSpecJSON } from '../src/index.js';
+import { allocateBatch, bagOffsets, createFeatureEncoder, type FeatureSpecJSON } from '../src/index.js';
 import { referenceId } from './helpers.js';
 
 const SEED = 1234;
@@ -142,6 +142,19 @@ describe('encoding synthetic requests', () => {
     }
     const other = createFeatureEncoder({ ...spec, seed: 1 });
     expect(() => encoder.encode(request, undefined, allocateBatch(other.layout, rows))).toThrow(/allocateBatch/);
+  });
+
+  it('gives a bag field as offsets into a flat id list (padding left out)', () => {
+    const encoder = createFeatureEncoder(spec);
+    const request = requests[2] as AdRequest;
+    const interests = (request.user.interests ?? []).slice(0, 3);
+    const bag = bagOffsets(encoder.encode({ ...request, candidates: request.candidates.slice(0, 4) }), 'interests');
+    const n = Math.max(1, interests.length);
+    expect(Array.from(bag.offsets)).toEqual([0, n, 2 * n, 3 * n, 4 * n]);
+    const want = interests.length === 0 ? [missing('interests')] : interests.map((i) => id(`interests\u0001${i}`));
+    expect(Array.from(bag.ids)).toEqual([...want, ...want, ...want, ...want]);
+    expect(bag.weights[0]).toBeCloseTo(interests.length === 0 ? 1 : 1 / interests.length, 7);
+    expect(() => bagOffsets(encoder.encode(request), 'country')).toThrow(/no bag field 'country'; its bags are interests/);
   });
 
   it('rejects malformed requests and mismatched lookups with E_INPUT', () => {
