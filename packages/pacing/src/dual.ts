@@ -17,7 +17,11 @@ export interface DualOptions {
   readonly initialMultiplier?: number;
   /** Lowest multiplier, i.e. the largest λ is 1 / minMultiplier − 1 (default 1e-4). */
   readonly minMultiplier?: number;
-  /** Overspending is counted up to this many times the target per interval (default 1). */
+  /**
+   * Overspending is counted up to this many times the target per interval (default 10): enough
+   * that lumpy spend (a few wins an interval) is not biased upwards by the clip, small enough that
+   * one spike moves λ by at most a factor e^(η·maxGradient).
+   */
   readonly maxGradient?: number;
 }
 
@@ -42,7 +46,7 @@ export interface DualOptions {
  * ```
  */
 export function createDualController(options: DualOptions = {}): PacingController {
-  const { learningRate = 0.3, initialMultiplier = 0.1, minMultiplier = 1e-4, maxGradient = 1 } = options;
+  const { learningRate = 0.3, initialMultiplier = 0.1, minMultiplier = 1e-4, maxGradient = 10 } = options;
   checkRange('dual learningRate', learningRate, 0, 10, true);
   checkRange('dual minMultiplier', minMultiplier, 0, 1, true);
   checkRange('dual initialMultiplier', initialMultiplier, minMultiplier, 1);

@@ -158,7 +158,7 @@ function targetOf(config: PacerConfig, day: number, k: number, spentToday: numbe
   const remaining = Math.max(0, budget - spentToday);
   const f0 = plan.fraction(t0);
   if (f0 >= 1 - 1e-12) return plan.isActive(t0) ? remaining : 0; // everything is due now
-  const f1 = plan.fraction(t1);
+  const f1 = t1 >= start + DAY_MS ? 1 : plan.fraction(t1); // fraction() of the next midnight would be 0
   return (remaining * Math.max(0, f1 - f0)) / (1 - f0);
 }
 

@@ -23,7 +23,7 @@ export interface PidOptions {
   readonly minMultiplier?: number;
   /** Highest multiplier (default 1: never bid above value). */
   readonly maxMultiplier?: number;
-  /** Overspending is counted up to this many times the target per interval (default 1), so one spike cannot swamp the loop. */
+  /** Overspending is counted up to this many times the target per interval (default 10), so one spike cannot swamp the loop while lumpy spend is not biased by the clip. */
   readonly maxError?: number;
 }
 
@@ -47,7 +47,7 @@ export interface PidOptions {
  * ```
  */
 export function createPidController(options: PidOptions = {}): PacingController {
-  const { kp = 0.3, ki = 0.05, kd = 0, initialMultiplier = 0.1, minMultiplier = 1e-3, maxMultiplier = 1, maxError = 1 } = options;
+  const { kp = 0.3, ki = 0.05, kd = 0, initialMultiplier = 0.1, minMultiplier = 1e-3, maxMultiplier = 1, maxError = 10 } = options;
   checkRange('pid kp', kp, 0, 100);
   checkRange('pid ki', ki, 0, 100);
   checkRange('pid kd', kd, 0, 100);

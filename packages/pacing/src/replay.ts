@@ -410,7 +410,8 @@ export async function replayAuctions(options: ReplayOptions): Promise<ReplayResu
       const state = pacer.state();
       series.times[nextSample] = at;
       series.spend[nextSample] = fromMicros(spentMicros);
-      series.plan[nextSample] = budget * plan.fraction(dayStart + at);
+      // At the very end of the day the plan is complete (fraction() of the next midnight is 0).
+      series.plan[nextSample] = at >= DAY_MS ? budget : budget * plan.fraction(dayStart + at);
       series.multiplier[nextSample] = state.control.multiplier;
       series.admitRate[nextSample] = state.control.admitRate;
       nextSample++;
@@ -435,8 +436,10 @@ export async function replayAuctions(options: ReplayOptions): Promise<ReplayResu
     if (bid >= price) {
       const cost = price / 1000;
       await ledger.commit(reservation, cost);
-      pacer.record(cost);
       spentMicros += toMicros(cost);
+      // Exact spend (from integer micros, as the ledger counts) rather than a running float sum,
+      // so the pacer's "budget spent" agrees with the ledger to the last micro.
+      pacer.syncSpend(fromMicros(spentMicros));
       impressions++;
       clicks += clicked[i] as number;
     } else {
