@@ -268,6 +268,10 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
   private gA = new Float64Array(0);
   private gB = new Float64Array(0);
   private delta = new Float64Array(0);
+  /** Transposes for the gradient products: [rows × widest] twice, and the largest weight matrix. */
+  private scratchG = new Float64Array(0);
+  private scratchX = new Float64Array(0);
+  private readonly scratchW: Float64Array;
   // Sparse embedding gradient: the distinct ids of a batch and their gradient rows.
   private readonly marks: Int32Array;
   private readonly slots: Int32Array;
@@ -326,6 +330,9 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
     this.deepOut = this.deep.length === 0 ? 0 : (this.deep[this.deep.length - 1] as LayerParams).outputs;
     this.marks = new Int32Array(layout.idSpace);
     this.slots = new Int32Array(layout.idSpace);
+    let largest = 0;
+    for (const p of params) if (p.decay && p.value.length > largest) largest = p.value.length;
+    this.scratchW = new Float64Array(largest);
   }
 
   private ensureCapacity(rows: number): void {
@@ -345,6 +352,8 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
     this.gt = new Float64Array(B * widest);
     this.gA = new Float64Array(B * widest);
     this.gB = new Float64Array(B * Math.max(widest, d0));
+    this.scratchG = new Float64Array(B * Math.max(widest, d0));
+    this.scratchX = new Float64Array(B * Math.max(widest, d0));
     const perRow = this.idWidth + this.S * this.L;
     this.touched = new Int32Array(B * perRow);
     this.gE = new Float64Array(B * perRow * this.D);
@@ -400,7 +409,7 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
       } else {
         const t = this.ts[l] as Float64Array;
         t.fill(0, 0, rows * layer.rank);
-        gemmNNAccumulate(x, (layer.v as Param).value, t, rows, d0, layer.rank); // t = x·V
+        gemmNNAccumulate(x, (layer.v as Param).value, t, rows, d0, layer.rank, this.scratchW); // t = x·V
         gemmNT(t, (layer.u as Param).value, layer.bias.value, u, rows, layer.rank, d0, false); // u = t·Uᵀ + b
       }
       const n = rows * d0;
@@ -491,15 +500,15 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
       const gPre = this.gA;
       for (let i = 0; i < n; i++) if ((h[i] as number) <= 0) gPre[i] = 0;
       const input = k === 0 ? x0 : (this.hs[k - 1] as Float64Array);
-      gemmTNAccumulate(gPre, input, layer.weight.grad, rows, outputs, layer.inputs);
+      gemmTNAccumulate(gPre, input, layer.weight.grad, rows, outputs, layer.inputs, this.scratchG, this.scratchX);
       const gb = layer.bias.grad;
       for (let b = 0; b < rows; b++) for (let o = 0; o < outputs; o++) gb[o] = (gb[o] as number) + (gPre[b * outputs + o] as number);
       if (k === 0) {
-        gemmNNAccumulate(gPre, layer.weight.value, gx0, rows, outputs, layer.inputs);
+        gemmNNAccumulate(gPre, layer.weight.value, gx0, rows, outputs, layer.inputs, this.scratchW);
       } else {
         const gIn = this.gB;
         gIn.fill(0, 0, rows * layer.inputs);
-        gemmNNAccumulate(gPre, layer.weight.value, gIn, rows, outputs, layer.inputs);
+        gemmNNAccumulate(gPre, layer.weight.value, gIn, rows, outputs, layer.inputs, this.scratchW);
         this.gB = this.gA;
         this.gA = gIn;
       }
@@ -520,18 +529,18 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
       for (let b = 0; b < rows; b++) for (let i = 0; i < d0; i++) gb[i] = (gb[i] as number) + (gu[b * d0 + i] as number);
       if (layer.kind === 'full') {
         const W = layer.w as Param;
-        gemmTNAccumulate(gu, x, W.grad, rows, d0, d0);
-        gemmNNAccumulate(gu, W.value, gx, rows, d0, d0); // gx (= ∂/∂x_{l+1}, the residual) += gu·W
+        gemmTNAccumulate(gu, x, W.grad, rows, d0, d0, this.scratchG, this.scratchX);
+        gemmNNAccumulate(gu, W.value, gx, rows, d0, d0, this.scratchW); // gx (= ∂/∂x_{l+1}, the residual) += gu·W
       } else {
         const U = layer.u as Param;
         const V = layer.v as Param;
         const r = layer.rank;
         const t = this.ts[l] as Float64Array;
         const gt = this.gt;
-        gemmTNAccumulate(gu, t, U.grad, rows, d0, r); // ∂U += guᵀ·t
+        gemmTNAccumulate(gu, t, U.grad, rows, d0, r, this.scratchG, this.scratchX); // ∂U += guᵀ·t
         gt.fill(0, 0, rows * r);
-        gemmNNAccumulate(gu, U.value, gt, rows, d0, r); // gt = gu·U
-        gemmTNAccumulate(x, gt, V.grad, rows, d0, r); // ∂V += xᵀ·gt
+        gemmNNAccumulate(gu, U.value, gt, rows, d0, r, this.scratchW); // gt = gu·U
+        gemmTNAccumulate(x, gt, V.grad, rows, d0, r, this.scratchG, this.scratchX); // ∂V += xᵀ·gt
         gemmNT(gt, V.value, undefined, gx, rows, r, d0, true); // gx += gt·Vᵀ
       }
     }

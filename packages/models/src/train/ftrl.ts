@@ -134,8 +134,11 @@ export function ftrlSettings(options: FtrlOptions, what = 'ftrl'): FtrlSettings 
  * intercept, shared by the LR and FM trainers.
  */
 export class FtrlCore {
-  readonly z: Float64Array;
-  readonly n: Float64Array;
+  /**
+   * z_i at [2i] and n_i at [2i + 1]: a coordinate's pair shares one cache line, so a row costs
+   * one miss per coordinate instead of two (on a 2^20 id space the arrays do not fit in cache).
+   */
+  readonly zn: Float64Array;
   biasZ = 0;
   biasN = 0;
   /** Lazy weights of the coordinates of the last gathered row, filled by {@link FtrlCore.linear}. */
@@ -149,8 +152,7 @@ export class FtrlCore {
     readonly layout: FeatureLayout,
     readonly settings: FtrlSettings,
   ) {
-    this.z = new Float64Array(layout.idSpace + layout.denseWidth);
-    this.n = new Float64Array(layout.idSpace + layout.denseWidth);
+    this.zn = new Float64Array(2 * (layout.idSpace + layout.denseWidth));
     this.ws = new Float64Array(layout.idWidth + layout.denseWidth);
     this.alpha = settings.alpha;
     this.beta = settings.beta;
@@ -160,10 +162,10 @@ export class FtrlCore {
 
   /** w = 0 when |z| ≤ λ₁, else −(z − sgn(z)·λ₁) / ((β + √n)/α + λ₂). */
   weightOf(i: number): number {
-    const zi = this.z[i] as number;
+    const zi = this.zn[2 * i] as number;
     const l1 = this.l1;
     if (zi <= l1 && zi >= -l1) return 0;
-    return -(zi - (zi > 0 ? l1 : -l1)) / ((this.beta + Math.sqrt(this.n[i] as number)) / this.alpha + this.l2);
+    return -(zi - (zi > 0 ? l1 : -l1)) / ((this.beta + Math.sqrt(this.zn[2 * i + 1] as number)) / this.alpha + this.l2);
   }
 
   /** The intercept: the same rule without L1 or L2. */
@@ -174,14 +176,14 @@ export class FtrlCore {
   /** Linear logit of the gathered row; leaves each coordinate's weight in `ws`. */
   linear(row: SparseRow): number {
     const { coords, xs, count } = row;
-    const { z, n, ws, l1, l2, alpha, beta } = this;
+    const { zn, ws, l1, l2, alpha, beta } = this;
     let logit = this.biasWeight();
     for (let j = 0; j < count; j++) {
-      const i = coords[j] as number;
-      const zi = z[i] as number;
+      const i = 2 * (coords[j] as number);
+      const zi = zn[i] as number;
       let w = 0;
-      if (zi > l1) w = -(zi - l1) / ((beta + Math.sqrt(n[i] as number)) / alpha + l2);
-      else if (zi < -l1) w = -(zi + l1) / ((beta + Math.sqrt(n[i] as number)) / alpha + l2);
+      if (zi > l1) w = -(zi - l1) / ((beta + Math.sqrt(zn[i + 1] as number)) / alpha + l2);
+      else if (zi < -l1) w = -(zi + l1) / ((beta + Math.sqrt(zn[i + 1] as number)) / alpha + l2);
       ws[j] = w;
       logit += w * (xs[j] as number);
     }
@@ -191,15 +193,15 @@ export class FtrlCore {
   /** FTRL-Proximal step for gradient `g0 · x_i` on every gathered coordinate (after `linear`). */
   step(row: SparseRow, g0: number): void {
     const { coords, xs, count } = row;
-    const { z, n, ws, alpha } = this;
+    const { zn, ws, alpha } = this;
     for (let j = 0; j < count; j++) {
-      const i = coords[j] as number;
+      const i = 2 * (coords[j] as number);
       const g = g0 * (xs[j] as number);
-      const ni = n[i] as number;
+      const ni = zn[i + 1] as number;
       const next = ni + g * g;
       const sigma = (Math.sqrt(next) - Math.sqrt(ni)) / alpha;
-      z[i] = (z[i] as number) + g - sigma * (ws[j] as number);
-      n[i] = next;
+      zn[i] = (zn[i] as number) + g - sigma * (ws[j] as number);
+      zn[i + 1] = next;
     }
     const wb = this.biasWeight();
     const nb = this.biasN + g0 * g0;
@@ -210,10 +212,10 @@ export class FtrlCore {
   /** Writes every weight into `ids` and `dense`; returns the intercept. */
   materialise(ids: Float32Array, dense: Float32Array): number {
     const { idSpace, denseWidth } = this.layout;
-    const { z, n, l1, l2, alpha, beta } = this;
+    const { zn, l1, l2, alpha, beta } = this;
     for (let i = 0; i < idSpace; i++) {
-      const zi = z[i] as number;
-      ids[i] = zi <= l1 && zi >= -l1 ? 0 : -(zi - (zi > 0 ? l1 : -l1)) / ((beta + Math.sqrt(n[i] as number)) / alpha + l2);
+      const zi = zn[2 * i] as number;
+      ids[i] = zi <= l1 && zi >= -l1 ? 0 : -(zi - (zi > 0 ? l1 : -l1)) / ((beta + Math.sqrt(zn[2 * i + 1] as number)) / alpha + l2);
     }
     for (let d = 0; d < denseWidth; d++) dense[d] = this.weightOf(idSpace + d);
     return this.biasWeight();
@@ -290,7 +292,7 @@ class Ftrl implements FtrlTrainer {
  * @param options - α, β, λ₁, λ₂.
  * @returns The trainer.
  * @throws `CtrkitError` `E_CONFIG` on a non-positive α or a negative β, λ₁ or λ₂.
- * @remarks Holds two float64 arrays of `idSpace + denseWidth` values (16 MiB for 2^20 ids) and
+ * @remarks Holds 2 float64 values per coordinate (16 MiB for 2^20 ids) and
  *   allocates nothing per row. Cost per row: one pass over its columns to gather distinct ids,
  *   one to score, one to update.
  * @example

