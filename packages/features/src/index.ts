@@ -52,7 +52,7 @@ export type { CriteoSpecOptions } from './presets.js';
 export { ARROW_LAYOUT_KEY, batchFromArrow, batchToArrow, readArrowLog, writeArrowLog } from './arrow.js';
 export type { LabelledBatch } from './arrow.js';
 export { STORE_ENTITIES, storeCounterNames } from './store.js';
-export type { FeatureStoreOptions, StoreEntity, StoreWindow } from './store.js';
+export type { FeatureStoreOptions, StoreEntity, StoreLookupOptions, StoreWindow } from './store.js';
 export { createMemoryFeatureStore } from './memory-store.js';
 export type { MemoryFeatureStore, MemoryFeatureStoreOptions, MemoryStoreStats } from './memory-store.js';
 export { bagOffsets } from './bags.js';

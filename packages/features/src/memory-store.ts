@@ -2,9 +2,9 @@
  * The embedded feature store: counters in this process's memory, bounded by LRU limits on users,
  * ads and pairs per user, and by idle expiry. The default store; needs nothing running.
  */
-import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type LookupOptions, type StoreLookup, type UserProfile } from '@ctrkit/core';
+import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
 import { KeyState, NEVER, hasPending, readCounters, readSession, recordInto } from './counters.js';
-import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, type FeatureStoreOptions, type StoreConfig } from './store.js';
+import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
 
 /** Options for {@link createMemoryFeatureStore}.
  *
@@ -58,6 +58,8 @@ export interface MemoryStoreStats {
  * ```
  */
 export interface MemoryFeatureStore extends FeatureStore {
+  /** Counters for each candidate as of `now`, seeing only events before `now`; writes into `options.out` when it has room. */
+  lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options?: StoreLookupOptions): Promise<StoreLookup>;
   /** Sizes and drop counts. */
   stats(): MemoryStoreStats;
 }
@@ -232,12 +234,12 @@ class MemoryStore implements MemoryFeatureStore {
     out[p] = last[1] === NEVER ? Number.NaN : (now - (last[1] as number)) / 1000;
   }
 
-  async lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options: LookupOptions = {}): Promise<StoreLookup> {
+  async lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options: StoreLookupOptions = {}): Promise<StoreLookup> {
     this.checkOpen('lookup');
     const rows = checkLookup(user, candidates, now);
     const names = this.names;
     const width = names.length;
-    const values = new Float32Array(rows * width);
+    const values = valuesFor(rows, width, options.out);
     try {
       const entry = this.users.get(user.id);
       const E = this.config.entityWidth;
@@ -299,7 +301,8 @@ class MemoryStore implements MemoryFeatureStore {
  * @throws `CtrkitError` `E_CONFIG` on invalid options. Its methods reject with `E_INPUT` on a
  *   malformed event or a lookup that would leak (see `pendingCapacity`), `E_STATE` after `close`.
  * @remarks `deadlineMs` has no effect (lookups never wait); `degradeOnError` turns a refused lookup
- *   into empty counters flagged `degraded`. A lookup of 100 candidates allocates only its result.
+ *   into empty counters flagged `degraded`. A lookup allocates only its result object, and its
+ *   values array too unless `options.out` has room.
  * @example
  * ```ts
  * import { createMemoryFeatureStore } from '@ctrkit/features';

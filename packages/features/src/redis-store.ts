@@ -4,10 +4,10 @@
  * hash tags per user and per ad, so the layout works on Redis Cluster; every key has a TTL.
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type LookupOptions, type StoreLookup, type UserProfile } from '@ctrkit/core';
+import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
 import { NEVER, sessionAt } from './counters.js';
 import { FORGET_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
-import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, type FeatureStoreOptions, type StoreConfig } from './store.js';
+import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
 
 /** Options for {@link createRedisFeatureStore}.
  *
@@ -36,6 +36,20 @@ export interface RedisFeatureStoreOptions extends FeatureStoreOptions {
    * the whole request. Required on Redis Cluster; default: on for a `Cluster` client.
    */
   readonly splitBySlot?: boolean;
+}
+
+/** The Redis feature store: core's `FeatureStore`, plus an `out` buffer for lookups.
+ *
+ * @example
+ * ```ts
+ * import { createRedisFeatureStore, type RedisFeatureStore } from '@ctrkit/features/redis';
+ * const store: RedisFeatureStore = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379, lazyConnect: true } });
+ * await store.close();
+ * ```
+ */
+export interface RedisFeatureStore extends FeatureStore {
+  /** Counters for each candidate as of `now`, seeing only events before `now`; writes into `options.out` when it has room. */
+  lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options?: StoreLookupOptions): Promise<StoreLookup>;
 }
 
 /** Script commands the store defines on its client. */
@@ -72,7 +86,7 @@ function part(id: string): string {
   return `${utf8Length(id)}:${id}`;
 }
 
-class RedisStore implements FeatureStore {
+class RedisStore implements RedisFeatureStore {
   readonly names: readonly string[];
   private readonly config: StoreConfig;
   private readonly client: Redis | Cluster;
@@ -174,12 +188,12 @@ class RedisStore implements FeatureStore {
     if (fresh === 1) await this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(2, ad, `${ad}|p`, ...this.recordArgs(event, type, 1, 0, 0, [])));
   }
 
-  async lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options: LookupOptions = {}): Promise<StoreLookup> {
+  async lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options: StoreLookupOptions = {}): Promise<StoreLookup> {
     this.checkOpen('lookup');
     const rows = checkLookup(user, candidates, now);
     const deadline = options.deadlineMs ?? this.lookupDeadlineMs;
     const names = this.names;
-    const values = new Float32Array(rows * names.length);
+    const values = valuesFor(rows, names.length, options.out);
     try {
       const userKey = this.userKey(user.id);
       const c = this.config;
@@ -440,6 +454,6 @@ class RedisStore implements FeatureStore {
  * await store.close();
  * ```
  */
-export function createRedisFeatureStore(options: RedisFeatureStoreOptions): FeatureStore {
+export function createRedisFeatureStore(options: RedisFeatureStoreOptions): RedisFeatureStore {
   return new RedisStore(options);
 }

@@ -5,4 +5,4 @@
  * @packageDocumentation
  */
 export { createRedisFeatureStore } from './redis-store.js';
-export type { RedisFeatureStoreOptions } from './redis-store.js';
+export type { RedisFeatureStore, RedisFeatureStoreOptions } from './redis-store.js';

@@ -3,7 +3,7 @@
  * the validation of events. The memory and Redis stores implement the same counters with the same
  * arithmetic (see `counters.ts` and the Lua scripts), and one conformance suite holds them to it.
  */
-import { CtrkitError, systemClock, type AdEvent, type AdEventType, type Clock } from '@ctrkit/core';
+import { CtrkitError, systemClock, type AdEvent, type AdEventType, type Clock, type LookupOptions } from '@ctrkit/core';
 
 /** A decay window: counters are sums of `exp(−age / ms)` over events, so a steady rate r per ms reads `r × ms`, as a sliding window of that length would.
  *
@@ -49,6 +49,30 @@ export interface FeatureStoreOptions {
    * day): a stray far-future timestamp would otherwise push the counters' reference time ahead.
    */
   readonly maxFutureMs?: number;
+}
+
+/** Lookup options of this package's stores: core's, plus a buffer to fill.
+ *
+ * @example
+ * ```ts
+ * import type { StoreLookupOptions } from '@ctrkit/features';
+ * const out = new Float32Array(100 * 92);
+ * const options: StoreLookupOptions = { deadlineMs: 3, degradeOnError: true, out };
+ * ```
+ */
+export interface StoreLookupOptions extends LookupOptions {
+  /**
+   * Where to write the values: used (as a view of its first `rows × names.length` floats) when
+   * large enough, so a lookup allocates no value array; ignored when too small.
+   */
+  readonly out?: Float32Array;
+}
+
+/** @internal The values array of a lookup: a view of `out` when it has room, else a fresh one. */
+export function valuesFor(rows: number, width: number, out: Float32Array | undefined): Float32Array {
+  const n = rows * width;
+  if (out !== undefined && out.length >= n) return out.length === n ? out : out.subarray(0, n);
+  return new Float32Array(n);
 }
 
 /** Entities that have counters, and the prefix of their counter names.

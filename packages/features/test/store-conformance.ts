@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createManualClock, createRandom, type AdCandidate, type AdEvent, type AdEventType, type FeatureStore, type StoreLookup } from '@ctrkit/core';
-import { STORE_ENTITIES, storeCounterNames, type FeatureStoreOptions, type StoreWindow } from '../src/index.js';
+import { STORE_ENTITIES, storeCounterNames, type FeatureStoreOptions, type StoreLookupOptions, type StoreWindow } from '../src/index.js';
 
 export const T0 = Date.UTC(2026, 0, 5, 12);
 export const HOUR = 3_600_000;
@@ -19,7 +19,7 @@ const PRIOR = { alpha: 1, beta: 49 };
 const GAP = 30 * 60_000;
 
 /** Builds a store for one test; the suite closes it (and the factory cleans up its keys). */
-export type StoreFactory = (options: FeatureStoreOptions) => Promise<FeatureStore>;
+export type StoreFactory = (options: FeatureStoreOptions) => Promise<FeatureStore & { lookup(user: { id: string }, candidates: readonly AdCandidate[], now: number, options?: StoreLookupOptions): Promise<StoreLookup> }>;
 
 let eventCounter = 0;
 export function event(type: AdEventType, timestamp: number, userId: string, adId: string, extra: Partial<AdEvent> = {}): AdEvent {
@@ -119,7 +119,7 @@ export function describeStoreConformance(name: string, make: StoreFactory, enabl
   describe.skipIf(!enabled)(`FeatureStore conformance: ${name}`, () => {
     const clock = createManualClock(T0 + 30 * 24 * HOUR);
     const base: FeatureStoreOptions = { windows: WINDOWS, prior: PRIOR, sessionGapMs: GAP, clock };
-    async function withStore<T>(options: FeatureStoreOptions, body: (store: FeatureStore) => Promise<T>): Promise<T> {
+    async function withStore<T>(options: FeatureStoreOptions, body: (store: Awaited<ReturnType<StoreFactory>>) => Promise<T>): Promise<T> {
       const store = await make({ ...base, ...options });
       try {
         return await body(store);
@@ -301,6 +301,21 @@ export function describeStoreConformance(name: string, make: StoreFactory, enabl
           expect(at(row, 'user_category.imp.1d')).toBeCloseTo(row === 3 ? 4 : 0, 4);
           expect(at(row, 'user_advertiser.imp.1d')).toBeCloseTo(row === 3 ? 4 : 0, 4);
         });
+      });
+    });
+
+    it('writes into an out buffer when it has room', async () => {
+      await withStore({}, async (store) => {
+        await store.record(event('impression', T0, 'u1', 'ad-1'));
+        const cands = [candidate('ad-1'), candidate('ad-2')];
+        const fresh = await store.lookup({ id: 'u1' }, cands, T0 + 1);
+        const out = new Float32Array(store.names.length * 5).fill(-1);
+        const into = await store.lookup({ id: 'u1' }, cands, T0 + 1, { out });
+        expect(into.values.buffer).toBe(out.buffer);
+        expect(into.values.length).toBe(2 * store.names.length);
+        expect(Array.from(into.values)).toEqual(Array.from(fresh.values));
+        const small = await store.lookup({ id: 'u1' }, cands, T0 + 1, { out: new Float32Array(3) });
+        expect(small.values.length).toBe(2 * store.names.length);
       });
     });
 
