@@ -264,10 +264,10 @@ async function fill(store: FeatureStore): Promise<void> {
 const memory = createMemoryFeatureStore({ clock });
 await fill(memory);
 const storeResults: BenchResult[] = [];
-const out = new Float32Array(candidates.length * memory.names.length);
-storeResults.push(await measureAsync('memory store lookup, 100 candidates, into out', () => memory.lookup(user, candidates, end, { out }), { ...timing, rowsPerCall: 100 }));
+const lookupOut = new Float32Array(candidates.length * memory.names.length);
+storeResults.push(await measureAsync('memory store lookup, 100 candidates, into out', () => memory.lookup(user, candidates, end, { out: lookupOut }), { ...timing, rowsPerCall: 100 }));
 storeResults.push(await measureAsync('memory store lookup, 100 candidates, new values', () => memory.lookup(user, candidates, end), { ...timing, rowsPerCall: 100 }));
-storeResults.push(await measureAsync('memory store lookup, median user, into out', () => memory.lookup(typical, candidates, end, { out }), { ...timing, rowsPerCall: 100 }));
+storeResults.push(await measureAsync('memory store lookup, median user, into out', () => memory.lookup(typical, candidates, end, { out: lookupOut }), { ...timing, rowsPerCall: 100 }));
 
 const probe = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
 probe.on('error', () => undefined);
@@ -285,9 +285,9 @@ if (redisUp) {
   await fill(redis);
   const fillSeconds = (performance.now() - t0) / 1000;
   storeResults.push(
-    ...(await interleaved(['redis store lookup, 100 candidates, into out', () => redis.lookup(user, candidates, end, { out }), 100], ['redis PING round trip (baseline, interleaved)', () => probe.ping(), 1])),
+    ...(await interleaved(['redis store lookup, 100 candidates, into out', () => redis.lookup(user, candidates, end, { out: lookupOut }), 100], ['redis PING round trip (baseline, interleaved)', () => probe.ping(), 1])),
   );
-  storeResults.push((await interleaved(['redis store lookup, median user, into out', () => redis.lookup(typical, candidates, end, { out }), 100], ['PING', () => probe.ping(), 1]))[0] as BenchResult);
+  storeResults.push((await interleaved(['redis store lookup, median user, into out', () => redis.lookup(typical, candidates, end, { out: lookupOut }), 100], ['PING', () => probe.ping(), 1]))[0] as BenchResult);
   // Check both stores agree before reporting.
   const a = await memory.lookup(user, candidates, end);
   const b = await redis.lookup(user, candidates, end);
