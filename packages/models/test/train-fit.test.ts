@@ -78,6 +78,25 @@ describe('fitModel and exportModel', () => {
     expect(result.metrics.validLogLossCalibrated).toBe(result.calibration!.logLoss[result.calibration!.kind]);
   });
 
+  it('refit trains afresh on training + validation rows for the chosen number of passes and keeps the calibrator', () => {
+    const layout = wideLayout(4, 0, 1 << 10, 0, 'refit');
+    const train = syntheticRows(layout, 6000, { seed: 'refit-train' });
+    const valid = syntheticRows(layout, 2000, { seed: 'refit-valid' });
+    const options = { model: 'lr' as const, train: train.rows, valid: valid.rows, epochs: 6, patience: 1, lr: { alpha: 0.3, l1: 0, l2: 0 } };
+    const plain = fitModel(options);
+    const refit = fitModel({ ...options, refit: true });
+    expect(refit.bestEpoch).toBe(plain.bestEpoch);
+    expect(refit.trainRows).toBe(8000);
+    expect(refit.metrics.refitRows).toBe(8000);
+    expect(refit.calibrator?.toJSON()).toEqual(plain.calibrator?.toJSON());
+    // The same as training one FTRL model on the 8,000 rows in order for bestEpoch passes.
+    const collector = createRowCollector(layout, 8000);
+    collector.append(train.rows.batch, train.rows.labels);
+    collector.append(valid.rows.batch, valid.rows.labels);
+    const expected = fitModel({ model: 'lr', train: collector.toRows(), epochs: plain.bestEpoch, lr: options.lr });
+    expect(Array.from(refit.weights.kind === 'lr' ? refit.weights.ids : [])).toEqual(Array.from(expected.weights.kind === 'lr' ? expected.weights.ids : [0]));
+  });
+
   it('reports progress, runs fixed passes without validation rows, and refuses empty or mismatched sets', () => {
     const layout = wideLayout(3, 0, 256, 0, 'progress');
     const { rows } = syntheticRows(layout, 10_000, { seed: 'p' });

@@ -22,7 +22,7 @@ import { chooseCalibrator, type CalibratorChoice } from './calibrate.js';
 import { createDcnV2Trainer, type DcnV2TrainerOptions } from './dcnv2-trainer.js';
 import { createFmTrainer, type FmTrainerOptions } from './fm-trainer.js';
 import { createFtrlTrainer, type FtrlOptions } from './ftrl.js';
-import { downsampleNegatives, sliceRows, type LabelledRows } from './rows.js';
+import { createRowCollector, downsampleNegatives, sliceRows, type LabelledRows } from './rows.js';
 
 /** The architectures ctrkit trains itself.
  *
@@ -107,6 +107,13 @@ export interface FitOptions {
   readonly negativeRate?: number;
   /** Fit a calibrator on the validation rows (default true when there are any). */
   readonly calibrate?: boolean;
+  /**
+   * After early stopping has chosen the number of passes (and the calibrator has been chosen),
+   * train afresh on the training and validation rows together for that many passes (default
+   * false). The calibrator fitted to the first model is kept: the usual protocol when rows are
+   * few, at the price of a calibrator fitted to a slightly different model.
+   */
+  readonly refit?: boolean;
   /** Seed of the initial weights, shuffling and downsampling (default 0; per-model options may override). */
   readonly seed?: number | string;
   /** FTRL-Proximal hyper-parameters (model `lr`). */
@@ -138,9 +145,9 @@ export interface FitResult {
   readonly calibration: CalibratorChoice | undefined;
   /** What serving applies after the model: the chosen calibrator, the downsampling correction alone, or nothing. */
   readonly calibrator: Calibrator | undefined;
-  /** Training rows after downsampling. */
+  /** Rows the returned weights were trained on (after downsampling; training + validation rows with `refit`). */
   readonly trainRows: number;
-  /** Figures for the manifest: `trainRows`, `epochs`, `bestEpoch`, and with validation rows `validRows`, `validAuc`, `validLogLoss` (raw) and `validLogLossCalibrated` (out of fold). */
+  /** Figures for the manifest: `trainRows`, `epochs`, `bestEpoch`; with validation rows `validRows`, `validAuc`, `validLogLoss` (raw) and `validLogLossCalibrated` (out of fold), measured on the model before any refit; `refitRows` after a refit. */
   readonly metrics: Readonly<Record<string, number>>;
   /**
    * Scores rows with the kept weights, before calibration (the ONNX model computes the same).
@@ -275,16 +282,28 @@ export function fitModel(options: FitOptions): FitResult {
       metrics.validLogLossCalibrated = calibration.logLoss[calibration.kind];
     }
   }
-  const scorer = scorerOf(layout, kept.weights);
+  let weights = kept.weights;
+  let trainRows = total;
+  if (options.refit === true && useValid) {
+    const collector = createRowCollector(layout, allTrain.batch.rows + valid.batch.rows);
+    collector.append(allTrain.batch, allTrain.labels);
+    collector.append(valid.batch, valid.labels);
+    const combined = correction === undefined ? collector.toRows() : downsampleNegatives(collector.toRows(), negativeRate as number, options.seed ?? 0);
+    const fresh = learnerFor(options, layout);
+    for (let epoch = 1; epoch <= kept.epoch; epoch++) fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.epoch, done, total: combined.batch.rows }));
+    weights = fresh.snapshot();
+    trainRows = combined.batch.rows;
+    metrics.refitRows = trainRows;
+  }
   return {
-    weights: kept.weights,
+    weights,
     history,
     bestEpoch: kept.epoch,
     calibration,
     calibrator: calibration?.calibrator ?? correction,
-    trainRows: total,
+    trainRows,
     metrics,
-    predict: scorer,
+    predict: scorerOf(layout, weights),
   };
 }
 
