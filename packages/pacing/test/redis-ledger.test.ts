@@ -165,6 +165,28 @@ describe.skipIf(!available)('Redis ledger', () => {
     await proxy.close();
   });
 
+  it('stops reserving from a lease it cannot renew before Redis could expire it', async () => {
+    const proxy = await redisProxy();
+    const through = client(proxy.port);
+    const prefix = prefixFor('deadline');
+    const budgets: LedgerBudgets = { campaigns: [{ id: 'c', dailyBudget: 10 }] };
+    const lease = { amount: 5, ttlMs: 1_000, flushIntervalMs: 20, idleMs: 60_000 };
+    const ledger = createRedisLedger({ redis: through, budgets, keyPrefix: prefix, reservationTtlMs: 200, commandTimeoutMs: 100, lease });
+    const first = (await ledger.reserve('c', 0.1)) as Reservation;
+    await ledger.release(first);
+    await proxy.cut();
+    expect((await ledger.reserve('c', 0.1)).ok).toBe(true); // the lease is still good locally
+    await sleep(lease.ttlMs);
+    // Budget is left in the local lease, but the lease may be gone in Redis by now: no bid.
+    const late = await ledger.reserve('c', 0.1);
+    expect(late.ok).toBe(false);
+    if (!late.ok) expect(late.reason).toBe('unavailable');
+    await proxy.restore();
+    await ledger.close().catch(() => undefined);
+    through.disconnect();
+    await proxy.close();
+  });
+
   it('a lost lease overspends by at most its amount, and its late spend is still recorded', async () => {
     const proxy = await redisProxy();
     const victimClient = client(proxy.port);
