@@ -108,7 +108,8 @@ interface CampaignState {
  * Guarantee: for every budget line, committed spend plus open reservations never exceed the
  * limit, whatever the sequence of reserve, commit, release and expiry. A commit that arrives after
  * its reservation expired is recorded only if the budget can still cover it; otherwise it throws
- * `E_BUDGET` and records nothing.
+ * `E_BUDGET` and records nothing. A reservation open at a line's local midnight carries over: its
+ * amount stays held, and its price counts on the day it is committed.
  *
  * @param options - Budgets, clock and reservation TTL.
  * @returns The ledger.

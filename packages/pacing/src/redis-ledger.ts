@@ -243,6 +243,11 @@ class RedisReservation implements Reservation {
  * budget. Spend a process later reports for a lost lease is recorded (`stats().lateSpend`), so the
  * ledger's figures stay true even then.
  *
+ * **Days**: a daily line's spend counts on the local day it reaches Redis — with leases up to
+ * `flushIntervalMs` after the commit, so a win just before midnight may count on the next day
+ * (never on neither, and never letting either day exceed its budget). Reservations and leases
+ * open at midnight carry over to the new day.
+ *
  * **Redis unreachable**: no new reservation beyond what the local lease still covers; then
  * `reserve` refuses with reason `unavailable` (do not bid). Spend committed meanwhile is settled
  * when Redis answers again.
