@@ -186,7 +186,7 @@ function candidateOf(ad: SimAd, campaign: SimCampaign, advertiser: SimAdvertiser
   };
 }
 
-/** Diurnal traffic shape (UTC hour), lowest near 03:00, highest near 21:00. */
+/** Diurnal traffic shape (UTC hour): highest near 21:00, lowest near 09:00 (users span time zones). */
 function trafficIntensity(hour: number): number {
   return 1 + 0.7 * Math.sin((2 * Math.PI * (hour - 15)) / 24);
 }
