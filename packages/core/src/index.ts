@@ -81,3 +81,18 @@ export type {
   StageBudgets,
   TimerScheduler,
 } from './pipeline/predictor.js';
+export { createAdSelector } from './pipeline/ad-selector.js';
+export type {
+  AdSelector,
+  AdSelectorOptions,
+  AuctionStage,
+  AuctionStageInputs,
+  BudgetHold,
+  BudgetRefusal,
+  HeldWinner,
+  PacingDecision,
+  PacingStage,
+  Selection,
+  SelectionDegradation,
+  SpendLedger,
+} from './pipeline/ad-selector.js';

@@ -78,6 +78,8 @@ export interface PredictionResult {
   readonly degraded: readonly Degradation[];
   /** Milliseconds spent per stage, and in total. */
   readonly timings: Readonly<Record<PredictionStage | 'total', number>>;
+  /** The store's counters the scores were computed with (for frequency caps downstream). */
+  readonly lookup?: StoreLookup;
 }
 
 /** A scheduler for deadlines; inject fake timers in tests.
@@ -413,7 +415,9 @@ export function createPredictor(options: PredictorOptions): Predictor {
     const fanOut = (values: Float32Array): Float32Array => (rowOf === undefined ? values : Float32Array.from(rowOf, (r) => values[r] as number));
     timings.total = clock.now() - started;
     metrics?.recordRequest(timings.total, request.candidates.length);
-    return { requestId: request.requestId, pCtr: fanOut(pCtr), raw: fanOut(raw), modelVersion, degraded, timings };
+    const result = { requestId: request.requestId, pCtr: fanOut(pCtr), raw: fanOut(raw), modelVersion, degraded, timings };
+    // The lookup is per distinct ad; it is passed on only when it lines up with the request's candidates.
+    return lookup !== undefined && rowOf === undefined ? { ...result, lookup } : result;
   }
 
   return {

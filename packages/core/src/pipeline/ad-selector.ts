@@ -1,0 +1,435 @@
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import { ensure, isCtrkitError } from '../errors.js';
+import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
+import type { StoreLookup } from '../stages.js';
+import type { AdEvent, AdRequest, AuctionResult, AuctionWinner, BidType, Rejection } from '../types.js';
+import type { Degradation, PredictionResult, Predictor } from './predictor.js';
+
+/** What pacing says about one campaign right now.
+ *
+ * @example
+ * ```ts
+ * import type { PacingDecision } from '@ctrkit/core';
+ * const open: PacingDecision = { admit: true, multiplier: 0.8 };
+ * ```
+ */
+export interface PacingDecision {
+  /** Bid at all. */
+  readonly admit: boolean;
+  /** Factor applied to the bid. */
+  readonly multiplier: number;
+}
+
+/**
+ * Pacing as the request path sees it (the pacing package implements it over its pacers).
+ *
+ * @example
+ * ```ts
+ * import type { PacingStage } from '@ctrkit/core';
+ * const unpaced: PacingStage = { decide: () => ({ admit: true, multiplier: 1 }), recordSpend: () => undefined };
+ * ```
+ */
+export interface PacingStage {
+  /** The decision for a campaign, now. */
+  decide(campaignId: string): PacingDecision;
+  /** Tells pacing that a campaign spent `amount`. */
+  recordSpend(campaignId: string, amount: number): void;
+}
+
+/** Per-candidate inputs the request path hands the auction.
+ *
+ * @example
+ * ```ts
+ * import type { AuctionStageInputs } from '@ctrkit/core';
+ * const inputs: AuctionStageInputs = { bidMultiplier: [1, 0.5], admitted: [true, false] };
+ * ```
+ */
+export interface AuctionStageInputs {
+  /** Pacing multipliers. */
+  readonly bidMultiplier?: ArrayLike<number>;
+  /** Pacing admission. */
+  readonly admitted?: ArrayLike<number | boolean>;
+  /** 1 where the campaign's budget is exhausted. */
+  readonly exhausted?: ArrayLike<number | boolean>;
+  /** The store's counters, for frequency caps. */
+  readonly counters?: StoreLookup;
+}
+
+/**
+ * Ranking and pricing as the request path sees it (the auction package's `createAuction` fits).
+ *
+ * @example
+ * ```ts
+ * import type { AuctionStage } from '@ctrkit/core';
+ * const nobody: AuctionStage = { run: (request) => ({ requestId: request.requestId, winners: [], rejected: [] }) };
+ * ```
+ */
+export interface AuctionStage {
+  /** Ranks and prices the candidates. */
+  run(request: AdRequest, pCtr: ArrayLike<number>, inputs?: AuctionStageInputs): AuctionResult;
+}
+
+/** Budget held for a winner until its billable event arrives.
+ *
+ * @example
+ * ```ts
+ * import type { BudgetHold } from '@ctrkit/core';
+ * const hold: BudgetHold = { ok: true, id: 'h1', campaignId: 'c', amount: 0.004, expiresAt: 60_000 };
+ * ```
+ */
+export interface BudgetHold {
+  /** Granted. */
+  readonly ok: true;
+  /** Hold id. */
+  readonly id: string;
+  /** Campaign. */
+  readonly campaignId: string;
+  /** Amount held. */
+  readonly amount: number;
+  /** When the ledger lets it go by itself. */
+  readonly expiresAt: number;
+}
+
+/** A refused hold.
+ *
+ * @example
+ * ```ts
+ * import type { BudgetRefusal } from '@ctrkit/core';
+ * const refusal: BudgetRefusal = { ok: false, campaignId: 'c', reason: 'budget', detail: 'daily budget spent' };
+ * ```
+ */
+export interface BudgetRefusal {
+  /** Refused. */
+  readonly ok: false;
+  /** Campaign. */
+  readonly campaignId: string;
+  /** `budget` (spent) or `unavailable` (the ledger cannot be reached). */
+  readonly reason: string;
+  /** Why, for logs. */
+  readonly detail: string;
+}
+
+/**
+ * The spend ledger as the request path sees it (the pacing package's ledgers fit).
+ *
+ * @example
+ * ```ts
+ * import type { SpendLedger } from '@ctrkit/core';
+ * async function hold(ledger: SpendLedger) {
+ *   const result = await ledger.reserve('c', 0.5);
+ *   if (result.ok) await ledger.release(result);
+ * }
+ * ```
+ */
+export interface SpendLedger {
+  /** Holds up to `maxPrice` of the campaign's budget. */
+  reserve(campaignId: string, maxPrice: number): Promise<BudgetHold | BudgetRefusal>;
+  /** Turns a hold into spend of `price` (≤ the held amount). */
+  commit(hold: BudgetHold, price: number): Promise<void>;
+  /** Gives a hold back. */
+  release(hold: BudgetHold): Promise<void>;
+}
+
+/** A winner with the budget held for it.
+ *
+ * @example
+ * ```ts
+ * import type { HeldWinner } from '@ctrkit/core';
+ * const charge = (w: HeldWinner) => w.charge;
+ * ```
+ */
+export interface HeldWinner extends AuctionWinner {
+  /** What one billable event costs: the CPM price / 1000 per impression, the CPC price per click, the CPA price per conversion. */
+  readonly charge: number;
+  /** The hold, when a ledger is configured. */
+  readonly hold?: BudgetHold;
+}
+
+/** What {@link AdSelector.select} returns.
+ *
+ * @example
+ * ```ts
+ * import type { Selection } from '@ctrkit/core';
+ * const shown = (s: Selection) => s.winners.map((w) => w.adId);
+ * ```
+ */
+export interface Selection {
+  /** The request's id. */
+  readonly requestId: string;
+  /** Winners in slot order, each with its budget hold. */
+  readonly winners: readonly HeldWinner[];
+  /** Candidates that did not win, with reasons. */
+  readonly rejected: readonly Rejection[];
+  /** The prediction behind the auction. */
+  readonly prediction: PredictionResult;
+  /** Degradations of the prediction and of pacing, auction and ledger stages. */
+  readonly degraded: readonly SelectionDegradation[];
+  /** Milliseconds per stage (prediction stages included) and in total. */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** A degraded stage of the whole request path.
+ *
+ * @example
+ * ```ts
+ * import type { SelectionDegradation } from '@ctrkit/core';
+ * const d: SelectionDegradation = { stage: 'ledger', reason: 'error', action: 'no-bid', detail: 'ledger unavailable' };
+ * ```
+ */
+export type SelectionDegradation =
+  | Degradation
+  | {
+      readonly stage: 'pace' | 'auction' | 'ledger';
+      readonly reason: 'error' | 'deadline' | 'unavailable';
+      readonly action: 'no-bid';
+      readonly detail: string;
+    };
+
+/** Options for {@link createAdSelector}.
+ *
+ * @example
+ * ```ts
+ * import type { AdSelectorOptions } from '@ctrkit/core';
+ * const partial: Partial<AdSelectorOptions> = { holdTtlMs: 1_800_000 };
+ * ```
+ */
+export interface AdSelectorOptions {
+  /** Scores the candidates. */
+  readonly predictor: Predictor;
+  /** Ranks and prices them. */
+  readonly auction: AuctionStage;
+  /** Budget pacing per campaign (default: every campaign admitted at full bid). */
+  readonly pacing?: PacingStage;
+  /** Spend ledger (default: none — winners carry no hold). */
+  readonly ledger?: SpendLedger;
+  /** How long a hold waits for its billable event before it is released (default 30 minutes). */
+  readonly holdTtlMs?: number;
+  /** Records stage latencies, errors and degradations. */
+  readonly metrics?: PipelineMetrics;
+  /** Time source. */
+  readonly clock?: Clock;
+}
+
+/**
+ * The whole request path: predict → pace → auction → hold budget; and the event path that
+ * settles the holds (commit on the billable event, release when it never comes).
+ *
+ * @example
+ * ```ts
+ * import { createAdSelector, type AdRequest, type AuctionStage, type Predictor } from '@ctrkit/core';
+ * declare const predictor: Predictor;
+ * declare const auction: AuctionStage;
+ * declare const request: AdRequest;
+ * const selector = createAdSelector({ predictor, auction });
+ * const { winners } = await selector.select(request);
+ * ```
+ */
+export interface AdSelector {
+  /** Runs one request; never rejects for a stage failure (it degrades to fewer or no winners). */
+  select(request: AdRequest): Promise<Selection>;
+  /**
+   * Settles the hold an event is billable for (impression for CPM, click for CPC, conversion for
+   * CPA): commits `event.cost` when given, else the winner's charge. Returns the amount committed
+   * (0 when the event bills nothing or matches no hold).
+   */
+  settle(event: AdEvent): Promise<number>;
+  /** Releases holds older than `holdTtlMs` whose billable event never came; returns how many. */
+  releaseExpired(): Promise<number>;
+  /** Releases every open hold (graceful shutdown); returns how many. */
+  releaseAll(): Promise<number>;
+  /** Holds still open. */
+  openHolds(): number;
+}
+
+const BILLABLE: Readonly<Record<BidType, AdEvent['type']>> = { CPM: 'impression', CPC: 'click', CPA: 'conversion' };
+
+interface OpenHold {
+  readonly winner: HeldWinner;
+  readonly hold: BudgetHold;
+  readonly createdAt: number;
+}
+
+function describe(error: unknown): string {
+  if (isCtrkitError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Creates an {@link AdSelector}.
+ *
+ * Budget is held before a winner is returned, for the price of one billable event. A refused
+ * hold (budget spent) marks the campaign exhausted and the auction runs once more without it;
+ * an unreachable ledger means no bid for that winner — never spending blind.
+ *
+ * @param options - Stages and instrumentation.
+ * @returns The selector.
+ * @throws {@link CtrkitError} `E_CONFIG` on a non-positive hold TTL.
+ * @example
+ * ```ts
+ * import { createAdSelector, createPredictor, type AuctionStage, type FeatureEncoder, type ModelRunner, type PacingStage, type SpendLedger } from '@ctrkit/core';
+ * declare const encoder: FeatureEncoder;
+ * declare const runner: ModelRunner;
+ * declare const auction: AuctionStage;
+ * declare const pacing: PacingStage;
+ * declare const ledger: SpendLedger;
+ * const selector = createAdSelector({ predictor: createPredictor({ encoder, runner }), auction, pacing, ledger });
+ * ```
+ */
+export function createAdSelector(options: AdSelectorOptions): AdSelector {
+  const { predictor, auction, pacing, ledger, metrics } = options;
+  const clock = options.clock ?? systemClock;
+  const holdTtlMs = options.holdTtlMs ?? 1_800_000;
+  ensure(holdTtlMs > 0, 'E_CONFIG', () => `holdTtlMs must be positive, got ${holdTtlMs}`);
+  const open = new Map<string, OpenHold>();
+  const keyOf = (requestId: string, adId: string): string => `${requestId}\u0000${adId}`;
+
+  const chargeOf = (winner: AuctionWinner): number => (winner.bidType === 'CPM' ? winner.price / 1000 : winner.price);
+
+  async function select(request: AdRequest): Promise<Selection> {
+    const started = clock.now();
+    const prediction = await predictor.predict(request);
+    const degraded: SelectionDegradation[] = [...prediction.degraded];
+    const timings: Record<string, number> = { ...prediction.timings };
+    const n = request.candidates.length;
+    const noBid = (stage: 'pace' | 'auction' | 'ledger', reason: 'error' | 'deadline' | 'unavailable', detail: string): void => {
+      degraded.push({ stage, reason, action: 'no-bid', detail });
+      metrics?.recordDegradation(stage, reason);
+    };
+
+    // Pacing, once per campaign.
+    const multiplier = new Float64Array(n).fill(1);
+    const admitted = new Uint8Array(n).fill(1);
+    if (pacing !== undefined) {
+      const t0 = clock.now();
+      const decisions = new Map<string, PacingDecision>();
+      try {
+        for (let i = 0; i < n; i++) {
+          const campaignId = request.candidates[i]!.campaignId;
+          let decision = decisions.get(campaignId);
+          if (decision === undefined) {
+            decision = pacing.decide(campaignId);
+            decisions.set(campaignId, decision);
+          }
+          admitted[i] = decision.admit ? 1 : 0;
+          multiplier[i] = decision.multiplier;
+        }
+      } catch (error) {
+        admitted.fill(0);
+        metrics?.recordError('pace', isCtrkitError(error) ? error.code : 'unknown');
+        noBid('pace', 'error', describe(error));
+      }
+      timings.pace = clock.now() - t0;
+      metrics?.recordStage('pace', timings.pace);
+    }
+
+    const exhausted = new Uint8Array(n);
+    const runAuction = (): AuctionResult | undefined => {
+      const t0 = clock.now();
+      try {
+        return auction.run(request, prediction.pCtr, {
+          bidMultiplier: multiplier,
+          admitted,
+          exhausted,
+          ...(prediction.lookup !== undefined ? { counters: prediction.lookup } : {}),
+        });
+      } catch (error) {
+        metrics?.recordError('auction', isCtrkitError(error) ? error.code : 'unknown');
+        noBid('auction', 'error', describe(error));
+        return undefined;
+      } finally {
+        timings.auction = (timings.auction ?? 0) + (clock.now() - t0);
+      }
+    };
+
+    let result = runAuction();
+    const winners: HeldWinner[] = [];
+    if (result !== undefined && ledger !== undefined && result.winners.length > 0) {
+      const t0 = clock.now();
+      const indexOf = new Map(request.candidates.map((c, i) => [c.adId, i]));
+      let refusedForBudget = false;
+      const holdAll = async (list: readonly AuctionWinner[]): Promise<void> => {
+        const answers = await Promise.all(
+          list.map(async (winner) => {
+            try {
+              return await ledger.reserve(winner.campaignId, chargeOf(winner));
+            } catch (error) {
+              return { ok: false as const, campaignId: winner.campaignId, reason: 'unavailable', detail: describe(error) };
+            }
+          }),
+        );
+        answers.forEach((answer, k) => {
+          const winner = list[k] as AuctionWinner;
+          if (answer.ok) {
+            const held: HeldWinner = { ...winner, charge: chargeOf(winner), hold: answer };
+            winners.push(held);
+            open.set(keyOf(request.requestId, winner.adId), { winner: held, hold: answer, createdAt: clock.now() });
+          } else if (answer.reason === 'budget') {
+            refusedForBudget = true;
+            for (let i = 0; i < n; i++) if (request.candidates[i]!.campaignId === winner.campaignId) exhausted[i] = 1;
+          } else {
+            metrics?.recordError('ledger', 'E_LEDGER');
+            noBid('ledger', 'unavailable', `${winner.campaignId}: ${answer.detail}`);
+            const i = indexOf.get(winner.adId);
+            if (i !== undefined) admitted[i] = 0;
+          }
+        });
+      };
+      await holdAll(result.winners);
+      if (refusedForBudget) {
+        // Give the first round's holds back and run again without the exhausted campaigns, so
+        // every slot goes to the best campaign that can still pay. A second refusal drops that
+        // winner; there is no third round.
+        const first = winners.splice(0);
+        for (const w of first) open.delete(keyOf(request.requestId, w.adId));
+        await Promise.all(first.map((w) => (w.hold ? ledger.release(w.hold) : undefined)));
+        const again = runAuction();
+        if (again !== undefined) {
+          await holdAll(again.winners);
+          result = again;
+        }
+      }
+      winners.sort((a, b) => a.position - b.position);
+      timings.ledger = clock.now() - t0;
+      metrics?.recordStage('ledger', timings.ledger);
+    } else if (result !== undefined) {
+      for (const winner of result.winners) winners.push({ ...winner, charge: chargeOf(winner) });
+    }
+    if (timings.auction !== undefined) metrics?.recordStage('auction', timings.auction);
+    const winnerIds = new Set(winners.map((w) => w.adId));
+    const rejected: Rejection[] = (result?.rejected ?? []).filter((r) => !winnerIds.has(r.adId));
+    for (const w of result?.winners ?? []) {
+      if (!winnerIds.has(w.adId)) rejected.push({ adId: w.adId, reason: 'budget_exhausted', detail: 'no budget could be held' });
+    }
+    timings.selection = clock.now() - started;
+    return { requestId: request.requestId, winners, rejected, prediction, degraded, timings };
+  }
+
+  return {
+    select,
+    async settle(event) {
+      const key = keyOf(event.requestId, event.adId);
+      const entry = open.get(key);
+      if (entry === undefined || BILLABLE[entry.winner.bidType] !== event.type) return 0;
+      open.delete(key);
+      const price = Math.min(entry.hold.amount, event.cost !== undefined && event.cost >= 0 ? event.cost : entry.winner.charge);
+      await ledger?.commit(entry.hold, price);
+      pacing?.recordSpend(entry.winner.campaignId, price);
+      return price;
+    },
+    async releaseExpired() {
+      const cutoff = clock.now() - holdTtlMs;
+      const due = [...open.entries()].filter(([, entry]) => entry.createdAt <= cutoff);
+      for (const [key] of due) open.delete(key);
+      await Promise.all(due.map(([, entry]) => ledger?.release(entry.hold)));
+      return due.length;
+    },
+    async releaseAll() {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.all(all.map((entry) => ledger?.release(entry.hold)));
+      return all.length;
+    },
+    openHolds: () => open.size,
+  };
+}
