@@ -14,6 +14,7 @@ import {
   type BudgetRefusal,
   type PacingStage,
   type PredictionResult,
+  type Rejection,
   type Predictor,
   type SpendLedger,
 } from '../src/index.js';
@@ -54,7 +55,7 @@ const auction: AuctionStage & { calls: AuctionStageInputs[] } = {
       adId: c.adId, campaignId: c.campaignId, advertiserId: c.advertiserId, slotId: slots[k]!.id, position: k,
       bidType: c.bidType, bid: c.bid, price: c.bid, priceCpm: ecpm, pCtr: pCtr[i] as number, score: ecpm,
     }));
-    const excluded = r.candidates.flatMap((c, i) =>
+    const excluded = r.candidates.flatMap((c, i): Rejection[] =>
       (inputs.exhausted?.[i] ?? 0)
         ? [{ adId: c.adId, reason: 'budget_exhausted' as const }]
         : (inputs.admitted?.[i] ?? 1)
