@@ -33,3 +33,5 @@ export { controllerFor, fixedLinearBid, hindsightGreedy, hindsightLinearBid, rep
 export type { ReplayOptions, ReplayResult, SpendSeries } from './replay.js';
 export { renderSpendPlot, renderSpendPlotHtml } from './plot.js';
 export type { PlotOptions } from './plot.js';
+export { createPacingStage } from './pacing-stage.js';
+export type { PacingStageOptions, PacingStageWithPacers } from './pacing-stage.js';
