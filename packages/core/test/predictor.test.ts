@@ -11,6 +11,7 @@ import {
   type FeatureEncoder,
   type FeatureLayout,
   type FeatureStore,
+  type LookupOptions,
   type ModelRunner,
   type StoreLookup,
 } from '../src/index.js';
@@ -56,15 +57,20 @@ function runner(version: string, score: (batch: FeatureBatch, row: number) => nu
   return model;
 }
 
-function store(behaviour: 'ok' | 'throw' | 'hang' = 'ok'): FeatureStore & { lookups: number; mode: 'ok' | 'throw' | 'hang' } {
+type StoreMode = 'ok' | 'throw' | 'hang' | 'degraded';
+function store(behaviour: StoreMode = 'ok'): FeatureStore & { lookups: number; mode: StoreMode } {
   const s = {
     lookups: 0,
     mode: behaviour,
     names: ['ad.clicks'],
     record: () => Promise.resolve(),
-    lookup(_user: unknown, candidates: readonly AdCandidate[]): Promise<StoreLookup> {
+    lookup(_user: unknown, candidates: readonly AdCandidate[], _now: number, options?: LookupOptions): Promise<StoreLookup> {
       s.lookups++;
       if (s.mode === 'throw') return Promise.reject(new CtrkitError('E_STORE', 'redis down'));
+      if (s.mode === 'degraded') {
+        expect(options?.degradeOnError).toBe(true);
+        return Promise.resolve({ names: ['ad.clicks'], rows: candidates.length, values: new Float32Array(candidates.length).fill(7), degraded: true, reason: 'E_STORE: connection refused' });
+      }
       if (s.mode === 'hang') return new Promise<StoreLookup>(() => undefined);
       return Promise.resolve({ names: ['ad.clicks'], rows: candidates.length, values: Float32Array.from(candidates, (_, i) => 10 + i), degraded: false });
     },
@@ -143,6 +149,13 @@ describe('predictor', () => {
     expect(Array.from(third.raw)).toEqual([0.1, 0.11, 0.12].map(Math.fround));
   });
 
+  it("uses the store's own degraded answer (its priors) when it has no cached counters", async () => {
+    const predictor = createPredictor({ encoder, store: store('degraded'), runner: runner('v1', (b, r) => (b.dense[r] as number) / 100) });
+    const result = await predictor.predict(request('r10'));
+    expect(result.degraded[0]).toMatchObject({ stage: 'lookup', reason: 'error', action: 'empty-features', detail: 'E_STORE: connection refused' });
+    expect(result.raw[0]).toBeCloseTo(0.07, 6);
+  });
+
   it('a store that hangs is abandoned at its budget', async () => {
     const predictor = createPredictor({ encoder, store: store('hang'), runner: runner('v1', byId), budgets: { lookup: 3 } });
     const pending = predictor.predict(request('r8'));
@@ -150,6 +163,7 @@ describe('predictor', () => {
     const result = await pending;
     expect(result.degraded[0]).toMatchObject({ stage: 'lookup', reason: 'deadline', action: 'empty-features' });
     expect(result.pCtr[0]).toBeCloseTo(0.1, 6);
+    expect(result.lookup?.values.every((v) => Number.isNaN(v))).toBe(true);
   });
 
   it('reuses a user\'s counters within the cache TTL instead of asking the store', async () => {

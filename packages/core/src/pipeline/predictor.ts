@@ -195,8 +195,8 @@ interface CachedUser {
  * Creates a {@link Predictor}.
  *
  * Degradation rules — the result always holds one finite probability per candidate:
- * - lookup late or failing → the user's cached counters where fresh enough, else empty
- *   counters (store fields go to their missing buckets);
+ * - lookup late or failing → the user's last good counters when cached, else the store's own
+ *   degraded answer (its priors), else unknown counters (store fields go to their missing buckets);
  * - encode failing → every candidate gets `defaultPctr`;
  * - model failing, late, or returning NaN → the fallback model, then `defaultPctr`;
  * - calibration failing → the model's probabilities uncalibrated.
@@ -261,10 +261,11 @@ export function createPredictor(options: PredictorOptions): Predictor {
     return { lookup: { names: cached.names, rows: request.candidates.length, values, degraded: false }, complete };
   };
 
-  const emptyLookup = (rows: number, reason: string): StoreLookup => ({
+  /** Counters for a store that never answered: NaN everywhere, so store fields go to their missing buckets. */
+  const unknownLookup = (rows: number, reason: string): StoreLookup => ({
     names: store?.names ?? [],
     rows,
-    values: new Float32Array(rows * (store?.names.length ?? 0)),
+    values: new Float32Array(rows * (store?.names.length ?? 0)).fill(Number.NaN),
     degraded: true,
     reason,
   });
@@ -311,10 +312,17 @@ export function createPredictor(options: PredictorOptions): Predictor {
       } else {
         const budget = remaining(budgets.lookup);
         let failure: { reason: 'deadline' | 'error'; detail: string } | undefined;
+        let storeFallback: StoreLookup | undefined;
         try {
-          const answer = await within(store.lookup(unique.user, unique.candidates, unique.context.timestamp, { deadlineMs: budget, degradeOnError: false }), budget, scheduler);
+          // The store degrades by itself when it can (its empty answer carries priors, e.g. a
+          // smoothed CTR for an unseen ad); our own timer covers a store that never answers.
+          const answer = await within(store.lookup(unique.user, unique.candidates, unique.context.timestamp, { deadlineMs: budget, degradeOnError: true }), budget, scheduler);
           if (answer === TIMED_OUT) {
             failure = { reason: 'deadline', detail: `store did not answer within ${budget.toFixed(2)} ms` };
+          } else if (answer.degraded) {
+            storeFallback = answer;
+            const reason = answer.reason ?? 'store degraded';
+            failure = { reason: /deadline|timed? ?out|within/i.test(reason) ? 'deadline' : 'error', detail: reason };
           } else {
             lookup = answer;
             remember(unique.user.id, unique, answer, clock.now());
@@ -325,7 +333,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
         }
         if (failure !== undefined) {
           const stale = fromCache(unique, clock.now(), Number.POSITIVE_INFINITY);
-          lookup = stale?.lookup ?? emptyLookup(rows, failure.detail);
+          lookup = stale?.lookup ?? storeFallback ?? unknownLookup(rows, failure.detail);
           metrics?.recordError('lookup', failure.reason === 'deadline' ? 'E_TIMEOUT' : 'E_STORE');
           degrade({ stage: 'lookup', reason: failure.reason, action: stale ? 'cached-features' : 'empty-features', detail: failure.detail });
         }
