@@ -77,6 +77,13 @@ function makeReader(source: Exclude<FieldSource, 'store'>, path: string): Reader
       return attributes === undefined || attributes === null ? undefined : attributes[key];
     };
   }
+  if (source === 'context' && path === 'slotPosition') {
+    return (o) => {
+      const slots = (o as { slots?: unknown }).slots;
+      const first = Array.isArray(slots) ? (slots[0] as { position?: unknown } | undefined) : undefined;
+      return first === undefined || first === null ? undefined : first.position;
+    };
+  }
   if (source === 'context' && (path === 'hourOfDay' || path === 'dayOfWeek')) {
     const hour = path === 'hourOfDay';
     return (o) => {

@@ -47,8 +47,8 @@ export type {
   ReaderProgress,
   ReaderStats,
 } from './readers.js';
-export { criteoSpec } from './presets.js';
-export type { CriteoSpecOptions } from './presets.js';
+export { adRequestSpec, criteoSpec } from './presets.js';
+export type { AdRequestSpecOptions, CriteoSpecOptions } from './presets.js';
 export { ARROW_LAYOUT_KEY, batchFromArrow, batchToArrow, readArrowLog, writeArrowLog } from './arrow.js';
 export type { LabelledBatch } from './arrow.js';
 export { STORE_ENTITIES, storeCounterNames } from './store.js';

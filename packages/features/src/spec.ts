@@ -72,7 +72,8 @@ export interface SourcedField extends FieldBase {
   readonly source: FieldSource;
   /**
    * The property within the source (`country`, `attributes.segment`, …), or for `store` fields
-   * the counter name (`ad.ctr.7d`). Context also offers `hourOfDay` and `dayOfWeek` (local time,
+   * the counter name (`ad.ctr.7d`). Context also offers `slotPosition` (the position of the
+   * request's first slot: serve with the slot being filled, train with the slot shown), and `hourOfDay` and `dayOfWeek` (local time,
    * from `timestamp` and `timezoneOffsetMinutes`).
    */
   readonly path: string;
@@ -258,7 +259,7 @@ const KINDS = ['categorical', 'numeric', 'dense', 'bag', 'sequence', 'cross'] as
 /** Scalar and list properties of each source, for path checks (`attributes.<name>` is always allowed). */
 const SCALAR_PATHS: Readonly<Record<Exclude<FieldSource, 'store'>, readonly string[]>> = {
   user: ['id', 'age', 'gender', 'country', 'region', 'city', 'device', 'os', 'language'],
-  context: ['timestamp', 'publisherId', 'domain', 'pageCategory', 'connection', 'timezoneOffsetMinutes', 'hourOfDay', 'dayOfWeek'],
+  context: ['timestamp', 'publisherId', 'domain', 'pageCategory', 'connection', 'timezoneOffsetMinutes', 'hourOfDay', 'dayOfWeek', 'slotPosition'],
   candidate: ['adId', 'advertiserId', 'campaignId', 'format', 'category', 'bid', 'bidType', 'domain', 'creativeId', 'quality', 'pCvr'],
 };
 const LIST_PATHS: Readonly<Record<Exclude<FieldSource, 'store'>, readonly string[]>> = {
