@@ -65,6 +65,11 @@ export interface CompiledEncoder extends FeatureEncoder {
   encodeChunk(chunk: LogChunk, out?: FeatureBatch): FeatureBatch;
   /** Missing and truncation counts so far. */
   stats(): EncoderStats;
+  /**
+   * The id each id-bearing field (categorical, numeric, cross, bag) writes when its value is
+   * missing, by field name — what occlusion-based explanations put in place of a field.
+   */
+  missingIds(): ReadonlyMap<string, number>;
   /** Sets every count back to zero. */
   resetStats(): void;
 }
@@ -159,6 +164,15 @@ class Encoder implements CompiledEncoder {
     }
     this.rows += chunk.rows;
     return batch;
+  }
+
+  missingIds(): ReadonlyMap<string, number> {
+    const ids = new Map<string, number>();
+    for (const kernel of this.kernels) {
+      const id = (kernel as Partial<{ missingId: number }>).missingId;
+      if (typeof id === 'number' && this.layout.fields.some((f) => f.name === kernel.name)) ids.set(kernel.name, id);
+    }
+    return ids;
   }
 
   stats(): EncoderStats {

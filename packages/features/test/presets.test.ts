@@ -51,3 +51,20 @@ describe('adRequestSpec', () => {
     expect(() => adRequestSpec({ historyLength: 0 })).toThrow(/historyLength/);
   });
 });
+
+describe('missingIds', () => {
+  it('gives the id a field writes for a missing value', () => {
+    const encoder = createFeatureEncoder(adRequestSpec({ store: false }));
+    const missing = encoder.missingIds();
+    const [first] = createTrafficGenerator({ seed: 2, users: 50 }).requests({ count: 1 });
+    const request = first!.request;
+    const stripped = { ...request, user: { id: request.user.id } };
+    const batch = encoder.encode(stripped);
+    for (const name of ['user_age', 'user_country', 'user_interests', 'age_x_ad_category']) {
+      const slot = encoder.layout.fields.find((f) => f.name === name)!;
+      expect(batch.ids[slot.offset], name).toBe(missing.get(name));
+    }
+    expect(missing.has('history_category')).toBe(false);
+    expect(missing.size).toBe(encoder.layout.fields.length);
+  });
+});
