@@ -96,3 +96,5 @@ export type {
   SelectionDegradation,
   SpendLedger,
 } from './pipeline/ad-selector.js';
+export { explainByOcclusion, summarizeFactors } from './pipeline/explain.js';
+export type { Explanation, FactorDescriber, FeatureContribution } from './pipeline/explain.js';

@@ -57,3 +57,4 @@ export { createMemoryFeatureStore } from './memory-store.js';
 export type { MemoryFeatureStore, MemoryFeatureStoreOptions, MemoryStoreStats } from './memory-store.js';
 export { bagOffsets } from './bags.js';
 export type { BagOffsets } from './bags.js';
+export { createFactorDescriber } from './describe.js';
