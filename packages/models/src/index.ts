@@ -65,3 +65,5 @@ export { chooseCalibrator } from './train/calibrate.js';
 export type { CalibratorChoice, CalibratorChoiceOptions, CalibratorKind } from './train/calibrate.js';
 export { exportModel, fitModel } from './train/fit.js';
 export type { EpochRecord, ExportedModel, ExportModelOptions, FitOptions, FitProgress, FitResult, TrainableArchitecture, TrainedWeights } from './train/fit.js';
+export { explainLinearModel } from './explain-linear.js';
+export type { LinearExplanation } from './explain-linear.js';
