@@ -4,6 +4,7 @@ import { defaultClientConditions, defaultServerConditions, defineConfig } from '
 const sourceCondition = '@ctrkit/source';
 
 const packages = ['core', 'features', 'models', 'auction', 'pacing', 'cli'];
+const examples = ['quickstart', 'ad-server', 'browser-demo'];
 
 export default defineConfig({
   resolve: { conditions: [sourceCondition, ...defaultClientConditions] },
@@ -14,6 +15,10 @@ export default defineConfig({
       ...packages.map((name) => ({
         extends: true as const,
         test: { name, root: `packages/${name}`, include: ['test/**/*.test.ts'], environment: 'node' as const },
+      })),
+      ...examples.map((name) => ({
+        extends: true as const,
+        test: { name: `example-${name}`, root: `examples/${name}`, include: ['test/**/*.test.ts'], environment: 'node' as const },
       })),
       { extends: true as const, test: { name: 'docs', root: 'docs', include: ['test/**/*.test.ts'], environment: 'node' as const } },
     ],
