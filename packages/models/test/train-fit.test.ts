@@ -101,7 +101,9 @@ describe('fitModel and exportModel', () => {
     const layout = wideLayout(3, 0, 256, 0, 'progress');
     const { rows } = syntheticRows(layout, 10_000, { seed: 'p' });
     const seen: FitProgress[] = [];
-    const result = fitModel({ model: 'lr', train: rows, epochs: 2, onProgress: (p) => seen.push(p) });
+    const epochs: number[] = [];
+    const result = fitModel({ model: 'lr', train: rows, epochs: 2, onProgress: (p) => seen.push(p), onEpoch: (e) => epochs.push(e.epoch) });
+    expect(epochs).toEqual([1, 2]);
     expect(result.history.map((e) => e.epoch)).toEqual([1, 2]);
     expect(result.bestEpoch).toBe(2);
     expect(result.calibrator).toBeUndefined();

@@ -12,4 +12,6 @@ import type { CommandLoader } from '../command.js';
  */
 export const COMMANDS: Readonly<Record<string, CommandLoader>> = Object.freeze({
   simulate: async () => (await import('./simulate.js')).simulateCommand,
+  train: async () => (await import('./train.js')).trainCommand,
+  eval: async () => (await import('./eval.js')).evalCommand,
 });

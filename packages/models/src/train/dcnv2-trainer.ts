@@ -48,6 +48,8 @@ export interface DcnV2TrainerOptions {
   readonly embeddingScale?: number;
   /** Adam learning rate (default 1e-3). */
   readonly learningRate?: number;
+  /** Adam learning rate of the embedding table (default: `learningRate`). Rare ids get a full-size Adam step each time they appear; a lower rate here curbs their memorising. */
+  readonly embeddingLearningRate?: number;
   /** Adam β₁ (default 0.9). */
   readonly beta1?: number;
   /** Adam β₂ (default 0.999). */
@@ -87,6 +89,8 @@ export interface DcnV2TrainerSettings {
   readonly embeddingScale: number;
   /** Adam learning rate. */
   readonly learningRate: number;
+  /** Adam learning rate of the embedding table. */
+  readonly embeddingLearningRate: number;
   /** Adam β₁. */
   readonly beta1: number;
   /** Adam β₂. */
@@ -222,13 +226,15 @@ function settingsOf(options: DcnV2TrainerOptions): DcnV2TrainerSettings {
   deep.forEach((width, i) => positiveInt(width, `deep[${i}]`));
   positiveInt(batchSize, 'batchSize');
   finite(learningRate, 'learningRate', 0, 10, true);
+  const embeddingLearningRate = options.embeddingLearningRate ?? learningRate;
+  finite(embeddingLearningRate, 'embeddingLearningRate', 0, 10, true);
   finite(beta1, 'beta1', 0, 0.999999, false);
   finite(beta2, 'beta2', 0, 0.999999999, false);
   finite(epsilon, 'epsilon', 0, 1, true);
   finite(l2, 'l2', 0, 1e6, false);
   finite(embeddingL2, 'embeddingL2', 0, 1e6, false);
   finite(embeddingScale, 'embeddingScale', 0, 1e3, false);
-  return { embeddingDim, crossLayers, lowRank, deep: [...deep], embeddingScale, learningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, seed };
+  return { embeddingDim, crossLayers, lowRank, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, seed };
 }
 
 /** @internal The implementation; its extra methods serve the gradient checks. */
@@ -644,11 +650,11 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
 
   private adam(): void {
     this.steps++;
-    const { learningRate, beta1, beta2, epsilon } = this.settings;
+    const { learningRate, embeddingLearningRate, beta1, beta2, epsilon } = this.settings;
     const t = this.steps;
     const correction1 = 1 - Math.pow(beta1, t);
     const root2 = Math.sqrt(1 - Math.pow(beta2, t));
-    const stepSize = learningRate / correction1;
+    let stepSize = learningRate / correction1;
     for (const p of this.params) {
       const { value, grad, m, v } = p;
       for (let i = 0; i < value.length; i++) {
@@ -661,6 +667,7 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
       }
     }
     // Lazy Adam on the embedding rows this batch touched: the others keep their moments.
+    stepSize = embeddingLearningRate / correction1;
     const { touched, gE, embedding, embeddingM, embeddingV, D } = this;
     for (let j = 0; j < this.touchedCount; j++) {
       const e = (touched[j] as number) * D;

@@ -124,6 +124,8 @@ export interface FitOptions {
   readonly dcnv2?: DcnV2TrainerOptions;
   /** Called as training proceeds (synchronously, from the training loop). */
   readonly onProgress?: (progress: FitProgress) => void;
+  /** Called after every pass with its figures (not during a refit). */
+  readonly onEpoch?: (record: EpochRecord) => void;
 }
 
 /** What {@link fitModel} returns.
@@ -254,6 +256,7 @@ export function fitModel(options: FitOptions): FitResult {
     const trainLogLoss = learner.pass(train, (done) => onProgress?.({ epoch, epochs, done, total }));
     if (!useValid) {
       history.push({ epoch, trainLogLoss });
+      options.onEpoch?.({ epoch, trainLogLoss });
       continue;
     }
     const raw = learner.predict(valid);
@@ -261,6 +264,7 @@ export function fitModel(options: FitOptions): FitResult {
     const validLogLoss = logLoss(valid.labels, predictions);
     const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
     history.push({ epoch, trainLogLoss, validLogLoss, validAuc });
+    options.onEpoch?.({ epoch, trainLogLoss, validLogLoss, validAuc });
     if (best === undefined || validLogLoss < best.loss) {
       best = { epoch, loss: validLogLoss, weights: learner.snapshot(), predictions: raw };
       sinceBest = 0;

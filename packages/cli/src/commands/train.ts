@@ -1,0 +1,654 @@
+/**
+ * `ctrkit train`: reads the first rows of a click log (Criteo, CSV, libsvm) or of synthetic
+ * traffic, trains LR (FTRL-Proximal), FM or DCN-v2 on them, chooses a calibrator on the
+ * validation rows that follow, and writes `model.onnx` and `model.json`. The feature spec and how
+ * the log was read go into the manifest, so `ctrkit eval` reads other rows the same way.
+ */
+import path from 'node:path';
+import { auc, CtrkitError, logLoss, type FeatureBatch } from '@ctrkit/core';
+import { createTrafficGenerator } from '@ctrkit/core/sim';
+import {
+  allocateBatch,
+  createFeatureEncoder,
+  criteoSpec,
+  parseFieldMap,
+  readCriteo,
+  readCsv,
+  readLibsvm,
+  type CompiledEncoder,
+  type FeatureSpecJSON,
+  type FieldMap,
+  type FieldSpec,
+  type LogChunk,
+  type LogReader,
+  type MalformedLine,
+} from '@ctrkit/features';
+import { openLogFile } from '@ctrkit/features/node';
+import {
+  createRowCollector,
+  exportModel,
+  fitModel,
+  sliceRows,
+  type DcnV2TrainerOptions,
+  type EpochRecord,
+  type FitOptions,
+  type FitResult,
+  type FmTrainerOptions,
+  type FtrlOptions,
+  type LabelledRows,
+  type TrainableArchitecture,
+} from '@ctrkit/models';
+import { saveModel } from '@ctrkit/models/node';
+import { usageError, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { readTextFile, type CliIo } from '../io.js';
+import { createProgress, type Progress } from '../progress.js';
+
+/** Where rows come from: a log file, or the core traffic generator. */
+export type DataSource = { readonly kind: 'file'; readonly file: string } | { readonly kind: 'synthetic'; readonly rows: number; readonly seed: string };
+
+/** The log formats `train` and `eval` read. */
+export const DATA_FORMATS = ['criteo', 'csv', 'libsvm'] as const;
+
+/** How a log is read and encoded; stored in the manifest (`config.data`) so `eval` reads alike. */
+export interface ReadSettings {
+  /** `criteo`, `csv`, `libsvm`, or `synthetic`. */
+  readonly format: (typeof DATA_FORMATS)[number] | 'synthetic';
+  /** CSV: the label column. */
+  readonly label?: string;
+  /** CSV: columns to drop. */
+  readonly ignore?: readonly string[];
+  /** CSV: columns read as numbers (bucketised by the Criteo log rule). */
+  readonly numeric?: readonly string[];
+  /** CSV: the field separator. */
+  readonly delimiter?: string;
+  /** libsvm: the field map (`field:value<TAB>index` lines), as an absolute path. */
+  readonly fieldMap?: string;
+}
+
+/** Parses `--data`: a path, or `synthetic:ROWS[:SEED]`. */
+export function dataSourceOf(command: string, text: string): DataSource {
+  if (!text.startsWith('synthetic:')) return { kind: 'file', file: text };
+  const [, rowsText = '', seed = '1', ...extra] = text.split(':');
+  const rows = Number(rowsText.replace(/[_,]/g, ''));
+  if (extra.length > 0 || !Number.isInteger(rows) || rows < 1 || rows > 50_000_000) {
+    usageError(command, `--data synthetic:ROWS[:SEED] needs a whole number of rows between 1 and 50,000,000 (and an optional seed), got ${JSON.stringify(text)}`);
+  }
+  if (seed === '') usageError(command, `--data ${text}: the seed after the second colon is empty`);
+  return { kind: 'synthetic', rows, seed };
+}
+
+function listOf(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+/** A field name the spec accepts, made from a column name. */
+function fieldName(column: string, taken: Set<string>): string {
+  let name = column.replace(/[^A-Za-z0-9_.:-]/g, '_');
+  if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
+  let unique = name;
+  for (let k = 2; taken.has(unique); k++) unique = `${name}_${k}`;
+  taken.add(unique);
+  return unique;
+}
+
+/**
+ * The feature spec of the synthetic traffic (written here, as `@ctrkit/features` has no preset
+ * for `AdRequest`s yet): every attribute the generator's click model reads, one field each, no
+ * crosses — so the interactions are left for FM and DCN-v2 to find.
+ */
+export function syntheticSpec(idSpace: number): FeatureSpecJSON {
+  const field = (name: string, source: 'user' | 'context' | 'candidate', fieldPath: string): FieldSpec => ({ name, kind: 'categorical', source, path: fieldPath });
+  return {
+    version: 1,
+    name: 'ctrkit-synthetic',
+    seed: 0,
+    idSpace,
+    fields: [
+      field('user_id', 'user', 'id'),
+      { name: 'user_age', kind: 'numeric', source: 'user', path: 'age', bucketise: { boundaries: [25, 35, 45, 55] } },
+      field('user_gender', 'user', 'gender'),
+      field('user_country', 'user', 'country'),
+      field('user_device', 'user', 'device'),
+      field('user_os', 'user', 'os'),
+      { name: 'user_interests', kind: 'bag', source: 'user', path: 'interests', maxSize: 4 },
+      { name: 'user_segments', kind: 'bag', source: 'user', path: 'segments', maxSize: 12 },
+      field('publisher', 'context', 'publisherId'),
+      field('page_category', 'context', 'pageCategory'),
+      field('connection', 'context', 'connection'),
+      field('hour', 'context', 'hourOfDay'),
+      // The slot position the ad was shown at, which the log knows (serving scores position 0).
+      field('position', 'context', 'attributes.position'),
+      field('ad_id', 'candidate', 'adId'),
+      field('advertiser', 'candidate', 'advertiserId'),
+      field('campaign', 'candidate', 'campaignId'),
+      field('ad_format', 'candidate', 'format'),
+      field('ad_category', 'candidate', 'category'),
+    ],
+  };
+}
+
+/** The spec for a log whose columns are known from its first chunk (CSV, libsvm). */
+function specFromChunk(settings: ReadSettings, chunk: LogChunk, idSpace: number): FeatureSpecJSON {
+  const taken = new Set<string>();
+  const fields: FieldSpec[] = [];
+  if (chunk.sparse !== undefined) {
+    let widest = 1;
+    const { offsets } = chunk.sparse;
+    for (let r = 0; r < chunk.rows; r++) widest = Math.max(widest, (offsets[r + 1] as number) - (offsets[r] as number));
+    fields.push({ name: 'features', kind: 'bag', source: 'context', path: 'attributes.features', column: chunk.sparse.name, maxSize: widest });
+  }
+  for (const column of chunk.columns) {
+    const name = fieldName(column.name, taken);
+    fields.push(
+      column.type === 'number'
+        ? { name, kind: 'numeric', source: 'context', path: `attributes.${name}`, column: column.name, bucketise: { rule: 'criteo-log' } }
+        : { name, kind: 'categorical', source: 'context', path: `attributes.${name}`, column: column.name },
+    );
+  }
+  if (fields.length === 0) throw new CtrkitError('E_INPUT', `the ${settings.format} log has no feature columns left to train on`);
+  return { version: 1, name: `ctrkit-${settings.format}`, seed: 0, idSpace, fields };
+}
+
+/** Rows a read delivered, with what the reader had to skip. */
+export interface ReadOutcome {
+  /** The encoder (from the given spec, or built from the log). */
+  readonly encoder: CompiledEncoder;
+  /** Its spec's JSON form. */
+  readonly spec: FeatureSpecJSON;
+  /** Rows delivered to the sink. */
+  readonly rows: number;
+  /** Rows in the source up to where reading stopped (delivered, skipped before, none after). */
+  readonly seen: number;
+  /** Malformed lines skipped by the reader. */
+  readonly malformed: number;
+  /** The first malformed lines. */
+  readonly examples: readonly MalformedLine[];
+  /** Whether the source ended before the wanted rows were all read. */
+  readonly exhausted: boolean;
+}
+
+/** Receives encoded rows in order: a view valid only during the call (copy what you keep). */
+export type RowSink = (rows: LabelledRows, truth: Float64Array | undefined) => void | Promise<void>;
+
+const CHUNK_ROWS = 8192;
+
+/**
+ * Reads rows `[skip, skip + take)` of a source, encodes them and hands them to `sink` chunk by
+ * chunk. The spec comes from `spec` (eval: the model's) or is derived from the format and, for
+ * CSV and libsvm without a map, from the first chunk's columns.
+ */
+export async function readRows(options: {
+  readonly io: CliIo;
+  readonly command: string;
+  readonly source: DataSource;
+  readonly settings: ReadSettings;
+  readonly idSpace: number;
+  readonly spec?: FeatureSpecJSON;
+  readonly skip: number;
+  readonly take: number;
+  readonly sink: RowSink;
+  readonly quiet: boolean;
+}): Promise<ReadOutcome> {
+  const { io, source, settings, idSpace, skip, take, sink } = options;
+  const end = skip + take;
+  const finite = Number.isFinite(end);
+  let encoder: CompiledEncoder | undefined;
+  let spec = options.spec;
+  let out: FeatureBatch | undefined;
+  const ensureEncoder = (chunk: LogChunk | undefined): CompiledEncoder => {
+    if (encoder !== undefined) return encoder;
+    if (spec === undefined) {
+      if (settings.format === 'criteo') spec = criteoSpec({ idSpace });
+      else if (settings.format === 'synthetic') spec = syntheticSpec(idSpace);
+      else spec = specFromChunk(settings, chunk as LogChunk, idSpace);
+    }
+    encoder = createFeatureEncoder(spec);
+    out = allocateBatch(encoder.layout, CHUNK_ROWS);
+    return encoder;
+  };
+
+  if (source.kind === 'synthetic') {
+    const rows = Math.min(source.rows, end);
+    const progress = createProgress({ label: 'generating', total: rows, unit: 'rows', stream: io.stderr, clock: io.clock, enabled: !options.quiet });
+    const enc = ensureEncoder(undefined);
+    const { idWidth, denseWidth } = enc.layout;
+    const one = allocateBatch(enc.layout, 1);
+    const batch = out as FeatureBatch;
+    const labels = new Float32Array(CHUNK_ROWS);
+    const truth = new Float64Array(CHUNK_ROWS);
+    const seed = /^\d+$/.test(source.seed) ? Number(source.seed) : source.seed;
+    const generator = createTrafficGenerator({ seed });
+    let index = 0;
+    let filled = 0;
+    let delivered = 0;
+    const flush = async () => {
+      if (filled === 0) return;
+      const view = sliceRows({ batch, labels }, 0, filled);
+      await sink(view, truth.subarray(0, filled));
+      delivered += filled;
+      filled = 0;
+    };
+    for (const impression of generator.impressions({ count: source.rows })) {
+      if (index >= end) break;
+      if (index >= skip) {
+        const { request } = impression;
+        enc.encode({ ...request, context: { ...request.context, attributes: { position: impression.position } } }, undefined, one);
+        batch.ids.set(one.ids, filled * idWidth);
+        batch.values.set(one.values, filled * idWidth);
+        batch.dense.set(one.dense, filled * denseWidth);
+        labels[filled] = impression.clicked ? 1 : 0;
+        truth[filled] = impression.pClick;
+        filled++;
+        if (filled === CHUNK_ROWS) await flush();
+      }
+      index++;
+      if ((index & 4095) === 0) progress.update(index);
+    }
+    await flush();
+    progress.finish(index);
+    return { encoder: enc, spec: spec as FeatureSpecJSON, rows: delivered, seen: index, malformed: 0, examples: [], exhausted: index < end };
+  }
+
+  const file = path.resolve(io.cwd, source.file);
+  const log = openLogFile(file);
+  const progress: Progress = finite
+    ? createProgress({ label: 'reading', total: end, unit: 'rows', stream: io.stderr, clock: io.clock, enabled: !options.quiet })
+    : createProgress({ label: 'reading', total: Math.ceil(log.totalBytes / 1024), unit: 'kB', stream: io.stderr, clock: io.clock, enabled: !options.quiet });
+  let reader: LogReader;
+  const common = { chunkRows: CHUNK_ROWS, totalBytes: log.totalBytes, keepExamples: 5 };
+  switch (settings.format) {
+    case 'criteo':
+      reader = readCriteo(log.source, common);
+      break;
+    case 'csv':
+      reader = readCsv(log.source, {
+        ...common,
+        ...(settings.label === undefined ? {} : { label: settings.label }),
+        ...(settings.ignore === undefined ? {} : { ignore: settings.ignore }),
+        ...(settings.numeric === undefined ? {} : { numeric: settings.numeric }),
+        ...(settings.delimiter === undefined ? {} : { delimiter: settings.delimiter }),
+      });
+      break;
+    case 'libsvm': {
+      let fieldMap: FieldMap | undefined;
+      if (settings.fieldMap !== undefined) fieldMap = parseFieldMap(await readTextFile(io, settings.fieldMap, '--field-map'));
+      reader = readLibsvm(log.source, { ...common, ...(fieldMap === undefined ? {} : { fieldMap }) });
+      break;
+    }
+    default:
+      throw new CtrkitError('E_INPUT', `unknown format ${JSON.stringify(settings.format)}`);
+  }
+  let seen = 0;
+  let delivered = 0;
+  let exhausted = true;
+  for await (const chunk of reader) {
+    const enc = ensureEncoder(chunk);
+    const first = seen;
+    seen += chunk.rows;
+    if (seen > skip) {
+      const from = Math.max(0, skip - first);
+      const to = Math.min(chunk.rows, end - first);
+      const batch = enc.encodeChunk(chunk, out);
+      for (let r = from; r < to; r++) {
+        if (chunk.labels[r] !== chunk.labels[r]) throw new CtrkitError('E_INPUT', `line ${chunk.lines[r]} has no label; give the label column (--label for CSV)`);
+      }
+      await sink(sliceRows({ batch, labels: chunk.labels }, from, to), undefined);
+      delivered += to - from;
+    }
+    progress.update(finite ? Math.min(seen, end) : reader.stats.bytes / 1024);
+    if (seen >= end) {
+      exhausted = false;
+      break;
+    }
+  }
+  progress.finish(finite ? Math.min(seen, end) : reader.stats.bytes / 1024);
+  const stats = reader.stats;
+  if (encoder === undefined) {
+    const why = stats.malformed > 0 ? `all ${stats.malformed} lines are malformed (line ${stats.examples[0]?.line}: ${stats.examples[0]?.reason}); is --format ${settings.format} right?` : 'it holds no rows';
+    throw new CtrkitError('E_INPUT', `nothing to read in ${source.file}: ${why}`);
+  }
+  return { encoder, spec: spec as FeatureSpecJSON, rows: delivered, seen: Math.min(seen, end), malformed: stats.malformed, examples: stats.examples, exhausted };
+}
+
+/** Says on stderr how many malformed lines were skipped, with the first one. */
+export function reportMalformed(io: CliIo, command: string, outcome: ReadOutcome): void {
+  if (outcome.malformed === 0) return;
+  const first = outcome.examples[0];
+  io.stderr.write(`ctrkit ${command}: skipped ${outcome.malformed.toLocaleString('en-US')} malformed line(s)${first === undefined ? '' : `; first at line ${first.line}: ${first.reason}`}\n`);
+}
+
+/** Reads `--format`, `--label`, `--ignore`, `--numeric`, `--delimiter`, `--field-map` into settings. */
+export function readSettingsOf(command: string, args: ParsedArgs, source: DataSource, io: CliIo, stored?: ReadSettings): ReadSettings {
+  if (source.kind === 'synthetic') {
+    if (args.given('format')) usageError(command, '--format applies to files; synthetic data needs none');
+    return { format: 'synthetic' };
+  }
+  const format = (args.string('format') ?? stored?.format) as ReadSettings['format'] | undefined;
+  if (format === undefined) usageError(command, `--format is required for a file: one of ${DATA_FORMATS.join(', ')}`);
+  if (format === 'synthetic') usageError(command, 'this model was trained on synthetic traffic; evaluate it with --data synthetic:ROWS[:SEED]');
+  if (stored !== undefined && stored.format !== format) {
+    usageError(command, `the model was trained on ${stored.format} logs; --format ${format} would feed it different columns`);
+  }
+  const pick = <T>(name: string, value: T | undefined, fallback: T | undefined): T | undefined => (args.given(name) ? value : fallback);
+  const label = pick('label', args.string('label'), stored?.label);
+  const ignore = pick('ignore', listOf(args.string('ignore')), stored?.ignore);
+  const numeric = pick('numeric', listOf(args.string('numeric')), stored?.numeric);
+  const delimiter = pick('delimiter', args.string('delimiter'), stored?.delimiter);
+  const mapArg = args.string('field-map');
+  const fieldMap = mapArg !== undefined ? path.resolve(io.cwd, mapArg) : stored?.fieldMap;
+  if (format !== 'csv') {
+    for (const name of ['label', 'ignore', 'numeric', 'delimiter']) if (args.given(name)) usageError(command, `--${name} applies to --format csv only`);
+  } else if (label === undefined) {
+    usageError(command, '--format csv needs --label COL: the column that holds the 0/1 click');
+  }
+  if (format !== 'libsvm' && mapArg !== undefined) usageError(command, '--field-map applies to --format libsvm only');
+  return {
+    format,
+    ...(label === undefined ? {} : { label }),
+    ...(ignore === undefined ? {} : { ignore }),
+    ...(numeric === undefined ? {} : { numeric }),
+    ...(delimiter === undefined ? {} : { delimiter }),
+    ...(fieldMap === undefined ? {} : { fieldMap }),
+  };
+}
+
+function describeSource(source: DataSource): string {
+  return source.kind === 'synthetic' ? `synthetic traffic (seed ${source.seed})` : source.file;
+}
+
+function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'> {
+  const given = (name: string) => args.given(name);
+  const num = (name: string) => args.number(name) as number;
+  const only = (names: readonly string[], models: readonly TrainableArchitecture[]) => {
+    for (const name of names) if (given(name) && !models.includes(model)) usageError('train', `--${name} applies to --model ${models.join(' or ')}`);
+  };
+  only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
+  only(['dim', 'factor-l2'], ['fm']);
+  only(['embedding-dim', 'cross-layers', 'low-rank', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate'], ['dcnv2']);
+  only(['learning-rate'], ['fm', 'dcnv2']);
+  const ftrl: FtrlOptions = {
+    ...(given('alpha') ? { alpha: num('alpha') } : {}),
+    ...(given('beta') ? { beta: num('beta') } : {}),
+    ...(given('l1') ? { l1: num('l1') } : {}),
+    ...(given('l2') && model !== 'dcnv2' ? { l2: num('l2') } : {}),
+  };
+  if (model === 'lr') return { lr: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl } };
+  if (model === 'fm') {
+    const fm: FmTrainerOptions = {
+      dim: given('dim') ? num('dim') : 8,
+      learningRate: given('learning-rate') ? num('learning-rate') : 0.05,
+      factorL2: given('factor-l2') ? num('factor-l2') : 1e-4,
+      linear: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl },
+    };
+    return { fm };
+  }
+  const deepText = args.string('deep');
+  let deep: number[] = [128, 64];
+  if (deepText !== undefined) {
+    deep = deepText === 'none' ? [] : deepText.split(',').map((w) => Number(w.trim()));
+    if (deep.some((w) => !Number.isInteger(w) || w < 1 || w > 4096)) usageError('train', `--deep needs comma-separated layer widths such as 256,128 (or none), got ${JSON.stringify(deepText)}`);
+  }
+  const dcnv2: DcnV2TrainerOptions = {
+    embeddingDim: given('embedding-dim') ? num('embedding-dim') : 8,
+    crossLayers: given('cross-layers') ? num('cross-layers') : 2,
+    ...(args.string('low-rank') === 'full' ? {} : { lowRank: Number(args.string('low-rank') ?? 32) }),
+    deep,
+    learningRate: given('learning-rate') ? num('learning-rate') : 1e-3,
+    ...(given('embedding-learning-rate') ? { embeddingLearningRate: num('embedding-learning-rate') } : {}),
+    batchSize: given('batch-size') ? num('batch-size') : 256,
+    l2: given('l2') ? num('l2') : 0,
+    embeddingL2: given('embedding-l2') ? num('embedding-l2') : 0,
+  };
+  const rank = args.string('low-rank');
+  if (rank !== undefined && rank !== 'full' && !(Number.isInteger(Number(rank)) && Number(rank) >= 1)) usageError('train', `--low-rank needs a positive whole number or full, got ${JSON.stringify(rank)}`);
+  return { dcnv2 };
+}
+
+function format4(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(4);
+}
+
+function summaryText(options: {
+  model: string;
+  source: DataSource;
+  trainRows: number;
+  validRows: number;
+  result: FitResult;
+  bayes: { auc: number; logloss: number } | undefined;
+  seconds: number;
+  written: string;
+  bytes: number;
+}): string {
+  const { result } = options;
+  const lines = [
+    `trained ${options.model} on ${options.trainRows.toLocaleString('en-US')} rows of ${describeSource(options.source)}${options.validRows > 0 ? `, validated on the next ${options.validRows.toLocaleString('en-US')}` : ''} in ${options.seconds.toFixed(1)} s`,
+    '',
+    'epoch  train logloss  valid logloss  valid AUC',
+    ...result.history.map(
+      (e: EpochRecord) => `${String(e.epoch).padEnd(5)}  ${format4(e.trainLogLoss).padStart(13)}  ${format4(e.validLogLoss).padStart(13)}  ${format4(e.validAuc).padStart(9)}${e.epoch === result.bestEpoch && options.validRows > 0 ? '  ← kept' : ''}`,
+    ),
+    '',
+  ];
+  if (result.calibration !== undefined) {
+    const c = result.calibration;
+    lines.push(`calibrator: ${c.kind}, chosen on the validation rows by out-of-fold log loss (platt ${format4(c.logLoss.platt)}, isotonic ${format4(c.logLoss.isotonic)}, none ${format4(c.logLoss.uncalibrated)})`);
+  } else if (result.calibrator !== undefined) {
+    lines.push('calibrator: the downsampling correction only (no validation rows)');
+  } else {
+    lines.push('calibrator: none (give --valid-rows to hold rows out for early stopping and calibration)');
+  }
+  if (result.metrics.refitRows !== undefined) lines.push(`refit: retrained on training + validation rows (${result.metrics.refitRows.toLocaleString('en-US')}) for ${result.bestEpoch} pass(es)`);
+  if (options.bayes !== undefined) lines.push(`ground truth on the validation rows: Bayes AUC ${format4(options.bayes.auc)}, log loss ${format4(options.bayes.logloss)}`);
+  lines.push(`wrote ${path.join(options.written, 'model.onnx')} (${(options.bytes / 2 ** 20).toFixed(1)} MiB) and model.json`, '');
+  return lines.join('\n');
+}
+
+async function run(args: ParsedArgs, io: CliIo): Promise<number> {
+  const model = args.string('model') as TrainableArchitecture;
+  const source = dataSourceOf('train', args.string('data') as string);
+  const settings = readSettingsOf('train', args, source, io);
+  const trainRowsArg = args.number('train-rows');
+  const validRows = (args.number('valid-rows') as number) ?? 0;
+  const quiet = args.flag('quiet');
+  const json = args.flag('json');
+  const idSpace = args.number('id-space') as number;
+  const seed = args.string('seed') as string;
+  const negativeRate = args.number('negative-rate');
+  const refit = args.flag('refit');
+  const out = path.resolve(io.cwd, args.string('out') as string);
+  if (refit && validRows === 0) usageError('train', '--refit needs --valid-rows: it retrains for the number of passes the validation rows chose');
+  if (!Number.isInteger(Math.log2(idSpace))) usageError('train', `--id-space must be a power of two, got ${idSpace}`);
+  const hyper = hyperParameters(model, args);
+  if (source.kind === 'synthetic' && trainRowsArg !== undefined && trainRowsArg + validRows > source.rows) {
+    usageError('train', `--train-rows ${trainRowsArg} and --valid-rows ${validRows} need ${trainRowsArg + validRows} rows but synthetic:${source.rows} has ${source.rows}`);
+  }
+
+  // Read the first train + valid rows into memory (all rows when --train-rows is absent).
+  const wanted = trainRowsArg === undefined ? Number.POSITIVE_INFINITY : trainRowsArg + validRows;
+  let collector: ReturnType<typeof createRowCollector> | undefined;
+  const truthParts: Float64Array[] = [];
+  const outcome = await readRows({
+    io,
+    command: 'train',
+    source,
+    settings,
+    idSpace,
+    skip: 0,
+    take: wanted,
+    quiet,
+    sink: (rows, truth) => {
+      collector ??= createRowCollector(rows.batch.layout, Math.min(Number.isFinite(wanted) ? wanted : 1 << 16, 1 << 22));
+      collector.append(rows.batch, rows.labels);
+      if (truth !== undefined) truthParts.push(truth.slice());
+    },
+  });
+  reportMalformed(io, 'train', outcome);
+  const all = collector?.toRows();
+  const total = all?.batch.rows ?? 0;
+  if (Number.isFinite(wanted) && total < wanted) {
+    throw new CtrkitError('E_INPUT', `--train-rows ${trainRowsArg} and --valid-rows ${validRows} need ${wanted.toLocaleString('en-US')} rows, but ${describeSource(source)} has ${total.toLocaleString('en-US')}${outcome.malformed > 0 ? ` readable (${outcome.malformed} malformed)` : ''}`);
+  }
+  const trainRows = trainRowsArg ?? total - validRows;
+  if (all === undefined || trainRows <= 0) {
+    throw new CtrkitError('E_INPUT', `the training set is empty: ${describeSource(source)} has ${total} rows${validRows > 0 ? ` and --valid-rows takes ${validRows}` : ''}`);
+  }
+  const train = sliceRows(all, 0, trainRows);
+  const valid = validRows > 0 ? sliceRows(all, trainRows, trainRows + validRows) : undefined;
+  let truth: Float64Array | undefined;
+  if (truthParts.length > 0) {
+    truth = new Float64Array(total);
+    let at = 0;
+    for (const part of truthParts) {
+      truth.set(part, at);
+      at += part.length;
+    }
+  }
+
+  // Train.
+  const started = io.clock.now();
+  const epochs = args.number('epochs') ?? (model === 'dcnv2' ? 10 : 3);
+  let progress: Progress | undefined;
+  let phase = '';
+  let epochsDone = 0;
+  const result = fitModel({
+    model,
+    train,
+    ...(valid === undefined ? {} : { valid }),
+    epochs,
+    patience: args.number('patience') as number,
+    ...(negativeRate === undefined ? {} : { negativeRate }),
+    refit,
+    seed,
+    ...hyper,
+    onProgress: (p) => {
+      // Passes of the main loop arrive in order; a pass numbered at or below those done is the refit.
+      const label = `${p.epoch <= epochsDone ? 'refit' : 'epoch'} ${p.epoch}/${p.epochs}`;
+      if (label !== phase) {
+        progress?.finish();
+        phase = label;
+        progress = createProgress({ label, total: p.total, unit: 'rows', stream: io.stderr, clock: io.clock, enabled: !quiet });
+      }
+      progress?.update(p.done);
+    },
+    onEpoch: (e) => {
+      epochsDone = e.epoch;
+      progress?.finish();
+      progress = undefined;
+      phase = '';
+      if (!quiet && e.validLogLoss !== undefined) io.stderr.write(`  valid log loss ${format4(e.validLogLoss)}, AUC ${format4(e.validAuc)}\n`);
+    },
+  });
+  progress?.finish();
+  const seconds = (io.clock.now() - started) / 1000;
+
+  // Export.
+  const bayes =
+    truth !== undefined && valid !== undefined
+      ? { auc: auc(valid.labels, truth.subarray(trainRows, trainRows + validRows)), logloss: logLoss(valid.labels, truth.subarray(trainRows, trainRows + validRows)) }
+      : undefined;
+  const version = args.string('version') ?? new Date(io.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const exported = exportModel(outcome.encoder.layout, result, {
+    version,
+    description: `${model} trained by ctrkit train on ${describeSource(source)}`,
+    metrics: { trainSeconds: seconds, ...(bayes === undefined ? {} : { validBayesAuc: bayes.auc, validBayesLogLoss: bayes.logloss }) },
+    config: {
+      featureSpec: outcome.spec,
+      data: { ...settings, ...(source.kind === 'synthetic' ? { synthetic: source.seed } : { file: path.resolve(io.cwd, source.file) }), trainRows, validRows },
+      hyperParameters: hyper[model] ?? {},
+      ...(negativeRate === undefined ? {} : { negativeRate }),
+    },
+    profileRows: train,
+  });
+  await saveModel(out, { model: exported.model, manifest: exported.manifest });
+
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify({
+        model,
+        out,
+        trainRows: result.trainRows,
+        validRows,
+        epochs: result.history.length,
+        bestEpoch: result.bestEpoch,
+        validAuc: result.metrics.validAuc ?? null,
+        validLogLoss: result.metrics.validLogLoss ?? null,
+        calibrator: result.calibration?.kind ?? (result.calibrator === undefined ? null : 'downsampling'),
+        calibratedLogLoss: result.metrics.validLogLossCalibrated ?? null,
+        ...(bayes === undefined ? {} : { bayesAuc: bayes.auc, bayesLogLoss: bayes.logloss }),
+        seconds,
+      })}\n`,
+    );
+  } else {
+    io.stdout.write(summaryText({ model, source, trainRows, validRows, result, bayes, seconds, written: out, bytes: exported.model.byteLength }));
+  }
+  return 0;
+}
+
+/**
+ * `ctrkit train`: trains LR (FTRL-Proximal), FM (online) or DCN-v2 (mini-batch Adam) on the first
+ * rows of a click log or of synthetic traffic, chooses a calibrator on the validation rows, and
+ * writes `model.onnx` and `model.json`.
+ *
+ * @example
+ * ```ts
+ * import { trainCommand } from '@ctrkit/cli';
+ * console.log(trainCommand.usage);
+ * ```
+ */
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train LR, FM or DCN-v2 on a click log and write model.onnx + model.json',
+  usage:
+    'ctrkit train --data FILE|synthetic:ROWS[:SEED] --format criteo|csv|libsvm [--label COL] [--ignore A,B] [--numeric A,B] --model lr|fm|dcnv2 [--train-rows N] [--valid-rows N] --out DIR',
+  options: {
+    data: { type: 'string', required: true, valueName: 'FILE|synthetic:ROWS[:SEED]', description: 'click log to train on, or synthetic traffic from the core generator' },
+    format: { type: 'string', choices: DATA_FORMATS, description: 'log format (required for a file)' },
+    label: { type: 'string', valueName: 'COL', description: 'CSV: the 0/1 label column' },
+    ignore: { type: 'string', valueName: 'A,B', description: 'CSV: columns to drop' },
+    numeric: { type: 'string', valueName: 'A,B', description: 'CSV: numeric columns (bucketised by the Criteo log rule); the others are categorical' },
+    delimiter: { type: 'string', valueName: 'CHAR', description: 'CSV: field separator (default ,)' },
+    'field-map': { type: 'string', valueName: 'FILE', description: 'libsvm: field map (field:value<TAB>index lines, e.g. iPinYou featindex.txt): one field per map field instead of one bag' },
+    model: { type: 'string', required: true, choices: ['lr', 'fm', 'dcnv2'], description: 'architecture' },
+    'train-rows': { type: 'number', integer: true, min: 1, description: 'train on the first N rows (default: all rows but the validation rows)' },
+    'valid-rows': { type: 'number', integer: true, min: 0, default: 0, description: 'hold out the next N rows for early stopping and the calibrator' },
+    out: { type: 'string', required: true, valueName: 'DIR', description: 'directory for model.onnx and model.json' },
+    epochs: { type: 'number', integer: true, min: 1, max: 1000, description: 'passes at most (default 3 for lr and fm, 10 for dcnv2)' },
+    patience: { type: 'number', integer: true, min: 1, default: 2, description: 'stop after N passes without a better validation log loss' },
+    refit: { type: 'boolean', description: 'after early stopping, retrain on training + validation rows for the chosen passes' },
+    'negative-rate': { type: 'number', fraction: true, min: 0, exclusiveMin: true, max: 1, valueName: 'R', description: 'keep this share of non-clicks (all clicks); the correction goes into the calibrator' },
+    'id-space': { type: 'number', integer: true, min: 16, max: 2 ** 30, default: 2 ** 20, description: 'hashed id space (a power of two)' },
+    seed: { type: 'string', default: '1', description: 'seed of initial weights, shuffling and downsampling' },
+    alpha: { type: 'number', min: 0, exclusiveMin: true, description: 'lr, fm: FTRL α (default 0.05)' },
+    beta: { type: 'number', min: 0, description: 'lr, fm: FTRL β (default 1)' },
+    l1: { type: 'number', min: 0, description: 'lr, fm: FTRL L1 λ₁ (default 1)' },
+    l2: { type: 'number', min: 0, description: 'lr, fm: FTRL L2 λ₂ (default 1); dcnv2: L2 on dense weights (default 0)' },
+    dim: { type: 'number', integer: true, min: 1, max: 256, description: 'fm: factor dimension (default 8)' },
+    'learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'fm: AdaGrad rate of the factors (default 0.05); dcnv2: Adam rate (default 0.001)' },
+    'factor-l2': { type: 'number', min: 0, description: 'fm: L2 on the factors (default 0.0001)' },
+    'embedding-dim': { type: 'number', integer: true, min: 1, max: 256, description: 'dcnv2: embedding dimension (default 8)' },
+    'cross-layers': { type: 'number', integer: true, min: 0, max: 16, description: 'dcnv2: cross layers (default 2)' },
+    'low-rank': { type: 'string', valueName: 'R|full', description: 'dcnv2: rank of the cross layers, or full (default 32)' },
+    deep: { type: 'string', valueName: 'W,W', description: 'dcnv2: deep tower widths, or none (default 128,64)' },
+    'batch-size': { type: 'number', integer: true, min: 1, max: 65536, description: 'dcnv2: rows per mini-batch (default 256)' },
+    'embedding-l2': { type: 'number', min: 0, description: 'dcnv2: L2 on the embedding rows a batch touches (default 0)' },
+    'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'dcnv2: Adam rate of the embeddings (default: --learning-rate)' },
+    version: { type: 'string', description: 'model version in the manifest (default: the time of training)' },
+    json: { type: 'boolean', description: 'print one JSON object with the training figures' },
+    quiet: { type: 'boolean', description: 'no progress on stderr' },
+  },
+  details: [
+    'Rows are read in file order: the first --train-rows train, the next --valid-rows validate (early stopping on log loss, then Platt or isotonic calibration, whichever has the lower out-of-fold log loss). The feature spec, the reader settings and a feature profile for drift monitoring are stored in model.json, so `ctrkit eval` reads other rows of the same log alike.',
+    'Criteo: I1–I13 bucketised by ⌊ln(x)²⌋, C1–C26 hashed. CSV: string columns hashed, --numeric columns bucketised. libsvm: with --field-map one hashed field per map field, else one bag of index:value pairs. Synthetic: 18 fields of the generated requests, with the true click probability of every row reported as the Bayes figures.',
+  ],
+  examples: [
+    'ctrkit train --data ../shared/data/criteo/train_10k.tsv --format criteo --model lr --train-rows 6400 --valid-rows 1600 --refit --out models/criteo-lr',
+    'ctrkit train --data ../shared/data/ipinyou/onehot/train.fm.txt --format libsvm --field-map ../shared/data/ipinyou/onehot/featindex.fm.txt --model fm --valid-rows 5000 --out models/ipinyou-fm',
+    'ctrkit train --data synthetic:1000000:42 --model dcnv2 --train-rows 900000 --valid-rows 100000 --out models/sim-dcnv2',
+  ],
+  run,
+};

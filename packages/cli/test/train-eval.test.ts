@@ -1,0 +1,146 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/index.js';
+import { captureIo } from './support.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CRITEO = path.resolve(here, '../../../../shared/data/criteo/train_10k.tsv');
+const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const KEYS = ['rows', 'auc', 'logloss', 'ne', 'calibration', 'ece'];
+
+async function ctrkit(...argv: string[]) {
+  const io = captureIo({ cwd: dir });
+  const status = await runCli(argv, io);
+  return { status, out: io.out(), err: io.err() };
+}
+
+/** A CSV log with a header: a click label, an id to ignore, a numeric and two categorical columns. */
+function writeCsv(name: string, rows: number, extra?: (i: number) => string): string {
+  const lines = ['id,click,hour,site,device'];
+  for (let i = 0; i < rows; i++) {
+    const site = `s${i % 7}`;
+    const device = i % 3 === 0 ? 'mobile' : 'desktop';
+    // Clicks come from two sites, with one row in ten flipped: a learnable signal with noise.
+    const click = (i % 7 === 2 || i % 7 === 5 ? 1 : 0) ^ (i % 10 === 3 ? 1 : 0);
+    lines.push(extra?.(i) ?? `${i},${click},${i % 24},${site},${device}`);
+  }
+  const file = path.join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('ctrkit train and eval', () => {
+  it('train writes model.onnx and model.json; eval --json prints exactly one object with the six keys', async () => {
+    const trained = await ctrkit('train', '--data', CRITEO, '--format', 'criteo', '--model', 'lr', '--train-rows', '2400', '--valid-rows', '600', '--epochs', '2', '--out', 'lr');
+    expect(trained.status, trained.err).toBe(0);
+    expect(existsSync(path.join(dir, 'lr', 'model.onnx'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'lr', 'model.json'), 'utf8')) as Record<string, any>;
+    expect(manifest.architecture).toBe('lr');
+    expect(manifest.calibration.kind === 'platt' || manifest.calibration.kind === 'isotonic').toBe(true);
+    expect(manifest.config.featureSpec.fields).toHaveLength(39);
+    expect(manifest.config.data).toMatchObject({ format: 'criteo', trainRows: 2400, validRows: 600 });
+    expect(manifest.config.featureProfile.rows).toBe(2400);
+    expect(trained.out).toMatch(/calibrator: (platt|isotonic)/);
+    expect(trained.err).not.toMatch(/\r/); // plain progress lines when stderr is not a terminal
+    expect(trained.err).toMatch(/epoch 1\/2: 2,400 rows/);
+
+    const evaluated = await ctrkit('eval', '--model', 'lr', '--data', CRITEO, '--skip-rows', '8000', '--rows', '2000', '--json');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    expect(evaluated.out.trim().split('\n')).toHaveLength(1);
+    const result = JSON.parse(evaluated.out) as Record<string, number>;
+    expect(Object.keys(result)).toEqual(KEYS);
+    expect(result.rows).toBe(2000);
+    expect(result.auc).toBeGreaterThan(0.7);
+    expect(result.logloss).toBeLessThan(0.5);
+    expect(result.ne).toBeLessThan(1);
+    for (const key of KEYS) expect(Number.isFinite(result[key])).toBe(true);
+  });
+
+  it('eval --report writes one self-contained HTML page with the ROC curve, the reliability diagram and the histogram', async () => {
+    expect((await ctrkit('train', '--data', CRITEO, '--format', 'criteo', '--model', 'fm', '--train-rows', '2000', '--valid-rows', '500', '--epochs', '1', '--quiet', '--out', 'fm')).status).toBe(0);
+    const evaluated = await ctrkit('eval', '--model', 'fm', '--data', CRITEO, '--skip-rows', '8000', '--report', 'fm.html', '--quiet');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    expect(evaluated.out).toMatch(/AUC\s+0\.\d{4}/);
+    expect(evaluated.out).toMatch(/rows 8,001–10,000/);
+    const html = readFileSync(path.join(dir, 'fm.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toMatch(/ROC curve \(AUC 0\.\d{4}\)/);
+    expect(html).toMatch(/Reliability diagram/);
+    expect(html).toMatch(/Score histogram/);
+    // No external assets: no src= at all, and the only URL is the SVG namespace.
+    expect(html).not.toMatch(/\bsrc=/);
+    expect(html.match(/https?:\/\/[^"]+/g)?.every((url) => url === 'http://www.w3.org/2000/svg')).toBe(true);
+  });
+
+  it('trains and evaluates on synthetic traffic, reporting the Bayes figures beside the model', async () => {
+    const trained = await ctrkit('train', '--data', 'synthetic:6000:5', '--model', 'dcnv2', '--train-rows', '5000', '--valid-rows', '1000', '--epochs', '1', '--embedding-dim', '4', '--deep', '16', '--low-rank', '8', '--id-space', '65536', '--out', 'sim');
+    expect(trained.status, trained.err).toBe(0);
+    expect(trained.out).toMatch(/ground truth on the validation rows: Bayes AUC 0\.\d{4}/);
+    const evaluated = await ctrkit('eval', '--model', 'sim', '--data', 'synthetic:8000:5', '--skip-rows', '6000');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    expect(evaluated.out).toMatch(/ground truth \(Bayes\)/);
+    expect(evaluated.out).toMatch(/2,000 rows of synthetic traffic \(seed 5\)/);
+    const json = await ctrkit('eval', '--model', 'sim', '--data', 'synthetic:8000:5', '--skip-rows', '6000', '--json');
+    expect(Object.keys(JSON.parse(json.out) as object)).toEqual(KEYS);
+    expect(json.err).toMatch(/ground truth \(Bayes\) on the same rows: AUC 0\.\d{4}/);
+    expect((await ctrkit('eval', '--model', 'sim', '--data', CRITEO, '--format', 'criteo')).err).toMatch(/trained on synthetic traffic/);
+  });
+
+  it('reads CSV (label, ignored and numeric columns) and libsvm with a field map', async () => {
+    writeCsv('log.csv', 3000);
+    const csv = await ctrkit('train', '--data', 'log.csv', '--format', 'csv', '--label', 'click', '--ignore', 'id', '--numeric', 'hour', '--model', 'lr', '--valid-rows', '500', '--epochs', '3', '--quiet', '--out', 'csv');
+    expect(csv.status, csv.err).toBe(0);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'csv', 'model.json'), 'utf8')) as Record<string, any>;
+    expect(manifest.config.featureSpec.fields.map((f: { name: string; kind: string }) => `${f.name}:${f.kind}`)).toEqual(['hour:numeric', 'site:categorical', 'device:categorical']);
+    const evaluated = await ctrkit('eval', '--model', 'csv', '--data', 'log.csv', '--skip-rows', '2500', '--json', '--quiet');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    expect((JSON.parse(evaluated.out) as { auc: number }).auc).toBeGreaterThan(0.85); // the label follows the site, 10% flipped
+
+    writeFileSync(path.join(dir, 'map.txt'), 'weekday:1\t0\nweekday:2\t1\nslot:a\t2\nslot:b\t3\nslot:c\t4\n');
+    const lines = Array.from({ length: 2000 }, (_, i) => `${i % 3 === 0 && i % 2 === 0 ? 1 : 0} ${i % 2}:1 ${2 + (i % 3)}:1`);
+    writeFileSync(path.join(dir, 'log.svm'), `${lines.join('\n')}\n`);
+    const svm = await ctrkit('train', '--data', 'log.svm', '--format', 'libsvm', '--field-map', 'map.txt', '--model', 'fm', '--valid-rows', '400', '--quiet', '--out', 'svm');
+    expect(svm.status, svm.err).toBe(0);
+    const svmManifest = JSON.parse(readFileSync(path.join(dir, 'svm', 'model.json'), 'utf8')) as Record<string, any>;
+    expect(svmManifest.config.featureSpec.fields.map((f: { name: string }) => f.name)).toEqual(['weekday', 'slot']);
+    const svmEval = await ctrkit('eval', '--model', 'svm', '--data', 'log.svm', '--skip-rows', '1600', '--json', '--quiet');
+    expect((JSON.parse(svmEval.out) as { auc: number }).auc).toBeGreaterThan(0.9);
+  });
+
+  it('bad input: one clear error line, a non-zero exit, no stack trace', async () => {
+    writeCsv('bad.csv', 200, (i) => (i % 50 === 7 ? `${i},0,abc,s1,mobile` : `${i},${i % 5 === 0 ? 1 : 0},${i % 24},s${i % 3},desktop`));
+    writeFileSync(path.join(dir, 'empty.tsv'), '');
+    const cases: [string[], number, RegExp][] = [
+      [['train', '--data', 'missing.tsv', '--format', 'criteo', '--model', 'lr', '--out', 'x'], 1, /cannot open log '.*missing\.tsv': no such file; check the path \[E_IO\]/],
+      [['train', '--data', CRITEO, '--format', 'parquet', '--model', 'lr', '--out', 'x'], 2, /--format must be one of criteo, csv, libsvm; got "parquet"/],
+      [['train', '--data', CRITEO, '--model', 'lr', '--out', 'x'], 2, /--format is required for a file/],
+      [['train', '--data', 'bad.csv', '--format', 'csv', '--label', 'clicked', '--model', 'lr', '--out', 'x'], 1, /label names column 'clicked', which the header lacks; columns are id, click, hour, site, device/],
+      [['train', '--data', 'empty.tsv', '--format', 'criteo', '--model', 'lr', '--out', 'x'], 1, /nothing to read in empty\.tsv: it holds no rows/],
+      [['train', '--data', CRITEO, '--format', 'libsvm', '--model', 'lr', '--out', 'x'], 1, /all 10000 lines are malformed .*is --format libsvm right\?/],
+      [['train', '--data', CRITEO, '--format', 'criteo', '--model', 'lr', '--train-rows', '9000', '--valid-rows', '2000', '--out', 'x'], 1, /need 11,000 rows, but .* has 10,000/],
+      [['train', '--data', CRITEO, '--format', 'criteo', '--model', 'lr', '--dim', '4', '--out', 'x'], 2, /--dim applies to --model fm/],
+      [['train', '--data', 'synthetic:0', '--model', 'lr', '--out', 'x'], 2, /needs a whole number of rows/],
+      [['eval', '--model', 'nowhere', '--data', CRITEO], 1, /cannot read --model .*model\.json.*no such file/],
+      [['eval', '--model', 'lr', '--data', CRITEO, '--format', 'csv', '--label', 'click'], 2, /trained on criteo logs; --format csv/],
+      [['eval', '--model', 'lr', '--data', CRITEO, '--skip-rows', '10000'], 1, /no rows to evaluate: .* has 10,000 readable rows and --skip-rows is 10,000/],
+      [['eval', '--model', 'lr', '--data', CRITEO, '--report', 'x.pdf'], 2, /--report x\.pdf: name an \.html file/],
+    ];
+    for (const [argv, status, message] of cases) {
+      const result = await ctrkit(...argv, '--quiet');
+      expect(result.status, `${argv.join(' ')}\n${result.err}`).toBe(status);
+      const errorLines = result.err.split('\n').filter((line) => line.startsWith('ctrkit '));
+      expect(errorLines, result.err).toHaveLength(1);
+      expect(errorLines[0]).toMatch(message);
+      expect(result.err).not.toMatch(/\n\s+at /); // no stack trace
+      expect(result.out).toBe('');
+    }
+    // Malformed lines (a NaN where a number belongs) are skipped and said so, never silently.
+    const skipped = await ctrkit('train', '--data', 'bad.csv', '--format', 'csv', '--label', 'click', '--numeric', 'hour', '--model', 'lr', '--quiet', '--out', 'bad');
+    expect(skipped.status, skipped.err).toBe(0);
+    expect(skipped.err).toMatch(/skipped 4 malformed line\(s\); first at line 9: column 'hour' is "abc"; expected a number or nothing/);
+  });
+});
