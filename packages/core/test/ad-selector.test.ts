@@ -106,8 +106,10 @@ describe('ad selector', () => {
     expect(await selector.settle(event('click', 'a', 'c1', 0.7))).toBe(0.7);
     expect(ledger.spent.c1).toBe(0.7);
     expect(await selector.settle(event('click', 'a', 'c1', 0.7))).toBe(0); // settled once
-    expect(await selector.releaseAll()).toBe(1);
+    expect(await selector.release('r1', 'b')).toBe(true); // no click came for b
+    expect(await selector.release('r1', 'b')).toBe(false);
     expect(ledger.held.c2).toBe(0);
+    expect(await selector.releaseAll()).toBe(0);
   });
 
   it('re-runs the auction without a campaign whose budget is spent', async () => {

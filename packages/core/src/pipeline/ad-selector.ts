@@ -234,6 +234,11 @@ export interface AdSelector {
    * (0 when the event bills nothing or matches no hold).
    */
   settle(event: AdEvent): Promise<number>;
+  /**
+   * Releases the hold of one winner whose billable event will not come (the impression was not
+   * rendered, the click window closed); returns false when no hold was open for it.
+   */
+  release(requestId: string, adId: string): Promise<boolean>;
   /** Releases holds older than `holdTtlMs` whose billable event never came; returns how many. */
   releaseExpired(): Promise<number>;
   /** Releases every open hold (graceful shutdown); returns how many. */
@@ -416,6 +421,14 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
       await ledger?.commit(entry.hold, price);
       pacing?.recordSpend(entry.winner.campaignId, price);
       return price;
+    },
+    async release(requestId, adId) {
+      const key = keyOf(requestId, adId);
+      const entry = open.get(key);
+      if (entry === undefined) return false;
+      open.delete(key);
+      await ledger?.release(entry.hold);
+      return true;
     },
     async releaseExpired() {
       const cutoff = clock.now() - holdTtlMs;
