@@ -9,6 +9,8 @@
 export { runCli } from './main.js';
 export { COMMANDS } from './commands/index.js';
 export { simulateCommand } from './commands/simulate.js';
+export { trainCommand } from './commands/train.js';
+export { evalCommand } from './commands/eval.js';
 export { formatCommandHelp } from './command.js';
 export type { Command, CommandLoader } from './command.js';
 export { parseArgs, suggest, usageError } from './args.js';

@@ -383,6 +383,7 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
       dim: given('dim') ? num('dim') : 8,
       learningRate: given('learning-rate') ? num('learning-rate') : 0.05,
       factorL2: given('factor-l2') ? num('factor-l2') : 1e-4,
+      ...(given('init-scale') ? { initScale: num('init-scale') } : {}),
       linear: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl },
     };
     return { fm };
@@ -403,6 +404,7 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
     batchSize: given('batch-size') ? num('batch-size') : 256,
     l2: given('l2') ? num('l2') : 0,
     embeddingL2: given('embedding-l2') ? num('embedding-l2') : 0,
+    ...(given('init-scale') ? { embeddingScale: num('init-scale') } : {}),
   };
   const rank = args.string('low-rank');
   if (rank !== undefined && rank !== 'full' && !(Number.isInteger(Number(rank)) && Number(rank) >= 1)) usageError('train', `--low-rank needs a positive whole number or full, got ${JSON.stringify(rank)}`);
@@ -637,6 +639,7 @@ export const trainCommand: Command = {
     'batch-size': { type: 'number', integer: true, min: 1, max: 65536, description: 'dcnv2: rows per mini-batch (default 256)' },
     'embedding-l2': { type: 'number', min: 0, description: 'dcnv2: L2 on the embedding rows a batch touches (default 0)' },
     'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'dcnv2: Adam rate of the embeddings (default: --learning-rate)' },
+    'init-scale': { type: 'number', min: 0, max: 10, description: 'fm: standard deviation of the initial factors (default 0.01); dcnv2: of the initial embeddings (default 0.01)' },
     version: { type: 'string', description: 'model version in the manifest (default: the time of training)' },
     json: { type: 'boolean', description: 'print one JSON object with the training figures' },
     quiet: { type: 'boolean', description: 'no progress on stderr' },
