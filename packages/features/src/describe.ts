@@ -9,6 +9,10 @@ const DAY_MS = 86_400_000;
 // The encoder's dayOfWeek counts from Sunday (0), as Date.getUTCDay does.
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
 function partOfDay(hour: number): string {
   return hour < 6 ? 'at night' : hour < 12 ? 'in the morning' : hour < 18 ? 'in the afternoon' : 'in the evening';
 }
@@ -114,10 +118,18 @@ export function createFactorDescriber(spec: FeatureSpec | FeatureSpecJSON): Fact
       case 'context_slot_position':
         return request.context.slots?.[0]?.position === 0 ? 'the top slot' : undefined;
       case 'ad_category':
-        return `a ${category} ad`;
+        return `${article(category)} ${category} ad`;
       case 'ad_id':
+        return 'a creative that gets clicks';
       case 'ad_campaign':
-        return 'a strong creative';
+        return 'a campaign that gets clicks';
+      case 'ad_advertiser':
+        return 'an advertiser people click';
+      case 'ad_format':
+        return candidate === undefined ? undefined : `the ${candidate.format} format`;
+      case 'ad_bid_type':
+      case 'ad_bid':
+        return undefined; // what the advertiser pays is not a reason to click
       case 'user_country':
         return request.user.country === undefined ? undefined : `in ${request.user.country}`;
       default: {

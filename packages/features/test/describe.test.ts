@@ -21,6 +21,8 @@ describe('factor describer', () => {
     expect(describe_('context_weekday', request, 0)).toBe('on Monday');
     expect(describe_('user_age', request, 0)).toBe('user age: 34');
     expect(describe_('user_gender', request, 0)).toBeUndefined();
+    expect(describe_('ad_category', { ...request, candidates: [{ ...request.candidates[0]!, category: 'auto' }] }, 0)).toBe('an auto ad');
+    expect(describe_('ad_bid', request, 0)).toBeUndefined();
   });
 });
 
