@@ -8,7 +8,7 @@ import type { AdCandidate, AdRequest, DeviceType, Rejection, StoreLookup, UserPr
 import { checkKnownKeys, checkNumber, checkStrings, describe, isRecord } from './checks.js';
 import { CODE, PASS, REASONS } from './codes.js';
 
-/** A ceiling on a counter the host keeps (for example `user_ad.impressions.1d`).
+/** A ceiling on a counter the host keeps (for example `user_ad.imp.1d`).
  *
  * @example
  * ```ts
@@ -70,7 +70,7 @@ export interface BehaviourRule {
  * import type { TargetingRules } from '@ctrkit/auction';
  * const rules: TargetingRules = {
  *   ageMin: 25, ageMax: 54, countries: ['FR', 'BE'], devices: ['mobile'],
- *   interests: ['travel', 'outdoor'], frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 3 }],
+ *   interests: ['travel', 'outdoor'], frequencyCaps: [{ counter: 'user_ad.imp.1d', max: 3 }],
  * };
  * ```
  */
@@ -116,7 +116,7 @@ export interface TargetingRules {
  * const impressions = new Map([['ad-1', 2]]);
  * const adIds = ['ad-1', 'ad-2'];
  * const counters: CounterSource = (counter, row) =>
- *   counter === 'user_ad.impressions.1d' ? impressions.get(adIds[row] ?? '') : undefined;
+ *   counter === 'user_ad.imp.1d' ? impressions.get(adIds[row] ?? '') : undefined;
  * ```
  */
 export type CounterSource = StoreLookup | ((counter: string, candidateIndex: number) => number | undefined);
@@ -128,7 +128,7 @@ export type CounterSource = StoreLookup | ((counter: string, candidateIndex: num
  * import type { CandidateFilterOptions } from '@ctrkit/auction';
  * const options: CandidateFilterOptions = {
  *   targeting: { 'cmp-1': { countries: ['FR'] } },
- *   frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 10 }],
+ *   frequencyCaps: [{ counter: 'user_ad.imp.1d', max: 10 }],
  *   blockedCategories: ['IAB25'],
  * };
  * ```
@@ -296,7 +296,7 @@ function compileCaps(value: unknown, where: string): CompiledCaps | undefined {
     if (!isRecord(cap)) throw new CtrkitError('E_CONFIG', `${where}[${i}] must be { counter, max }, got ${describe(cap)}`);
     checkKnownKeys(cap, ['counter', 'max'], `${where}[${i}]`);
     if (typeof cap.counter !== 'string' || cap.counter.length === 0) {
-      throw new CtrkitError('E_CONFIG', `${where}[${i}].counter must name a counter such as "user_ad.impressions.1d", got ${describe(cap.counter)}`);
+      throw new CtrkitError('E_CONFIG', `${where}[${i}].counter must name a counter such as "user_ad.imp.1d", got ${describe(cap.counter)}`);
     }
     counters.push(cap.counter);
     max[i] = checkNumber(cap.max, `${where}[${i}].max`, 0) ?? Number.NaN;
