@@ -87,6 +87,13 @@ export function createFactorDescriber(spec: FeatureSpec | FeatureSpecJSON): Fact
         return `recently browsed ${category}`;
       case 'user_interests':
         return request.user.interests?.includes(category) ? `interested in ${category}` : value(name, request, i) && `interested in ${value(name, request, i)}`;
+      case 'user_segments': {
+        const segments = request.user.segments ?? [];
+        if (candidate !== undefined && segments.some((s) => s === `rt-${candidate.advertiserId}` || s === `rt-${candidate.campaignId}`)) {
+          return "in this advertiser's retargeting audience";
+        }
+        return segments.length === 0 ? undefined : `in the ${segments[0]} audience`;
+      }
       case 'store_ad_ctr_7d':
         return 'an ad that is performing well this week';
       case 'store_user_ctr_30d':

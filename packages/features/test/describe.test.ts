@@ -23,6 +23,8 @@ describe('factor describer', () => {
     expect(describe_('user_gender', request, 0)).toBeUndefined();
     expect(describe_('ad_category', { ...request, candidates: [{ ...request.candidates[0]!, category: 'auto' }] }, 0)).toBe('an auto ad');
     expect(describe_('ad_bid', request, 0)).toBeUndefined();
+    expect(describe_('user_segments', { ...request, user: { ...request.user, segments: ['age-30s', 'rt-x'] } }, 0)).toBe("in this advertiser's retargeting audience");
+    expect(describe_('user_segments', { ...request, user: { ...request.user, segments: ['age-30s'] } }, 0)).toBe('in the age-30s audience');
   });
 });
 
