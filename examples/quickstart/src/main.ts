@@ -1,52 +1,169 @@
 /**
- * The README's demo, on embedded defaults (no services, no GPU). It grows as packages land:
- * today it generates a day of synthetic traffic, states the ground-truth (Bayes) quality of the
- * traffic, and shows why calibration matters by repairing a deliberately over-confident scorer.
+ * `npm run demo` — ctrkit end to end on embedded defaults (no services, no GPU).
+ *
+ * Day one of synthetic traffic is logged and replayed through the in-memory feature store;
+ * FTRL-LR and DCN-v2 are trained and calibrated on it; day two is served through the whole
+ * request path (feature store → encoder → DCN-v2 on onnxruntime-node → isotonic/Platt
+ * calibration → dual pacing → GSP auction → budget ledger) over campaigns with different
+ * budgets and plans. It prints model quality beside the Bayes optimum, calibration, latency per
+ * stage, revenue, clicks and budget use, and writes a self-contained HTML report.
+ *
+ * `--data FILE --format criteo|csv|libsvm` runs the model part on a real log instead.
  */
-import { auc, createIsotonicCalibrator, createPlattCalibrator, evaluate, logLoss } from '@ctrkit/core';
-import { createTrafficGenerator } from '@ctrkit/core/sim';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { nodeIo, parseArgs, runCli, type CliIo } from '@ctrkit/cli';
+import { renderReport } from './report.js';
+import { runScenario, type ScenarioReport } from './scenario.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i] ?? '', process.argv[i + 1] ?? '');
-const rows = Number(args.get('--rows') ?? 400_000);
-const seed = args.get('--seed') ?? 'demo';
+const OPTIONS = {
+  rows: { type: 'number', description: 'impressions logged on day one (default 200000)' },
+  requests: { type: 'number', description: 'requests served on day two (default 6000)' },
+  users: { type: 'number', description: 'users in the synthetic world (default 4000)' },
+  candidates: { type: 'number', description: 'candidates per request (default 20)' },
+  seed: { type: 'string', description: 'seed of the world (default "demo")' },
+  report: { type: 'string', description: 'where to write the HTML report (default artifacts/ctrkit-demo.html)' },
+  data: { type: 'string', description: 'a real click log: run the model part on it instead' },
+  format: { type: 'string', description: 'format of --data', choices: ['criteo', 'csv', 'libsvm'] },
+  label: { type: 'string', description: 'label column of a CSV log' },
+  'field-map': { type: 'string', description: 'libsvm field map (field:value<TAB>index)' },
+  'test-data': { type: 'string', description: 'a separate test file for --data (default: the last fifth of --data)' },
+} as const;
 
-const started = performance.now();
-const generator = createTrafficGenerator({ seed });
-console.log(`ctrkit demo — ${rows.toLocaleString('en')} synthetic impressions, seed "${seed}"`);
-console.log(`world: ${generator.userCount.toLocaleString('en')} users, ${generator.advertisers.length} advertisers, ${generator.campaigns.length} campaigns, ${generator.ads.length} ads, ${generator.publishers.length} publishers`);
-
-const labels = new Uint8Array(rows);
-const truth = new Float64Array(rows);
-// A stand-in model that ranks like the truth but is over-confident: it doubles the logit.
-const overConfident = new Float64Array(rows);
-let i = 0;
-for (const impression of generator.impressions({ count: rows })) {
-  labels[i] = impression.clicked ? 1 : 0;
-  truth[i] = impression.pClick;
-  const z = Math.log(impression.pClick / (1 - impression.pClick));
-  overConfident[i] = 1 / (1 + Math.exp(-(2 * z + 2)));
-  i++;
-  if (i % 100_000 === 0) process.stderr.write(`  generated ${i.toLocaleString('en')} rows\r`);
+function progressPrinter(stream: NodeJS.WriteStream): (phase: string, done: number, total: number) => void {
+  let lastPhase = '';
+  let lastShown = 0;
+  return (phase, done, total) => {
+    const fraction = total > 0 ? done / total : 1;
+    if (stream.isTTY) {
+      stream.write(`\r  ${phase}: ${(fraction * 100).toFixed(0).padStart(3)}% (${done.toLocaleString('en')} / ${total.toLocaleString('en')})   `);
+      if (done >= total) stream.write('\n');
+      return;
+    }
+    // Not a terminal: a plain line per phase and per quarter.
+    if (phase !== lastPhase || fraction - lastShown >= 0.25 || done >= total) {
+      if (phase !== lastPhase) lastShown = 0;
+      stream.write(`  ${phase}: ${(fraction * 100).toFixed(0)}%\n`);
+      lastPhase = phase;
+      lastShown = fraction;
+    }
+  };
 }
-process.stderr.write('\n');
 
-const half = rows >> 1;
-const fitLabels = labels.subarray(0, half);
-const testLabels = labels.subarray(half);
-const bayes = evaluate(testLabels, truth.subarray(half));
-const raw = evaluate(testLabels, overConfident.subarray(half));
-const isotonic = createIsotonicCalibrator().fit(overConfident.subarray(0, half), fitLabels);
-const platt = createPlattCalibrator().fit(overConfident.subarray(0, half), fitLabels);
-const calibratedIso = isotonic.apply(overConfident.subarray(half), new Float64Array(rows - half));
-const calibratedPlatt = platt.apply(overConfident.subarray(half), new Float64Array(rows - half));
+const f = (value: number, digits = 4): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
-const line = (name: string, s: { auc: number; logloss: number; ne: number; calibration: number; ece: number }) =>
-  `${name.padEnd(32)} AUC ${s.auc.toFixed(4)}  log loss ${s.logloss.toFixed(5)}  NE ${s.ne.toFixed(4)}  calibration ${s.calibration.toFixed(3)}  ECE ${s.ece.toFixed(5)}`;
-console.log(`\nheld-out half: ${testLabels.length.toLocaleString('en')} rows, CTR ${(testLabels.reduce((a, b) => a + b, 0) / testLabels.length).toFixed(4)}`);
-console.log(line('ground truth (Bayes optimum)', bayes));
-console.log(line('over-confident scorer', raw));
-console.log(line('  + isotonic calibration', evaluate(testLabels, calibratedIso)));
-console.log(line('  + Platt calibration', evaluate(testLabels, calibratedPlatt)));
-console.log(`\ncalibration keeps the ranking (AUC ${auc(testLabels, calibratedPlatt).toFixed(4)}) and repairs log loss: ${logLoss(testLabels, overConfident.subarray(half)).toFixed(5)} → ${logLoss(testLabels, calibratedPlatt).toFixed(5)}`);
-console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+function printScenario(report: ScenarioReport, reportPath: string, elapsed: number): void {
+  const out: string[] = [];
+  const s = report.serving;
+  out.push('');
+  out.push(`world: ${report.world.users.toLocaleString('en')} users, ${report.world.advertisers} advertisers, ${report.world.campaigns} campaigns, ${report.world.ads} ads, ${report.world.publishers} publishers`);
+  out.push(`day one log: ${report.log.rows.toLocaleString('en')} impressions, CTR ${f(report.log.ctr)}; trained on ${report.log.trainRows.toLocaleString('en')}, tested on the last ${report.log.testRows.toLocaleString('en')}`);
+  out.push('');
+  out.push('model quality on the held-out log (calibrated)');
+  out.push(`  ${'model'.padEnd(28)} ${'AUC'.padStart(7)} ${'log loss'.padStart(9)} ${'NE'.padStart(7)} ${'calib.'.padStart(7)} ${'ECE'.padStart(8)}`);
+  for (const q of report.quality) {
+    out.push(`  ${q.model.padEnd(28)} ${f(q.auc).padStart(7)} ${f(q.logloss, 5).padStart(9)} ${f(q.ne).padStart(7)} ${f(q.calibration, 3).padStart(7)} ${f(q.ece, 5).padStart(8)}`);
+  }
+  out.push(`  calibrators chosen on held-out rows: ${Object.entries(report.calibrators).map(([m, k]) => `${m} ${k}`).join(', ')}`);
+  out.push(`  slot position CTR multipliers learned from the log: ${report.positionEffects.map((e) => e.toFixed(3)).join(', ')}`);
+  out.push('');
+  out.push(`day two: ${s.requests.toLocaleString('en')} requests, ${s.winners.toLocaleString('en')} ads shown`);
+  out.push(`  clicks ${s.clicks} — the model expected ${f(s.predictedClicks, 1)}, the true click probabilities add up to ${f(s.expectedClicks, 1)}`);
+  out.push(`  online (from the click stream): AUC ${f(s.online.auc)}, calibration ratio ${f(s.online.calibration, 3)}, log loss ${f(s.online.logloss, 5)} over ${s.online.rows.toLocaleString('en')} impressions`);
+  out.push(`  conversions ${s.conversions}, revenue ${f(s.revenue, 2)}, overspend ${f(s.overspend, 2)}, degraded requests ${s.degradedRequests}`);
+  out.push('');
+  out.push('latency per stage (ms)');
+  out.push(`  ${'stage'.padEnd(10)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)}`);
+  for (const stage of report.latency.stages) out.push(`  ${stage.stage.padEnd(10)} ${f(stage.p50Ms, 3).padStart(8)} ${f(stage.p95Ms, 3).padStart(8)} ${f(stage.p99Ms, 3).padStart(8)}`);
+  out.push('');
+  const active = [...report.campaigns].filter((c) => c.spend > 0).sort((a, b) => b.spend - a.spend);
+  out.push(`campaigns (${active.length} of ${report.campaigns.length} won impressions; the rest were outbid)`);
+  out.push(`  ${'campaign'.padEnd(10)} ${'bid'.padEnd(4)} ${'plan'.padEnd(8)} ${'budget'.padStart(8)} ${'spend'.padStart(8)} ${'used'.padStart(5)} ${'impr.'.padStart(6)} ${'clicks'.padStart(6)}`);
+  for (const c of active.slice(0, 14)) {
+    out.push(`  ${c.campaignId.padEnd(10)} ${c.bidType.padEnd(4)} ${c.plan.padEnd(8)} ${f(c.budget, 2).padStart(8)} ${f(c.spend, 2).padStart(8)} ${`${(c.utilisation * 100).toFixed(0)}%`.padStart(5)} ${String(c.impressions).padStart(6)} ${String(c.clicks).padStart(6)}`);
+  }
+  if (active.length > 14) out.push(`  … ${active.length - 14} more in the report`);
+  out.push('');
+  out.push('why the top ad won (occlusion on DCN-v2, in plain words)');
+  for (const e of report.explanations.slice(0, 3)) out.push(`  ${e.adId} (${e.category}, pCTR ${f(e.pCtr)}): ${e.reasons.join('; ')}`);
+  out.push('');
+  out.push(`report: ${reportPath}`);
+  out.push(`done in ${elapsed.toFixed(1)} s (${Object.entries(report.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
+  console.log(out.join('\n'));
+}
+
+/** Captures what a CLI command prints, to read its JSON. */
+function capturingIo(base: CliIo): { io: CliIo; text: () => string } {
+  let buffer = '';
+  return { io: { ...base, stdout: { write: (chunk: string) => void (buffer += chunk), isTTY: false } as CliIo['stdout'] }, text: () => buffer };
+}
+
+async function runRealLog(args: ReturnType<typeof parseArgs>): Promise<number> {
+  const io = nodeIo();
+  const data = args.string('data') as string;
+  const format = args.string('format');
+  if (format === undefined) {
+    io.stderr.write('demo: --data needs --format criteo|csv|libsvm\n');
+    return 2;
+  }
+  const extra = [
+    ...(args.string('label') ? ['--label', args.string('label') as string] : []),
+    ...(args.string('field-map') ? ['--field-map', args.string('field-map') as string] : []),
+  ];
+  // Count rows to split the file: the first four fifths train (a tenth of those validates), the rest test.
+  const { readFileSync } = await import('node:fs');
+  const testFile = args.string('test-data');
+  const lines = readFileSync(data, 'utf8').split('\n').filter((line) => line.trim() !== '').length - (format === 'csv' ? 1 : 0);
+  const trainRows = testFile === undefined ? Math.floor(lines * 0.8) : lines;
+  const validRows = Math.floor(trainRows / 10);
+  console.log(`ctrkit demo on ${data} (${lines.toLocaleString('en')} rows, ${format}): train on the first ${trainRows.toLocaleString('en')} (last ${validRows.toLocaleString('en')} validate), test on ${testFile ?? `the remaining ${(lines - trainRows).toLocaleString('en')}`}`);
+  const results: { model: string; json: Record<string, number> }[] = [];
+  for (const model of ['lr', 'fm', 'dcnv2']) {
+    const out = path.resolve('artifacts', `demo-${model}`);
+    const trainCode = await runCli(['train', '--data', data, '--format', format, ...extra, '--model', model, '--train-rows', String(trainRows - validRows), '--valid-rows', String(validRows), '--out', out], io);
+    if (trainCode !== 0) return trainCode;
+    const capture = capturingIo(io);
+    const evalArgs = testFile === undefined ? ['--data', data, '--skip-rows', String(trainRows)] : ['--data', testFile];
+    const evalCode = await runCli(['eval', '--model', out, ...evalArgs, '--format', format, ...extra, '--json'], capture.io);
+    if (evalCode !== 0) return evalCode;
+    results.push({ model, json: JSON.parse(capture.text()) as Record<string, number> });
+  }
+  console.log(`\n  ${'model'.padEnd(8)} ${'rows'.padStart(7)} ${'AUC'.padStart(7)} ${'log loss'.padStart(9)} ${'NE'.padStart(7)} ${'calib.'.padStart(7)} ${'ECE'.padStart(8)}`);
+  for (const { model, json } of results) {
+    console.log(`  ${model.padEnd(8)} ${String(json.rows).padStart(7)} ${f(json.auc ?? Number.NaN).padStart(7)} ${f(json.logloss ?? Number.NaN, 5).padStart(9)} ${f(json.ne ?? Number.NaN).padStart(7)} ${f(json.calibration ?? Number.NaN, 3).padStart(7)} ${f(json.ece ?? Number.NaN, 5).padStart(8)}`);
+  }
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2), OPTIONS, 'demo');
+  if (args.string('data') !== undefined) return runRealLog(args);
+  const started = performance.now();
+  const seed = args.string('seed') ?? 'demo';
+  const rows = args.number('rows') ?? 200_000;
+  const requests = args.number('requests') ?? 6_000;
+  console.log(`ctrkit demo — embedded defaults (memory store, onnxruntime-node CPU, memory ledger), seed "${seed}"`);
+  const report = await runScenario({
+    seed,
+    logImpressions: rows,
+    requests,
+    users: args.number('users') ?? 4_000,
+    candidates: args.number('candidates') ?? 20,
+    onProgress: progressPrinter(process.stderr),
+  });
+  const reportPath = path.resolve(args.string('report') ?? path.join('artifacts', 'ctrkit-demo.html'));
+  mkdirSync(path.dirname(reportPath), { recursive: true });
+  writeFileSync(reportPath, renderReport(report, `ctrkit demo — seed "${seed}"`));
+  printScenario(report, reportPath, (performance.now() - started) / 1000);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

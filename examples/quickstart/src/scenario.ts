@@ -1,0 +1,451 @@
+/**
+ * A day of ad serving on embedded defaults, end to end: synthetic traffic with a known truth, a
+ * training log replayed through the feature store (point-in-time counters), FTRL-LR and DCN-v2
+ * trained and calibrated on it, then a second day served through the whole request path —
+ * predictor, pacing, GSP auction, budget ledger — with the outcomes fed back as events.
+ *
+ * The demo prints what this returns; the end-to-end test checks it against the generator's truth.
+ */
+import {
+  createAdSelector,
+  createCampaignReporter,
+  createManualClock,
+  createPipelineMetrics,
+  createPredictor,
+  createQualityMonitor,
+  createRandom,
+  CtrkitError,
+  evaluate,
+  explainByOcclusion,
+  summarizeFactors,
+  systemClock,
+  type AdEvent,
+  type AdRequest,
+  type CampaignFigures,
+  type EvaluationSummary,
+  type FeatureBatch,
+  type ImpressionEvent,
+  type ModelRunner,
+  type PipelineSnapshot,
+  type StoreLookup,
+} from '@ctrkit/core';
+import { createTrafficGenerator, type SimImpression } from '@ctrkit/core/sim';
+import { createAuction } from '@ctrkit/auction';
+import { adRequestSpec, allocateBatch, createFactorDescriber, createFeatureEncoder, createMemoryFeatureStore } from '@ctrkit/features';
+import { createNativeRunner, createRowCollector, exportModel, fitModel, loadModelFromBytes, sliceRows, type FitResult, type LabelledRows } from '@ctrkit/models';
+import { registerNodeBackends } from '@ctrkit/models/node';
+import {
+  createAsapPlan,
+  createDualController,
+  createEvenPlan,
+  createMemoryLedger,
+  createPacer,
+  createPacingStage,
+  createTrafficShapedPlan,
+  type PacingPlan,
+} from '@ctrkit/pacing';
+
+const DAY_MS = 86_400_000;
+
+/** Sizes of a scenario. */
+export interface ScenarioOptions {
+  /** Seed of the world and every random stream. */
+  readonly seed?: string | number;
+  /** Users in the synthetic world. */
+  readonly users?: number;
+  /** Impressions logged on day one (training log; the last tenth is held out for testing). */
+  readonly logImpressions?: number;
+  /** Requests served on day two. */
+  readonly requests?: number;
+  /** Candidates per request. */
+  readonly candidates?: number;
+  /** DCN-v2 training passes at most (early stopping on a validation slice). */
+  readonly dcnEpochs?: number;
+  /** Reports progress (phase, done, total). */
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+/** A model's figures on the held-out log. */
+export interface ModelQuality extends EvaluationSummary {
+  /** Model name. */
+  readonly model: string;
+}
+
+/** One campaign's day. */
+export interface CampaignDay {
+  readonly campaignId: string;
+  readonly bidType: string;
+  readonly plan: string;
+  readonly budget: number;
+  readonly spend: number;
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly conversions: number;
+  readonly utilisation: number;
+  /** Cumulative spend at the end of each hour of day two. */
+  readonly spendByHour: readonly number[];
+  /** Cumulative planned spend at the end of each hour (the plan's share of the budget). */
+  readonly planByHour: readonly number[];
+}
+
+/** Everything the scenario measured. */
+export interface ScenarioReport {
+  readonly world: { users: number; advertisers: number; campaigns: number; ads: number; publishers: number };
+  readonly log: { rows: number; trainRows: number; testRows: number; ctr: number };
+  /** Held-out quality: the Bayes optimum (true click probabilities), FTRL-LR and DCN-v2, calibrated. */
+  readonly quality: readonly ModelQuality[];
+  /** Which calibrator each model chose. */
+  readonly calibrators: Readonly<Record<string, string>>;
+  /** CTR multipliers per slot position, learned from the log. */
+  readonly positionEffects: readonly number[];
+  /** Day two. */
+  readonly serving: {
+    readonly requests: number;
+    readonly winners: number;
+    readonly impressions: number;
+    readonly clicks: number;
+    readonly conversions: number;
+    /** Sum of the served pCTRs (at their slot positions), to compare with clicks and the truth. */
+    readonly predictedClicks: number;
+    /** Sum of the true click probabilities of what was served. */
+    readonly expectedClicks: number;
+    readonly revenue: number;
+    readonly overspend: number;
+    readonly degradedRequests: number;
+    /** Rolling quality of served impressions, from the click stream. */
+    readonly online: EvaluationSummary;
+  };
+  readonly campaigns: readonly CampaignDay[];
+  /** Reporting figures from the event stream (last 24 h), per campaign. */
+  readonly reported: readonly CampaignFigures[];
+  readonly latency: PipelineSnapshot;
+  /** Plain-language reasons for the first few winners. */
+  readonly explanations: readonly { adId: string; category: string; pCtr: number; reasons: readonly string[] }[];
+  /** Latency samples (ms) of whole requests, for a histogram. */
+  readonly requestLatencies: Float64Array;
+  /** Calibration points of DCN-v2 on the held-out log (for a reliability diagram). */
+  readonly heldOut: { readonly labels: Uint8Array; readonly dcn: Float32Array; readonly truth: Float64Array };
+  readonly seconds: Readonly<Record<string, number>>;
+}
+
+function eventsOf(impression: SimImpression): AdEvent[] {
+  const { request, position } = impression;
+  const candidate = request.candidates[0]!;
+  const base = {
+    requestId: request.requestId,
+    userId: request.user.id,
+    adId: candidate.adId,
+    campaignId: candidate.campaignId,
+    advertiserId: candidate.advertiserId,
+    category: candidate.category,
+    format: candidate.format,
+    position,
+  };
+  const t = request.context.timestamp;
+  const events: AdEvent[] = [{ ...base, type: 'impression', eventId: `${request.requestId}:i`, timestamp: t }];
+  if (impression.clicked) events.push({ ...base, type: 'click', eventId: `${request.requestId}:c`, timestamp: t + 5_000 });
+  if (impression.converted) events.push({ ...base, type: 'conversion', eventId: `${request.requestId}:v`, timestamp: t + 300_000 });
+  return events;
+}
+
+function predictAll(runner: { logitsSync?: unknown; predictSync(b: FeatureBatch, out?: Float32Array): Float32Array }, rows: LabelledRows): Float32Array {
+  return runner.predictSync(rows.batch, new Float32Array(rows.batch.rows));
+}
+
+/**
+ * Runs the scenario.
+ *
+ * @param options - Sizes and seed.
+ * @returns Every figure the demo prints and the test checks.
+ */
+export async function runScenario(options: ScenarioOptions = {}): Promise<ScenarioReport> {
+  const {
+    seed = 'demo',
+    users = 4_000,
+    logImpressions = 200_000,
+    requests = 6_000,
+    candidates = 20,
+    dcnEpochs = 3,
+    onProgress = () => undefined,
+  } = options;
+  for (const [name, value] of Object.entries({ users, logImpressions, requests, candidates, dcnEpochs })) {
+    if (!Number.isInteger(value) || value < 1) throw new CtrkitError('E_CONFIG', `scenario: ${name} must be a positive integer, got ${value}`);
+  }
+  if (logImpressions < 1_000) throw new CtrkitError('E_CONFIG', `scenario: logImpressions must be at least 1,000 to train and test on, got ${logImpressions}`);
+  const seconds: Record<string, number> = {};
+  let phaseStart = systemClock.now();
+  const phase = (name: string): void => {
+    const now = systemClock.now();
+    seconds[name] = (now - phaseStart) / 1000;
+    phaseStart = now;
+  };
+
+  const startTime = Date.UTC(2026, 0, 5);
+  const generator = createTrafficGenerator({ seed, users, candidatesPerRequest: candidates, slotsPerRequest: 3, startTime, durationMs: 2 * DAY_MS });
+  const simClock = createManualClock(startTime);
+  const store = createMemoryFeatureStore({ clock: simClock });
+  const spec = adRequestSpec({ idSpace: 1 << 20 });
+  const encoder = createFeatureEncoder(spec);
+  const layout = encoder.layout;
+
+  // Day one: replay the impression log through the store, encoding each row with the counters it
+  // would have seen at the time (no leakage), and learn position effects from the log.
+  const collector = createRowCollector(layout, logImpressions);
+  const truth = new Float64Array(logImpressions);
+  const one = allocateBatch(layout, 1);
+  const label = new Float32Array(1);
+  const clicksByPosition = [0, 0, 0];
+  const shownByPosition = [0, 0, 0];
+  const logTimestamps: number[] = [];
+  let row = 0;
+  for (const impression of generator.impressions({ count: logImpressions, stream: 'log', timeRange: [0, 0.5] })) {
+    const { request } = impression;
+    simClock.set(Math.max(simClock.now(), request.context.timestamp));
+    const lookup = await store.lookup(request.user, request.candidates, request.context.timestamp);
+    encoder.encode(request, lookup, one);
+    label[0] = impression.clicked ? 1 : 0;
+    collector.append(one, label);
+    truth[row] = impression.pClick;
+    shownByPosition[impression.position]! += 1;
+    clicksByPosition[impression.position]! += impression.clicked ? 1 : 0;
+    if (row % 50 === 0) logTimestamps.push(request.context.timestamp);
+    for (const event of eventsOf(impression)) await store.record(event);
+    row++;
+    if (row % 10_000 === 0) onProgress('replaying the day-one log', row, logImpressions);
+  }
+  const all = collector.toRows();
+  const testRows = Math.floor(logImpressions / 10);
+  const trainAll = sliceRows(all, 0, logImpressions - testRows);
+  const test = sliceRows(all, logImpressions - testRows, logImpressions);
+  const validRows = Math.floor(trainAll.batch.rows / 10);
+  const train = sliceRows(trainAll, 0, trainAll.batch.rows - validRows);
+  const valid = sliceRows(trainAll, trainAll.batch.rows - validRows, trainAll.batch.rows);
+  const ctr0 = clicksByPosition[0]! / Math.max(1, shownByPosition[0]!);
+  const positionEffects = clicksByPosition.map((clicks, p) => Math.min(1, clicks / Math.max(1, shownByPosition[p]!) / ctr0));
+  phase('log');
+
+  // Train FTRL-LR and DCN-v2, each calibrated on held-out rows.
+  const lr = fitModel({ model: 'lr', train, valid, epochs: 2, calibrate: true, seed, onProgress: (p) => onProgress('training FTRL-LR', p.done + (p.epoch - 1) * p.total, p.total * p.epochs) });
+  phase('train-lr');
+  const dcn: FitResult = fitModel({
+    model: 'dcnv2',
+    train,
+    valid,
+    epochs: dcnEpochs,
+    patience: 1,
+    calibrate: true,
+    seed,
+    dcnv2: { embeddingDim: 8, crossLayers: 2, lowRank: 16, deep: [64, 32] },
+    onProgress: (p) => onProgress('training DCN-v2', p.done + (p.epoch - 1) * p.total, p.total * p.epochs),
+  });
+  phase('train-dcn');
+
+  const lrRunner = createNativeRunner({ layout, weights: lr.weights as Parameters<typeof createNativeRunner>[0]['weights'] });
+  registerNodeBackends();
+  const exported = exportModel(layout, dcn, { version: 'dcnv2-day1', profileRows: sliceRows(train, 0, Math.min(20_000, train.batch.rows)) });
+  const loaded = await loadModelFromBytes({ model: exported.model, manifest: exported.manifest }, { expect: layout, backends: ['onnx-node'], intraOpThreads: 1 });
+  const dcnRunner: ModelRunner = loaded.runner;
+
+  const testLabels = Uint8Array.from(test.labels);
+  const lrTest = lr.calibrator ? lr.calibrator.apply(predictAll(lrRunner, test)) : predictAll(lrRunner, test);
+  const dcnRaw = await dcnRunner.predict(test.batch, new Float32Array(test.batch.rows));
+  const dcnTest = loaded.calibrator.apply(dcnRaw);
+  const testTruth = truth.subarray(logImpressions - testRows);
+  const quality: ModelQuality[] = [
+    { model: 'Bayes optimum (true pCTR)', ...evaluate(testLabels, testTruth) },
+    { model: 'FTRL-LR', ...evaluate(testLabels, lrTest) },
+    { model: 'DCN-v2', ...evaluate(testLabels, dcnTest) },
+  ];
+  phase('evaluate');
+
+  // Day two: budgets sized from a dry run so that some campaigns are budget-bound and others
+  // are not, with a mix of pacing plans.
+  const auction = createAuction({ pricing: 'gsp', positionEffects, reserveCpm: 0.2, seed: 1 });
+  const metrics = createPipelineMetrics();
+  const predictor = createPredictor({
+    encoder,
+    store,
+    runner: dcnRunner,
+    fallback: lrRunner,
+    calibrator: loaded.calibrator,
+    metrics,
+    budgets: { lookup: 50, encode: 50, predict: 200, calibrate: 10 }, // generous: this is a shared 2-core machine
+  });
+  const expectedSpend = new Map<string, number>();
+  const dryRuns = Math.min(600, Math.max(100, Math.floor(requests / 10)));
+  for (const { request } of generator.requests({ count: dryRuns, stream: 'dry-run', timeRange: [0.5, 1] })) {
+    const prediction = await predictor.predict(request);
+    const result = auction.run(request, prediction.pCtr);
+    for (const winner of result.winners) {
+      const i = request.candidates.findIndex((c) => c.adId === winner.adId);
+      const pClick = generator.clickProbability(request, i, winner.position);
+      const cost = winner.bidType === 'CPM' ? winner.price / 1000 : winner.bidType === 'CPC' ? winner.price * pClick : winner.price * pClick * generator.conversionProbability(request, i);
+      expectedSpend.set(winner.campaignId, (expectedSpend.get(winner.campaignId) ?? 0) + cost);
+    }
+  }
+  const factors = [0.3, 0.6, 1.2, 3];
+  const planOf = (k: number): { name: string; plan: PacingPlan } =>
+    k % 3 === 0 ? { name: 'even', plan: createEvenPlan() } : k % 3 === 1 ? { name: 'traffic', plan: createTrafficShapedPlan(logTimestamps) } : { name: 'asap', plan: createAsapPlan() };
+  const budgets = new Map<string, { budget: number; plan: string; weights: readonly number[] }>();
+  generator.campaigns.forEach((campaign, k) => {
+    const perRequest = (expectedSpend.get(campaign.id) ?? 0) / dryRuns;
+    // A budget must hold at least two billable events, or a CPC/CPA campaign could never bid.
+    const floor = Math.max(0.5, campaign.bidType === 'CPM' ? 0 : 2 * campaign.bid);
+    const budget = Math.max(floor, Math.round(perRequest * requests * (factors[k % factors.length] as number) * 100) / 100);
+    const { name, plan } = planOf(k);
+    budgets.set(campaign.id, { budget, plan: name, weights: plan.weights });
+  });
+  const day2 = startTime + DAY_MS;
+  simClock.set(Math.max(simClock.now(), day2));
+  const ledger = createMemoryLedger({
+    budgets: { campaigns: generator.campaigns.map((c) => ({ id: c.id, dailyBudget: (budgets.get(c.id) as { budget: number }).budget })) },
+    clock: simClock,
+  });
+  const pacers = new Map(
+    generator.campaigns.map((c, k) => [
+      c.id,
+      createPacer({ controller: createDualController(), plan: planOf(k).plan, dailyBudget: (budgets.get(c.id) as { budget: number }).budget, clock: simClock, intervalMs: 15 * 60_000 }),
+    ]),
+  );
+  const pacing = createPacingStage(pacers);
+  const selector = createAdSelector({ predictor, auction, pacing, ledger, metrics });
+  const quality2 = createQualityMonitor({ clock: simClock, attributionWindowMs: 30 * 60_000, windowRows: 200_000 });
+  const reporter = createCampaignReporter({ clock: simClock, bucketMs: 60_000, horizonMs: DAY_MS });
+  const random = createRandom(`${String(seed)}:outcomes`);
+  const describe = createFactorDescriber(spec);
+  const missingIds = encoder.missingIds();
+  phase('setup-day2');
+
+  const spendByHour = new Map(generator.campaigns.map((c) => [c.id, new Float64Array(24)]));
+  const perCampaign = new Map(generator.campaigns.map((c) => [c.id, { impressions: 0, clicks: 0, conversions: 0, spend: 0 }]));
+  const latencies = new Float64Array(requests);
+  const explanations: { adId: string; category: string; pCtr: number; reasons: string[] }[] = [];
+  let winners = 0;
+  let impressions = 0;
+  let clicks = 0;
+  let conversions = 0;
+  let predictedClicks = 0;
+  let expectedClicks = 0;
+  let degradedRequests = 0;
+  let served = 0;
+  for (const { request } of generator.requests({ count: requests, stream: 'serve', timeRange: [0.5, 1] })) {
+    simClock.set(Math.max(simClock.now(), request.context.timestamp));
+    const t0 = systemClock.now();
+    const selection = await selector.select(request);
+    latencies[served] = systemClock.now() - t0;
+    if (selection.degraded.length > 0) degradedRequests++;
+    const hour = Math.floor((request.context.timestamp - day2) / 3_600_000);
+    for (const winner of selection.winners) {
+      winners++;
+      const i = request.candidates.findIndex((c) => c.adId === winner.adId);
+      const charge = winner.charge;
+      const outcome = generator.outcome(request, i, winner.position, random, {
+        impression: winner.bidType === 'CPM' ? charge : 0,
+        click: winner.bidType === 'CPC' ? charge : 0,
+        conversion: winner.bidType === 'CPA' ? charge : 0,
+      });
+      const servedPctr = Math.min(1, winner.pCtr * (positionEffects[winner.position] ?? 1));
+      predictedClicks += servedPctr;
+      expectedClicks += outcome.pClick;
+      let billed = false;
+      for (const event of outcome.events) {
+        simClock.set(Math.max(simClock.now(), event.timestamp));
+        await store.record(event);
+        const committed = await selector.settle(event);
+        const billedEvent: AdEvent = committed > 0 ? ({ ...event, cost: committed } as AdEvent) : ({ ...event, cost: 0 } as AdEvent);
+        reporter.record(billedEvent);
+        const key = `${request.requestId}:${winner.adId}`;
+        if (event.type === 'impression') {
+          quality2.impression(key, servedPctr);
+          impressions++;
+        } else if (event.type === 'click') {
+          quality2.click(key);
+          clicks++;
+        } else {
+          conversions++;
+        }
+        const figures = perCampaign.get(winner.campaignId)!;
+        if (event.type === 'impression') figures.impressions++;
+        else if (event.type === 'click') figures.clicks++;
+        else figures.conversions++;
+        if (committed > 0) {
+          billed = true;
+          figures.spend += committed;
+          const series = spendByHour.get(winner.campaignId)!;
+          series[Math.min(23, Math.max(0, hour))]! += committed;
+        }
+      }
+      if (!billed) await selector.release(request.requestId, winner.adId);
+      if (explanations.length < 5 && selection.winners[0] === winner) {
+        const batch = encoder.encode(request, selection.prediction.lookup as StoreLookup | undefined);
+        const contributions = await explainByOcclusion(dcnRunner, batch, i, missingIds);
+        explanations.push({ adId: winner.adId, category: request.candidates[i]!.category, pCtr: winner.pCtr, reasons: summarizeFactors(contributions, request, i, describe) });
+      }
+    }
+    served++;
+    if (served % 500 === 0) onProgress('serving day two', served, requests);
+  }
+  await selector.releaseAll();
+  phase('serve');
+
+  const campaigns: CampaignDay[] = generator.campaigns.map((c) => {
+    const { budget, plan, weights } = budgets.get(c.id) as { budget: number; plan: string; weights: readonly number[] };
+    const figures = perCampaign.get(c.id)!;
+    const hourly = spendByHour.get(c.id)!;
+    const spendCumulative: number[] = [];
+    const planCumulative: number[] = [];
+    const totalWeight = weights.reduce((s, w) => s + w, 0);
+    let spent = 0;
+    let planned = 0;
+    for (let h = 0; h < 24; h++) {
+      spent += hourly[h] as number;
+      planned += ((weights[Math.floor((h * weights.length) / 24)] ?? 0) / (totalWeight * (weights.length / 24))) * budget;
+      spendCumulative.push(spent);
+      planCumulative.push(Math.min(budget, planned));
+    }
+    return {
+      campaignId: c.id,
+      bidType: c.bidType,
+      plan,
+      budget,
+      spend: figures.spend,
+      impressions: figures.impressions,
+      clicks: figures.clicks,
+      conversions: figures.conversions,
+      utilisation: figures.spend / budget,
+      spendByHour: spendCumulative,
+      planByHour: planCumulative,
+    };
+  });
+  const overspend = campaigns.reduce((sum, c) => sum + Math.max(0, c.spend - c.budget), 0);
+  return {
+    world: { users, advertisers: generator.advertisers.length, campaigns: generator.campaigns.length, ads: generator.ads.length, publishers: generator.publishers.length },
+    log: { rows: logImpressions, trainRows: trainAll.batch.rows, testRows, ctr: all.labels.reduce((s, y) => s + y, 0) / logImpressions },
+    quality,
+    calibrators: { 'FTRL-LR': lr.calibration?.kind ?? 'none', 'DCN-v2': dcn.calibration?.kind ?? 'none' },
+    positionEffects,
+    serving: {
+      requests: served,
+      winners,
+      impressions,
+      clicks,
+      conversions,
+      predictedClicks,
+      expectedClicks,
+      revenue: campaigns.reduce((s, c) => s + c.spend, 0),
+      overspend,
+      degradedRequests,
+      online: quality2.snapshot(),
+    },
+    campaigns,
+    reported: reporter.report(DAY_MS).campaigns,
+    latency: metrics.snapshot(),
+    explanations,
+    requestLatencies: latencies.subarray(0, served),
+    heldOut: { labels: testLabels, dcn: dcnTest, truth: Float64Array.from(testTruth) },
+    seconds,
+  };
+}
+
+/** The impression event type, re-exported for report code. */
+export type { ImpressionEvent, AdRequest };
