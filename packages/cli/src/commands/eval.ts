@@ -146,9 +146,10 @@ function reliabilitySvg(bins: readonly ReliabilityBin[]): string {
 
 function histogramSvg(scores: Float32Array, labels: Float32Array): string {
   const bins = 40;
-  let max = 0;
-  for (let i = 0; i < scores.length; i++) if ((scores[i] as number) > max) max = scores[i] as number;
-  const top = niceMax(max);
+  // The axis ends at the 99.5th percentile (rounded up): CTR scores crowd near 0, and a few high
+  // ones would squeeze every other bar into the first bins. Higher scores fall into the last bin.
+  const sorted = Float32Array.from(scores).sort();
+  const top = niceMax(sorted[Math.min(sorted.length - 1, Math.floor(0.995 * sorted.length))] as number);
   const clicks = new Float64Array(bins);
   const others = new Float64Array(bins);
   let positives = 0;
@@ -171,7 +172,7 @@ function histogramSvg(scores: Float32Array, labels: Float32Array): string {
       .map((v, i) => (v > 0 ? `<rect x="${(f.x((i * top) / bins) + 0.5).toFixed(1)}" y="${f.y(v).toFixed(1)}" width="${Math.max(0.5, width - 1).toFixed(1)}" height="${(f.y(0) - f.y(v)).toFixed(1)}" fill="${colour}" fill-opacity="0.55"/>` : ''))
       .join('');
   const legend = `<rect x="${W - M.right - 110}" y="${M.top + 8}" width="10" height="10" fill="#2b8a3e" fill-opacity="0.55"/><text x="${W - M.right - 95}" y="${M.top + 17}" font-size="10">clicks (${positives})</text><rect x="${W - M.right - 110}" y="${M.top + 24}" width="10" height="10" fill="#868e96" fill-opacity="0.55"/><text x="${W - M.right - 95}" y="${M.top + 33}" font-size="10">non-clicks (${negatives})</text>`;
-  return svg('Score histogram by label', `${f.body}${bars(b, '#868e96')}${bars(a, '#2b8a3e')}${legend}`);
+  return svg(`Score histogram by label (the last bin holds every score ≥ ${fmt((top * (bins - 1)) / bins, 3)})`, `${f.body}${bars(b, '#868e96')}${bars(a, '#2b8a3e')}${legend}`);
 }
 
 function reportHtml(options: {
@@ -198,7 +199,7 @@ function reportHtml(options: {
     : '<p>Both clicks and non-clicks are needed for the ROC curve and the reliability diagram.</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(options.title)}</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}thead th{text-align:center}tbody th{text-align:left;font-weight:500}figure{display:inline-block;margin:8px 16px 8px 0}figcaption{font-size:12px;color:#555;text-align:center}</style>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}thead th{text-align:center}tbody th{text-align:left;font-weight:500}figure{display:inline-block;width:${W}px;vertical-align:top;margin:8px 16px 8px 0}figcaption{font-size:12px;color:#555;text-align:center}</style>
 </head><body><h1>${escapeHtml(options.title)}</h1>${table}<div>${figures}</div></body></html>
 `;
 }

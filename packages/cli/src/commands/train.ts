@@ -176,6 +176,7 @@ export interface ReadOutcome {
 export type RowSink = (rows: LabelledRows, truth: Float64Array | undefined) => void | Promise<void>;
 
 const CHUNK_ROWS = 8192;
+const PROFILE_ROWS = 100_000;
 
 /**
  * Reads rows `[skip, skip + take)` of a source, encodes them and hands them to `sink` chunk by
@@ -564,7 +565,8 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
       hyperParameters: hyper[model] ?? {},
       ...(negativeRate === undefined ? {} : { negativeRate }),
     },
-    profileRows: train,
+    // Drift monitoring needs a distribution, not every row: profile the last (most recent) 100,000.
+    profileRows: sliceRows(train, Math.max(0, trainRows - PROFILE_ROWS), trainRows),
   });
   await saveModel(out, { model: exported.model, manifest: exported.manifest });
 
