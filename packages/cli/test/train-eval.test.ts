@@ -90,6 +90,18 @@ describe('ctrkit train and eval', () => {
     expect((await ctrkit('eval', '--model', 'sim', '--data', CRITEO, '--format', 'criteo')).err).toMatch(/trained on synthetic traffic/);
   });
 
+  it('--synthetic-spec ad-request trains on the features package preset (crosses, sequences, a dense column)', async () => {
+    const trained = await ctrkit('train', '--data', 'synthetic:4000:9', '--synthetic-spec', 'ad-request', '--model', 'dcnv2', '--valid-rows', '1000', '--epochs', '1', '--embedding-dim', '4', '--deep', '8', '--low-rank', '4', '--id-space', '65536', '--quiet', '--out', 'preset');
+    expect(trained.status, trained.err).toBe(0);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'preset', 'model.json'), 'utf8')) as Record<string, any>;
+    expect(manifest.config.featureSpec.name).toBe('ad-request');
+    expect(manifest.inputs.map((i: { name: string }) => i.name)).toEqual(['ids', 'values', 'dense', 'sequence_ids', 'sequence_lengths']);
+    const evaluated = await ctrkit('eval', '--model', 'preset', '--data', 'synthetic:5000:9', '--skip-rows', '4000', '--json', '--quiet');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    expect((JSON.parse(evaluated.out) as { rows: number }).rows).toBe(1000);
+    expect((await ctrkit('train', '--data', CRITEO, '--format', 'criteo', '--synthetic-spec', 'plain', '--model', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
+  });
+
   it('reads CSV (label, ignored and numeric columns) and libsvm with a field map', async () => {
     writeCsv('log.csv', 3000);
     const csv = await ctrkit('train', '--data', 'log.csv', '--format', 'csv', '--label', 'click', '--ignore', 'id', '--numeric', 'hour', '--model', 'lr', '--valid-rows', '500', '--epochs', '3', '--quiet', '--out', 'csv');

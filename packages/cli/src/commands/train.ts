@@ -8,6 +8,7 @@ import path from 'node:path';
 import { auc, CtrkitError, logLoss, type FeatureBatch } from '@ctrkit/core';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
 import {
+  adRequestSpec,
   allocateBatch,
   createFeatureEncoder,
   criteoSpec,
@@ -64,6 +65,8 @@ export interface ReadSettings {
   readonly delimiter?: string;
   /** libsvm: the field map (`field:value<TAB>index` lines), as an absolute path. */
   readonly fieldMap?: string;
+  /** Synthetic: `plain` ({@link syntheticSpec}) or `ad-request` (`adRequestSpec({ store: false })`). */
+  readonly syntheticSpec?: 'plain' | 'ad-request';
 }
 
 /** Parses `--data`: a path, or `synthetic:ROWS[:SEED]`. */
@@ -97,9 +100,11 @@ function fieldName(column: string, taken: Set<string>): string {
 }
 
 /**
- * The feature spec of the synthetic traffic (written here, as `@ctrkit/features` has no preset
- * for `AdRequest`s yet): every attribute the generator's click model reads, one field each, no
- * crosses — so the interactions are left for FM and DCN-v2 to find.
+ * The default feature spec of synthetic traffic (`--synthetic-spec plain`): every attribute the
+ * generator's click model reads, one field each, no crosses — so the interactions are left for FM
+ * and DCN-v2 to find, and LR's gap to the Bayes-optimal model measures them.
+ * `--synthetic-spec ad-request` uses the features package's `adRequestSpec({ store: false })`
+ * instead, whose hand-made crosses hand LR most of those interactions.
  */
 export function syntheticSpec(idSpace: number): FeatureSpecJSON {
   const field = (name: string, source: 'user' | 'context' | 'candidate', fieldPath: string): FieldSpec => ({ name, kind: 'categorical', source, path: fieldPath });
@@ -122,7 +127,7 @@ export function syntheticSpec(idSpace: number): FeatureSpecJSON {
       field('connection', 'context', 'connection'),
       field('hour', 'context', 'hourOfDay'),
       // The slot position the ad was shown at, which the log knows (serving scores position 0).
-      field('position', 'context', 'attributes.position'),
+      field('position', 'context', 'slotPosition'),
       field('ad_id', 'candidate', 'adId'),
       field('advertiser', 'candidate', 'advertiserId'),
       field('campaign', 'candidate', 'campaignId'),
@@ -176,6 +181,11 @@ export interface ReadOutcome {
 export type RowSink = (rows: LabelledRows, truth: Float64Array | undefined) => void | Promise<void>;
 
 const CHUNK_ROWS = 8192;
+
+/** Sequence ids per row: sequences × the longest maxLength. */
+function sequenceWidthOf(encoder: CompiledEncoder): number {
+  return encoder.layout.sequences.length * encoder.layout.sequences.reduce((max, s) => Math.max(max, s.maxLength), 0);
+}
 const PROFILE_ROWS = 100_000;
 
 /**
@@ -205,7 +215,7 @@ export async function readRows(options: {
     if (encoder !== undefined) return encoder;
     if (spec === undefined) {
       if (settings.format === 'criteo') spec = criteoSpec({ idSpace });
-      else if (settings.format === 'synthetic') spec = syntheticSpec(idSpace);
+      else if (settings.format === 'synthetic') spec = settings.syntheticSpec === 'ad-request' ? adRequestSpec({ idSpace, store: false }) : syntheticSpec(idSpace);
       else spec = specFromChunk(settings, chunk as LogChunk, idSpace);
     }
     encoder = createFeatureEncoder(spec);
@@ -218,6 +228,7 @@ export async function readRows(options: {
     const progress = createProgress({ label: 'generating', total: rows, unit: 'rows', stream: io.stderr, clock: io.clock, enabled: !options.quiet });
     const enc = ensureEncoder(undefined);
     const { idWidth, denseWidth } = enc.layout;
+    const sequenceWidth = sequenceWidthOf(enc);
     const one = allocateBatch(enc.layout, 1);
     const batch = out as FeatureBatch;
     const labels = new Float32Array(CHUNK_ROWS);
@@ -237,11 +248,13 @@ export async function readRows(options: {
     for (const impression of generator.impressions({ count: source.rows })) {
       if (index >= end) break;
       if (index >= skip) {
-        const { request } = impression;
-        enc.encode({ ...request, context: { ...request.context, attributes: { position: impression.position } } }, undefined, one);
+        // The impression's request holds the shown ad and the slot it was shown in.
+        enc.encode(impression.request, undefined, one);
         batch.ids.set(one.ids, filled * idWidth);
         batch.values.set(one.values, filled * idWidth);
         batch.dense.set(one.dense, filled * denseWidth);
+        batch.sequenceIds.set(one.sequenceIds, filled * sequenceWidth);
+        batch.sequenceLengths.set(one.sequenceLengths, filled * enc.layout.sequences.length);
         labels[filled] = impression.clicked ? 1 : 0;
         truth[filled] = impression.pClick;
         filled++;
@@ -327,8 +340,10 @@ export function reportMalformed(io: CliIo, command: string, outcome: ReadOutcome
 export function readSettingsOf(command: string, args: ParsedArgs, source: DataSource, io: CliIo, stored?: ReadSettings): ReadSettings {
   if (source.kind === 'synthetic') {
     if (args.given('format')) usageError(command, '--format applies to files; synthetic data needs none');
-    return { format: 'synthetic' };
+    const kind = args.given('synthetic-spec') ? args.string('synthetic-spec') : undefined;
+    return { format: 'synthetic', ...(kind === undefined ? {} : { syntheticSpec: kind as 'plain' | 'ad-request' }) };
   }
+  if (args.given('synthetic-spec')) usageError(command, '--synthetic-spec applies to --data synthetic:ROWS[:SEED] only');
   const format = (args.string('format') ?? stored?.format) as ReadSettings['format'] | undefined;
   if (format === undefined) usageError(command, `--format is required for a file: one of ${DATA_FORMATS.join(', ')}`);
   if (format === 'synthetic') usageError(command, 'this model was trained on synthetic traffic; evaluate it with --data synthetic:ROWS[:SEED]');
@@ -641,6 +656,7 @@ export const trainCommand: Command = {
     'batch-size': { type: 'number', integer: true, min: 1, max: 65536, description: 'dcnv2: rows per mini-batch (default 256)' },
     'embedding-l2': { type: 'number', min: 0, description: 'dcnv2: L2 on the embedding rows a batch touches (default 0)' },
     'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'dcnv2: Adam rate of the embeddings (default: --learning-rate)' },
+    'synthetic-spec': { type: 'string', choices: ['plain', 'ad-request'], description: 'synthetic: plain = 18 fields, no crosses (default); ad-request = adRequestSpec({ store: false }) from @ctrkit/features, with its crosses and sequences' },
     'init-scale': { type: 'number', min: 0, max: 10, description: 'fm: standard deviation of the initial factors (default 0.01); dcnv2: of the initial embeddings (default 0.01)' },
     version: { type: 'string', description: 'model version in the manifest (default: the time of training)' },
     json: { type: 'boolean', description: 'print one JSON object with the training figures' },
