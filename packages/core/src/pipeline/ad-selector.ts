@@ -401,13 +401,28 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
       for (const winner of result.winners) winners.push({ ...winner, charge: chargeOf(winner) });
     }
     if (timings.auction !== undefined) metrics?.recordStage('auction', timings.auction);
-    const winnerIds = new Set(winners.map((w) => w.adId));
-    const rejected: Rejection[] = (result?.rejected ?? []).filter((r) => !winnerIds.has(r.adId));
-    for (const w of result?.winners ?? []) {
-      if (!winnerIds.has(w.adId)) rejected.push({ adId: w.adId, reason: 'budget_exhausted', detail: 'no budget could be held' });
-    }
     timings.selection = clock.now() - started;
-    return { requestId: request.requestId, winners, rejected, prediction, degraded, timings };
+    // Rejections are built on first read: most hosts only log them now and then, and the
+    // auction materialises its own list lazily for the same reason.
+    const finalResult = result;
+    let rejected: Rejection[] | undefined;
+    return {
+      requestId: request.requestId,
+      winners,
+      get rejected(): readonly Rejection[] {
+        if (rejected === undefined) {
+          const winnerIds = new Set(winners.map((w) => w.adId));
+          rejected = (finalResult?.rejected ?? []).filter((r) => !winnerIds.has(r.adId));
+          for (const w of finalResult?.winners ?? []) {
+            if (!winnerIds.has(w.adId)) rejected.push({ adId: w.adId, reason: 'budget_exhausted', detail: 'no budget could be held' });
+          }
+        }
+        return rejected;
+      },
+      prediction,
+      degraded,
+      timings,
+    };
   }
 
   return {

@@ -123,7 +123,7 @@ export interface PredictorOptions {
   /** Reuse a user's store counters for this long without asking the store again (default 0: always ask). */
   readonly userCacheTtlMs?: number;
   /**
-   * Users whose last good counters are kept (default 1,000; least recently stored evicted first):
+   * Users whose last good counters are kept (default 256; least recently stored evicted first):
    * reused within `userCacheTtlMs`, and as stale counters when the store fails.
    */
   readonly userCacheSize?: number;
@@ -188,7 +188,9 @@ interface CachedUser {
   readonly names: readonly string[];
   readonly at: number;
   readonly values: Float32Array;
-  readonly rowOf: Map<string, number>;
+  readonly candidates: AdRequest['candidates'];
+  /** Built on first use: most cached lookups are never read back. */
+  rowOf: Map<string, number> | undefined;
 }
 
 /**
@@ -233,16 +235,43 @@ export function createPredictor(options: PredictorOptions): Predictor {
   const clock = options.clock ?? systemClock;
   const scheduler = options.scheduler ?? defaultScheduler;
   const cacheTtl = options.userCacheTtlMs ?? 0;
-  const cacheSize = options.userCacheSize ?? 1_000;
+  const cacheSize = options.userCacheSize ?? 256;
   const userCache = new Map<string, CachedUser>();
+  // Batches are reused across requests: a request takes one from the pool and gives it back once
+  // the model has answered (never when the model was abandoned mid-call, as it may still read it).
+  const pool: FeatureBatch[] = [];
+  const layout = encoder.layout;
+  const stride = layout.sequences.reduce((max, s) => Math.max(max, s.maxLength), 0);
+  const acquire = (rows: number): FeatureBatch => {
+    for (let i = pool.length - 1; i >= 0; i--) {
+      const batch = pool[i] as FeatureBatch;
+      if (batch.rows >= rows) {
+        pool.splice(i, 1);
+        return batch;
+      }
+    }
+    const capacity = Math.max(rows, 64);
+    const S = layout.sequences.length;
+    return {
+      layout,
+      rows: capacity,
+      ids: new Int32Array(capacity * layout.idWidth),
+      values: new Float32Array(capacity * layout.idWidth),
+      dense: new Float32Array(capacity * layout.denseWidth),
+      sequenceIds: new Int32Array(capacity * S * stride),
+      sequenceLengths: new Int32Array(capacity * S),
+    };
+  };
+  const giveBack = (batch: FeatureBatch): void => {
+    if (pool.length < 8) pool.push(batch);
+  };
   const inFlight = new Map<string, Promise<PredictionResult>>();
 
   const remember = (userId: string, request: AdRequest, lookup: StoreLookup, at: number): void => {
     if (cacheSize <= 0 || lookup.degraded) return;
-    const rowOf = new Map<string, number>();
-    request.candidates.forEach((candidate, r) => rowOf.set(candidate.adId, r));
+    // Keep references, not copies: a lookup's values are never written after the store returns them.
     userCache.delete(userId);
-    userCache.set(userId, { names: lookup.names, at, values: lookup.values.slice(), rowOf });
+    userCache.set(userId, { names: lookup.names, at, values: lookup.values, candidates: request.candidates, rowOf: undefined });
     if (userCache.size > cacheSize) userCache.delete(userCache.keys().next().value as string);
   };
 
@@ -253,8 +282,10 @@ export function createPredictor(options: PredictorOptions): Predictor {
     const width = cached.names.length;
     const values = new Float32Array(request.candidates.length * width);
     let complete = true;
+    if (cached.rowOf === undefined) cached.rowOf = new Map(cached.candidates.map((candidate, r) => [candidate.adId, r]));
+    const rowOf = cached.rowOf;
     request.candidates.forEach((candidate, r) => {
-      const row = cached.rowOf.get(candidate.adId);
+      const row = rowOf.get(candidate.adId);
       if (row === undefined) complete = false;
       else values.set(cached.values.subarray(row * width, (row + 1) * width), r * width);
     });
@@ -345,11 +376,14 @@ export function createPredictor(options: PredictorOptions): Predictor {
     // 2. Encode.
     const raw = new Float32Array(rows);
     let batch: FeatureBatch | undefined;
+    let scratch: FeatureBatch | undefined;
+    let abandoned = false;
     let modelVersion = 'default';
     {
       const t0 = clock.now();
       try {
-        batch = encoder.encode(unique, lookup);
+        scratch = acquire(rows);
+        batch = encoder.encode(unique, lookup, scratch);
       } catch (error) {
         metrics?.recordError('encode', isCtrkitError(error) ? error.code : 'unknown');
         degrade({ stage: 'encode', reason: 'error', action: 'default-score', detail: describe(error) });
@@ -370,6 +404,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
         try {
           const out = await within(model.predict(batch as FeatureBatch, new Float32Array(rows)), budget, scheduler);
           if (out === TIMED_OUT) {
+            abandoned = true;
             metrics?.recordError('predict', 'E_TIMEOUT');
             degrade({ stage: 'predict', reason: 'deadline', action: label === 'primary' && fallback ? 'fallback-model' : 'default-score', detail: `${label} model (${model.info.version}) ran past ${budget.toFixed(2)} ms` });
             return false;
@@ -395,6 +430,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
       };
       const ok = (await attempt(runner, 'primary')) || (fallback !== undefined && (await attempt(fallback, 'fallback')));
       if (!ok) raw.fill(defaultPctr);
+      if (!abandoned && scratch !== undefined) giveBack(scratch);
       timings.predict = clock.now() - t0;
       metrics?.recordStage('predict', timings.predict);
     } else {
