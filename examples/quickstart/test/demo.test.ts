@@ -1,0 +1,51 @@
+/**
+ * A short run of `npm run demo`, as a newcomer would start it (through the package's start
+ * script's entry point), checking what it prints and the report it writes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const tsx = path.resolve(root, '../../node_modules/.bin/tsx');
+
+function demo(args: string[]) {
+  return spawnSync(tsx, ['--conditions=@ctrkit/source', 'src/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+}
+
+describe('npm run demo (short)', () => {
+  it('prints quality beside the Bayes optimum, serving figures, latency and campaigns, and writes an HTML report', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-demo-'));
+    try {
+      const report = path.join(dir, 'report.html');
+      const run = demo(['--rows', '20000', '--requests', '400', '--users', '800', '--report', report]);
+      expect(run.status, run.stderr).toBe(0);
+      const out = run.stdout;
+      for (const text of ['Bayes optimum', 'FTRL-LR', 'DCN-v2', 'day two:', 'latency per stage', 'campaigns (', 'why the top ad won', 'report:']) expect(out).toContain(text);
+      expect(out).toMatch(/clicks \d+ — the model expected [\d.]+, the true click probabilities add up to [\d.]+/);
+      // Progress goes to stderr as plain lines when it is not a terminal.
+      expect(run.stderr).toMatch(/replaying the day-one log: \d+%/);
+      expect(existsSync(report)).toBe(true);
+      const html = readFileSync(report, 'utf8');
+      expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
+      expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
+  it('refuses bad options with one line and a non-zero exit', () => {
+    const run = demo(['--rows', 'many']);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/rows/);
+    const missing = demo(['--data', '/nonexistent/log.tsv', '--format', 'criteo']);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/nonexistent/);
+    expect(missing.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
