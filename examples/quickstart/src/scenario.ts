@@ -399,7 +399,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     let planned = 0;
     for (let h = 0; h < 24; h++) {
       spent += hourly[h] as number;
-      planned += ((weights[Math.floor((h * weights.length) / 24)] ?? 0) / (totalWeight * (weights.length / 24))) * budget;
+      // An as-soon-as-possible plan means the whole budget is open from the first hour.
+      planned = plan === 'asap' ? budget : planned + ((weights[Math.floor((h * weights.length) / 24)] ?? 0) / (totalWeight * (weights.length / 24))) * budget;
       spendCumulative.push(spent);
       planCumulative.push(Math.min(budget, planned));
     }
