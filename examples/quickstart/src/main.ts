@@ -137,6 +137,11 @@ async function runRealLog(args: ReturnType<typeof parseArgs>): Promise<number> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2), OPTIONS, 'demo');
+  if (args.help) {
+    console.log('npm run demo -- [options]\n\nOptions:');
+    for (const [name, spec] of Object.entries(OPTIONS)) console.log(`  --${name.padEnd(11)} ${spec.description}`);
+    return 0;
+  }
   if (args.string('data') !== undefined) return runRealLog(args);
   const started = performance.now();
   const seed = args.string('seed') ?? 'demo';
