@@ -351,7 +351,6 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
     const winners: HeldWinner[] = [];
     if (result !== undefined && ledger !== undefined && result.winners.length > 0) {
       const t0 = clock.now();
-      const indexOf = new Map(request.candidates.map((c, i) => [c.adId, i]));
       let refusedForBudget = false;
       const holdAll = async (list: readonly AuctionWinner[]): Promise<void> => {
         const answers = await Promise.all(
@@ -375,8 +374,9 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
           } else {
             metrics?.recordError('ledger', 'E_LEDGER');
             noBid('ledger', 'unavailable', `${winner.campaignId}: ${answer.detail}`);
-            const i = indexOf.get(winner.adId);
-            if (i !== undefined) admitted[i] = 0;
+            // Rare path: find the row by scanning rather than indexing every request up front.
+            const i = request.candidates.findIndex((c) => c.adId === winner.adId);
+            if (i >= 0) admitted[i] = 0;
           }
         });
       };
