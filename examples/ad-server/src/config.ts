@@ -1,0 +1,132 @@
+/**
+ * The server's settings, read once from the environment and checked then: a bad value stops
+ * the process at start with a message naming the variable, never at the first request.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CtrkitError, DEFAULT_STAGE_BUDGETS, type StageBudgets } from '@ctrkit/core';
+
+/** Pacing controllers the server can run per campaign. */
+export type PacingMode = 'dual' | 'pid' | 'throttle' | 'none';
+
+/** Everything the server needs to start. */
+export interface ServerConfig {
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host: string;
+  /** Port (default 8080; 0 picks a free one). */
+  readonly port: number;
+  /** Redis URL; when set the feature store and the budget ledger live in Redis, else in memory. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key this server writes (default `ctrkit:adserver:`; no braces). */
+  readonly redisPrefix: string;
+  /** The model directory (`model.onnx` + `model.json`). */
+  readonly modelDir: string;
+  /** `POST /admin/model` may load models only from inside this directory (default: the parent of `modelDir`). */
+  readonly modelRoot: string;
+  /** Bearer token of the admin endpoints; without one they answer 401 to everybody. */
+  readonly adminToken: string | undefined;
+  /** Largest bid request body, bytes (default 64 KiB). */
+  readonly bidBodyLimit: number;
+  /** Largest event batch body, bytes (default 1 MiB). */
+  readonly eventsBodyLimit: number;
+  /** Most events in one batch (default 1,000). */
+  readonly maxEventsPerBatch: number;
+  /** How long a bid's reservation waits for its win notice before it is released (default 30 s). */
+  readonly holdTtlMs: number;
+  /** Multiplies every campaign's daily budget (default 1). */
+  readonly budgetScale: number;
+  /** Redis ledger lease per campaign, currency units (default: the ledger's 1% of the budget, at least one maximum bid). */
+  readonly leaseAmount: number | undefined;
+  /** The most any bid may be, CPM (default 50). */
+  readonly maxBidCpm: number;
+  /** Pacing controller (default `dual`, on an even plan over the day). */
+  readonly pacing: PacingMode;
+  /** Predictor stage budgets, ms. */
+  readonly stageBudgets: StageBudgets;
+  /** Base URL the exchange calls back with win and loss notices (default `http://host:port`). */
+  readonly publicUrl: string | undefined;
+  /** How long shutdown waits for win notices of bids already sent, ms (default 2,000). */
+  readonly shutdownGraceMs: number;
+  /** Log level (default `info`). */
+  readonly logLevel: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Where `npm run model` writes the model, and where the server looks by default. */
+export const DEFAULT_MODEL_DIR = path.resolve(here, '../artifacts/model');
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function numberFrom(env: Env, name: string, fallback: number, check: (n: number) => boolean, expected: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !check(value)) throw new CtrkitError('E_CONFIG', `${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * Reads the configuration.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | `HOST`, `PORT` | 127.0.0.1, 8080 | where to listen |
+ * | `REDIS_URL` | — | Redis feature store and ledger (e.g. `redis://127.0.0.1:6379`) |
+ * | `REDIS_PREFIX` | `ctrkit:adserver:` | key prefix shared by the servers of one fleet |
+ * | `MODEL_DIR` | `artifacts/model` | model directory |
+ * | `MODEL_ROOT` | parent of `MODEL_DIR` | `POST /admin/model` loads only below it |
+ * | `ADMIN_TOKEN` | — | bearer token of `/admin/*` |
+ * | `BID_BODY_LIMIT`, `EVENTS_BODY_LIMIT` | 65536, 1048576 | body limits, bytes |
+ * | `MAX_EVENTS_PER_BATCH` | 1000 | |
+ * | `HOLD_TTL_MS` | 30000 | reservation kept for a win notice |
+ * | `BUDGET_SCALE` | 1 | multiplies the campaigns' daily budgets |
+ * | `LEASE_AMOUNT` | — | Redis ledger lease per campaign |
+ * | `MAX_BID_CPM` | 50 | |
+ * | `PACING` | `dual` | `dual`, `pid`, `throttle` or `none` |
+ * | `LOOKUP_BUDGET_MS`, `ENCODE_BUDGET_MS`, `PREDICT_BUDGET_MS`, `CALIBRATE_BUDGET_MS` | 10, 5, 30, 2 | predictor stage budgets |
+ * | `PUBLIC_URL` | `http://HOST:PORT` | base of win / loss notice URLs |
+ * | `SHUTDOWN_GRACE_MS` | 2000 | wait for win notices at shutdown |
+ * | `LOG_LEVEL` | `info` | pino level |
+ *
+ * @param env - The environment (default `process.env`).
+ * @returns The configuration.
+ * @throws CtrkitError `E_CONFIG` naming the variable at fault.
+ */
+export function readConfig(env: Env = process.env): ServerConfig {
+  const positive = (n: number) => n > 0;
+  const nonNegative = (n: number) => n >= 0;
+  const integer = (n: number) => Number.isInteger(n) && n >= 0;
+  const modelDir = path.resolve(env.MODEL_DIR || DEFAULT_MODEL_DIR);
+  const redisPrefix = env.REDIS_PREFIX || 'ctrkit:adserver:';
+  if (/[{}]/.test(redisPrefix)) throw new CtrkitError('E_CONFIG', `REDIS_PREFIX must not contain braces (they would break hash tags), got ${JSON.stringify(redisPrefix)}`);
+  const pacing = (env.PACING || 'dual') as PacingMode;
+  if (!['dual', 'pid', 'throttle', 'none'].includes(pacing)) throw new CtrkitError('E_CONFIG', `PACING must be dual, pid, throttle or none, got ${JSON.stringify(env.PACING)}`);
+  const leaseRaw = env.LEASE_AMOUNT;
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: numberFrom(env, 'PORT', 8080, (n) => integer(n) && n < 65536, 'a port number (0 picks a free one)'),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix,
+    modelDir,
+    modelRoot: path.resolve(env.MODEL_ROOT || path.dirname(modelDir)),
+    adminToken: env.ADMIN_TOKEN || undefined,
+    bidBodyLimit: numberFrom(env, 'BID_BODY_LIMIT', 64 * 1024, (n) => integer(n) && n >= 1024, 'an integer number of bytes ≥ 1024'),
+    eventsBodyLimit: numberFrom(env, 'EVENTS_BODY_LIMIT', 1024 * 1024, (n) => integer(n) && n >= 1024, 'an integer number of bytes ≥ 1024'),
+    maxEventsPerBatch: numberFrom(env, 'MAX_EVENTS_PER_BATCH', 1000, (n) => integer(n) && n >= 1, 'a positive integer'),
+    holdTtlMs: numberFrom(env, 'HOLD_TTL_MS', 30_000, (n) => n >= 10, 'a number of ms ≥ 10'),
+    budgetScale: numberFrom(env, 'BUDGET_SCALE', 1, positive, 'a positive number'),
+    leaseAmount: leaseRaw === undefined || leaseRaw === '' ? undefined : numberFrom(env, 'LEASE_AMOUNT', 0, positive, 'a positive amount'),
+    maxBidCpm: numberFrom(env, 'MAX_BID_CPM', 50, positive, 'a positive CPM'),
+    pacing,
+    stageBudgets: {
+      lookup: numberFrom(env, 'LOOKUP_BUDGET_MS', Math.max(10, DEFAULT_STAGE_BUDGETS.lookup), positive, 'a positive number of ms'),
+      encode: numberFrom(env, 'ENCODE_BUDGET_MS', Math.max(5, DEFAULT_STAGE_BUDGETS.encode), positive, 'a positive number of ms'),
+      predict: numberFrom(env, 'PREDICT_BUDGET_MS', Math.max(30, DEFAULT_STAGE_BUDGETS.predict), positive, 'a positive number of ms'),
+      calibrate: numberFrom(env, 'CALIBRATE_BUDGET_MS', Math.max(2, DEFAULT_STAGE_BUDGETS.calibrate), positive, 'a positive number of ms'),
+    },
+    publicUrl: env.PUBLIC_URL || undefined,
+    shutdownGraceMs: numberFrom(env, 'SHUTDOWN_GRACE_MS', 2_000, nonNegative, 'a number of ms ≥ 0'),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,843 @@
+/**
+ * The ad server: an OpenRTB 2.6 bidder on ctrkit's request path, with the event path that
+ * settles its budget and feeds its counters and monitors.
+ *
+ * Request path (`POST /openrtb2/bid`): Fastify checks the envelope → `createOpenRtbBidder`
+ * validates the BidRequest, gates consent and maps it to an `AdRequest` around the catalogue →
+ * `predict`: the predictor (feature store lookup → encoder → DCN-v2 through a hot-swap runner,
+ * calibrated by the serving version's own calibrator) → `pacing`: the campaign's pacer → bid
+ * prices → before a bid leaves, its price for one impression is reserved in the ledger (memory,
+ * or Redis shared by every process) → BidResponse with win (`burl`) and loss (`lurl`) notice URLs.
+ *
+ * Event path: the win notice (or the impression event) commits the clearing price, the loss
+ * notice releases the hold, a hold whose notice never comes is released after `HOLD_TTL_MS`;
+ * events are recorded in the feature store (counters for the next lookups), reported per
+ * campaign and joined with the served pCTR by the quality monitor.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { createOpenRtbBidder, type BidderOutcome, type PacingDecision } from '@ctrkit/auction';
+import {
+  createCampaignReporter,
+  createDriftMonitor,
+  createPipelineMetrics,
+  createPredictor,
+  createQualityMonitor,
+  CtrkitError,
+  isCtrkitError,
+  systemClock,
+  type AdEvent,
+  type AdRequest,
+  type Clock,
+  type DriftMonitor,
+  type FeatureBatch,
+  type FeatureEncoder,
+  type FeatureProfile,
+  type FeatureStore,
+  type ModelRunner,
+  type Predictor,
+} from '@ctrkit/core';
+import { registerCtrkitMetrics } from '@ctrkit/core/prometheus';
+import { adRequestSpec, createFeatureEncoder, createMemoryFeatureStore, type FeatureSpecJSON } from '@ctrkit/features';
+import { createRedisFeatureStore } from '@ctrkit/features/redis';
+import { createHotSwapRunner, type HotSwapRunner, type LoadedModel, type SwapResult } from '@ctrkit/models';
+import { loadModel } from '@ctrkit/models/node';
+import {
+  createDualController,
+  createEvenPlan,
+  createMemoryLedger,
+  createPacer,
+  createPacingStage,
+  createPidController,
+  createThrottleController,
+  createUnpacedController,
+  type BudgetLedger,
+  type PacingController,
+  type Reservation,
+} from '@ctrkit/pacing';
+import { createRedisLedger, type RedisLedger } from '@ctrkit/pacing/redis';
+import type { ServerConfig } from './config.js';
+import { createHoldBook, type Hold, type HoldBook, type HoldOutcome } from './holds.js';
+import { classifyNoBid, registerServerMetrics, type NoBidClass } from './metrics.js';
+import { bidRequestSchema, countersQuerySchema, eventBatchSchema, noticeQuerySchema } from './schemas.js';
+import { createWorld, type World } from './world.js';
+
+type BidResponse = BidderOutcome['response'];
+type Bid = NonNullable<BidResponse['seatbid']>[number]['bid'][number];
+
+/** Test and instrumentation hooks; none is needed in production. */
+export interface AdServerHooks {
+  /** Runs before each prediction (a test holds an auction open with it). */
+  readonly beforePredict?: (request: AdRequest) => void | Promise<void>;
+}
+
+/** Options of {@link createAdServer} besides the configuration. */
+export interface AdServerOptions {
+  readonly hooks?: AdServerHooks;
+  /** Time source (default the system clock). */
+  readonly clock?: Clock;
+}
+
+/** What shutdown did. */
+export interface ShutdownReport {
+  /** Holds committed by notices that arrived during the grace period. */
+  readonly settledDuringGrace: number;
+  /** Holds released because no notice came before the server closed. */
+  readonly released: number;
+  /** Problems closing the ledger, store or Redis (empty when all went well). */
+  readonly problems: readonly string[];
+}
+
+/** A running (or ready to run) ad server. */
+export interface AdServer {
+  readonly app: FastifyInstance;
+  readonly config: ServerConfig;
+  readonly world: World;
+  readonly ledger: BudgetLedger;
+  readonly holds: HoldBook;
+  /** Listens on the configured host and port; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Loads and warms the model in `MODEL_DIR` (once); `/readyz` answers 200 afterwards. */
+  ready(): Promise<void>;
+  /** Whether the model is loaded and warmed and the server is not shutting down. */
+  isReady(): boolean;
+  /** Loads a model (default `MODEL_DIR` again) beside the serving one, warms it, then swaps. */
+  swapModel(dir?: string): Promise<SwapResult>;
+  /** Graceful shutdown (idempotent). */
+  shutdown(reason?: string): Promise<ShutdownReport>;
+}
+
+const REFUSED: PacingDecision = Object.freeze({ admit: false, multiplier: 0 });
+/** An impression event more than this far ahead of the server's clock is refused (the store's own limit). */
+const MAX_FUTURE_MS = 86_400_000;
+/** Events older than this are refused: they would only move decayed counters by nothing. */
+const MAX_AGE_MS = 30 * 86_400_000;
+/** Impressions already counted from a win notice, remembered so an impression event for them is not counted twice. */
+const COUNTED_CAPACITY = 200_000;
+
+function describe(error: unknown): string {
+  if (isCtrkitError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A header value: printable ASCII, at most 300 characters. */
+function headerText(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > 300 ? `${ascii.slice(0, 297)}...` : ascii;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The feature spec a model was trained on, from its manifest's `config.spec` (ctrkit's ad-request spec when absent). */
+async function specOf(dir: string): Promise<FeatureSpecJSON> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, 'model.json'), 'utf8');
+  } catch (error) {
+    throw new CtrkitError('E_MODEL_LOAD', `cannot read ${path.join(dir, 'model.json')}: ${(error as Error).message}; train a model first (npm run model -w @ctrkit/example-ad-server) or set MODEL_DIR`, { cause: error });
+  }
+  const manifest = JSON.parse(text) as { config?: { spec?: FeatureSpecJSON } };
+  return manifest.config?.spec ?? adRequestSpec();
+}
+
+function controllerFor(mode: ServerConfig['pacing']): PacingController {
+  if (mode === 'dual') return createDualController();
+  if (mode === 'pid') return createPidController();
+  if (mode === 'throttle') return createThrottleController();
+  return createUnpacedController();
+}
+
+/** A drift monitor whose profile follows the serving model (each version brings its own). */
+function createDriftHolder(): DriftMonitor & { use(profile: FeatureProfile | undefined): void } {
+  let current: DriftMonitor | undefined;
+  return {
+    use(profile) {
+      current = profile === undefined ? undefined : createDriftMonitor(profile);
+    },
+    observe: (batch, scores) => current?.observe(batch, scores),
+    report: () => current?.report() ?? [],
+    reset: () => current?.reset(),
+  };
+}
+
+/**
+ * Creates the server: stores, ledger, pacers, monitors, the bidder and the routes. Nothing
+ * listens and no model is loaded until {@link AdServer.listen} and {@link AdServer.ready}.
+ *
+ * @param config - From `readConfig()`.
+ * @param options - Hooks and clock.
+ * @returns The server.
+ */
+export async function createAdServer(config: ServerConfig, options: AdServerOptions = {}): Promise<AdServer> {
+  const clock = options.clock ?? systemClock;
+  const hooks = options.hooks ?? {};
+  const world = createWorld({ budgetScale: config.budgetScale });
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    // No line per request: at thousands of requests a second the log would cost more than the
+    // bid. No-bids are logged (rate-limited) and everything is counted in /metrics.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: Math.max(config.bidBodyLimit, config.eventsBodyLimit),
+    // Types are checked, never coerced ("5" is not a number), and nothing is silently removed.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  const log = app.log;
+
+  // ---- Redis (optional) ---------------------------------------------------------------------
+  let redis: Redis | undefined;
+  let pingOk = false;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+  let lastRedisError = 0;
+  if (config.redisUrl !== undefined) {
+    const client = new Redis(config.redisUrl, {
+      lazyConnect: true,
+      // Fail fast while disconnected: a lookup degrades and a reservation is refused at once.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      retryStrategy: (times) => Math.min(100 * times, 1_000),
+    });
+    client.on('error', (error: Error) => {
+      if (clock.now() - lastRedisError > 5_000) log.warn({ err: error.message }, 'redis error (not bidding while it lasts)');
+      lastRedisError = clock.now();
+    });
+    client.on('close', () => {
+      pingOk = false;
+    });
+    client.on('ready', () => {
+      pingOk = true;
+      log.info('redis ready');
+    });
+    redis = client;
+    client.connect().catch((error: Error) => log.warn({ err: error.message }, 'redis: first connection failed; retrying'));
+    const ping = async (): Promise<void> => {
+      if (client.status !== 'ready') {
+        pingOk = false;
+        return;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timeout')), 500)))]);
+        pingOk = true;
+      } catch {
+        pingOk = false;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    pingTimer = setInterval(() => void ping(), 1_000);
+    pingTimer.unref();
+  }
+  const redisUp = (): boolean => redis === undefined || (redis.status === 'ready' && pingOk);
+
+  // ---- Feature store, ledger, pacers --------------------------------------------------------
+  const store: FeatureStore =
+    redis === undefined ? createMemoryFeatureStore({ maxUsers: 200_000 }) : createRedisFeatureStore({ redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup });
+  const ledgerBudgets = { campaigns: world.budgets };
+  // The ledger keeps a reservation longer than the server waits for its notice, so it is always
+  // the server that settles it (a late win notice still finds it).
+  const reservationTtlMs = config.holdTtlMs + 30_000;
+  const maxCharge = config.maxBidCpm / 1000;
+  let redisLedger: RedisLedger | undefined;
+  const ledger: BudgetLedger =
+    redis === undefined
+      ? createMemoryLedger({ budgets: ledgerBudgets, reservationTtlMs, clock })
+      : (redisLedger = createRedisLedger({
+          redis,
+          budgets: ledgerBudgets,
+          keyPrefix: `${config.redisPrefix}budget:`,
+          reservationTtlMs,
+          // A lease must hold at least one maximal bid; by default 1% of the smallest budget, or one such bid.
+          lease: { amount: config.leaseAmount ?? Math.max(maxCharge, Math.min(...world.budgets.map((b) => b.dailyBudget ?? Infinity)) / 100) },
+        }));
+  const pacers = new Map(world.budgets.map((b) => [b.id, createPacer({ controller: controllerFor(config.pacing), plan: createEvenPlan(), dailyBudget: b.dailyBudget as number, clock })]));
+  const pacing = createPacingStage(pacers);
+  /** Campaigns the ledger refused for budget, until when (a refusal is re-checked after that). */
+  const exhaustedUntil = new Map<string, number>();
+  let syncTimer: ReturnType<typeof setInterval> | undefined;
+  if (redisLedger !== undefined) {
+    // Every process spends the same budgets: steer each pacer on the fleet's total.
+    const shared = redisLedger;
+    syncTimer = setInterval(() => {
+      if (!redisUp()) return;
+      void Promise.all(
+        world.budgets.map(async (b) => {
+          const daily = (await shared.snapshot(b.id)).lines.find((l) => l.scope === 'campaign' && l.period === 'daily');
+          if (daily !== undefined) pacers.get(b.id)?.syncSpend(daily.spent);
+        }),
+      ).catch(() => undefined);
+    }, 5_000);
+    syncTimer.unref();
+  }
+
+  // ---- Monitors and metrics -----------------------------------------------------------------
+  const pipeline = createPipelineMetrics(clock);
+  const quality = createQualityMonitor({ clock, attributionWindowMs: 30 * 60_000 });
+  const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000 });
+  const drift = createDriftHolder();
+  const registry = registerCtrkitMetrics({ pipeline, quality, drift, reporter }, new Registry());
+
+  // ---- Model --------------------------------------------------------------------------------
+  const state: {
+    phase: 'starting' | 'serving' | 'draining' | 'closed';
+    encoder?: FeatureEncoder;
+    hot?: HotSwapRunner;
+    predictor?: Predictor;
+    warmBatch?: FeatureBatch;
+    readying?: Promise<void>;
+    shutdown?: Promise<ShutdownReport>;
+  } = { phase: 'starting' };
+  let activeBids = 0;
+
+  const metrics = registerServerMetrics(registry, {
+    openHolds: () => holds.size(),
+    redisUp: () => (redis === undefined ? undefined : redisUp() ? 1 : 0),
+    modelReady: () => (state.predictor !== undefined ? 1 : 0),
+    modelVersion: () => state.hot?.info.version ?? 'none',
+    ledgerStats: () => (redisLedger === undefined ? undefined : { ...redisLedger.stats() }),
+    pacerMultipliers: () => new Map([...pacers].map(([id, pacer]) => [id, pacer.multiplier()])),
+  });
+
+  // ---- Holds --------------------------------------------------------------------------------
+  /** requestId + adId of impressions counted from a win notice (bounded, oldest forgotten first). */
+  const counted = new Map<string, { pCtr: number }>();
+  const holds: HoldBook = createHoldBook({
+    ledger,
+    clock,
+    ttlMs: config.holdTtlMs,
+    onSettled(hold: Hold, outcome: HoldOutcome, amount: number, error?: unknown) {
+      metrics.holdsSettled.inc({ outcome });
+      if (outcome === 'committed') {
+        metrics.spend.inc(amount);
+        pacing.recordSpend(hold.campaignId, amount);
+      }
+      if (error !== undefined && outcome === 'commit-failed') log.warn({ requestId: hold.requestId, adId: hold.adId, err: describe(error) }, 'commit refused by the ledger');
+    },
+  });
+  holds.start();
+
+  const loadVersion = async (dir: string): Promise<LoadedModel> => {
+    if (state.encoder === undefined) throw new CtrkitError('E_STATE', 'no encoder: the first model has not loaded');
+    return loadModel(dir, { expect: state.encoder.layout, backends: ['onnx-node'], intraOpThreads: 1 });
+  };
+
+  /** A request with the whole catalogue, to warm the model on the shape it serves. */
+  const warmRequest = (): AdRequest => ({
+    requestId: 'warm-up',
+    user: world.generator.userProfile('u-0'),
+    context: { timestamp: clock.now(), publisherId: world.generator.publishers[1]?.id ?? 'pub', slots: [{ id: '1', format: 'display', position: 0 }] },
+    candidates: world.catalogue,
+  });
+
+  async function loadFirstModel(): Promise<void> {
+    const spec = await specOf(config.modelDir);
+    const encoder = createFeatureEncoder(spec);
+    state.encoder = encoder;
+    const loaded = await loadVersion(config.modelDir);
+    const hot = createHotSwapRunner(loaded);
+    state.hot = hot;
+    drift.use(loaded.manifest.config?.featureProfile as FeatureProfile | undefined);
+    let served = 0;
+    // Each call scores with the version active when it starts, calibrated by that version's own
+    // calibrator; one batch in ten goes to the drift monitor.
+    const runner: ModelRunner = {
+      get info() {
+        return hot.info;
+      },
+      async predict(batch, out) {
+        const scores = await hot.predictCalibrated(batch, out);
+        if (++served % 10 === 0) drift.observe(batch, scores);
+        return scores;
+      },
+      dispose: () => hot.dispose(),
+    };
+    const predictor = createPredictor({ encoder, store, runner, metrics: pipeline, budgets: config.stageBudgets, clock });
+    // Warm up: JIT, onnxruntime's arenas at the served batch size, the store's scripts.
+    const warm = warmRequest();
+    state.warmBatch = encoder.encode(warm);
+    for (let i = 0; i < 20; i++) await predictor.predict({ ...warm, requestId: `warm-up-${i}` });
+    pipeline.reset();
+    state.predictor = predictor;
+    if (state.phase === 'starting') state.phase = 'serving';
+    log.info({ model: hot.info.version, dir: config.modelDir, candidates: world.catalogue.length, redis: redis !== undefined }, 'model loaded and warmed');
+  }
+
+  // ---- Bidder -------------------------------------------------------------------------------
+  interface Scored {
+    readonly index: Map<string, number>;
+    readonly pCtr: Float32Array;
+    readonly version: string;
+    /** The user id the request was scored for (events of its bids carry it). */
+    readonly userId: string;
+  }
+  /** The predictions of requests in flight, by BidRequest id (ids in flight are unique). */
+  const scored = new Map<string, Scored>();
+  let predictions = 0;
+  const bidder = createOpenRtbBidder({
+    catalogue: world.catalogue,
+    async predict(request) {
+      await hooks.beforePredict?.(request);
+      const predictor = state.predictor;
+      if (predictor === undefined) throw new CtrkitError('E_STATE', 'the model is not loaded');
+      // A private id: the predictor shares one computation between calls with the same id.
+      const result = await predictor.predict({ ...request, requestId: `${request.requestId}#${++predictions}` });
+      scored.set(request.requestId, { index: new Map(request.candidates.map((c, i) => [c.adId, i])), pCtr: result.pCtr, version: result.modelVersion, userId: request.user.id });
+      return result.pCtr;
+    },
+    pacing(campaignId) {
+      const until = exhaustedUntil.get(campaignId);
+      if (until !== undefined) {
+        if (until > clock.now()) return REFUSED;
+        exhaustedUntil.delete(campaignId);
+      }
+      return pacing.decide(campaignId);
+    },
+    maxBidCpm: config.maxBidCpm,
+    seat: 'ctrkit',
+  });
+
+  const baseUrl = (): string => config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
+  let boundPort = config.port;
+
+  /** Reserves each bid's price for one impression; drops the bids the ledger refuses. */
+  async function holdBids(requestId: string, outcome: BidderOutcome): Promise<{ held: Map<string, Hold>; budget: number; unavailable: number; detail: string }> {
+    const bids = outcome.response.seatbid?.flatMap((seat) => seat.bid) ?? [];
+    const entry = scored.get(requestId);
+    const userId = entry?.userId ?? '';
+    const held = new Map<string, Hold>();
+    let budget = 0;
+    let unavailable = 0;
+    let detail = '';
+    await Promise.all(
+      bids.map(async (bid) => {
+        const creative = world.creativeById.get(bid.adid ?? '');
+        if (creative === undefined) return;
+        let answer: Reservation | { ok: false; reason: string; detail: string };
+        try {
+          answer = await ledger.reserve(creative.campaignId, bid.price / 1000);
+        } catch (error) {
+          answer = { ok: false, reason: 'unavailable', detail: describe(error) };
+        }
+        if (!answer.ok) {
+          metrics.reservations.inc({ result: answer.reason === 'budget' ? 'budget' : 'unavailable' });
+          if (answer.reason === 'budget') {
+            budget++;
+            exhaustedUntil.set(creative.campaignId, clock.now() + 2_000);
+          } else unavailable++;
+          detail = answer.detail;
+          return;
+        }
+        metrics.reservations.inc({ result: 'ok' });
+        const i = entry?.index.get(creative.adId);
+        held.set(bid.id, {
+          requestId,
+          impId: bid.impid,
+          adId: creative.adId,
+          campaignId: creative.campaignId,
+          advertiserId: creative.advertiserId,
+          category: creative.category,
+          userId,
+          priceCpm: bid.price,
+          pCtr: i === undefined ? Number.NaN : (entry?.pCtr[i] ?? Number.NaN),
+          modelVersion: entry?.version ?? 'unknown',
+          reservation: answer,
+          createdAt: clock.now(),
+        });
+      }),
+    );
+    holds.add([...held.values()]);
+    return { held, budget, unavailable, detail };
+  }
+
+  // Rate-limited no-bid log lines: one per class and second at info level, each at debug.
+  const lastNoBidLog = new Map<NoBidClass, { at: number; suppressed: number }>();
+  function noBid(reply: FastifyReply, status: 204 | 400 | 503, cls: NoBidClass, reason: string, nbr: number | undefined, requestId: string | undefined, extra: Record<string, unknown> = {}) {
+    metrics.bidRequests.inc({ outcome: status === 204 ? 'nobid' : status === 400 ? 'invalid' : 'unavailable' });
+    metrics.noBids.inc({ reason: cls });
+    log.debug({ requestId, nbr, class: cls, reason }, 'no bid');
+    const seen = lastNoBidLog.get(cls);
+    const now = clock.now();
+    if (seen === undefined || now - seen.at >= 1_000) {
+      log.info({ requestId, nbr, class: cls, reason, suppressed: seen?.suppressed ?? 0 }, 'no bid');
+      lastNoBidLog.set(cls, { at: now, suppressed: 0 });
+    } else seen.suppressed++;
+    reply.header('x-ctrkit-nbr', String(nbr ?? 0)).header('x-ctrkit-reason', headerText(`${cls}: ${reason}`));
+    if (status === 204) return reply.code(204).send();
+    return reply.code(status).send({ error: cls, reason, ...(nbr === undefined ? {} : { nbr }), ...extra });
+  }
+
+  /** Request ids being answered now. */
+  const inFlight = new Set<string>();
+
+  async function bid(request: FastifyRequest, reply: FastifyReply) {
+    const body = request.body as { id: string };
+    if (state.phase === 'draining' || state.phase === 'closed') return noBid(reply, 503, 'draining', 'the server is shutting down', undefined, body.id);
+    if (state.predictor === undefined) return noBid(reply, 503, 'not_ready', 'the model is not loaded yet', undefined, body.id);
+    if (!redisUp()) return noBid(reply, 204, 'redis_unavailable', 'Redis is unreachable: not bidding rather than spending blind', 1, body.id);
+    if (inFlight.has(body.id)) return noBid(reply, 204, 'duplicate', `request ${body.id} is already being answered`, undefined, body.id);
+    inFlight.add(body.id);
+    activeBids++;
+    try {
+      let outcome = await bidder.handle(body);
+      if (!outcome.bid) {
+        if (outcome.nbr === 2) return noBid(reply, 400, 'invalid', outcome.reason ?? 'invalid BidRequest', 2, body.id, { issues: outcome.issues });
+        return noBid(reply, 204, classifyNoBid(outcome), outcome.reason ?? 'no bid', outcome.nbr, body.id);
+      }
+      let holding = await holdBids(body.id, outcome);
+      if (holding.budget > 0) {
+        // Campaigns out of budget are now refused by pacing: bid again without them, so each
+        // impression goes to the best campaign that can still pay. No third round.
+        await Promise.all([...holding.held.values()].map((h) => holds.release(h, 'released-unused')));
+        scored.delete(body.id);
+        const again = await bidder.handle(body);
+        if (!again.bid) return noBid(reply, 204, 'budget', `${holding.detail}; ${again.reason ?? 'no other bid'}`, again.nbr, body.id);
+        outcome = again;
+        holding = await holdBids(body.id, outcome);
+      }
+      if (holding.held.size === 0) {
+        const cls: NoBidClass = holding.budget > 0 ? 'budget' : 'ledger_unavailable';
+        return noBid(reply, 204, cls, holding.detail, cls === 'ledger_unavailable' ? 1 : undefined, body.id);
+      }
+      const base = baseUrl();
+      const id = encodeURIComponent(body.id);
+      const response: BidResponse = {
+        ...outcome.response,
+        seatbid: (outcome.response.seatbid ?? [])
+          .map((seat) => ({
+            ...seat,
+            bid: seat.bid
+              .filter((b) => holding.held.has(b.id))
+              .map((b): Bid => {
+                const hold = holding.held.get(b.id) as Hold;
+                const imp = encodeURIComponent(b.impid);
+                return {
+                  ...b,
+                  burl: `${base}/openrtb2/win?id=${id}&imp=${imp}&price=\${AUCTION_PRICE}`,
+                  lurl: `${base}/openrtb2/loss?id=${id}&imp=${imp}&reason=\${AUCTION_LOSS}`,
+                  ext: { ctrkit: { pctr: Math.round(hold.pCtr * 1e6) / 1e6, model: hold.modelVersion } },
+                };
+              }),
+          }))
+          .filter((seat) => seat.bid.length > 0),
+      };
+      metrics.bidRequests.inc({ outcome: 'bid' });
+      metrics.bids.inc(holding.held.size);
+      return reply.code(200).header('x-ctrkit-model', state.hot?.info.version ?? '').send(response);
+    } finally {
+      scored.delete(body.id);
+      inFlight.delete(body.id);
+      activeBids--;
+    }
+  }
+
+  // ---- Event path ---------------------------------------------------------------------------
+  const rememberCounted = (key: string, pCtr: number): void => {
+    counted.set(key, { pCtr });
+    if (counted.size > COUNTED_CAPACITY) counted.delete(counted.keys().next().value as string);
+  };
+  const keyOf = (requestId: string, adId: string): string => `${requestId}:${adId}`;
+
+  /** The win (billing) notice: commits the clearing price and counts the impression. */
+  async function win(request: FastifyRequest, reply: FastifyReply) {
+    const query = request.query as { id: string; imp: string; price?: string };
+    const hold = holds.byImp(query.id, query.imp);
+    if (hold === undefined) {
+      metrics.notices.inc({ kind: 'win', result: 'unknown' });
+      return reply.code(204).header('x-ctrkit-settled', 'unknown').send();
+    }
+    const priceCpm = query.price === undefined ? hold.priceCpm : Number(query.price);
+    const committed = await holds.commit(hold, priceCpm / 1000);
+    if (committed === undefined) {
+      metrics.notices.inc({ kind: 'win', result: 'unknown' });
+      return reply.code(204).header('x-ctrkit-settled', 'unknown').send();
+    }
+    metrics.notices.inc({ kind: 'win', result: 'committed' });
+    const key = keyOf(hold.requestId, hold.adId);
+    const event: AdEvent = {
+      type: 'impression',
+      eventId: `${hold.requestId}:${hold.impId}:win`,
+      requestId: hold.requestId,
+      timestamp: clock.now(),
+      userId: hold.userId,
+      adId: hold.adId,
+      campaignId: hold.campaignId,
+      advertiserId: hold.advertiserId,
+      category: hold.category,
+      format: 'display',
+      cost: committed,
+    };
+    reporter.record(event);
+    if (Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
+    rememberCounted(key, hold.pCtr);
+    try {
+      await store.record(event);
+    } catch (error) {
+      log.warn({ requestId: hold.requestId, err: describe(error) }, 'win notice: the impression could not be recorded in the feature store');
+    }
+    return reply.code(204).header('x-ctrkit-settled', 'committed').send();
+  }
+
+  async function loss(request: FastifyRequest, reply: FastifyReply) {
+    const query = request.query as { id: string; imp: string };
+    const hold = holds.byImp(query.id, query.imp);
+    const released = hold !== undefined && (await holds.release(hold, 'released-loss'));
+    metrics.notices.inc({ kind: 'loss', result: released ? 'released' : 'unknown' });
+    return reply.code(204).header('x-ctrkit-settled', released ? 'released' : 'unknown').send();
+  }
+
+  async function events(request: FastifyRequest, reply: FastifyReply) {
+    const batch = (request.body as { events: AdEvent[] }).events;
+    const now = clock.now();
+    for (let i = 0; i < batch.length; i++) {
+      const t = (batch[i] as AdEvent).timestamp;
+      if (t > now + MAX_FUTURE_MS || t < now - MAX_AGE_MS) {
+        for (const e of batch) metrics.events.inc({ type: e.type, result: 'invalid' });
+        return reply.code(400).send({
+          error: 'invalid_events',
+          reason: `events[${i}].timestamp ${t} is ${t > now ? 'more than a day ahead of' : 'more than 30 days before'} the server's clock (${now}); nothing was recorded`,
+        });
+      }
+    }
+    let settled = 0;
+    let spend = 0;
+    const toStore: { index: number; event: AdEvent }[] = [];
+    for (let index = 0; index < batch.length; index++) {
+      const event = batch[index] as AdEvent;
+      const key = keyOf(event.requestId, event.adId);
+      if (event.type === 'impression') {
+        const hold = holds.byAd(event.requestId, event.adId);
+        const committed = hold === undefined ? undefined : await holds.commit(hold, event.cost ?? hold.priceCpm / 1000);
+        if (hold !== undefined && committed !== undefined) {
+          settled++;
+          spend += committed;
+          reporter.record({ ...event, cost: committed });
+          if (Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
+          rememberCounted(key, hold.pCtr);
+        } else if (counted.has(key)) {
+          // Counted already from its win notice.
+          metrics.events.inc({ type: event.type, result: 'duplicate' });
+          continue;
+        } else {
+          reporter.record(event);
+          if (event.pCtr !== undefined) quality.impression(key, event.pCtr);
+        }
+      } else {
+        reporter.record(event);
+        if (event.type === 'click') quality.click(key);
+      }
+      toStore.push({ index, event });
+    }
+    const failed: { index: number; eventId: string; reason: string }[] = [];
+    // Sent together: one connection, in order, pipelined by ioredis.
+    await Promise.all(
+      toStore.map(async ({ index, event }) => {
+        try {
+          await store.record(event);
+          metrics.events.inc({ type: event.type, result: 'recorded' });
+        } catch (error) {
+          metrics.events.inc({ type: event.type, result: 'store_failed' });
+          failed.push({ index, eventId: event.eventId, reason: describe(error) });
+        }
+      }),
+    );
+    failed.sort((a, b) => a.index - b.index);
+    const body = { received: batch.length, recorded: toStore.length - failed.length, settled, spend: Math.round(spend * 1e6) / 1e6, failed };
+    if (failed.length > 0) return reply.code(503).header('retry-after', '1').send({ ...body, reason: 'some events could not be recorded in the feature store; sending them again is safe' });
+    return reply.code(200).send(body);
+  }
+
+  // ---- Admin --------------------------------------------------------------------------------
+  const tokenHash = config.adminToken === undefined ? undefined : sha256(config.adminToken);
+  const authorised = (request: FastifyRequest): boolean => {
+    const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
+    return tokenHash !== undefined && match !== null && timingSafeEqual(sha256(match[1] as string), tokenHash);
+  };
+  const adminGuard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!authorised(request)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', reason: config.adminToken === undefined ? 'the admin endpoints are disabled: set ADMIN_TOKEN' : 'a valid bearer token is required' });
+    }
+  };
+
+  async function swapModel(dir?: string): Promise<SwapResult> {
+    const hot = state.hot;
+    if (hot === undefined || state.predictor === undefined) throw new CtrkitError('E_STATE', 'the first model has not loaded yet');
+    const target = dir === undefined ? config.modelDir : path.resolve(config.modelRoot, dir);
+    if (target !== config.modelRoot && !target.startsWith(config.modelRoot + path.sep)) {
+      throw new CtrkitError('E_INPUT', `model directory ${target} is outside MODEL_ROOT (${config.modelRoot})`);
+    }
+    try {
+      const result = await hot.swap(() => loadVersion(target), state.warmBatch === undefined ? {} : { warmup: state.warmBatch });
+      drift.use(hot.active.manifest?.config?.featureProfile as FeatureProfile | undefined);
+      metrics.modelSwaps.inc({ result: 'ok' });
+      log.info({ previous: result.previous.version, current: result.current.version, dir: target }, 'model swapped');
+      return result;
+    } catch (error) {
+      metrics.modelSwaps.inc({ result: 'refused' });
+      log.warn({ dir: target, err: describe(error) }, 'model swap refused; the serving model stays');
+      throw error;
+    }
+  }
+
+  // ---- Routes -------------------------------------------------------------------------------
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ error: 'internal', reason: 'internal error' });
+    }
+    const cls = error.validation !== undefined ? 'invalid' : (error.code ?? 'bad_request');
+    if (request.routeOptions.url === '/openrtb2/bid') {
+      metrics.bidRequests.inc({ outcome: 'invalid' });
+      metrics.noBids.inc({ reason: 'invalid' });
+    }
+    return reply.code(status).send({ error: cls, reason: error.message });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', reason: `${request.method} ${request.url.split('?')[0]} is not an endpoint of this server` }));
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe({ route: request.routeOptions.url ?? 'none', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', phase: state.phase }));
+  app.get('/readyz', async (_request, reply) => {
+    const problems: string[] = [];
+    if (state.predictor === undefined) problems.push('model not loaded');
+    if (state.phase === 'draining' || state.phase === 'closed') problems.push('shutting down');
+    if (!redisUp()) problems.push('redis unreachable');
+    if (problems.length > 0) return reply.code(503).send({ ready: false, problems, model: state.hot?.info.version ?? null });
+    return { ready: true, model: state.hot?.info.version, redis: redis === undefined ? 'none' : 'up', openHolds: holds.size() };
+  });
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  app.post('/openrtb2/bid', { bodyLimit: config.bidBodyLimit, schema: { body: bidRequestSchema } }, bid);
+  app.get('/openrtb2/win', { schema: { querystring: noticeQuerySchema } }, win);
+  app.get('/openrtb2/loss', { schema: { querystring: noticeQuerySchema } }, loss);
+  app.post('/events', { bodyLimit: config.eventsBodyLimit, schema: { body: eventBatchSchema(config.maxEventsPerBatch) } }, events);
+  app.post('/admin/model', { onRequest: adminGuard, bodyLimit: 4096 }, async (request, reply) => {
+    const body = request.body as unknown;
+    let dir: string | undefined;
+    if (body !== undefined && body !== null && body !== '') {
+      const ok = typeof body === 'object' && !Array.isArray(body) && Object.keys(body).every((k) => k === 'dir') && ((body as { dir?: unknown }).dir === undefined || typeof (body as { dir?: unknown }).dir === 'string');
+      if (!ok) return reply.code(400).send({ error: 'invalid', reason: 'the body must be empty or { "dir": "<directory below MODEL_ROOT>" }' });
+      dir = (body as { dir?: string }).dir;
+    }
+    try {
+      const result = await swapModel(dir);
+      return { previous: result.previous.version, current: result.current.version };
+    } catch (error) {
+      const status = isCtrkitError(error) && error.code === 'E_STATE' ? 503 : isCtrkitError(error) && error.code === 'E_INPUT' ? 400 : 409;
+      return reply.code(status).send({ error: 'swap_refused', reason: describe(error), serving: state.hot?.info.version ?? null });
+    }
+  });
+  app.get('/admin/budgets', { onRequest: adminGuard }, async (_request, reply) => {
+    try {
+      const campaigns = await Promise.all(
+        world.budgets.map(async (b) => {
+          const snapshot = await ledger.snapshot(b.id);
+          const daily = snapshot.lines.find((l) => l.scope === 'campaign' && l.period === 'daily');
+          return { id: b.id, limit: daily?.limit, spent: daily?.spent, reserved: daily?.reserved, remaining: snapshot.remaining, multiplier: pacers.get(b.id)?.multiplier() };
+        }),
+      );
+      const overspendBound = redisLedger === undefined ? 0 : redisLedger.overspendBound(world.budgets[0]?.id ?? '');
+      return { openHolds: holds.size(), overspendBoundPerProcess: overspendBound, ledger: redisLedger?.stats() ?? null, campaigns };
+    } catch (error) {
+      return reply.code(503).send({ error: 'ledger_unavailable', reason: describe(error) });
+    }
+  });
+  app.get('/admin/counters', { onRequest: adminGuard, schema: { querystring: countersQuerySchema } }, async (request, reply) => {
+    const { user, ad } = request.query as { user: string; ad: string };
+    const creative = world.creativeById.get(ad);
+    if (creative === undefined) return reply.code(404).send({ error: 'not_found', reason: `ad ${ad} is not in the catalogue` });
+    try {
+      const lookup = await store.lookup({ id: user }, [creative], clock.now(), { deadlineMs: 1_000 });
+      return { user, ad, degraded: lookup.degraded, counters: Object.fromEntries(lookup.names.map((name, i) => [name, lookup.values[i]])) };
+    } catch (error) {
+      return reply.code(503).send({ error: 'store_unavailable', reason: describe(error) });
+    }
+  });
+
+  // ---- Lifecycle ----------------------------------------------------------------------------
+  const waitFor = async (done: () => boolean, ms: number): Promise<boolean> => {
+    const until = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() >= until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
+  };
+
+  async function shutdown(reason = 'shutdown'): Promise<ShutdownReport> {
+    if (state.shutdown !== undefined) return state.shutdown;
+    state.shutdown = (async () => {
+      state.phase = 'draining';
+      log.info({ reason, openHolds: holds.size(), activeBids }, 'shutting down: no new bids');
+      const problems: string[] = [];
+      // 1. Auctions already running finish (their bids are held).
+      if (!(await waitFor(() => activeBids === 0, 10_000))) problems.push(`${activeBids} bid requests still running after 10 s`);
+      // 2. Win and loss notices of the bids already sent may still come.
+      const before = holds.size();
+      await waitFor(() => holds.size() === 0, config.shutdownGraceMs);
+      const settledDuringGrace = before - holds.size();
+      // 3. Stop accepting anything; requests in flight finish.
+      state.phase = 'closed';
+      await app.close();
+      // 4. Every reservation still open goes back to the budget.
+      holds.stop();
+      const released = await holds.releaseAll();
+      if (syncTimer !== undefined) clearInterval(syncTimer);
+      if (pingTimer !== undefined) clearInterval(pingTimer);
+      try {
+        await ledger.close(); // the Redis ledger settles its spend and returns its leases
+      } catch (error) {
+        problems.push(`ledger: ${describe(error)}`);
+      }
+      try {
+        await store.close();
+      } catch (error) {
+        problems.push(`store: ${describe(error)}`);
+      }
+      try {
+        await state.hot?.dispose();
+      } catch (error) {
+        problems.push(`model: ${describe(error)}`);
+      }
+      if (redis !== undefined) {
+        const client = redis;
+        await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+        client.disconnect();
+      }
+      log.info({ settledDuringGrace, released, problems }, 'shut down');
+      return { settledDuringGrace, released, problems };
+    })();
+    return state.shutdown;
+  }
+
+  return {
+    app,
+    config,
+    world,
+    ledger,
+    holds,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      const port = app.server.address();
+      if (port !== null && typeof port === 'object') boundPort = port.port;
+      return config.publicUrl ?? address;
+    },
+    ready() {
+      state.readying ??= loadFirstModel();
+      return state.readying;
+    },
+    isReady: () => state.predictor !== undefined && state.phase === 'serving' && redisUp(),
+    swapModel,
+    shutdown,
+  };
+}

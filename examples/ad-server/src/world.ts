@@ -1,0 +1,216 @@
+/**
+ * The ad server's synthetic world: the creatives it bids with, their campaigns' budgets, and
+ * OpenRTB 2.6 bid requests shaped like the traffic the model was trained on. Everything comes
+ * from `@ctrkit/core/sim` with a fixed seed — no real data. A real deployment replaces
+ * {@link createWorld} with its own catalogue and budgets; the server only needs the creatives
+ * and the budget lines.
+ */
+import type { BidderCreative } from '@ctrkit/auction';
+import { createTrafficGenerator, type SimImpression, type SimRequest, type TrafficGenerator } from '@ctrkit/core/sim';
+import type { AdEvent, AdRequest } from '@ctrkit/core';
+import type { CampaignBudget } from '@ctrkit/pacing';
+
+/** Seed of the world the server, the training script, the tests and the load test share. */
+export const WORLD_SEED = 'ad-server';
+
+/**
+ * 50 advertisers × 2 campaigns × 5 ads, formats cycling: exactly one display creative per
+ * campaign, so the display catalogue holds 100 creatives and every banner request scores 100.
+ */
+export const WORLD_OPTIONS = { seed: WORLD_SEED, users: 20_000, advertisers: 50, campaignsPerAdvertiser: 2, adsPerCampaign: 5, publishers: 60, candidatesPerRequest: 100, slotsPerRequest: 2 } as const;
+
+/** Banner size of every creative and impression. */
+export const BANNER = { w: 300, h: 250 } as const;
+
+/** Floor of every generated impression, CPM in USD. */
+export const FLOOR_CPM = 0.5;
+
+/** The server's view of the world. */
+export interface World {
+  /** The generator (users, publishers, ads, true click probabilities). */
+  readonly generator: TrafficGenerator;
+  /** The display creatives the bidder bids with (one per campaign). */
+  readonly catalogue: readonly BidderCreative[];
+  /** The campaigns' daily budgets (the sim's budgets × `budgetScale`). */
+  readonly budgets: readonly CampaignBudget[];
+  /** Creative by ad id. */
+  readonly creativeById: ReadonlyMap<string, BidderCreative>;
+}
+
+/** Options of {@link createWorld}. */
+export interface WorldOptions {
+  /** Multiplies every campaign's daily budget (default 1). */
+  readonly budgetScale?: number;
+}
+
+/**
+ * Builds the world: the display creatives (with markup, domains and the sim's average pCVR for
+ * CPA campaigns) and the budget of each of their campaigns.
+ *
+ * @param options - Budget scale.
+ * @returns The world.
+ */
+export function createWorld(options: WorldOptions = {}): World {
+  const budgetScale = options.budgetScale ?? 1;
+  if (!(budgetScale > 0) || !Number.isFinite(budgetScale)) throw new Error(`budgetScale must be a positive number, got ${budgetScale}`);
+  const generator = createTrafficGenerator(WORLD_OPTIONS);
+  // One request on a display publisher draws every display ad (100 candidates, capped by the pool),
+  // each as an AdCandidate with its campaign's bid and the sim's average pCVR.
+  const displayPublisher = generator.publishers.findIndex((p) => p.format === 'display');
+  let candidates: AdRequest['candidates'] = [];
+  for (const { request } of generator.requests({ count: 200, stream: 'catalogue' })) {
+    if (request.context.publisherId === generator.publishers[displayPublisher]?.id) {
+      candidates = request.candidates;
+      break;
+    }
+  }
+  if (candidates.length === 0) throw new Error('the synthetic world drew no display request; change WORLD_OPTIONS');
+  const advertisers = new Map(generator.advertisers.map((a) => [a.id, a]));
+  const catalogue: BidderCreative[] = [...candidates]
+    .sort((a, b) => (a.adId < b.adId ? -1 : 1))
+    .map((c) => {
+      const domain = advertisers.get(c.advertiserId)?.domain ?? `${c.advertiserId}.example`;
+      return {
+        ...c,
+        domain,
+        adomain: [domain],
+        width: BANNER.w,
+        height: BANNER.h,
+        adm: `<a href="https://${domain}/?ad=${c.adId}"><img src="https://cdn.${domain}/${c.adId}.png" width="${BANNER.w}" height="${BANNER.h}"></a>`,
+      };
+    });
+  const campaignIds = new Set(catalogue.map((c) => c.campaignId));
+  const budgets = generator.campaigns
+    .filter((c) => campaignIds.has(c.id))
+    .map((c) => ({ id: c.id, dailyBudget: Math.round(c.dailyBudget * budgetScale * 1e6) / 1e6 }));
+  return { generator, catalogue, budgets, creativeById: new Map(catalogue.map((c) => [c.adId, c])) };
+}
+
+/** The part of an OpenRTB 2.6 BidRequest this example writes (what the bidder reads). */
+export interface SimBidRequest {
+  id: string;
+  imp: { id: string; banner: { w: number; h: number; format: { w: number; h: number }[] }; bidfloor: number; bidfloorcur: string; secure: 1 }[];
+  site: { id: string; domain: string; cat: string[]; page: string; publisher: { id: string } };
+  device: { devicetype: number; os: string; geo: { country: string; utcoffset: number }; connectiontype: number; ua: string };
+  user: { id: string; yob?: number; gender?: string; kwarray?: string[]; data?: { id: string; segment: { id: string }[] }[] };
+  at: number;
+  tmax: number;
+  cur: string[];
+  regs: { gdpr: 0 | 1; us_privacy: string };
+}
+
+const DEVICE_TYPES: Readonly<Record<string, number>> = { mobile: 4, desktop: 2, tablet: 5, ctv: 3, other: 6 };
+const CONNECTION_TYPES: Readonly<Record<string, number>> = { ethernet: 1, wifi: 2, cellular: 3 };
+
+/** Options of {@link toBidRequest}. */
+export interface BidRequestOptions {
+  /** Request id (default the sim request's id). */
+  readonly id?: string;
+  /** Impressions (default 1; banner slots, most prominent first). */
+  readonly imps?: number;
+  /** Floor of each impression, CPM (default {@link FLOOR_CPM}). */
+  readonly bidfloor?: number;
+  /** `tmax`, ms (default 100). */
+  readonly tmax?: number;
+}
+
+/**
+ * Writes a sim request (its user and page) as an OpenRTB 2.6 BidRequest with banner impressions:
+ * what an exchange would send for that page view. The candidates are not part of it — the bidder
+ * brings its own catalogue.
+ *
+ * @param request - The sim's request (user profile and context).
+ * @param options - Id, impressions, floor, tmax.
+ * @returns A BidRequest object (JSON-serialisable).
+ */
+export function toBidRequest(request: AdRequest, options: BidRequestOptions = {}): SimBidRequest {
+  const { user, context } = request;
+  const imps = options.imps ?? 1;
+  const year = new Date(context.timestamp).getUTCFullYear();
+  const body: SimBidRequest = {
+    id: options.id ?? request.requestId,
+    imp: Array.from({ length: imps }, (_, i) => ({
+      id: String(i + 1),
+      banner: { w: BANNER.w, h: BANNER.h, format: [{ w: BANNER.w, h: BANNER.h }] },
+      bidfloor: options.bidfloor ?? FLOOR_CPM,
+      bidfloorcur: 'USD',
+      secure: 1 as const,
+    })),
+    site: {
+      id: context.publisherId ?? 'site',
+      domain: context.domain ?? 'site.example',
+      cat: context.pageCategory === undefined ? [] : [context.pageCategory],
+      page: `https://${context.domain ?? 'site.example'}/`,
+      publisher: { id: context.publisherId ?? 'pub' },
+    },
+    device: {
+      devicetype: DEVICE_TYPES[user.device ?? 'other'] ?? 6,
+      os: user.os ?? 'other',
+      geo: { country: user.country ?? 'US', utcoffset: context.timezoneOffsetMinutes ?? 0 },
+      connectiontype: CONNECTION_TYPES[context.connection ?? 'wifi'] ?? 0,
+      ua: 'Mozilla/5.0 (ctrkit sim)',
+    },
+    user: { id: user.id },
+    at: 1,
+    tmax: options.tmax ?? 100,
+    cur: ['USD'],
+    regs: { gdpr: 0, us_privacy: '1YNN' },
+  };
+  if (user.age !== undefined) body.user.yob = year - user.age;
+  if (user.gender === 'male' || user.gender === 'female') body.user.gender = user.gender === 'male' ? 'M' : 'F';
+  if (user.interests !== undefined && user.interests.length > 0) body.user.kwarray = [...user.interests];
+  if (user.segments !== undefined && user.segments.length > 0) body.user.data = [{ id: 'ctrkit-sim', segment: user.segments.map((id) => ({ id })) }];
+  return body;
+}
+
+/**
+ * Banner page views of the world (display publishers only), as OpenRTB bid requests.
+ *
+ * @param world - The world.
+ * @param count - How many.
+ * @param options - Stream label, impressions, floor, tmax.
+ * @returns `count` requests with the sim requests they came from.
+ */
+export function bidRequests(world: World, count: number, options: BidRequestOptions & { readonly stream?: string } = {}): { bid: SimBidRequest; sim: SimRequest }[] {
+  const out: { bid: SimBidRequest; sim: SimRequest }[] = [];
+  const display = new Set(world.generator.publishers.filter((p) => p.format === 'display').map((p) => p.id));
+  let drawn = 0;
+  // About one page view in five is on a display publisher: draw in rounds until there are enough.
+  for (let round = 0; out.length < count && round < 50; round++) {
+    const batch = Math.max(100, (count - out.length) * 6);
+    for (const sim of world.generator.requests({ count: batch, stream: `${options.stream ?? 'load'}:${round}` })) {
+      drawn++;
+      if (!display.has(sim.request.context.publisherId ?? '')) continue;
+      out.push({ bid: toBidRequest(sim.request, { ...options, id: `${options.stream ?? 'load'}-${out.length}` }), sim });
+      if (out.length === count) break;
+    }
+  }
+  if (out.length < count) throw new Error(`drew ${drawn} page views but only ${out.length} were on display publishers`);
+  return out;
+}
+
+/**
+ * The impression event (and the click, when there was one) of a shown display impression.
+ *
+ * @param impression - The sim's impression.
+ * @param requestId - The request id the server bid on.
+ * @returns Events in time order.
+ */
+export function eventsOfImpression(impression: SimImpression, requestId: string): AdEvent[] {
+  const candidate = impression.request.candidates[0];
+  if (candidate === undefined) return [];
+  const base = {
+    requestId,
+    userId: impression.request.user.id,
+    adId: candidate.adId,
+    campaignId: candidate.campaignId,
+    advertiserId: candidate.advertiserId,
+    category: candidate.category,
+    format: candidate.format,
+    position: impression.position,
+  };
+  const t = impression.request.context.timestamp;
+  const events: AdEvent[] = [{ ...base, type: 'impression', eventId: `${requestId}:i`, timestamp: t }];
+  if (impression.clicked) events.push({ ...base, type: 'click', eventId: `${requestId}:c`, timestamp: t + 5_000 });
+  return events;
+}
