@@ -1,4 +1,4 @@
-import { CtrkitError } from '@ctrkit/core';
+import { CtrkitError, closestMatch } from '@ctrkit/core';
 
 /**
  * How one command-line option is read.
@@ -88,21 +88,6 @@ export interface ParsedArgs {
   given(name: string): boolean;
 }
 
-/** Levenshtein distance, for "did you mean" hints. @internal */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
-}
-
 /**
  * The closest of `candidates` to `word`, if it is close enough to be a typo.
  *
@@ -116,16 +101,7 @@ export function editDistance(a: string, b: string): number {
  * ```
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = candidate.startsWith(word) && word.length >= 3 ? 1 : editDistance(word, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
+  return closestMatch(word, candidates);
 }
 
 /**

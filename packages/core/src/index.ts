@@ -98,3 +98,4 @@ export type {
 } from './pipeline/ad-selector.js';
 export { explainByOcclusion, summarizeFactors } from './pipeline/explain.js';
 export type { Explanation, FactorDescriber, FeatureContribution } from './pipeline/explain.js';
+export { closestMatch, editDistance } from './suggest.js';

@@ -7,6 +7,7 @@
  */
 import { CtrkitError } from '@ctrkit/core';
 import type { LogChunk, LogColumn, SparseRows } from './log.js';
+import { utf8Length } from './utf8.js';
 
 /** Bytes or text to read, whole or in pieces.
  *
@@ -162,19 +163,6 @@ async function* textOf(source: ByteSource): AsyncGenerator<[text: string, bytes:
   if (tail.length > 0) yield [tail, 0];
 }
 
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
 
 interface MutableStats {
   bytes: number;

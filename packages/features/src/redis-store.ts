@@ -8,6 +8,7 @@ import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type St
 import { NEVER, sessionAt } from './counters.js';
 import { FORGET_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
 import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
+import { utf8Length } from './utf8.js';
 
 /** Options for {@link createRedisFeatureStore}.
  *
@@ -65,21 +66,6 @@ function isClient(value: unknown): value is Redis | Cluster {
 }
 
 const decoder = new TextDecoder('utf-8');
-
-/** UTF-8 byte length, as Lua's `#` counts it. */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
 
 /** An id with its UTF-8 byte length in front, so ids containing separators cannot collide (and Lua can split lists of them). */
 function part(id: string): string {

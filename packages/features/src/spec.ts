@@ -3,7 +3,7 @@
  * ids and dense values. Validated once, here, with errors that name the field and the fix; the
  * encoder never checks the spec again.
  */
-import { CtrkitError, type FeatureLayout, type FieldSlot, type SequenceSlot } from '@ctrkit/core';
+import { closestMatch, CtrkitError, type FeatureLayout, type FieldSlot, type SequenceSlot } from '@ctrkit/core';
 import { murmur3 } from './hash.js';
 
 /** Where a field's value comes from: the request's user, its context, each candidate, or the feature store's lookup.
@@ -286,35 +286,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function closest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const option of options) {
-    const d = editDistance(word.toLowerCase(), option.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = option;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length] as number;
-}
-
 function suggest(word: string, options: readonly string[]): string {
-  const near = closest(word, options);
+  const near = closestMatch(word, options);
   return near === undefined ? `one of ${options.map((o) => `'${o}'`).join(', ')}` : `'${near}'`;
 }
 
