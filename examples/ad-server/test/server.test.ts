@@ -173,7 +173,7 @@ describe('POST /openrtb2/bid', () => {
 });
 
 describe('bad input gets a 400 (413, 415) with a reason, never a 500', () => {
-  const valid = () => makeBidRequests(1)[0] as Record<string, unknown>;
+  const valid = () => makeBidRequests(1)[0] as unknown as Record<string, unknown>;
   const cases: [string, () => { body: string; type?: string }, number, RegExp][] = [
     ['malformed JSON', () => ({ body: '{"id": "x", "imp": [' }), 400, /JSON/i],
     ['an empty body', () => ({ body: '' }), 400, /empty/i],
@@ -198,7 +198,7 @@ describe('bad input gets a 400 (413, 415) with a reason, never a 500', () => {
 
   it('never answers 500 to arbitrary JSON, or to valid requests with a field replaced by junk', async () => {
     const statuses = new Map<number, number>();
-    const base = makeBidRequests(1)[0] as Record<string, unknown>;
+    const base = makeBidRequests(1)[0] as unknown as Record<string, unknown>;
     const keys = ['id', 'imp', 'site', 'device', 'user', 'regs', 'tmax', 'cur', 'bcat', 'badv', 'at', 'wseat'];
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.record({ key: fc.constantFrom(...keys), value: fc.jsonValue() }).map(({ key, value }) => ({ ...base, id: `fuzz-${Math.random()}`, [key]: value }))), async (value) => {
