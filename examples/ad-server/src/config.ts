@@ -41,12 +41,16 @@ export interface ServerConfig {
   readonly maxBidCpm: number;
   /** Pacing controller (default `dual`, on an even plan over the day). */
   readonly pacing: PacingMode;
+  /** onnxruntime threads inside one operator (default 1: onnxruntime-node runs on the event loop's thread). */
+  readonly modelThreads: number;
   /** Predictor stage budgets, ms. */
   readonly stageBudgets: StageBudgets;
   /** Base URL the exchange calls back with win and loss notices (default `http://host:port`). */
   readonly publicUrl: string | undefined;
   /** How long shutdown waits for win notices of bids already sent, ms (default 2,000). */
   readonly shutdownGraceMs: number;
+  /** A click later than this after its impression does not count for the quality monitor (default 30 min). */
+  readonly attributionWindowMs: number;
   /** Log level (default `info`). */
   readonly logLevel: string;
 }
@@ -84,9 +88,11 @@ function numberFrom(env: Env, name: string, fallback: number, check: (n: number)
  * | `LEASE_AMOUNT` | — | Redis ledger lease per campaign |
  * | `MAX_BID_CPM` | 50 | |
  * | `PACING` | `dual` | `dual`, `pid`, `throttle` or `none` |
+ * | `MODEL_THREADS` | 1 | onnxruntime intra-op threads |
  * | `LOOKUP_BUDGET_MS`, `ENCODE_BUDGET_MS`, `PREDICT_BUDGET_MS`, `CALIBRATE_BUDGET_MS` | 10, 5, 30, 2 | predictor stage budgets |
  * | `PUBLIC_URL` | `http://HOST:PORT` | base of win / loss notice URLs |
  * | `SHUTDOWN_GRACE_MS` | 2000 | wait for win notices at shutdown |
+ * | `ATTRIBUTION_WINDOW_MS` | 1800000 | quality monitor: impressions wait this long for their click |
  * | `LOG_LEVEL` | `info` | pino level |
  *
  * @param env - The environment (default `process.env`).
@@ -119,6 +125,7 @@ export function readConfig(env: Env = process.env): ServerConfig {
     leaseAmount: leaseRaw === undefined || leaseRaw === '' ? undefined : numberFrom(env, 'LEASE_AMOUNT', 0, positive, 'a positive amount'),
     maxBidCpm: numberFrom(env, 'MAX_BID_CPM', 50, positive, 'a positive CPM'),
     pacing,
+    modelThreads: numberFrom(env, 'MODEL_THREADS', 1, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'an integer from 1 to 64'),
     stageBudgets: {
       lookup: numberFrom(env, 'LOOKUP_BUDGET_MS', Math.max(10, DEFAULT_STAGE_BUDGETS.lookup), positive, 'a positive number of ms'),
       encode: numberFrom(env, 'ENCODE_BUDGET_MS', Math.max(5, DEFAULT_STAGE_BUDGETS.encode), positive, 'a positive number of ms'),
@@ -127,6 +134,7 @@ export function readConfig(env: Env = process.env): ServerConfig {
     },
     publicUrl: env.PUBLIC_URL || undefined,
     shutdownGraceMs: numberFrom(env, 'SHUTDOWN_GRACE_MS', 2_000, nonNegative, 'a number of ms ≥ 0'),
+    attributionWindowMs: numberFrom(env, 'ATTRIBUTION_WINDOW_MS', 30 * 60_000, (n) => n >= 1_000, 'a number of ms ≥ 1000'),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

@@ -279,7 +279,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
 
   // ---- Monitors and metrics -----------------------------------------------------------------
   const pipeline = createPipelineMetrics(clock);
-  const quality = createQualityMonitor({ clock, attributionWindowMs: 30 * 60_000 });
+  const quality = createQualityMonitor({ clock, attributionWindowMs: config.attributionWindowMs });
   const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000 });
   const drift = createDriftHolder();
   const registry = registerCtrkitMetrics({ pipeline, quality, drift, reporter }, new Registry());
@@ -325,7 +325,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
 
   const loadVersion = async (dir: string): Promise<LoadedModel> => {
     if (state.encoder === undefined) throw new CtrkitError('E_STATE', 'no encoder: the first model has not loaded');
-    return loadModel(dir, { expect: state.encoder.layout, backends: ['onnx-node'], intraOpThreads: 1 });
+    return loadModel(dir, { expect: state.encoder.layout, backends: ['onnx-node'], intraOpThreads: config.modelThreads });
   };
 
   /** A request with the whole catalogue, to warm the model on the shape it serves. */

@@ -1,0 +1,359 @@
+/**
+ * Load and soak test of the ad server on loopback: autocannon and the server on the same machine
+ * (the project's two shared cores), the default DCN-v2 (`npm run model`), 100 creatives scored
+ * per request (the whole display catalogue), one banner impression per request, ids unique per
+ * request, 2,000 distinct users and pages cycled.
+ *
+ * Load: closed-loop steps of autocannon connections (1, 2, 4, …) until a step has errors or the
+ * throughput stops growing. A step is error-free when every response is 200 or 204, no request
+ * errors or times out, no no-bid says the auction ran out of time (nbr 15), and the predictor
+ * degraded nothing (ctrkit_degraded_total unchanged). Then a fixed-rate run at half the highest
+ * error-free rate (autocannon `overallRate`). Latencies are measured per response by this script
+ * (autocannon's own histogram rounds to whole milliseconds).
+ *
+ * Soak (`--soak`): a fixed rate for a few minutes, each bid followed by its win notice (or a
+ * health check after a no-bid), in consecutive windows; RSS and heap of the server sampled from
+ * its /metrics, errors and latency per window.
+ *
+ *   npm run bench -w @ctrkit/example-ad-server [-- --step-seconds 10 --connections 1,2,4,8,16,32 --redis redis://127.0.0.1:6379]
+ *   npm run soak -w @ctrkit/example-ad-server [-- --soak-seconds 300 --rate 600 --soak-connections 2 --window-seconds 20]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type AutocannonRequest } from 'autocannon';
+import { Redis } from 'ioredis';
+import { DEFAULT_MODEL_DIR } from '../src/config.js';
+import { makeModel } from '../src/training.js';
+import { bidRequests, createWorld } from '../src/world.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const exampleDir = path.resolve(here, '..');
+
+// ---- Options ------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const option = (name: string, fallback: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
+};
+const soak = flag('--soak');
+const stepSeconds = Number(option('--step-seconds', '10'));
+const connectionSteps = option('--connections', '1,2,3,4,6,8,12,16,24,32').split(',').map(Number);
+const redisUrl = option('--redis', '');
+const soakSeconds = Number(option('--soak-seconds', '300'));
+const soakRate = Number(option('--rate', '600'));
+const windowSeconds = Number(option('--window-seconds', '20'));
+const soakConnections = Number(option('--soak-connections', '2'));
+const distinct = 2_000;
+
+// ---- Helpers ------------------------------------------------------------------------------------
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+/** Sum of a Prometheus series over the label sets that contain `labels`. */
+function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (.+)$/.exec(line);
+    if (match === null || match[1] !== name) continue;
+    if (!Object.entries(labels).every(([k, v]) => (match[2] ?? '').includes(`${k}="${v}"`))) continue;
+    total += Number(match[3]);
+  }
+  return total;
+}
+
+// ---- The server ---------------------------------------------------------------------------------
+log('model: training (or reusing) the default DCN-v2 in artifacts/model …');
+const made = await makeModel({ out: DEFAULT_MODEL_DIR, log });
+log(`model: ${made.version}${made.reused ? ' (reused)' : ''}`);
+
+const world = createWorld();
+const bodies = bidRequests(world, distinct, { stream: 'bench', imps: 1 }).map(({ bid }) => JSON.stringify({ ...bid, id: '[<id>]' }));
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const prefix = redisUrl === '' ? undefined : `ctrkit-bench:ad-server:${randomUUID()}:`;
+const serverEnv: Record<string, string> = {
+  HOST: '127.0.0.1',
+  PORT: String(port),
+  MODEL_DIR: DEFAULT_MODEL_DIR,
+  LOG_LEVEL: 'warn',
+  BUDGET_SCALE: '100000', // budgets never bind: every request runs the whole path, reservation included
+  ATTRIBUTION_WINDOW_MS: soak ? '60000' : '1800000', // soak: impressions labelled within a minute, so the quality monitor reaches its steady state
+  ...(redisUrl === '' ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: prefix as string, LEASE_AMOUNT: '50' }),
+};
+const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', path.join(exampleDir, 'src/main.ts')], {
+  cwd: exampleDir,
+  env: { ...process.env, ...serverEnv },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const stopServer = async (): Promise<void> => {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const gone = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
+  await gone;
+  clearTimeout(timer);
+};
+process.on('SIGINT', () => {
+  void stopServer().then(() => process.exit(130));
+});
+await new Promise<void>((resolve, reject) => {
+  server.on('message', (message: { type?: string }) => {
+    if (message.type === 'ready') resolve();
+  });
+  server.once('exit', (code) => reject(new Error(`the server exited (${code}) before it was ready`)));
+});
+log(`server: pid ${server.pid} on ${base}${redisUrl === '' ? ' (embedded store and ledger)' : ` (Redis ${redisUrl}, prefix ${prefix})`}`);
+
+const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
+
+// ---- One run ------------------------------------------------------------------------------------
+interface RunResult {
+  readonly connections: number;
+  readonly rate: number | undefined;
+  readonly seconds: number;
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly ok200: number;
+  readonly noBid204: number;
+  readonly otherStatus: number;
+  /** Win notices or health checks (soak) answered with something else than 200 / 204. */
+  readonly noticeErrors: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly deadline: number;
+  readonly degraded: number;
+  readonly errorFree: boolean;
+}
+
+let cursor = 0;
+const bidRequest = (): AutocannonRequest => ({
+  method: 'POST',
+  path: '/openrtb2/bid',
+  headers: { 'content-type': 'application/json' },
+  setupRequest(request) {
+    request.body = bodies[cursor++ % bodies.length] as string;
+    return request;
+  },
+});
+
+async function run(connections: number, seconds: number, rate?: number, withNotices = false): Promise<RunResult> {
+  const latencies: number[] = [];
+  let ok200 = 0;
+  let noBid204 = 0;
+  let otherStatus = 0;
+  let noticeErrors = 0;
+  let deadline = 0;
+  const before = await scrape();
+  const bid = bidRequest();
+  bid.onResponse = (status, body, context, headers) => {
+    if (status === 200) ok200++;
+    else if (status === 204) noBid204++;
+    else otherStatus++;
+    if (headers['x-ctrkit-nbr'] === '15') deadline++;
+    context.kind = 'bid';
+    context.win = undefined;
+    if (withNotices && status === 200) {
+      const parsed = JSON.parse(body) as { seatbid?: { bid: { burl: string; price: number }[] }[] };
+      const first = parsed.seatbid?.[0]?.bid[0];
+      if (first !== undefined) context.win = first.burl.replace(base, '').replace('${AUCTION_PRICE}', (first.price * 0.7).toFixed(6));
+    }
+  };
+  const requests: AutocannonRequest[] = [bid];
+  if (withNotices) {
+    requests.push({
+      method: 'GET',
+      setupRequest(request, context) {
+        request.path = typeof context.win === 'string' ? context.win : '/healthz';
+        delete request.body;
+        request.headers = {};
+        return request;
+      },
+      onResponse(status, _body, context) {
+        context.kind = 'notice';
+        if (status !== 204 && status !== 200) noticeErrors++;
+      },
+    });
+  }
+  const instance = autocannon({
+    url: base,
+    connections,
+    duration: seconds,
+    timeout: 5,
+    idReplacement: true,
+    requests,
+    ...(rate === undefined ? {} : { overallRate: rate }),
+  });
+  instance.on('response', (client: { requestIterator?: { context?: { kind?: string } } }, _status: number, _bytes: number, responseTime: number) => {
+    if (client.requestIterator?.context?.kind !== 'notice') latencies.push(responseTime);
+  });
+  const result = await instance;
+  const after = await scrape();
+  const sorted = Float64Array.from(latencies).sort();
+  const degraded = metric(after, 'ctrkit_degraded_total') - metric(before, 'ctrkit_degraded_total');
+  const requestsDone = ok200 + noBid204 + otherStatus;
+  const secondsTaken = (result.finish.getTime() - result.start.getTime()) / 1000;
+  const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length);
+  const errorFree = otherStatus === 0 && noticeErrors === 0 && result.errors === 0 && result.timeouts === 0 && deadline === 0 && degraded === 0;
+  return {
+    connections,
+    rate,
+    seconds: secondsTaken,
+    requests: requestsDone,
+    rps: requestsDone / secondsTaken,
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    max: percentile(sorted, 1),
+    mean,
+    ok200,
+    noBid204,
+    otherStatus,
+    noticeErrors,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    deadline,
+    degraded,
+    errorFree,
+  };
+}
+
+const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '—');
+const header = '| connections | rate | bid requests/s | p50 ms | p90 ms | p99 ms | max ms | 200 | 204 | errors (status/socket/timeout/deadline/degraded) |';
+const rule = '|---|---|---|---|---|---|---|---|---|---|';
+const row = (r: RunResult) =>
+  `| ${r.connections} | ${r.rate ?? 'max'} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.max, 1)} | ${r.ok200} | ${r.noBid204} | ${r.otherStatus}/${r.errors}/${r.timeouts}/${r.deadline}/${r.degraded}${r.errorFree ? '' : ' ✗'} |`;
+
+const machine = {
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  loadBefore: os.loadavg().map((v) => Number(v.toFixed(2))),
+  date: new Date().toISOString(),
+};
+const report: Record<string, unknown> = { machine, model: made.version, server: serverEnv, catalogue: world.catalogue.length, distinctRequests: distinct };
+
+try {
+  log('warm-up: 5 s at 4 connections');
+  await run(4, 5, undefined, soak); // in the soak, with win notices: no holds left waiting from the warm-up
+
+  if (!soak) {
+    console.log(`\n## Load — ${world.catalogue.length} candidates per request, DCN-v2, ${redisUrl === '' ? 'embedded store and ledger' : 'Redis store and ledger'}, ${stepSeconds} s per step\n`);
+    console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average before ${machine.loadBefore.join(' / ')}\n`);
+    console.log(header);
+    console.log(rule);
+    const steps: RunResult[] = [];
+    let best: RunResult | undefined;
+    let flat = 0;
+    for (const connections of connectionSteps) {
+      const result = await run(connections, stepSeconds);
+      steps.push(result);
+      console.log(row(result));
+      if (!result.errorFree) break;
+      if (best === undefined || result.rps > best.rps * 1.03) {
+        best = result;
+        flat = 0;
+      } else if (++flat >= 2) break; // saturated: more connections only add queueing
+    }
+    const errorFree = steps.filter((s) => s.errorFree);
+    const top = errorFree.reduce<RunResult | undefined>((a, s) => (a === undefined || s.rps > a.rps ? s : a), undefined);
+    report.steps = steps;
+    if (top !== undefined) {
+      const halfRate = Math.max(1, Math.round(top.rps / 2));
+      console.log(`\nhighest error-free rate: ${f(top.rps, 0)} bid requests/s at ${top.connections} connections (p50 ${f(top.p50)} ms, p99 ${f(top.p99)} ms)`);
+      console.log(`\nhalf of it, fixed rate ${halfRate}/s (autocannon overallRate):\n`);
+      console.log(header);
+      console.log(rule);
+      const halves: RunResult[] = [];
+      for (const connections of [1, 2, 4]) {
+        const half = await run(connections, stepSeconds, halfRate);
+        halves.push(half);
+        console.log(row(half));
+      }
+      report.highest = top;
+      report.half = halves;
+    }
+  } else {
+    console.log(`\n## Soak — ${soakSeconds} s at ${soakRate} requests/s over ${soakConnections} connections (each bid followed by its win notice, or a health check after a no-bid), ${windowSeconds} s windows\n`);
+    console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average before ${machine.loadBefore.join(' / ')}\n`);
+    console.log('| window | t (s) | bids/s | bid p50 ms | bid p99 ms | 200 | 204 | errors | RSS MiB | heap used MiB | open holds |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    const windows: (RunResult & { t: number; rssMiB: number; heapMiB: number; holds: number })[] = [];
+    const started = Date.now();
+    for (let w = 0; (Date.now() - started) / 1000 < soakSeconds; w++) {
+      const result = await run(soakConnections, windowSeconds, soakRate, true);
+      const text = await scrape();
+      const sample = {
+        ...result,
+        t: Math.round((Date.now() - started) / 1000),
+        rssMiB: metric(text, 'adserver_process_resident_memory_bytes') / 2 ** 20,
+        heapMiB: metric(text, 'adserver_nodejs_heap_size_used_bytes') / 2 ** 20,
+        holds: metric(text, 'adserver_holds_open'),
+      };
+      windows.push(sample);
+      const errors = sample.otherStatus + sample.noticeErrors + sample.errors + sample.timeouts + sample.deadline + sample.degraded;
+      console.log(`| ${w + 1} | ${sample.t} | ${f(sample.rps, 0)} | ${f(sample.p50)} | ${f(sample.p99)} | ${sample.ok200} | ${sample.noBid204} | ${errors} | ${f(sample.rssMiB, 1)} | ${f(sample.heapMiB, 1)} | ${sample.holds} |`);
+    }
+    // Growth over the second half of the soak (after warm-up effects): least-squares slope per minute.
+    const tail = windows.slice(Math.floor(windows.length / 2));
+    const slope = (pick: (w: (typeof windows)[number]) => number): number => {
+      const n = tail.length;
+      if (n < 2) return Number.NaN;
+      const mt = tail.reduce((s, w) => s + w.t, 0) / n;
+      const mv = tail.reduce((s, w) => s + pick(w), 0) / n;
+      const num = tail.reduce((s, w) => s + (w.t - mt) * (pick(w) - mv), 0);
+      const den = tail.reduce((s, w) => s + (w.t - mt) ** 2, 0);
+      return (num / den) * 60;
+    };
+    const first = windows[0];
+    const last = windows[windows.length - 1];
+    const totalErrors = windows.reduce((s, w) => s + w.otherStatus + w.noticeErrors + w.errors + w.timeouts + w.deadline + w.degraded, 0);
+    console.log(
+      `\nRSS ${f(first?.rssMiB ?? NaN, 1)} → ${f(last?.rssMiB ?? NaN, 1)} MiB (second-half slope ${f(slope((w) => w.rssMiB))} MiB/min); heap used ${f(first?.heapMiB ?? NaN, 1)} → ${f(last?.heapMiB ?? NaN, 1)} MiB (slope ${f(slope((w) => w.heapMiB))} MiB/min); errors ${totalErrors} in ${windows.reduce((s, w) => s + w.requests, 0)} bid requests`,
+    );
+    report.soak = { rate: soakRate, seconds: soakSeconds, windowSeconds, windows, rssSlopeMiBPerMin: slope((w) => w.rssMiB), heapSlopeMiBPerMin: slope((w) => w.heapMiB), totalErrors };
+  }
+} finally {
+  await stopServer();
+  if (prefix !== undefined) {
+    const redis = new Redis(redisUrl);
+    let cursorKey = '0';
+    do {
+      const [next, keys] = await redis.scan(cursorKey, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursorKey = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursorKey !== '0');
+    redis.disconnect();
+  }
+}
+const outDir = path.join(exampleDir, 'artifacts/bench');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `${soak ? 'soak' : 'load'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ ...report, loadAfter: os.loadavg() }, null, 2));
+log(`wrote ${file}`);
