@@ -116,8 +116,13 @@ const REFUSED: PacingDecision = Object.freeze({ admit: false, multiplier: 0 });
 const MAX_FUTURE_MS = 86_400_000;
 /** Events older than this are refused: they would only move decayed counters by nothing. */
 const MAX_AGE_MS = 30 * 86_400_000;
-/** Impressions already counted from a win notice, remembered so an impression event for them is not counted twice. */
-const COUNTED_CAPACITY = 200_000;
+/**
+ * Impressions already counted from a win notice are remembered this long, so that the host's
+ * impression event for the same ad is not counted twice (it follows the billing notice within
+ * seconds); at most `COUNTED_CAPACITY` of them, oldest forgotten first.
+ */
+const COUNTED_MS = 120_000;
+const COUNTED_CAPACITY = 100_000;
 
 function describe(error: unknown): string {
   if (isCtrkitError(error)) return `${error.code}: ${error.message}`;
@@ -306,8 +311,8 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   });
 
   // ---- Holds --------------------------------------------------------------------------------
-  /** requestId + adId of impressions counted from a win notice (bounded, oldest forgotten first). */
-  const counted = new Map<string, { pCtr: number }>();
+  /** requestId + adId of impressions counted from a win notice, with when (insertion order is time order). */
+  const counted = new Map<string, number>();
   const holds: HoldBook = createHoldBook({
     ledger,
     clock,
@@ -538,9 +543,13 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   }
 
   // ---- Event path ---------------------------------------------------------------------------
-  const rememberCounted = (key: string, pCtr: number): void => {
-    counted.set(key, { pCtr });
-    if (counted.size > COUNTED_CAPACITY) counted.delete(counted.keys().next().value as string);
+  const rememberCounted = (key: string): void => {
+    const now = clock.now();
+    counted.set(key, now);
+    for (const [oldest, at] of counted) {
+      if (counted.size <= COUNTED_CAPACITY && now - at <= COUNTED_MS) break;
+      counted.delete(oldest);
+    }
   };
   const keyOf = (requestId: string, adId: string): string => `${requestId}:${adId}`;
 
@@ -575,7 +584,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     };
     reporter.record(event);
     if (Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
-    rememberCounted(key, hold.pCtr);
+    rememberCounted(key);
     try {
       await store.record(event);
     } catch (error) {
@@ -619,7 +628,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           spend += committed;
           reporter.record({ ...event, cost: committed });
           if (Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
-          rememberCounted(key, hold.pCtr);
+          rememberCounted(key);
         } else if (counted.has(key)) {
           // Counted already from its win notice.
           metrics.events.inc({ type: event.type, result: 'duplicate' });
