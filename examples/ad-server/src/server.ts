@@ -243,8 +243,12 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   const redisUp = (): boolean => redis === undefined || (redis.status === 'ready' && pingOk);
 
   // ---- Feature store, ledger, pacers --------------------------------------------------------
+  // Serving looks up at "now": a key needs its unfolded recent events only for a minute (not the
+  // default hour, up to 128 a key), which keeps the memory store's size flat under load.
   const store: FeatureStore =
-    redis === undefined ? createMemoryFeatureStore({ maxUsers: 200_000 }) : createRedisFeatureStore({ redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup });
+    redis === undefined
+      ? createMemoryFeatureStore({ maxUsers: 200_000, horizonMs: 60_000, pendingCapacity: 32 })
+      : createRedisFeatureStore({ redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup });
   const ledgerBudgets = { campaigns: world.budgets };
   // The ledger keeps a reservation longer than the server waits for its notice, so it is always
   // the server that settles it (a late win notice still finds it).
@@ -288,6 +292,10 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000 });
   const drift = createDriftHolder();
   const registry = registerCtrkitMetrics({ pipeline, quality, drift, reporter }, new Registry());
+  // The quality monitor labels overdue impressions (no click within the window) only when it is
+  // read; read it every 30 s so its pending impressions stay bounded even when nobody scrapes.
+  const qualityTimer = setInterval(() => quality.snapshot(), 30_000);
+  qualityTimer.unref();
 
   // ---- Model --------------------------------------------------------------------------------
   const state: {
@@ -803,6 +811,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       const released = await holds.releaseAll();
       if (syncTimer !== undefined) clearInterval(syncTimer);
       if (pingTimer !== undefined) clearInterval(pingTimer);
+      clearInterval(qualityTimer);
       try {
         await ledger.close(); // the Redis ledger settles its spend and returns its leases
       } catch (error) {
