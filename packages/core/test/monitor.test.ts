@@ -199,3 +199,16 @@ describe('pipeline metrics and Prometheus exposition', () => {
     expect(await registry.metrics()).toContain('ctrkit_requests_total 100');
   });
 });
+
+describe('quality monitor memory', () => {
+  it('labels overdue impressions as new ones arrive, without a snapshot', () => {
+    const clock = createManualClock(0);
+    const quality = createQualityMonitor({ clock, attributionWindowMs: 1_000 });
+    for (let i = 0; i < 10_000; i++) {
+      quality.impression(`k${i}`, 0.1);
+      clock.advance(1);
+    }
+    // Only the last second's impressions can still be clicked.
+    expect(quality.pending()).toBeLessThanOrEqual(1_001);
+  });
+});

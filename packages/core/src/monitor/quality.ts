@@ -82,7 +82,9 @@ export function createQualityMonitor(options: QualityMonitorOptions = {}): Quali
     impression(key, pCtr) {
       ensure(pCtr >= 0 && pCtr <= 1, 'E_INPUT', () => `pCtr must be in [0, 1], got ${pCtr}`);
       pendingMap.set(key, { p: pCtr, t: clock.now() });
-      if (pendingMap.size > maxPending) expire();
+      // Label overdue impressions as they age out, so memory stays bounded by the attribution
+      // window's traffic even when nobody reads the figures; amortised O(1) per impression.
+      expire();
     },
     click(key) {
       const entry = pendingMap.get(key);
