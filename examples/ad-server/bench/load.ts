@@ -15,7 +15,7 @@
  * health check after a no-bid), in consecutive windows; RSS and heap of the server sampled from
  * its /metrics, errors and latency per window.
  *
- *   npm run bench -w @ctrkit/example-ad-server [-- --step-seconds 10 --connections 1,2,4,8,16,32 --redis redis://127.0.0.1:6379]
+ *   npm run bench -w @ctrkit/example-ad-server [-- --step-seconds 10 --connections 1,2,4,8,16,32 --exhaustive --redis redis://127.0.0.1:6379]
  *   npm run soak -w @ctrkit/example-ad-server [-- --soak-seconds 300 --rate 600 --soak-connections 2 --window-seconds 20]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +42,8 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
 };
 const soak = flag('--soak');
+/** Run every connection step, even past saturation and errors (to see where errors begin). */
+const exhaustive = flag('--exhaustive');
 const stepSeconds = Number(option('--step-seconds', '10'));
 const connectionSteps = option('--connections', '1,2,3,4,6,8,12,16,24,32').split(',').map(Number);
 const redisUrl = option('--redis', '');
@@ -80,6 +82,29 @@ function metric(text: string, name: string, labels: Record<string, string> = {})
     total += Number(match[3]);
   }
   return total;
+}
+
+/** Cumulative counts of the server's own bid latency histogram, by upper bound (seconds). */
+function bidBuckets(text: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('adserver_http_request_duration_seconds_bucket{') || !line.includes('route="/openrtb2/bid"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    out.set(bound, (out.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** The server-side p99 of a run: the histogram bucket bound (ms) where 99% of its bid requests were answered. */
+function serverP99(before: string, after: string): number {
+  const a = bidBuckets(before);
+  const b = bidBuckets(after);
+  const bounds = [...b.keys()].sort((x, y) => x - y);
+  const total = (b.get(Number.POSITIVE_INFINITY) ?? 0) - (a.get(Number.POSITIVE_INFINITY) ?? 0);
+  for (const bound of bounds) if ((b.get(bound) ?? 0) - (a.get(bound) ?? 0) >= 0.99 * total) return bound * 1000;
+  return Number.NaN;
 }
 
 // ---- The server ---------------------------------------------------------------------------------
@@ -140,6 +165,8 @@ interface RunResult {
   readonly p99: number;
   readonly max: number;
   readonly mean: number;
+  /** The server's own p99 (from its latency histogram: the bucket bound holding 99% of bid requests), ms. */
+  readonly serverP99: number;
   readonly ok200: number;
   readonly noBid204: number;
   readonly otherStatus: number;
@@ -232,6 +259,7 @@ async function run(connections: number, seconds: number, rate?: number, withNoti
     p99: percentile(sorted, 0.99),
     max: percentile(sorted, 1),
     mean,
+    serverP99: serverP99(before, after),
     ok200,
     noBid204,
     otherStatus,
@@ -245,10 +273,10 @@ async function run(connections: number, seconds: number, rate?: number, withNoti
 }
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '—');
-const header = '| connections | rate | bid requests/s | p50 ms | p90 ms | p99 ms | max ms | 200 | 204 | errors (status/socket/timeout/deadline/degraded) |';
-const rule = '|---|---|---|---|---|---|---|---|---|---|';
+const header = '| connections | rate | bid requests/s | p50 ms | p90 ms | p99 ms | max ms | server p99 ≤ ms | 200 | 204 | errors (status/socket/timeout/deadline/degraded) |';
+const rule = '|---|---|---|---|---|---|---|---|---|---|---|';
 const row = (r: RunResult) =>
-  `| ${r.connections} | ${r.rate ?? 'max'} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.max, 1)} | ${r.ok200} | ${r.noBid204} | ${r.otherStatus}/${r.errors}/${r.timeouts}/${r.deadline}/${r.degraded}${r.errorFree ? '' : ' ✗'} |`;
+  `| ${r.connections} | ${r.rate ?? 'max'} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.max, 1)} | ${f(r.serverP99, 1)} | ${r.ok200} | ${r.noBid204} | ${r.otherStatus}/${r.errors}/${r.timeouts}/${r.deadline}/${r.degraded}${r.errorFree ? '' : ' ✗'} |`;
 
 const machine = {
   node: process.version,
@@ -275,11 +303,11 @@ try {
       const result = await run(connections, stepSeconds);
       steps.push(result);
       console.log(row(result));
-      if (!result.errorFree) break;
+      if (!result.errorFree && !exhaustive) break;
       if (best === undefined || result.rps > best.rps * 1.03) {
         best = result;
         flat = 0;
-      } else if (++flat >= 2) break; // saturated: more connections only add queueing
+      } else if (++flat >= 2 && !exhaustive) break; // saturated: more connections only add queueing
     }
     const errorFree = steps.filter((s) => s.errorFree);
     const top = errorFree.reduce<RunResult | undefined>((a, s) => (a === undefined || s.rps > a.rps ? s : a), undefined);
