@@ -126,7 +126,7 @@ export function registerServerMetrics(registry: Registry, sources: GaugeSources)
       name: 'adserver_http_request_duration_seconds',
       help: 'Time from request received to response sent, by route',
       labelNames: ['route', 'status'],
-      buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      buckets: [0.0005, 0.001, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.006, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
       registers,
     }),
   };
