@@ -194,20 +194,58 @@ const bidRequest = (): AutocannonRequest => ({
   },
 });
 
+/** What a run counts as answers arrive. */
+interface Tally {
+  readonly latencies: number[];
+  ok200: number;
+  noBid204: number;
+  otherStatus: number;
+  noticeErrors: number;
+  errors: number;
+  timeouts: number;
+  deadline: number;
+}
+
+const newTally = (): Tally => ({ latencies: [], ok200: 0, noBid204: 0, otherStatus: 0, noticeErrors: 0, errors: 0, timeouts: 0, deadline: 0 });
+
+/** Counts one bid answer by status and by the no-bid reason header. */
+function countBid(tally: Tally, status: number, nbr: unknown): void {
+  if (status === 200) tally.ok200++;
+  else if (status === 204) tally.noBid204++;
+  else tally.otherStatus++;
+  if (nbr === '15') tally.deadline++;
+}
+
+/** Percentiles, throughput and the error-free verdict of a run, from its tally and the server's metrics before and after. */
+function summarise(connections: number, rate: number | undefined, seconds: number, tally: Tally, before: string, after: string): RunResult {
+  const sorted = Float64Array.from(tally.latencies).sort();
+  const degraded = metric(after, 'ctrkit_degraded_total') - metric(before, 'ctrkit_degraded_total');
+  const requests = tally.ok200 + tally.noBid204 + tally.otherStatus;
+  const { latencies: _latencies, ...counts } = tally;
+  return {
+    connections,
+    rate,
+    seconds,
+    requests,
+    rps: requests / seconds,
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    max: percentile(sorted, 1),
+    mean: sorted.reduce((sum, v) => sum + v, 0) / Math.max(1, sorted.length),
+    serverP99: serverP99(before, after),
+    ...counts,
+    degraded,
+    errorFree: tally.otherStatus === 0 && tally.noticeErrors === 0 && tally.errors === 0 && tally.timeouts === 0 && tally.deadline === 0 && degraded === 0,
+  };
+}
+
 async function run(connections: number, seconds: number, rate?: number, withNotices = false): Promise<RunResult> {
-  const latencies: number[] = [];
-  let ok200 = 0;
-  let noBid204 = 0;
-  let otherStatus = 0;
-  let noticeErrors = 0;
-  let deadline = 0;
+  const tally = newTally();
   const before = await scrape();
   const bid = bidRequest();
   bid.onResponse = (status, body, context, headers) => {
-    if (status === 200) ok200++;
-    else if (status === 204) noBid204++;
-    else otherStatus++;
-    if (headers['x-ctrkit-nbr'] === '15') deadline++;
+    countBid(tally, status, headers['x-ctrkit-nbr']);
     context.kind = 'bid';
     context.win = undefined;
     if (withNotices && status === 200) {
@@ -228,7 +266,7 @@ async function run(connections: number, seconds: number, rate?: number, withNoti
       },
       onResponse(status, _body, context) {
         context.kind = 'notice';
-        if (status !== 204 && status !== 200) noticeErrors++;
+        if (status !== 204 && status !== 200) tally.noticeErrors++;
       },
     });
   }
@@ -242,38 +280,13 @@ async function run(connections: number, seconds: number, rate?: number, withNoti
     ...(rate === undefined ? {} : { overallRate: rate }),
   });
   instance.on('response', (client: { requestIterator?: { context?: { kind?: string } } }, _status: number, _bytes: number, responseTime: number) => {
-    if (client.requestIterator?.context?.kind !== 'notice') latencies.push(responseTime);
+    if (client.requestIterator?.context?.kind !== 'notice') tally.latencies.push(responseTime);
   });
   const result = await instance;
   const after = await scrape();
-  const sorted = Float64Array.from(latencies).sort();
-  const degraded = metric(after, 'ctrkit_degraded_total') - metric(before, 'ctrkit_degraded_total');
-  const requestsDone = ok200 + noBid204 + otherStatus;
-  const secondsTaken = (result.finish.getTime() - result.start.getTime()) / 1000;
-  const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length);
-  const errorFree = otherStatus === 0 && noticeErrors === 0 && result.errors === 0 && result.timeouts === 0 && deadline === 0 && degraded === 0;
-  return {
-    connections,
-    rate,
-    seconds: secondsTaken,
-    requests: requestsDone,
-    rps: requestsDone / secondsTaken,
-    p50: percentile(sorted, 0.5),
-    p90: percentile(sorted, 0.9),
-    p99: percentile(sorted, 0.99),
-    max: percentile(sorted, 1),
-    mean,
-    serverP99: serverP99(before, after),
-    ok200,
-    noBid204,
-    otherStatus,
-    noticeErrors,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    deadline,
-    degraded,
-    errorFree,
-  };
+  tally.errors = result.errors;
+  tally.timeouts = result.timeouts;
+  return summarise(connections, rate, (result.finish.getTime() - result.start.getTime()) / 1000, tally, before, after);
 }
 
 /**
@@ -284,13 +297,7 @@ async function run(connections: number, seconds: number, rate?: number, withNoti
  */
 async function paced(rate: number, seconds: number, sockets = 4): Promise<RunResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
-  const latencies: number[] = [];
-  let ok200 = 0;
-  let noBid204 = 0;
-  let otherStatus = 0;
-  let errors = 0;
-  let timeouts = 0;
-  let deadline = 0;
+  const tally = newTally();
   const before = await scrape();
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
@@ -306,13 +313,10 @@ async function paced(rate: number, seconds: number, sockets = 4): Promise<RunRes
       const request = http.request(
         { agent, host: '127.0.0.1', port, method: 'POST', path: '/openrtb2/bid', timeout: 5000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (response) => {
-          if (response.headers['x-ctrkit-nbr'] === '15') deadline++;
           response.resume();
           response.on('end', () => {
-            latencies.push(performance.now() - scheduled);
-            if (response.statusCode === 200) ok200++;
-            else if (response.statusCode === 204) noBid204++;
-            else otherStatus++;
+            tally.latencies.push(performance.now() - scheduled);
+            countBid(tally, response.statusCode ?? 0, response.headers['x-ctrkit-nbr']);
             finish();
           });
         },
@@ -320,11 +324,11 @@ async function paced(rate: number, seconds: number, sockets = 4): Promise<RunRes
       let timedOut = false;
       request.on('timeout', () => {
         timedOut = true;
-        timeouts++;
+        tally.timeouts++;
         request.destroy(new Error('timeout'));
       });
       request.on('error', () => {
-        if (!timedOut) errors++;
+        if (!timedOut) tally.errors++;
         finish();
       });
       request.end(body);
@@ -336,34 +340,9 @@ async function paced(rate: number, seconds: number, sockets = 4): Promise<RunRes
     };
     tick();
   });
-  const secondsTaken = (performance.now() - start) / 1000;
+  const taken = (performance.now() - start) / 1000;
   agent.destroy();
-  const after = await scrape();
-  const sorted = Float64Array.from(latencies).sort();
-  const degraded = metric(after, 'ctrkit_degraded_total') - metric(before, 'ctrkit_degraded_total');
-  const requestsDone = ok200 + noBid204 + otherStatus;
-  return {
-    connections: sockets,
-    rate,
-    seconds: secondsTaken,
-    requests: requestsDone,
-    rps: requestsDone / secondsTaken,
-    p50: percentile(sorted, 0.5),
-    p90: percentile(sorted, 0.9),
-    p99: percentile(sorted, 0.99),
-    max: percentile(sorted, 1),
-    mean: sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length),
-    serverP99: serverP99(before, after),
-    ok200,
-    noBid204,
-    otherStatus,
-    noticeErrors: 0,
-    errors,
-    timeouts,
-    deadline,
-    degraded,
-    errorFree: otherStatus === 0 && errors === 0 && timeouts === 0 && deadline === 0 && degraded === 0,
-  };
+  return summarise(sockets, rate, taken, tally, before, await scrape());
 }
 
 const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
