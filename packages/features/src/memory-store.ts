@@ -4,7 +4,7 @@
  */
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
 import { KeyState, NEVER, hasPending, readCounters, readSession, recordInto } from './counters.js';
-import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
+import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreEntity, type StoreLookupOptions } from './store.js';
 
 /** Options for {@link createMemoryFeatureStore}.
  *
@@ -93,6 +93,22 @@ function checkLimit(name: string, value: number | undefined, fallback: number): 
   const limit = value ?? fallback;
   if (!Number.isInteger(limit) || limit < 1) throw new CtrkitError('E_CONFIG', `memory store: ${name} must be a positive integer, got ${String(value)}`);
   return limit;
+}
+
+/** The key an error names: `user u1`, `ad a1`, `user u1 × category travel`, … */
+function keyLabel(entity: StoreEntity, userId: string, id: string): string {
+  switch (entity) {
+    case 'user':
+      return `user ${userId}`;
+    case 'ad':
+      return `ad ${id}`;
+    case 'user_ad':
+      return `user ${userId} × ad ${id}`;
+    case 'user_category':
+      return `user ${userId} × category ${id}`;
+    case 'user_advertiser':
+      return `user ${userId} × advertiser ${id}`;
+  }
 }
 
 class MemoryStore implements MemoryFeatureStore {
@@ -198,7 +214,11 @@ class MemoryStore implements MemoryFeatureStore {
   }
 
   /** Writes one entity block (4 × W counters + 2 recencies) at `p`; throws on a point-in-time violation. */
-  private block(state: KeyState | undefined, now: number, out: Float32Array | Float64Array, p: number, what: string): void {
+  /**
+   * Writes one entity's counters at `out[p…]`. The key is named by its entity and ids, and only
+   * spelled out when the read fails: lookups run per candidate and must not build strings.
+   */
+  private block(state: KeyState | undefined, now: number, out: Float32Array | Float64Array, p: number, entity: StoreEntity, userId: string, id: string): void {
     const W = this.config.windows.length;
     const { alpha, beta } = this.config;
     if (state === undefined) {
@@ -216,6 +236,7 @@ class MemoryStore implements MemoryFeatureStore {
     const counts = this.counts;
     const last = this.last;
     if (!readCounters(state, now, this.config, counts, last)) {
+      const what = keyLabel(entity, userId, id);
       throw new CtrkitError(
         'E_INPUT',
         `store.lookup at ${now} for ${what}: events at or after that time are already folded into its counters (up to ${state.F}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
@@ -244,17 +265,17 @@ class MemoryStore implements MemoryFeatureStore {
       const entry = this.users.get(user.id);
       const E = this.config.entityWidth;
       const userBlock = this.userBlock;
-      this.block(entry?.self, now, userBlock, 0, `user ${user.id}`);
+      this.block(entry?.self, now, userBlock, 0, 'user', user.id, '');
       if (entry !== undefined) readSession(entry.self, now, this.config, this.session);
       else this.session.fill(0);
       for (let r = 0; r < rows; r++) {
         const candidate = candidates[r] as AdCandidate;
         const p = r * width;
         values.set(userBlock, p);
-        this.block(this.ads.get(candidate.adId), now, values, p + E, `ad ${candidate.adId}`);
-        this.block(entry?.byAd.get(candidate.adId), now, values, p + 2 * E, `user ${user.id} × ad ${candidate.adId}`);
-        this.block(entry?.byCategory.get(candidate.category), now, values, p + 3 * E, `user ${user.id} × category ${candidate.category}`);
-        this.block(entry?.byAdvertiser.get(candidate.advertiserId), now, values, p + 4 * E, `user ${user.id} × advertiser ${candidate.advertiserId}`);
+        this.block(this.ads.get(candidate.adId), now, values, p + E, 'ad', user.id, candidate.adId);
+        this.block(entry?.byAd.get(candidate.adId), now, values, p + 2 * E, 'user_ad', user.id, candidate.adId);
+        this.block(entry?.byCategory.get(candidate.category), now, values, p + 3 * E, 'user_category', user.id, candidate.category);
+        this.block(entry?.byAdvertiser.get(candidate.advertiserId), now, values, p + 4 * E, 'user_advertiser', user.id, candidate.advertiserId);
         values[p + STORE_ENTITIES.length * E] = this.session[0] as number;
         values[p + STORE_ENTITIES.length * E + 1] = this.session[1] as number;
       }

@@ -46,4 +46,19 @@ describe('memory store limits', () => {
     expect(lookup.values[store.names.indexOf('ad.imp.1d')]).toBeCloseTo(1, 6);
     await store.close();
   });
+
+  it('names the key whose folded counters refuse an early lookup', async () => {
+    const store = createMemoryFeatureStore({ clock, pendingCapacity: 2 });
+    // Five users see ad-1 once each: only the ad's own counters fold past the lookup time.
+    for (let i = 0; i < 5; i++) await store.record(event('impression', T0 + 10_000 * (i + 1), `u${i}`, 'ad-1'));
+    await expect(store.lookup({ id: 'fresh' }, [candidate('ad-2'), candidate('ad-1')], T0 + 5_000)).rejects.toMatchObject({
+      code: 'E_INPUT',
+      message: expect.stringContaining('for ad ad-1:'),
+      details: { key: 'ad ad-1' },
+    });
+    // One user sees five ads: the user's counters fold first.
+    for (let i = 0; i < 5; i++) await store.record(event('impression', T0 + 10_000 * (i + 1), 'busy', `ad-${i + 2}`));
+    await expect(store.lookup({ id: 'busy' }, [candidate('ad-9')], T0 + 5_000)).rejects.toMatchObject({ details: { key: 'user busy' } });
+    await store.close();
+  });
 });
