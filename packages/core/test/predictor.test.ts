@@ -166,6 +166,37 @@ describe('predictor', () => {
     expect(result.lookup?.values.every((v) => Number.isNaN(v))).toBe(true);
   });
 
+  it('keeps each cached user\'s own counters when entries are evicted and recycled', async () => {
+    // A store that answers per user (and reuses one output buffer, as a host passing `out` would).
+    const shared = new Float32Array(8);
+    let mode: 'ok' | 'throw' = 'ok';
+    const perUser: FeatureStore = {
+      names: ['ad.clicks'],
+      record: () => Promise.resolve(),
+      lookup(user: { id: string }, candidates: readonly AdCandidate[]) {
+        if (mode === 'throw') return Promise.reject(new CtrkitError('E_STORE', 'redis down'));
+        const base = Number(user.id.slice(2)) * 10;
+        candidates.forEach((_, i) => (shared[i] = base + i));
+        return Promise.resolve({ names: ['ad.clicks'], rows: candidates.length, values: shared.subarray(0, candidates.length), degraded: false });
+      },
+      forgetUser: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const predictor = createPredictor({ encoder, store: perUser, runner: runner('v1', (b, r) => (b.dense[r] as number) / 100), userCacheSize: 2 });
+    const as = (userId: string, id: string, ads?: string[]): AdRequest => ({ ...request(id, ads), user: { id: userId } });
+    await predictor.predict(as('u-1', 'a'));
+    await predictor.predict(as('u-2', 'b', ['ad-1', 'ad-2']));
+    await predictor.predict(as('u-3', 'c', ['ad-4', 'ad-5', 'ad-6', 'ad-7'])); // evicts u-1; its entry is reused
+    mode = 'throw';
+    const u2 = await predictor.predict(as('u-2', 'd', ['ad-2', 'ad-1']));
+    expect(u2.degraded[0]).toMatchObject({ action: 'cached-features' });
+    expect(Array.from(u2.raw)).toEqual([0.21, 0.2].map(Math.fround));
+    const u3 = await predictor.predict(as('u-3', 'e', ['ad-7', 'ad-4']));
+    expect(Array.from(u3.raw)).toEqual([0.33, 0.3].map(Math.fround));
+    const u1 = await predictor.predict(as('u-1', 'f'));
+    expect(u1.degraded[0]).toMatchObject({ action: 'empty-features' });
+  });
+
   it('reuses a user\'s counters within the cache TTL instead of asking the store', async () => {
     const clock = createManualClock(0);
     const s = store();

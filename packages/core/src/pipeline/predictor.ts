@@ -184,11 +184,20 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * A user's last good counters. Entries are rewritten in place and an evicted entry's buffer goes
+ * to the next user, so a busy cache copies into memory it already holds instead of keeping each
+ * request's arrays alive (which, churned at hundreds of requests a second, would all survive into
+ * the old generation and trigger full collections).
+ */
 interface CachedUser {
-  readonly names: readonly string[];
-  readonly at: number;
-  readonly values: Float32Array;
-  readonly candidates: AdRequest['candidates'];
+  names: readonly string[];
+  at: number;
+  /** Row-major counters, `rows × names.length` (the buffer may be longer). */
+  values: Float32Array;
+  rows: number;
+  /** The ad id of each row (the array may be longer than `rows`). */
+  readonly adIds: string[];
   /** Built on first use: most cached lookups are never read back. */
   rowOf: Map<string, number> | undefined;
 }
@@ -269,10 +278,27 @@ export function createPredictor(options: PredictorOptions): Predictor {
 
   const remember = (userId: string, request: AdRequest, lookup: StoreLookup, at: number): void => {
     if (cacheSize <= 0 || lookup.degraded) return;
-    // Keep references, not copies: a lookup's values are never written after the store returns them.
-    userCache.delete(userId);
-    userCache.set(userId, { names: lookup.names, at, values: lookup.values, candidates: request.candidates, rowOf: undefined });
-    if (userCache.size > cacheSize) userCache.delete(userCache.keys().next().value as string);
+    let entry = userCache.get(userId);
+    if (entry !== undefined) userCache.delete(userId);
+    else if (userCache.size >= cacheSize) {
+      const oldest = userCache.keys().next().value as string;
+      entry = userCache.get(oldest);
+      userCache.delete(oldest);
+    }
+    const size = lookup.rows * lookup.names.length;
+    const values = entry !== undefined && entry.values.length >= size ? entry.values : new Float32Array(size);
+    values.set(lookup.values.length === size ? lookup.values : lookup.values.subarray(0, size));
+    const adIds = entry?.adIds ?? [];
+    for (let r = 0; r < lookup.rows; r++) adIds[r] = (request.candidates[r] as AdRequest['candidates'][number]).adId;
+    if (entry === undefined) entry = { names: lookup.names, at, values, rows: lookup.rows, adIds, rowOf: undefined };
+    else {
+      entry.names = lookup.names;
+      entry.at = at;
+      entry.values = values;
+      entry.rows = lookup.rows;
+      entry.rowOf = undefined;
+    }
+    userCache.set(userId, entry);
   };
 
   /** Counters from the cache: `complete` when every candidate had a row. */
@@ -282,7 +308,11 @@ export function createPredictor(options: PredictorOptions): Predictor {
     const width = cached.names.length;
     const values = new Float32Array(request.candidates.length * width);
     let complete = true;
-    if (cached.rowOf === undefined) cached.rowOf = new Map(cached.candidates.map((candidate, r) => [candidate.adId, r]));
+    if (cached.rowOf === undefined) {
+      const built = new Map<string, number>();
+      for (let r = 0; r < cached.rows; r++) if (!built.has(cached.adIds[r] as string)) built.set(cached.adIds[r] as string, r);
+      cached.rowOf = built;
+    }
     const rowOf = cached.rowOf;
     request.candidates.forEach((candidate, r) => {
       const row = rowOf.get(candidate.adId);
