@@ -412,9 +412,9 @@ try {
   } else {
     console.log(`\n## Soak — ${soakSeconds} s at ${soakRate} requests/s over ${soakConnections} connections (each bid followed by its win notice, or a health check after a no-bid), ${windowSeconds} s windows\n`);
     console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average before ${machine.loadBefore.join(' / ')}\n`);
-    console.log('| window | t (s) | bids/s | bid p50 ms | bid p99 ms | 200 | 204 | errors | RSS MiB | heap used floor MiB | open holds |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-    const windows: (RunResult & { t: number; rssMiB: number; heapMiB: number; holds: number })[] = [];
+    console.log('| window | t (s) | bids/s | bid p50 ms | bid p99 ms | 200 | 204 | errors | RSS MiB | heap used floor MiB | open holds | store keys |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const windows: (RunResult & { t: number; rssMiB: number; heapMiB: number; holds: number; storeKeys: number })[] = [];
     const started = Date.now();
     for (let w = 0; (Date.now() - started) / 1000 < soakSeconds; w++) {
       // Heap used swings with the collector's phase; its lowest reading in a window (scraped every
@@ -435,10 +435,11 @@ try {
         rssMiB: metric(text, 'adserver_process_resident_memory_bytes') / 2 ** 20,
         heapMiB: Math.min(heapFloor, metric(text, 'adserver_nodejs_heap_size_used_bytes')) / 2 ** 20,
         holds: metric(text, 'adserver_holds_open'),
+        storeKeys: metric(text, 'adserver_feature_store', { stat: 'users' }) + metric(text, 'adserver_feature_store', { stat: 'ads' }) + metric(text, 'adserver_feature_store', { stat: 'pairs' }),
       };
       windows.push(sample);
       const errors = sample.otherStatus + sample.noticeErrors + sample.errors + sample.timeouts + sample.deadline + sample.degraded;
-      console.log(`| ${w + 1} | ${sample.t} | ${f(sample.rps, 0)} | ${f(sample.p50)} | ${f(sample.p99)} | ${sample.ok200} | ${sample.noBid204} | ${errors} | ${f(sample.rssMiB, 1)} | ${f(sample.heapMiB, 1)} | ${sample.holds} |`);
+      console.log(`| ${w + 1} | ${sample.t} | ${f(sample.rps, 0)} | ${f(sample.p50)} | ${f(sample.p99)} | ${sample.ok200} | ${sample.noBid204} | ${errors} | ${f(sample.rssMiB, 1)} | ${f(sample.heapMiB, 1)} | ${sample.holds} | ${sample.storeKeys} |`);
     }
     // Growth over the second half of the soak (after warm-up effects): least-squares slope per minute.
     const tail = windows.slice(Math.floor(windows.length / 2));

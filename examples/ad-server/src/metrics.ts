@@ -29,6 +29,8 @@ export interface GaugeSources {
   modelReady(): number;
   modelVersion(): string;
   ledgerStats(): Readonly<Record<string, number>> | undefined;
+  /** Sizes of the embedded feature store (users, ads, pairs, evicted, expired, duplicates); undefined on Redis. */
+  storeStats(): Readonly<Record<string, number>> | undefined;
   pacerMultipliers(): ReadonlyMap<string, number>;
 }
 
@@ -99,6 +101,17 @@ export function registerServerMetrics(registry: Registry, sources: GaugeSources)
     collect() {
       this.reset();
       const stats = sources.ledgerStats();
+      if (stats !== undefined) for (const [stat, value] of Object.entries(stats)) this.set({ stat }, value);
+    },
+  });
+  new Gauge({
+    name: 'adserver_feature_store',
+    help: 'Embedded feature store: keys held (users, ads, pairs) and keys dropped (evicted, expired) or events ignored as duplicates; absent on Redis',
+    labelNames: ['stat'],
+    registers,
+    collect() {
+      this.reset();
+      const stats = sources.storeStats();
       if (stats !== undefined) for (const [stat, value] of Object.entries(stats)) this.set({ stat }, value);
     },
   });

@@ -245,10 +245,9 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   // ---- Feature store, ledger, pacers --------------------------------------------------------
   // Serving looks up at "now": a key needs its unfolded recent events only for a minute (not the
   // default hour, up to 128 a key), which keeps the memory store's size flat under load.
+  const memoryStore = redis === undefined ? createMemoryFeatureStore({ maxUsers: 200_000, horizonMs: 60_000, pendingCapacity: 32 }) : undefined;
   const store: FeatureStore =
-    redis === undefined
-      ? createMemoryFeatureStore({ maxUsers: 200_000, horizonMs: 60_000, pendingCapacity: 32 })
-      : createRedisFeatureStore({ redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup });
+    memoryStore ?? createRedisFeatureStore({ redis: redis as Redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup });
   const ledgerBudgets = { campaigns: world.budgets };
   // The ledger keeps a reservation longer than the server waits for its notice, so it is always
   // the server that settles it (a late win notice still finds it).
@@ -315,6 +314,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     modelReady: () => (state.predictor !== undefined ? 1 : 0),
     modelVersion: () => state.hot?.info.version ?? 'none',
     ledgerStats: () => (redisLedger === undefined ? undefined : { ...redisLedger.stats() }),
+    storeStats: () => (memoryStore === undefined ? undefined : { ...memoryStore.stats() }),
     pacerMultipliers: () => new Map([...pacers].map(([id, pacer]) => [id, pacer.multiplier()])),
   });
 

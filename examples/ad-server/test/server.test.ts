@@ -79,6 +79,8 @@ describe('health, readiness and metrics', () => {
     expect(metric(answer.text, 'adserver_model_ready')).toBe(1);
     expect(metric(answer.text, 'adserver_model_info', { version: 'ad-server-dcnv2' })).toBeNaN(); // label is the full version
     expect(answer.text).toMatch(/adserver_model_info\{version="ad-server-dcnv2-[^"]+"\} 1/);
+    // The embedded feature store's size, so a soak can tell a filling store from a leak.
+    for (const stat of ['users', 'ads', 'pairs', 'evicted']) expect(answer.text).toMatch(new RegExp(`adserver_feature_store\\{stat="${stat}"\\} \\d+`));
   });
 
   it('answers 404 with a reason for an unknown path', async () => {
