@@ -93,28 +93,24 @@ export function registerServerMetrics(registry: Registry, sources: GaugeSources)
       this.set({ version: sources.modelVersion() }, 1);
     },
   });
-  new Gauge({
-    name: 'adserver_ledger',
-    help: 'Redis ledger counters (held and unflushed in currency units; the rest are counts)',
-    labelNames: ['stat'],
-    registers,
-    collect() {
-      this.reset();
-      const stats = sources.ledgerStats();
-      if (stats !== undefined) for (const [stat, value] of Object.entries(stats)) this.set({ stat }, value);
-    },
-  });
-  new Gauge({
-    name: 'adserver_feature_store',
-    help: 'Embedded feature store: keys held (users, ads, pairs) and keys dropped (evicted, expired) or events ignored as duplicates; absent on Redis',
-    labelNames: ['stat'],
-    registers,
-    collect() {
-      this.reset();
-      const stats = sources.storeStats();
-      if (stats !== undefined) for (const [stat, value] of Object.entries(stats)) this.set({ stat }, value);
-    },
-  });
+  const statsGauge = (name: string, help: string, read: () => Readonly<Record<string, number>> | undefined): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [stat, value] of Object.entries(read() ?? {})) this.set({ stat }, value);
+      },
+    });
+  };
+  statsGauge('adserver_ledger', 'Redis ledger counters (held and unflushed in currency units; the rest are counts)', sources.ledgerStats);
+  statsGauge(
+    'adserver_feature_store',
+    'Embedded feature store: keys held (users, ads, pairs) and keys dropped (evicted, expired) or events ignored as duplicates; absent on Redis',
+    sources.storeStats,
+  );
   new Gauge({
     name: 'adserver_pacing_multiplier',
     help: 'Bid multiplier of each campaign pacer',
