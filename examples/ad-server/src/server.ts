@@ -30,6 +30,7 @@ import {
   CtrkitError,
   isCtrkitError,
   systemClock,
+  type AdCandidate,
   type AdEvent,
   type AdRequest,
   type Clock,
@@ -384,7 +385,8 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
 
   // ---- Bidder -------------------------------------------------------------------------------
   interface Scored {
-    readonly index: Map<string, number>;
+    /** The candidates scored, in the order of `pCtr` (searched only for the few ads that bid). */
+    readonly candidates: readonly AdCandidate[];
     readonly pCtr: Float32Array;
     readonly version: string;
     /** The user id the request was scored for (events of its bids carry it). */
@@ -401,7 +403,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       if (predictor === undefined) throw new CtrkitError('E_STATE', 'the model is not loaded');
       // A private id: the predictor shares one computation between calls with the same id.
       const result = await predictor.predict({ ...request, requestId: `${request.requestId}#${++predictions}` });
-      scored.set(request.requestId, { index: new Map(request.candidates.map((c, i) => [c.adId, i])), pCtr: result.pCtr, version: result.modelVersion, userId: request.user.id });
+      scored.set(request.requestId, { candidates: request.candidates, pCtr: result.pCtr, version: result.modelVersion, userId: request.user.id });
       return result.pCtr;
     },
     pacing(campaignId) {
@@ -448,7 +450,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           return;
         }
         metrics.reservations.inc({ result: 'ok' });
-        const i = entry?.index.get(creative.adId);
+        const i = entry === undefined ? -1 : entry.candidates.findIndex((c) => c.adId === creative.adId);
         held.set(bid.id, {
           requestId,
           impId: bid.impid,
@@ -458,7 +460,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           category: creative.category,
           userId,
           priceCpm: bid.price,
-          pCtr: i === undefined ? Number.NaN : (entry?.pCtr[i] ?? Number.NaN),
+          pCtr: i < 0 ? Number.NaN : (entry?.pCtr[i] ?? Number.NaN),
           modelVersion: entry?.version ?? 'unknown',
           reservation: answer,
           createdAt: clock.now(),

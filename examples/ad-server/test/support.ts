@@ -175,20 +175,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     child = proc;
     children.add(proc);
     proc.on('exit', () => children.delete(proc));
-    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-    probe.on('error', () => undefined);
     for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') {
-          probe.disconnect();
-          return;
-        }
-      } catch {
-        await sleep(50);
-      }
+      if (await redisAnswers(port, 500)) return;
+      await sleep(50);
     }
-    probe.disconnect();
     throw new Error(`redis-server on port ${port} did not answer`);
   };
   const own: OwnRedis = {
@@ -231,9 +221,9 @@ export async function stopAll(): Promise<void> {
 
 // ---- Shared Redis -------------------------------------------------------------------------
 
-/** Whether the shared Redis answers at 127.0.0.1:6379. */
-export async function sharedRedisAvailable(): Promise<boolean> {
-  const probe = new Redis({ port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+/** Whether a Redis answers PING on a loopback port within `connectTimeoutMs`. */
+async function redisAnswers(port: number, connectTimeoutMs: number): Promise<boolean> {
+  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: connectTimeoutMs });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -243,6 +233,11 @@ export async function sharedRedisAvailable(): Promise<boolean> {
   } finally {
     probe.disconnect();
   }
+}
+
+/** Whether the shared Redis answers at 127.0.0.1:6379. */
+export async function sharedRedisAvailable(): Promise<boolean> {
+  return redisAnswers(6379, 1_000);
 }
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
