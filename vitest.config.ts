@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defaultServerConditions, defineConfig } from 'vite';
 
 /** Every workspace package resolves siblings from `src/` through this export condition. */
@@ -11,6 +12,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
   test: {
     passWithNoTests: true,
+    // One block at the end lists the tests skipped for want of a data file, Redis or Chromium.
+    // (Absolute: every project inherits it, and the setup runs once however many projects do.)
+    globalSetup: [fileURLToPath(new URL('packages/test-support/src/vitest-setup.ts', import.meta.url))],
     projects: [
       ...packages.map((name) => ({
         extends: true as const,

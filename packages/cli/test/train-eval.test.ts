@@ -1,15 +1,36 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createRandom } from '@ctrkit/core';
+import { sharedDataFile } from '@ctrkit/test-support';
 import { runCli } from '../src/index.js';
 import { captureIo } from './support.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CRITEO = path.resolve(here, '../../../../shared/data/criteo/train_10k.tsv');
+/** The real Criteo sample, for the accuracy check only (skipped visibly when absent; required in CI). */
+const REAL_CRITEO = sharedDataFile('criteo/train_10k.tsv', 'cli: train and eval reach AUC > 0.7 on the real Criteo sample');
 const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A log in the Criteo challenge's layout that the test makes itself: 10,000 lines of label, 13
+ * integer columns (some empty) and 26 hex categorical columns, with clicks that follow two of them.
+ */
+function writeCriteoLike(name: string, rows: number): string {
+  const random = createRandom(11);
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const ints = Array.from({ length: 13 }, (_, j) => (random.next() < 0.1 ? '' : String(Math.floor(random.next() * (j + 2) * 10))));
+    const cats = Array.from({ length: 26 }, (_, j) => (random.next() < 0.05 ? '' : (((j * 7919 + Math.floor(random.next() * (j < 4 ? 8 : 200))) * 2654435761) >>> 0).toString(16).padStart(8, '0')));
+    const score = -1.5 + (Number(ints[0] === '' ? 0 : ints[0]) > 10 ? 1 : -0.5) + ((cats[1] ?? '').charCodeAt(7) % 2 === 0 ? 1 : -1);
+    const click = random.next() < 1 / (1 + Math.exp(-score)) ? 1 : 0;
+    lines.push([click, ...ints, ...cats].join('\t'));
+  }
+  const file = path.join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+const CRITEO = writeCriteoLike('criteo-like.tsv', 10_000);
 const KEYS = ['rows', 'auc', 'logloss', 'ne', 'calibration', 'ece'];
 
 async function ctrkit(...argv: string[]) {
@@ -54,10 +75,21 @@ describe('ctrkit train and eval', () => {
     const result = JSON.parse(evaluated.out) as Record<string, number>;
     expect(Object.keys(result)).toEqual(KEYS);
     expect(result.rows).toBe(2000);
-    expect(result.auc).toBeGreaterThan(0.7);
-    expect(result.logloss).toBeLessThan(0.5);
+    expect(result.auc).toBeGreaterThan(0.6);
     expect(result.ne).toBeLessThan(1);
     for (const key of KEYS) expect(Number.isFinite(result[key])).toBe(true);
+  });
+
+  it.skipIf(REAL_CRITEO === undefined)('on the real Criteo sample, LR trained on 8,000 rows reaches AUC > 0.7 and log loss < 0.5 on the last 2,000', async () => {
+    const file = REAL_CRITEO as string;
+    const trained = await ctrkit('train', '--data', file, '--format', 'criteo', '--model', 'lr', '--train-rows', '8000', '--quiet', '--out', 'lr-real');
+    expect(trained.status, trained.err).toBe(0);
+    const evaluated = await ctrkit('eval', '--model', 'lr-real', '--data', file, '--skip-rows', '8000', '--json', '--quiet');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    const result = JSON.parse(evaluated.out) as Record<string, number>;
+    expect(result.rows).toBe(2000);
+    expect(result.auc).toBeGreaterThan(0.7);
+    expect(result.logloss).toBeLessThan(0.5);
   });
 
   it('eval --report writes one self-contained HTML page with the ROC curve, the reliability diagram and the histogram', async () => {

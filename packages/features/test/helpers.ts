@@ -1,17 +1,15 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import murmurHash3 from 'murmurhash3js-revisited';
+import { REPO_ROOT, sharedDataFile } from '@ctrkit/test-support';
 
 /** The repository root (…/work/main). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const repoRoot = REPO_ROOT;
 
-/** A file of the shared data sets, read in place (never copied into the repo), or undefined when absent. */
+/**
+ * A file of the shared data sets, read in place (never copied into the repo), or undefined when
+ * absent (skipped visibly; a failure under CI).
+ */
 export function sharedData(relative: string): string | undefined {
-  const file = path.resolve(repoRoot, '../shared/data', relative);
-  if (existsSync(file)) return file;
-  console.warn(`[features tests] ${file} is absent; the tests that read it are skipped`);
-  return undefined;
+  return sharedDataFile(relative, `features tests reading ${relative}`);
 }
 
 const utf8 = new TextEncoder();

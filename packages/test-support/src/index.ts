@@ -1,0 +1,9 @@
+/**
+ * Test helpers shared by ctrkit's packages and examples (private, never published).
+ *
+ * @packageDocumentation
+ */
+export { REPO_ROOT, SHARED_DATA_DIR, sharedDataFile } from './shared-data.js';
+export { redisAnswers } from './redis-probe.js';
+export { chromiumPath } from './chromium.js';
+export { needs, type Requirement } from './requirement.js';
