@@ -15,7 +15,7 @@ import {
 } from '../src/index.js';
 import { createOnnxNodeBackend } from '../src/node.js';
 import { randomBatch, richLayout, wideLayout } from './helpers.js';
-import { criteoSplit, randomLabels, syntheticRows } from './train-data.js';
+import { CRITEO_PATH, criteoSplit, randomLabels, syntheticRows } from './train-data.js';
 
 describe('row buffers', () => {
   it('collect chunks (growing by doubling), slice without copying and take rows by index', () => {
@@ -151,7 +151,7 @@ describe('fitModel and exportModel', () => {
     }
   });
 
-  it('trains DCN-v2 on the Criteo sample with early stopping and calibration (small model, fast)', async () => {
+  it.skipIf(CRITEO_PATH === undefined)('trains DCN-v2 on the Criteo sample with early stopping and calibration (small model, fast)', async () => {
     const { train, test } = await criteoSplit(1 << 16);
     const result = fitModel({
       model: 'dcnv2',
@@ -164,7 +164,8 @@ describe('fitModel and exportModel', () => {
     expect(result.history.length).toBeGreaterThanOrEqual(2);
     const p = result.predict(test);
     expect(auc(test.labels, p)).toBeGreaterThan(0.7);
-    const calibrated = result.calibrator!.apply(p, new Float32Array(p.length));
+    // The calibrator may be none (raw scores won out of fold), and then serving applies nothing.
+    const calibrated = result.calibrator === undefined ? p : result.calibrator.apply(p, new Float32Array(p.length));
     expect(logLoss(test.labels, calibrated)).toBeLessThan(0.5);
   });
 });

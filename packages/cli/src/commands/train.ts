@@ -436,6 +436,7 @@ function summaryText(options: {
   source: DataSource;
   trainRows: number;
   validRows: number;
+  validShare: number | undefined;
   result: FitResult;
   bayes: { auc: number; logloss: number } | undefined;
   seconds: number;
@@ -444,7 +445,7 @@ function summaryText(options: {
 }): string {
   const { result } = options;
   const lines = [
-    `trained ${options.model} on ${options.trainRows.toLocaleString('en-US')} rows of ${describeSource(options.source)}${options.validRows > 0 ? `, validated on the next ${options.validRows.toLocaleString('en-US')}` : ''} in ${options.seconds.toFixed(1)} s`,
+    `trained ${options.model} on ${options.trainRows.toLocaleString('en-US')} rows of ${describeSource(options.source)}${options.validRows > 0 ? `, validated on the next ${options.validRows.toLocaleString('en-US')} (rows ${(options.trainRows + 1).toLocaleString('en-US')}–${(options.trainRows + options.validRows).toLocaleString('en-US')}${options.validShare === undefined ? '' : `, the last ${Math.round(options.validShare * 100)} % of the rows read`})` : ''} in ${options.seconds.toFixed(1)} s`,
     '',
     'epoch  train logloss  valid logloss  valid AUC',
     ...result.history.map(
@@ -455,15 +456,32 @@ function summaryText(options: {
   if (result.calibration !== undefined) {
     const c = result.calibration;
     lines.push(`calibrator: ${c.kind}, chosen on the validation rows by out-of-fold log loss (platt ${format4(c.logLoss.platt)}, isotonic ${format4(c.logLoss.isotonic)}, none ${format4(c.logLoss.uncalibrated)})`);
+    const base = result.metrics.validBaseLogLoss;
+    if (base !== undefined) lines.push(`base rate (the training click rate for every row): validation log loss ${format4(base)}`);
   } else if (result.calibrator !== undefined) {
     lines.push('calibrator: the downsampling correction only (no validation rows)');
   } else {
-    lines.push('calibrator: none (give --valid-rows to hold rows out for early stopping and calibration)');
+    lines.push('calibrator: none (no validation rows: --valid-share 0 or --valid-rows 0 turned off early stopping and calibration)');
   }
   if (result.metrics.refitRows !== undefined) lines.push(`refit: retrained on training + validation rows (${result.metrics.refitRows.toLocaleString('en-US')}) for ${result.bestEpoch} pass(es)`);
   if (options.bayes !== undefined) lines.push(`ground truth on the validation rows: Bayes AUC ${format4(options.bayes.auc)}, log loss ${format4(options.bayes.logloss)}`);
+  for (const warning of result.warnings) lines.push(`warning: ${warning}`);
   lines.push(`wrote ${path.join(options.written, 'model.onnx')} (${(options.bytes / 2 ** 20).toFixed(1)} MiB) and model.json`, '');
   return lines.join('\n');
+}
+
+/** Passes at most when validation rows exist (early stopping ends most runs long before). */
+export const DEFAULT_EPOCHS = 20;
+
+/** The default validation share: the last 20 % of the training rows, in file order. */
+export const DEFAULT_VALID_SHARE = 0.2;
+/** The default validation slice holds at most this many rows. */
+export const DEFAULT_VALID_CAP = 100_000;
+
+/** Rows carved off the end of `rows` for validation by `--valid-share` (at most {@link DEFAULT_VALID_CAP}). */
+export function validRowsOf(rows: number, share: number): number {
+  if (share <= 0 || rows < 2) return 0;
+  return Math.min(DEFAULT_VALID_CAP, Math.max(1, Math.round(rows * share)), rows - 1);
 }
 
 async function run(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -471,23 +489,31 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const source = dataSourceOf('train', args.string('data') as string);
   const settings = readSettingsOf('train', args, source, io);
   const trainRowsArg = args.number('train-rows');
-  const validRows = (args.number('valid-rows') as number) ?? 0;
+  const validRowsArg = args.number('valid-rows');
+  const validShare = args.number('valid-share') as number;
+  // With --valid-rows the validation rows follow the training rows; without it they are the last
+  // --valid-share of them (so --train-rows N reads N rows in all, and rows after N stay unseen).
+  const carve = validRowsArg === undefined;
+  if (!carve && args.given('valid-share')) usageError('train', '--valid-share and --valid-rows both set the validation rows; give one');
   const quiet = args.flag('quiet');
   const json = args.flag('json');
   const idSpace = args.number('id-space') as number;
   const seed = args.string('seed') as string;
   const negativeRate = args.number('negative-rate');
-  const refit = args.flag('refit');
+  if (args.flag('refit') && args.flag('no-refit')) usageError('train', '--refit and --no-refit contradict each other; give one');
+  const refit: boolean | 'auto' = args.flag('refit') ? true : args.flag('no-refit') ? false : 'auto';
+  const calibratorArg = args.string('calibrator') as 'auto' | 'platt' | 'isotonic' | 'none';
   const out = path.resolve(io.cwd, args.string('out') as string);
-  if (refit && validRows === 0) usageError('train', '--refit needs --valid-rows: it retrains for the number of passes the validation rows chose');
+  if (refit === true && (validRowsArg === 0 || (carve && validShare === 0))) usageError('train', '--refit needs validation rows: it retrains for the number of passes the validation rows chose');
   if (!Number.isInteger(Math.log2(idSpace))) usageError('train', `--id-space must be a power of two, got ${idSpace}`);
   const hyper = hyperParameters(model, args);
-  if (source.kind === 'synthetic' && trainRowsArg !== undefined && trainRowsArg + validRows > source.rows) {
-    usageError('train', `--train-rows ${trainRowsArg} and --valid-rows ${validRows} need ${trainRowsArg + validRows} rows but synthetic:${source.rows} has ${source.rows}`);
+  const extraValid = carve ? 0 : (validRowsArg as number);
+  if (source.kind === 'synthetic' && trainRowsArg !== undefined && trainRowsArg + extraValid > source.rows) {
+    usageError('train', `--train-rows ${trainRowsArg}${carve ? '' : ` and --valid-rows ${extraValid}`} need ${trainRowsArg + extraValid} rows but synthetic:${source.rows} has ${source.rows}`);
   }
 
   // Read the first train + valid rows into memory (all rows when --train-rows is absent).
-  const wanted = trainRowsArg === undefined ? Number.POSITIVE_INFINITY : trainRowsArg + validRows;
+  const wanted = trainRowsArg === undefined ? Number.POSITIVE_INFINITY : trainRowsArg + extraValid;
   let collector: ReturnType<typeof createRowCollector> | undefined;
   const truthParts: Float64Array[] = [];
   const outcome = await readRows({
@@ -509,9 +535,10 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const all = collector?.toRows();
   const total = all?.batch.rows ?? 0;
   if (Number.isFinite(wanted) && total < wanted) {
-    throw new CtrkitError('E_INPUT', `--train-rows ${trainRowsArg} and --valid-rows ${validRows} need ${wanted.toLocaleString('en-US')} rows, but ${describeSource(source)} has ${total.toLocaleString('en-US')}${outcome.malformed > 0 ? ` readable (${outcome.malformed} malformed)` : ''}`);
+    throw new CtrkitError('E_INPUT', `--train-rows ${trainRowsArg}${carve ? '' : ` and --valid-rows ${extraValid}`} need ${wanted.toLocaleString('en-US')} rows, but ${describeSource(source)} has ${total.toLocaleString('en-US')}${outcome.malformed > 0 ? ` readable (${outcome.malformed} malformed)` : ''}`);
   }
-  const trainRows = trainRowsArg ?? total - validRows;
+  const validRows = carve ? validRowsOf(total, validShare) : extraValid;
+  const trainRows = carve ? total - validRows : (trainRowsArg ?? total - validRows);
   if (all === undefined || trainRows <= 0) {
     throw new CtrkitError('E_INPUT', `the training set is empty: ${describeSource(source)} has ${total} rows${validRows > 0 ? ` and --valid-rows takes ${validRows}` : ''}`);
   }
@@ -529,7 +556,8 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
 
   // Train.
   const started = io.clock.now();
-  const epochs = args.number('epochs') ?? (model === 'dcnv2' ? 10 : 3);
+  // With validation rows early stopping decides, so the cap is generous; without, few passes.
+  const epochs = args.number('epochs') ?? (valid !== undefined ? DEFAULT_EPOCHS : model === 'dcnv2' ? 2 : 3);
   let progress: Progress | undefined;
   let phase = '';
   let epochsDone = 0;
@@ -541,6 +569,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     patience: args.number('patience') as number,
     ...(negativeRate === undefined ? {} : { negativeRate }),
     refit,
+    ...(calibratorArg === 'auto' ? {} : { calibrators: [calibratorArg] }),
     seed,
     ...hyper,
     onProgress: (p) => {
@@ -563,6 +592,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   });
   progress?.finish();
   const seconds = (io.clock.now() - started) / 1000;
+  for (const warning of result.warnings) io.stderr.write(`ctrkit train: warning: ${warning}\n`);
 
   // Export.
   const bayes =
@@ -576,7 +606,13 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     metrics: { trainSeconds: seconds, ...(bayes === undefined ? {} : { validBayesAuc: bayes.auc, validBayesLogLoss: bayes.logloss }) },
     config: {
       featureSpec: outcome.spec,
-      data: { ...settings, ...(source.kind === 'synthetic' ? { synthetic: source.seed } : { file: path.resolve(io.cwd, source.file) }), trainRows, validRows },
+      data: {
+        ...settings,
+        ...(source.kind === 'synthetic' ? { synthetic: source.seed } : { file: path.resolve(io.cwd, source.file) }),
+        trainRows,
+        validRows,
+        ...(carve && validRows > 0 ? { validShare } : {}),
+      },
       hyperParameters: hyper[model] ?? {},
       ...(negativeRate === undefined ? {} : { negativeRate }),
     },
@@ -592,18 +628,25 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
         out,
         trainRows: result.trainRows,
         validRows,
+        // Where the validation rows are: rows [from, to) of the source in file order, 0-based.
+        validation: validRows > 0 ? { from: trainRows, to: trainRows + validRows, rows: validRows, share: carve ? validShare : null, rule: carve ? 'the last share of the training rows in file order' : 'the --valid-rows rows after the training rows' } : null,
         epochs: result.history.length,
         bestEpoch: result.bestEpoch,
+        refit: result.metrics.refitRows !== undefined,
         validAuc: result.metrics.validAuc ?? null,
         validLogLoss: result.metrics.validLogLoss ?? null,
         calibrator: result.calibration?.kind ?? (result.calibrator === undefined ? null : 'downsampling'),
         calibratedLogLoss: result.metrics.validLogLossCalibrated ?? null,
+        finalLogLoss: result.metrics.validLogLossFinal ?? null,
+        baseLogLoss: result.metrics.validBaseLogLoss ?? null,
+        worseThanBase: result.metrics.validLogLossFinal === undefined ? null : !(result.metrics.validLogLossFinal <= (result.metrics.validBaseLogLoss as number)),
+        warnings: result.warnings,
         ...(bayes === undefined ? {} : { bayesAuc: bayes.auc, bayesLogLoss: bayes.logloss }),
         seconds,
       })}\n`,
     );
   } else {
-    io.stdout.write(summaryText({ model, source, trainRows, validRows, result, bayes, seconds, written: out, bytes: exported.model.byteLength }));
+    io.stdout.write(summaryText({ model, source, trainRows, validRows, validShare: carve && validRows > 0 ? validShare : undefined, result, bayes, seconds, written: out, bytes: exported.model.byteLength }));
   }
   return 0;
 }
@@ -633,12 +676,15 @@ export const trainCommand: Command = {
     delimiter: { type: 'string', valueName: 'CHAR', description: 'CSV: field separator (default ,)' },
     'field-map': { type: 'string', valueName: 'FILE', description: 'libsvm: field map (field:value<TAB>index lines, e.g. iPinYou featindex.txt): one field per map field instead of one bag' },
     model: { type: 'string', required: true, choices: ['lr', 'fm', 'dcnv2'], description: 'architecture' },
-    'train-rows': { type: 'number', integer: true, min: 1, description: 'train on the first N rows (default: all rows but the validation rows)' },
-    'valid-rows': { type: 'number', integer: true, min: 0, default: 0, description: 'hold out the next N rows for early stopping and the calibrator' },
+    'train-rows': { type: 'number', integer: true, min: 1, description: 'read the first N rows to train on, the validation slice included unless --valid-rows is given (default: every row)' },
+    'valid-share': { type: 'number', fraction: true, min: 0, max: 0.5, default: DEFAULT_VALID_SHARE, valueName: 'F', description: `validate on the last F of the rows read, in file order, at most ${DEFAULT_VALID_CAP.toLocaleString('en-US')} rows (0: no validation, so no early stopping, calibration or base-rate check)` },
+    'valid-rows': { type: 'number', integer: true, min: 0, description: 'instead of --valid-share: validate on the N rows after the --train-rows rows' },
     out: { type: 'string', required: true, valueName: 'DIR', description: 'directory for model.onnx and model.json' },
-    epochs: { type: 'number', integer: true, min: 1, max: 1000, description: 'passes at most (default 3 for lr and fm, 10 for dcnv2)' },
-    patience: { type: 'number', integer: true, min: 1, default: 2, description: 'stop after N passes without a better validation log loss' },
-    refit: { type: 'boolean', description: 'after early stopping, retrain on training + validation rows for the chosen passes' },
+    epochs: { type: 'number', integer: true, min: 1, max: 1000, description: `passes at most (default ${DEFAULT_EPOCHS} with validation rows, where early stopping decides; without, 3 for lr and fm, 2 for dcnv2)` },
+    patience: { type: 'number', integer: true, min: 1, default: 2, description: 'stop after N passes without a better validation log loss; the best pass is kept' },
+    refit: { type: 'boolean', description: 'always retrain on training + validation rows for the chosen passes (default: only below 1,000,000 training rows)' },
+    'no-refit': { type: 'boolean', description: 'never refit: keep the model early stopping chose' },
+    calibrator: { type: 'string', choices: ['auto', 'platt', 'isotonic', 'none'], default: 'auto', description: 'auto: platt, isotonic or none, whichever has the lowest 5-fold out-of-fold validation log loss' },
     'negative-rate': { type: 'number', fraction: true, min: 0, exclusiveMin: true, max: 1, valueName: 'R', description: 'keep this share of non-clicks (all clicks); the correction goes into the calibrator' },
     'id-space': { type: 'number', integer: true, min: 16, max: 2 ** 30, default: 2 ** 20, description: 'hashed id space (a power of two)' },
     seed: { type: 'string', default: '1', description: 'seed of initial weights, shuffling and downsampling' },

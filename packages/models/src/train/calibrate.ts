@@ -1,12 +1,14 @@
 /**
- * The calibrator of a trained model, chosen on held-out rows: Platt scaling or isotonic
- * regression, whichever has the lower out-of-fold log loss, then refitted on every held-out row.
+ * The calibrator of a trained model, chosen on held-out rows: Platt scaling, isotonic regression
+ * or (when asked) none at all, whichever has the lower out-of-fold log loss, then refitted on
+ * every held-out row.
  * With negative downsampling, the recorded correction comes first in a chain, so the fitted
  * step sees (and repairs what remains of) corrected probabilities.
  */
 import {
   chainCalibrators,
   createDownsamplingCorrection,
+  createIdentityCalibrator,
   createIsotonicCalibrator,
   createPlattCalibrator,
   CtrkitError,
@@ -15,7 +17,8 @@ import {
   type Numbers,
 } from '@ctrkit/core';
 
-/** The calibrators {@link chooseCalibrator} compares.
+/** The calibrators {@link chooseCalibrator} compares: `none` keeps the scores as they are (after
+ * any downsampling correction), and wins when neither fitted calibrator beats the raw scores out of fold.
  *
  * @example
  * ```ts
@@ -23,7 +26,7 @@ import {
  * const kind: CalibratorKind = 'isotonic';
  * ```
  */
-export type CalibratorKind = 'platt' | 'isotonic';
+export type CalibratorKind = 'platt' | 'isotonic' | 'none';
 
 /** Options of {@link chooseCalibrator}.
  *
@@ -38,7 +41,7 @@ export interface CalibratorChoiceOptions {
   readonly folds?: number;
   /** The fraction of negatives the model was trained on: its downsampling correction is chained first. */
   readonly negativeRate?: number;
-  /** Kinds to compare (default both). */
+  /** Kinds to compare (default `['platt', 'isotonic']`; add `'none'` to let the raw scores win). */
   readonly candidates?: readonly CalibratorKind[];
 }
 
@@ -53,15 +56,17 @@ export interface CalibratorChoiceOptions {
 export interface CalibratorChoice {
   /** The winning kind. */
   readonly kind: CalibratorKind;
-  /** The fitted calibrator (a chain when a downsampling correction applies); store its `toJSON()` in the manifest. */
+  /** The fitted calibrator (a chain when a downsampling correction applies; for `none`, the correction alone or the identity); store its `toJSON()` in the manifest. */
   readonly calibrator: Calibrator;
-  /** Out-of-fold log loss of each candidate, and of the scores without calibration (after the downsampling correction). */
-  readonly logLoss: { readonly platt: number; readonly isotonic: number; readonly uncalibrated: number };
+  /** Out-of-fold log loss of each candidate (∞ for one not compared; `none` is always the raw scores' loss), and of the scores without calibration (after the downsampling correction; the same as `none`). */
+  readonly logLoss: { readonly platt: number; readonly isotonic: number; readonly none: number; readonly uncalibrated: number };
   /** Held-out rows used. */
   readonly rows: number;
 }
 
 function fresh(kind: CalibratorKind, negativeRate: number | undefined): Calibrator {
+  const downsampled = !(negativeRate === undefined || negativeRate === 1);
+  if (kind === 'none') return downsampled ? createDownsamplingCorrection(negativeRate as number) : createIdentityCalibrator();
   const step = kind === 'platt' ? createPlattCalibrator() : createIsotonicCalibrator();
   return negativeRate === undefined || negativeRate === 1 ? step : chainCalibrators([createDownsamplingCorrection(negativeRate), step]);
 }
@@ -90,8 +95,8 @@ function fresh(kind: CalibratorKind, negativeRate: number | undefined): Calibrat
 export function chooseCalibrator(scores: Numbers, labels: Numbers, options: CalibratorChoiceOptions = {}): CalibratorChoice {
   const { folds = 5, negativeRate, candidates = ['platt', 'isotonic'] } = options;
   if (!Number.isInteger(folds) || folds < 2) throw new CtrkitError('E_CONFIG', `chooseCalibrator: folds must be an integer ≥ 2, got ${folds}`);
-  if (candidates.length === 0 || candidates.some((c) => c !== 'platt' && c !== 'isotonic')) {
-    throw new CtrkitError('E_CONFIG', `chooseCalibrator: candidates must be a non-empty list of 'platt' and 'isotonic'`);
+  if (candidates.length === 0 || candidates.some((c) => c !== 'platt' && c !== 'isotonic' && c !== 'none')) {
+    throw new CtrkitError('E_CONFIG', `chooseCalibrator: candidates must be a non-empty list of 'platt', 'isotonic' and 'none'`);
   }
   if (negativeRate !== undefined && !(negativeRate > 0 && negativeRate <= 1)) {
     throw new CtrkitError('E_CONFIG', `chooseCalibrator: negativeRate must be in (0, 1], got ${negativeRate}`);
@@ -112,9 +117,11 @@ export function chooseCalibrator(scores: Numbers, labels: Numbers, options: Cali
   }
   const base = negativeRate === undefined || negativeRate === 1 ? undefined : createDownsamplingCorrection(negativeRate);
   const uncalibrated = base === undefined ? Float64Array.from(scores) : base.apply(scores, new Float64Array(n));
-  const losses: Record<CalibratorKind, number> = { platt: Number.POSITIVE_INFINITY, isotonic: Number.POSITIVE_INFINITY };
+  const rawLoss = logLoss(labels, uncalibrated);
+  const losses: Record<CalibratorKind, number> = { platt: Number.POSITIVE_INFINITY, isotonic: Number.POSITIVE_INFINITY, none: rawLoss };
   const outOfFold = new Float64Array(n);
   for (const kind of candidates) {
+    if (kind === 'none') continue; // nothing to fit: its out-of-fold loss is the raw scores' loss
     for (let fold = 0; fold < folds; fold++) {
       const fitScores: number[] = [];
       const fitLabels: number[] = [];
@@ -128,8 +135,11 @@ export function chooseCalibrator(scores: Numbers, labels: Numbers, options: Cali
     }
     losses[kind] = logLoss(labels, outOfFold);
   }
-  let kind = candidates[0] as CalibratorKind;
-  for (const candidate of candidates) if (losses[candidate] < losses[kind]) kind = candidate;
-  const calibrator = fresh(kind, negativeRate).fit(scores, labels);
-  return { kind, calibrator, logLoss: { platt: losses.platt, isotonic: losses.isotonic, uncalibrated: logLoss(labels, uncalibrated) }, rows: n };
+  // Ties go to the simpler choice: none, then Platt (two parameters), then isotonic.
+  const order: readonly CalibratorKind[] = ['none', 'platt', 'isotonic'];
+  let kind: CalibratorKind | undefined;
+  for (const candidate of order) if (candidates.includes(candidate) && (kind === undefined || losses[candidate] < losses[kind])) kind = candidate;
+  const chosen = kind as CalibratorKind;
+  const calibrator = chosen === 'none' ? fresh('none', negativeRate) : fresh(chosen, negativeRate).fit(scores, labels);
+  return { kind: chosen, calibrator, logLoss: { platt: losses.platt, isotonic: losses.isotonic, none: rawLoss, uncalibrated: rawLoss }, rows: n };
 }

@@ -18,7 +18,7 @@ import { buildModel } from '../builders.js';
 import { createManifest, parseManifest, type ModelManifest } from '../manifest.js';
 import { createNativeRunner } from '../native-runner-impl.js';
 import type { DcnV2Weights, FmWeights, LrWeights } from '../weights.js';
-import { chooseCalibrator, type CalibratorChoice } from './calibrate.js';
+import { chooseCalibrator, type CalibratorChoice, type CalibratorKind } from './calibrate.js';
 import { createDcnV2Trainer, type DcnV2TrainerOptions } from './dcnv2-trainer.js';
 import { createFmTrainer, type FmTrainerOptions } from './fm-trainer.js';
 import { createFtrlTrainer, type FtrlOptions } from './ftrl.js';
@@ -108,12 +108,19 @@ export interface FitOptions {
   /** Fit a calibrator on the validation rows (default true when there are any). */
   readonly calibrate?: boolean;
   /**
-   * After early stopping has chosen the number of passes (and the calibrator has been chosen),
-   * train afresh on the training and validation rows together for that many passes (default
-   * false). The calibrator fitted to the first model is kept: the usual protocol when rows are
-   * few, at the price of a calibrator fitted to a slightly different model.
+   * The calibrators to choose from by out-of-fold validation log loss (default
+   * `['platt', 'isotonic', 'none']`: with `none` the raw scores are kept when no fitted
+   * calibrator beats them).
    */
-  readonly refit?: boolean;
+  readonly calibrators?: readonly CalibratorKind[];
+  /**
+   * After early stopping has chosen the number of passes (and the calibrator has been chosen),
+   * train afresh on the training and validation rows together for that many passes. The
+   * calibrator fitted to the first model is kept: the usual protocol when rows are few, at the
+   * price of a calibrator fitted to a slightly different model. `'auto'` refits when
+   * there are fewer than 1,000,000 training rows (where the held-out share is data the model cannot spare; above it, a refit doubles the training time for little); default false.
+   */
+  readonly refit?: boolean | 'auto';
   /** Seed of the initial weights, shuffling and downsampling (default 0; per-model options may override). */
   readonly seed?: number | string;
   /** FTRL-Proximal hyper-parameters (model `lr`). */
@@ -149,8 +156,14 @@ export interface FitResult {
   readonly calibrator: Calibrator | undefined;
   /** Rows the returned weights were trained on (after downsampling; training + validation rows with `refit`). */
   readonly trainRows: number;
-  /** Figures for the manifest: `trainRows`, `epochs`, `bestEpoch`; with validation rows `validRows`, `validAuc`, `validLogLoss` (raw) and `validLogLossCalibrated` (out of fold), measured on the model before any refit; `refitRows` after a refit. */
+  /** Figures for the manifest: `trainRows`, `epochs`, `bestEpoch`; with validation rows `validRows`, `validAuc`, `validLogLoss` (raw), `validLogLossCalibrated` (out of fold), `validLogLossFinal` (what serving gets: calibrated or raw, whichever was chosen) and `validBaseLogLoss` (predicting the training click rate for every row), measured on the model before any refit; `refitRows` after a refit. */
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * What the caller should be told: the final model's validation log loss is worse than the base
+   * rate's (predicting the training click rate for every row), or there were no validation rows
+   * to check it on. Empty when all is well.
+   */
+  readonly warnings: readonly string[];
   /**
    * Scores rows with the kept weights, before calibration (the ONNX model computes the same).
    *
@@ -210,11 +223,34 @@ function bothClasses(labels: Float32Array): boolean {
   return positives > 0 && positives < labels.length;
 }
 
+/** Training rows below which `refit: 'auto'` refits. */
+const REFIT_BELOW_ROWS = 1_000_000;
+
+/**
+ * @internal The rule `refit: 'auto'` follows: refit on training + validation rows when there are
+ * fewer than {@link REFIT_BELOW_ROWS} training rows. On small logs the held-out share is data the
+ * model cannot spare; on large ones another share adds little and a refit doubles the training time.
+ */
+function refitHelps(trainRows: number, validRows: number): boolean {
+  return validRows > 0 && trainRows < REFIT_BELOW_ROWS;
+}
+
+/** Mean log loss of predicting `rate` for every row. */
+function constantLogLoss(labels: Float32Array, rate: number): number {
+  const p = Math.min(1 - 1e-15, Math.max(1e-15, rate));
+  let positives = 0;
+  for (let i = 0; i < labels.length; i++) positives += labels[i] as number;
+  const n = labels.length;
+  return -(positives * Math.log(p) + (n - positives) * Math.log(1 - p)) / n;
+}
+
 /**
  * Trains a model on rows in memory: LR by FTRL-Proximal, FM online (FTRL + AdaGrad), DCN-v2 by
  * mini-batch Adam. After every pass it scores the validation rows, keeps the weights of the
  * pass with the lowest validation log loss and stops after `patience` passes without
- * improvement; then it chooses the calibrator on the validation rows ({@link chooseCalibrator}).
+ * improvement; then it chooses the calibrator on the validation rows ({@link chooseCalibrator}:
+ * Platt, isotonic or none), compares the result with the base rate (a warning when it is worse)
+ * and, when asked, refits on training + validation rows for the chosen number of passes.
  *
  * @param options - Architecture, rows, passes, downsampling, calibration, hyper-parameters.
  * @returns The kept weights, the history of passes, the calibrator and the figures for the manifest.
@@ -276,19 +312,36 @@ export function fitModel(options: FitOptions): FitResult {
   const kept = best;
   let calibration: CalibratorChoice | undefined;
   const metrics: Record<string, number> = { trainRows: total, epochs: history.length, bestEpoch: kept.epoch };
+  const warnings: string[] = [];
   if (useValid && kept.predictions !== undefined) {
     const record = history[kept.epoch - 1] as EpochRecord;
     metrics.validRows = valid.batch.rows;
     metrics.validLogLoss = record.validLogLoss as number;
     if (Number.isFinite(record.validAuc)) metrics.validAuc = record.validAuc as number;
     if ((options.calibrate ?? true) && bothClasses(valid.labels)) {
-      calibration = chooseCalibrator(kept.predictions, valid.labels, negativeRate === undefined ? {} : { negativeRate });
+      const candidates = options.calibrators ?? ['platt', 'isotonic', 'none'];
+      calibration = chooseCalibrator(kept.predictions, valid.labels, { candidates, ...(negativeRate === undefined ? {} : { negativeRate }) });
       metrics.validLogLossCalibrated = calibration.logLoss[calibration.kind];
     }
+    // The base rate: the training rows' click rate (before downsampling) for every validation row.
+    let clicks = 0;
+    for (let i = 0; i < allTrain.labels.length; i++) clicks += allTrain.labels[i] as number;
+    const base = constantLogLoss(valid.labels, clicks / allTrain.labels.length);
+    const final = metrics.validLogLossCalibrated ?? metrics.validLogLoss;
+    metrics.validBaseLogLoss = base;
+    metrics.validLogLossFinal = final;
+    if (!(final <= base)) {
+      warnings.push(
+        `the ${options.model} model's validation log loss (${final.toFixed(4)}${calibration === undefined ? '' : `, ${calibration.kind === 'none' ? 'uncalibrated' : `after ${calibration.kind} calibration`}`}) is worse than predicting the training click rate for every row (${base.toFixed(4)}): it is worse than no model; regularise more, lower the learning rate or train on more rows`,
+      );
+    }
+  } else {
+    warnings.push(`no validation rows: the ${options.model} model was not checked against the base rate (predicting the training click rate), nor early-stopped or calibrated`);
   }
   let weights = kept.weights;
   let trainRows = total;
-  if (options.refit === true && useValid) {
+  const refit = options.refit === 'auto' ? refitHelps(total, useValid ? valid.batch.rows : 0) : options.refit === true;
+  if (refit && useValid) {
     const collector = createRowCollector(layout, allTrain.batch.rows + valid.batch.rows);
     collector.append(allTrain.batch, allTrain.labels);
     collector.append(valid.batch, valid.labels);
@@ -304,9 +357,10 @@ export function fitModel(options: FitOptions): FitResult {
     history,
     bestEpoch: kept.epoch,
     calibration,
-    calibrator: calibration?.calibrator ?? correction,
+    calibrator: calibration === undefined || (calibration.kind === 'none' && correction === undefined) ? correction : calibration.calibrator,
     trainRows,
     metrics,
+    warnings,
     predict: scorerOf(layout, weights),
   };
 }
