@@ -71,9 +71,11 @@ function fencedBlocks(file: string, lines: readonly string[], firstLine: number)
   return examples;
 }
 
+/** The published packages: private workspaces (test-support) are not documented. */
 const packageNames = readdirSync(packagesDir).filter((name) => {
   try {
-    return statSync(path.join(packagesDir, name, 'src')).isDirectory();
+    if (!statSync(path.join(packagesDir, name, 'src')).isDirectory()) return false;
+    return (JSON.parse(readFileSync(path.join(packagesDir, name, 'package.json'), 'utf8')) as { private?: boolean }).private !== true;
   } catch {
     return false;
   }

@@ -5,13 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
+import { sharedDataFile } from '@ctrkit/test-support';
 import { captureIo } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
-const IPINYOU = path.resolve(repoRoot, '../shared/data/ipinyou/rtb/2997.log.txt');
-const haveIpinyou = existsSync(IPINYOU);
-if (!haveIpinyou) console.warn(`cli: ${IPINYOU} is absent; the iPinYou simulate test is skipped`);
+const IPINYOU_FILE = sharedDataFile('ipinyou/rtb/2997.log.txt', 'cli: simulate on the iPinYou 2997 log');
+const haveIpinyou = IPINYOU_FILE !== undefined;
+const IPINYOU = IPINYOU_FILE ?? '';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -18,11 +18,12 @@ import {
   type AuctionLog,
   type PacerKind,
 } from '../src/index.js';
+import { sharedDataFile } from '@ctrkit/test-support';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const IPINYOU = path.resolve(here, '../../../../shared/data/ipinyou/rtb/2997.log.txt');
-const haveIpinyou = existsSync(IPINYOU);
-if (!haveIpinyou) console.warn(`pacing: ${IPINYOU} is absent; the iPinYou replay tests are skipped (the data lives beside the project in ../shared/data)`);
+const IPINYOU_FILE = sharedDataFile('ipinyou/rtb/2997.log.txt', 'pacing: the iPinYou campaign 2997 replay');
+const haveIpinyou = IPINYOU_FILE !== undefined;
+const IPINYOU = IPINYOU_FILE ?? '';
 
 describe('iPinYou log parsing', () => {
   it('reads click, market price and pCTR per line, tolerating blank lines, tabs and CRLF', () => {
