@@ -73,6 +73,37 @@ describe('DCN-v2 trainer', () => {
     expect(checked).toBeGreaterThan(120);
   });
 
+  it('the frequency-aware prior: each id's share of its once-a-pass penalty; the embedding gradient matches the finite difference of the objective', () => {
+    const layout = richLayout();
+    const trainer = createDcnV2Trainer(layout, { initial: mixedWeights('prior'), frequencyL2: 3 }) as unknown as DcnV2TrainerImpl;
+    const pass = richRows(60, 'prior-pass');
+    const rows = sliceRows(pass, 0, 12); // a mini-batch of the pass: each id's share is its occurrences here over those in the pass
+    trainer.countPass(pass);
+    trainer.computeGradients(rows);
+    const D = 3;
+    const ids = new Set<number>();
+    for (let c = 0; c < 6; c++) ids.add(rows.batch.ids[c]!);
+    const grads = new Map<number, number[]>();
+    for (const id of ids) grads.set(id, Array.from({ length: D }, (_, k) => trainer.embeddingGradient(id, k)));
+    const h = 1e-6;
+    for (const [id, g] of grads) {
+      for (let k = 0; k < D; k++) {
+        const saved = trainer.embedding[id * D + k]!;
+        trainer.embedding[id * D + k] = saved + h;
+        const up = trainer.objective(rows);
+        trainer.embedding[id * D + k] = saved - h;
+        const down = trainer.objective(rows);
+        trainer.embedding[id * D + k] = saved;
+        const numeric = (up - down) / (2 * h);
+        expect(Math.abs(g[k]! - numeric), `embedding[${id}, ${k}]`).toBeLessThan(1e-7 + 1e-5 * Math.abs(numeric));
+      }
+    }
+    // The prior adds to the objective the same weights would have without it.
+    const withPrior = trainer.objective(rows);
+    const plain = (createDcnV2Trainer(layout, { initial: mixedWeights('prior') }) as unknown as DcnV2TrainerImpl).objective(rows);
+    expect(withPrior).toBeGreaterThan(plain);
+  });
+
   it('exports weights that onnxruntime scores exactly as the trainer does', async () => {
     const layout = richLayout();
     const train = richRows(200, 'export-train');

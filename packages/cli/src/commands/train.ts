@@ -384,8 +384,8 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
     for (const name of names) if (given(name) && !models.includes(model)) usageError('train', `--${name} applies to --model ${models.join(' or ')}`);
   };
   only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
-  only(['dim', 'factor-l2'], ['fm']);
-  only(['embedding-dim', 'cross-layers', 'low-rank', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate'], ['dcnv2']);
+  only(['dim', 'factor-l2', 'factor-prior'], ['fm']);
+  only(['embedding-dim', 'cross-layers', 'low-rank', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay'], ['dcnv2']);
   only(['learning-rate'], ['fm', 'dcnv2']);
   const ftrl: FtrlOptions = {
     ...(given('alpha') ? { alpha: num('alpha') } : {}),
@@ -399,6 +399,7 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
       dim: given('dim') ? num('dim') : 8,
       learningRate: given('learning-rate') ? num('learning-rate') : 0.05,
       factorL2: given('factor-l2') ? num('factor-l2') : 1e-4,
+      factorPrior: given('factor-prior') ? num('factor-prior') : 0,
       ...(given('init-scale') ? { initScale: num('init-scale') } : {}),
       linear: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl },
     };
@@ -420,6 +421,8 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
     batchSize: given('batch-size') ? num('batch-size') : 256,
     l2: given('l2') ? num('l2') : 0,
     embeddingL2: given('embedding-l2') ? num('embedding-l2') : 0,
+    frequencyL2: given('frequency-l2') ? num('frequency-l2') : 0,
+    epochDecay: given('epoch-decay') ? num('epoch-decay') : 1,
     ...(given('init-scale') ? { embeddingScale: num('init-scale') } : {}),
   };
   const rank = args.string('low-rank');
@@ -695,12 +698,15 @@ export const trainCommand: Command = {
     dim: { type: 'number', integer: true, min: 1, max: 256, description: 'fm: factor dimension (default 8)' },
     'learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'fm: AdaGrad rate of the factors (default 0.05); dcnv2: Adam rate (default 0.001)' },
     'factor-l2': { type: 'number', min: 0, description: 'fm: L2 on the factors (default 0.0001)' },
+    'factor-prior': { type: 'number', min: 0, description: 'fm: frequency-aware L2 on the factors, the n-th update of an id pulled by P/n (default 0)' },
     'embedding-dim': { type: 'number', integer: true, min: 1, max: 256, description: 'dcnv2: embedding dimension (default 8)' },
     'cross-layers': { type: 'number', integer: true, min: 0, max: 16, description: 'dcnv2: cross layers (default 2)' },
     'low-rank': { type: 'string', valueName: 'R|full', description: 'dcnv2: rank of the cross layers, or full (default 32)' },
     deep: { type: 'string', valueName: 'W,W', description: 'dcnv2: deep tower widths, or none (default 128,64)' },
     'batch-size': { type: 'number', integer: true, min: 1, max: 65536, description: 'dcnv2: rows per mini-batch (default 256)' },
     'embedding-l2': { type: 'number', min: 0, description: 'dcnv2: L2 on the embedding rows a batch touches (default 0)' },
+    'frequency-l2': { type: 'number', min: 0, description: 'dcnv2: frequency-aware L2 prior on the embeddings, each id penalised once a pass however often it appears (default 0)' },
+    'epoch-decay': { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'dcnv2: learning rates of pass k multiplied by F^(k-1) (default 1)' },
     'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'dcnv2: Adam rate of the embeddings (default: --learning-rate)' },
     'synthetic-spec': { type: 'string', choices: ['plain', 'ad-request'], description: 'synthetic: plain = 18 fields, no crosses (default); ad-request = adRequestSpec({ store: false }) from @ctrkit/features, with its crosses and sequences' },
     'init-scale': { type: 'number', min: 0, max: 10, description: 'fm: standard deviation of the initial factors (default 0.01); dcnv2: of the initial embeddings (default 0.01)' },

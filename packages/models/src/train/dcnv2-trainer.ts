@@ -62,6 +62,18 @@ export interface DcnV2TrainerOptions {
   readonly l2?: number;
   /** L2 strength on the embedding rows a batch touches (default 0). */
   readonly embeddingL2?: number;
+  /**
+   * A frequency-aware L2 prior on the embeddings (DIN's mini-batch aware regulariser, Zhou et al.
+   * 2018; default 0): over one pass every id's row is penalised `frequencyL2 / 2 · ‖E_j‖²` once,
+   * however often it appears — spread over the batches that touch it in proportion to its
+   * occurrences — against a data term summed over rows. So a rare id's row is held near zero
+   * unless its few rows insist, while a frequent id's row is free. In the units of one row's log
+   * loss (a Gaussian prior of variance 1 / frequencyL2 per entry). `trainEpoch` counts the ids
+   * of its rows for it; `step` alone applies no such prior.
+   */
+  readonly frequencyL2?: number;
+  /** Learning rates of pass k (from 0; `trainEpoch` calls) are multiplied by `epochDecay^k` (default 1: constant). */
+  readonly epochDecay?: number;
   /** Seed of the initial weights and of the shuffling (default 0). */
   readonly seed?: number | string;
   /** Weights to start from instead of a seeded initialisation (copied; must fit the layout). */
@@ -103,6 +115,10 @@ export interface DcnV2TrainerSettings {
   readonly l2: number;
   /** L2 on touched embedding rows. */
   readonly embeddingL2: number;
+  /** Frequency-aware L2 prior on the embeddings. */
+  readonly frequencyL2: number;
+  /** Per-pass learning-rate decay. */
+  readonly epochDecay: number;
   /** Seed. */
   readonly seed: number | string;
 }
@@ -208,6 +224,8 @@ function settingsOf(options: DcnV2TrainerOptions): DcnV2TrainerSettings {
     batchSize = 256,
     l2 = 0,
     embeddingL2 = 0,
+    frequencyL2 = 0,
+    epochDecay = 1,
     seed = 0,
   } = options;
   const first = options.initial?.cross[0];
@@ -233,8 +251,10 @@ function settingsOf(options: DcnV2TrainerOptions): DcnV2TrainerSettings {
   finite(epsilon, 'epsilon', 0, 1, true);
   finite(l2, 'l2', 0, 1e6, false);
   finite(embeddingL2, 'embeddingL2', 0, 1e6, false);
+  finite(frequencyL2, 'frequencyL2', 0, 1e9, false);
+  finite(epochDecay, 'epochDecay', 0, 1, true);
   finite(embeddingScale, 'embeddingScale', 0, 1e3, false);
-  return { embeddingDim, crossLayers, lowRank, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, seed };
+  return { embeddingDim, crossLayers, lowRank, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, frequencyL2, epochDecay, seed };
 }
 
 /** @internal The implementation; its extra methods serve the gradient checks. */
@@ -285,6 +305,12 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
   private touched = new Int32Array(0);
   private touchedCount = 0;
   private gE = new Float64Array(0);
+  /** Occurrences of each touched id in the batch (for the frequency-aware prior). */
+  private touchedOccurrences = new Int32Array(0);
+  /** Occurrences of every id over the rows of the current pass (frequency-aware prior only). */
+  private counts: Int32Array | undefined;
+  private passes = 0;
+  private rate = 1;
   private order = new Int32Array(0);
 
   constructor(
@@ -362,6 +388,7 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
     this.scratchX = new Float64Array(B * Math.max(widest, d0));
     const perRow = this.idWidth + this.S * this.L;
     this.touched = new Int32Array(B * perRow);
+    this.touchedOccurrences = new Int32Array(B * perRow);
     this.gE = new Float64Array(B * perRow * this.D);
     this.capacity = B;
   }
@@ -558,14 +585,19 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
     }
     const stamp = ++this.stamp;
     let count = 0;
-    const { marks, slots, touched, gE } = this;
+    const { marks, slots, touched, touchedOccurrences, gE } = this;
     const { ids, values, sequenceIds, sequenceLengths } = batch;
     const sequenceBase = this.layout.fields.length * D;
     const slotOf = (id: number): number => {
-      if (marks[id] === stamp) return (slots[id] as number) * D;
+      if (marks[id] === stamp) {
+        const slot = slots[id] as number;
+        touchedOccurrences[slot] = (touchedOccurrences[slot] as number) + 1;
+        return slot * D;
+      }
       marks[id] = stamp;
       slots[id] = count;
       touched[count] = id;
+      touchedOccurrences[count] = 1;
       gE.fill(0, count * D, (count + 1) * D);
       return count++ * D;
     };
@@ -608,6 +640,38 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
         for (let k = 0; k < D; k++) gE[j * D + k] = (gE[j * D + k] as number) + embeddingL2 * (E[e + k] as number);
       }
     }
+    const { frequencyL2 } = this.settings;
+    const counts = this.counts;
+    if (frequencyL2 > 0 && counts !== undefined) {
+      // This batch's share of each id's once-a-pass penalty, on the mean-over-rows scale of the loss.
+      const E = this.embedding;
+      const scale = frequencyL2 / rows;
+      for (let j = 0; j < count; j++) {
+        const id = touched[j] as number;
+        const n = Math.max(counts[id] as number, touchedOccurrences[j] as number);
+        const strength = (scale * (touchedOccurrences[j] as number)) / n;
+        const e = id * D;
+        for (let k = 0; k < D; k++) gE[j * D + k] = (gE[j * D + k] as number) + strength * (E[e + k] as number);
+      }
+    }
+  }
+
+  /** Counts every id's occurrences over `rows` (ids with a non-zero value, and sequence items). */
+  private countIds(rows: LabelledRows): Int32Array {
+    const counts = this.counts ?? new Int32Array(this.layout.idSpace);
+    counts.fill(0);
+    const { ids, values, sequenceIds, sequenceLengths } = rows.batch;
+    const n = rows.batch.rows;
+    for (let i = 0; i < n * this.idWidth; i++) if ((values[i] as number) !== 0) counts[ids[i] as number] = (counts[ids[i] as number] as number) + 1;
+    for (let r = 0; r < n; r++) {
+      for (let s = 0; s < this.S; s++) {
+        const length = sequenceLengths[r * this.S + s] as number;
+        const items = (r * this.S + s) * this.L;
+        for (let t = this.L - length; t < this.L; t++) counts[sequenceIds[items + t] as number] = (counts[sequenceIds[items + t] as number] as number) + 1;
+      }
+    }
+    this.counts = counts;
+    return counts;
   }
 
   /** @internal The objective the gradients differentiate: mean log loss plus the L2 terms. */
@@ -630,7 +694,30 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
       }
       for (const id of seen) for (let k = 0; k < this.D; k++) value += 0.5 * embeddingL2 * (this.embedding[id * this.D + k] as number) ** 2;
     }
+    const counts = this.counts;
+    if (this.settings.frequencyL2 > 0 && counts !== undefined) {
+      // (frequencyL2 / 2n) Σ_j (occurrences in these rows / occurrences in the pass) ‖E_j‖².
+      const here = new Map<number, number>();
+      const { batch } = rows;
+      const add = (id: number) => here.set(id, (here.get(id) ?? 0) + 1);
+      for (let i = 0; i < n * this.idWidth; i++) if ((batch.values[i] as number) !== 0) add(batch.ids[i] as number);
+      for (let r = 0; r < n; r++) {
+        for (let s = 0; s < this.S; s++) {
+          const length = batch.sequenceLengths[r * this.S + s] as number;
+          for (let t = this.L - length; t < this.L; t++) add(batch.sequenceIds[(r * this.S + s) * this.L + t] as number);
+        }
+      }
+      for (const [id, c] of here) {
+        const strength = (0.5 * this.settings.frequencyL2 * c) / (n * Math.max(counts[id] as number, c));
+        for (let k = 0; k < this.D; k++) value += strength * (this.embedding[id * this.D + k] as number) ** 2;
+      }
+    }
     return value;
+  }
+
+  /** @internal Counts ids over `rows` as `trainEpoch` does, so `objective` and `computeGradients` include the frequency-aware prior. */
+  countPass(rows: LabelledRows): void {
+    this.countIds(rows);
   }
 
   /** @internal Computes every gradient of `objective` on `rows` without stepping; returns the mean log loss. */
@@ -650,7 +737,9 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
 
   private adam(): void {
     this.steps++;
-    const { learningRate, embeddingLearningRate, beta1, beta2, epsilon } = this.settings;
+    const { beta1, beta2, epsilon } = this.settings;
+    const learningRate = this.settings.learningRate * this.rate;
+    const embeddingLearningRate = this.settings.embeddingLearningRate * this.rate;
     const t = this.steps;
     const correction1 = 1 - Math.pow(beta1, t);
     const root2 = Math.sqrt(1 - Math.pow(beta2, t));
@@ -706,6 +795,9 @@ export class DcnV2TrainerImpl implements DcnV2Trainer {
     this.checkRows(rows, 'dcnv2.trainEpoch');
     const n = rows.batch.rows;
     if (n === 0) throw new CtrkitError('E_INPUT', 'dcnv2.trainEpoch: no rows to train on');
+    if (this.settings.frequencyL2 > 0) this.countIds(rows);
+    this.rate = Math.pow(this.settings.epochDecay, this.passes);
+    this.passes++;
     if (this.order.length < n) this.order = new Int32Array(n);
     const order = this.order.subarray(0, n);
     for (let i = 0; i < n; i++) order[i] = i;
