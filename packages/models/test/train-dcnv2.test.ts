@@ -73,7 +73,7 @@ describe('DCN-v2 trainer', () => {
     expect(checked).toBeGreaterThan(120);
   });
 
-  it('the frequency-aware prior: each id's share of its once-a-pass penalty; the embedding gradient matches the finite difference of the objective', () => {
+  it('the frequency-aware prior: each id’s share of its once-a-pass penalty; the embedding gradient matches the finite difference of the objective', () => {
     const layout = richLayout();
     const trainer = createDcnV2Trainer(layout, { initial: mixedWeights('prior'), frequencyL2: 3 }) as unknown as DcnV2TrainerImpl;
     const pass = richRows(60, 'prior-pass');
