@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { sharedRedisFor } from '@ctrkit/test-support';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -235,9 +236,12 @@ async function redisAnswers(port: number, connectTimeoutMs: number): Promise<boo
   }
 }
 
-/** Whether the shared Redis answers at 127.0.0.1:6379. */
-export async function sharedRedisAvailable(): Promise<boolean> {
-  return redisAnswers(6379, 1_000);
+/**
+ * Whether the shared Redis answers at 127.0.0.1:6379, under the skip-or-fail rule: a visible skip
+ * locally, an error when `CI` is set.
+ */
+export async function sharedRedisAvailable(forWhat = 'example-ad-server: the tests on the shared Redis'): Promise<boolean> {
+  return sharedRedisFor(forWhat);
 }
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';

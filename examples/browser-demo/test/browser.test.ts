@@ -23,6 +23,7 @@ import { createFeatureEncoder } from '@ctrkit/features';
 import type { LoadedModel } from '@ctrkit/models';
 import { loadModel } from '@ctrkit/models/node';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { needs } from '@ctrkit/test-support';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModel, MODEL_DIR } from '../scripts/make-model.js';
@@ -41,8 +42,12 @@ const CHROMIUM_ARGS = [
 ];
 const TOLERANCE = 1e-6;
 /** Without Chromium the tests are skipped on a developer's machine, but fail in CI (`.ci/run` installs it). */
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== '0' && process.env.CI !== 'false';
-const run = existsSync(CHROMIUM) || inCi;
+const run = needs({
+  what: CHROMIUM,
+  forWhat: 'example-browser-demo: the page tests in headless Chromium',
+  present: existsSync(CHROMIUM),
+  hint: 'apt-get install -y chromium, or set CHROMIUM_PATH',
+});
 
 interface PageAd {
   readonly adId: string;

@@ -1,27 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { sharedRedisFor } from '@ctrkit/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock, type FeatureStore } from '@ctrkit/core';
 import { createMemoryFeatureStore } from '../src/index.js';
 import { createRedisFeatureStore } from '../src/redis.js';
 import { HOUR, T0, candidate, describeStoreConformance, event } from './store-conformance.js';
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const available = await redisAnswers();
-if (!available) console.warn('[features tests] Redis is not answering on 127.0.0.1:6379; the Redis store tests are skipped');
+const available = await sharedRedisFor('features: the Redis feature store tests');
 const run = randomUUID();
 const admin = available ? new Redis({ host: '127.0.0.1', port: 6379 }) : undefined;
 const prefixes: string[] = [];

@@ -7,3 +7,4 @@ export { REPO_ROOT, SHARED_DATA_DIR, sharedDataFile } from './shared-data.js';
 export { redisAnswers } from './redis-probe.js';
 export { chromiumPath } from './chromium.js';
 export { needs, type Requirement } from './requirement.js';
+export { SHARED_REDIS_PORT, sharedRedisFor } from './shared-redis.js';

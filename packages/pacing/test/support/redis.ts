@@ -8,20 +8,13 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { systemClock, type Clock } from '@ctrkit/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { sharedRedisFor } from '@ctrkit/test-support';
 
 export const REDIS_PORT = 6379;
 
-export async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis({ port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
+/** Whether the shared Redis answers, under the skip-or-fail rule (a visible skip locally, an error in CI). */
+export async function redisAvailable(forWhat = 'pacing: the Redis ledger tests'): Promise<boolean> {
+  return sharedRedisFor(forWhat);
 }
 
 export function uniquePrefix(what: string): string {
