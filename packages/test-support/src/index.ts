@@ -8,3 +8,4 @@ export { redisAnswers } from './redis-probe.js';
 export { chromiumPath } from './chromium.js';
 export { needs, type Requirement } from './requirement.js';
 export { SHARED_REDIS_PORT, sharedRedisFor } from './shared-redis.js';
+export { REDIS_CLUSTER_ENV, redisClusterFor, redisClusterNodes, type ClusterNode } from './redis-cluster.js';

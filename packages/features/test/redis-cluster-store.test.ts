@@ -1,0 +1,103 @@
+/**
+ * The feature-store conformance suite on a real Redis Cluster (3 masters, 1 replica each: see
+ * scripts/redis-cluster.sh), through ioredis' Cluster client, selected by CTRKIT_REDIS_CLUSTER.
+ * Every key a script touches is declared and shares one slot, or the cluster refuses the call
+ * (CROSSSLOT) — so this suite is what proves the layout, not the single-node suite.
+ */
+import { randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '@ctrkit/core';
+import { redisClusterFor } from '@ctrkit/test-support';
+import { createMemoryFeatureStore } from '../src/index.js';
+import { createRedisFeatureStore } from '../src/redis.js';
+import { HOUR, T0, candidate, describeStoreConformance, event } from './store-conformance.js';
+
+const nodes = await redisClusterFor('features: the feature store on Redis Cluster');
+const run = randomUUID();
+const cluster = nodes === undefined ? undefined : new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 2 } });
+cluster?.on('error', () => undefined);
+const prefixes: string[] = [];
+
+async function keysOf(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const node of (cluster as Cluster).nodes('master')) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+afterAll(async () => {
+  if (cluster === undefined) return;
+  for (const prefix of prefixes) for (const key of await keysOf(prefix)) await cluster.del(key);
+  cluster.disconnect();
+});
+
+function freshPrefix(): string {
+  const prefix = `ctrkit-test:features:${run}:${prefixes.length}:`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+describeStoreConformance(
+  'redis on Redis Cluster',
+  async (options) => createRedisFeatureStore({ ...options, redis: cluster as Cluster, prefix: freshPrefix() }),
+  cluster !== undefined,
+);
+
+describe.skipIf(cluster === undefined)('redis store specifics on Redis Cluster', () => {
+  const clock = createManualClock(T0 + 30 * 24 * HOUR);
+
+  it('spreads users and ads over the masters, and answers as the memory store does', async () => {
+    const prefix = freshPrefix();
+    const redis = createRedisFeatureStore({ redis: cluster as Cluster, prefix, clock });
+    const memory = createMemoryFeatureStore({ clock });
+    const ads = Array.from({ length: 40 }, (_, i) => candidate(`ad-${i}`));
+    for (let u = 0; u < 20; u++) {
+      for (let i = 0; i < ads.length; i += 3) {
+        const impression = event('impression', T0 + u * 1000 + i, `u${u}`, `ad-${i}`);
+        await redis.record(impression);
+        await memory.record(impression);
+        if ((u + i) % 4 === 0) {
+          const click = event('click', T0 + u * 1000 + i + 1, `u${u}`, `ad-${i}`);
+          await redis.record(click);
+          await memory.record(click);
+        }
+      }
+    }
+    const now = T0 + HOUR;
+    for (const user of ['u0', 'u7', 'u19', 'nobody']) {
+      const fromRedis = await redis.lookup({ id: user }, ads, now);
+      const fromMemory = await memory.lookup({ id: user }, ads, now);
+      expect(fromRedis.degraded).toBe(false);
+      expect(fromRedis.rows).toBe(ads.length);
+      for (let k = 0; k < fromMemory.values.length; k++) {
+        const expected = fromMemory.values[k] as number;
+        // NaN marks a counter with no history (e.g. recency of a never-seen pair): it must stay NaN.
+        if (Number.isNaN(expected)) expect(fromRedis.values[k]).toBeNaN();
+        else expect(fromRedis.values[k]).toBeCloseTo(expected, 6);
+      }
+    }
+    // The keys landed on more than one master: the test really spans the cluster.
+    const perMaster = await Promise.all(
+      (cluster as Cluster).nodes('master').map(async (node) => {
+        let count = 0;
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          cursor = next;
+          count += found.length;
+        } while (cursor !== '0');
+        return count;
+      }),
+    );
+    expect(perMaster.filter((n) => n > 0).length).toBeGreaterThan(1);
+    await redis.close();
+    await memory.close();
+  });
+});
