@@ -103,12 +103,16 @@ end
 `;
 
 /**
- * Records one event into several keys.
- * KEYS: (state, pending) pairs, then optionally the user's index set.
+ * Records one event into several keys, at most once per (type, event id).
+ * KEYS: (state, pending) pairs, then optionally the user's index set, then the group's event-id
+ * set (a sorted set scored by event time: the ids of the events recorded into this hash-tag
+ * group within the dedup window of its newest event, at most the dedup capacity of them).
  * ARGV: 1 time, 2 type, 3 eventId, 4 requestId, 5 capacity, 6 horizonMs, 7 ttlMs, 8 gapMs,
- * 9 rebaseMs, 10 pairs, 11 dedup pair (0 none), 12 session pair (0 none), 13 W, 14.. taus,
- * then the count of index members and the members.
- * Returns 1 when recorded, 0 for a duplicate.
+ * 9 rebaseMs, 10 pairs, 11 index of the event-id set in KEYS (0 none), 12 session pair (0 none),
+ * 13 W, 14.. taus, then the count of index members and the members, then the dedup window (ms)
+ * and the dedup capacity.
+ * Returns 1 when recorded, 0 for a duplicate (nothing written). Because the check and the write
+ * are one script, a call retried after a timeout or a failover is applied once.
  */
 export const RECORD_SCRIPT = `${COMMON}
 local t = tonumber(ARGV[1])
@@ -124,7 +128,8 @@ local pairs = tonumber(ARGV[10])
 local dedup = tonumber(ARGV[11])
 local sessionPair = tonumber(ARGV[12])
 
-if dedup > 0 and redis.call('ZSCORE', KEYS[2 * dedup], k .. ':' .. eventId) then return 0 end
+local seenMember = k .. ':' .. eventId
+if dedup > 0 and redis.call('ZSCORE', KEYS[dedup], seenMember) then return 0 end
 
 local states = {}
 for p = 1, pairs do
@@ -235,6 +240,17 @@ if members > 0 then
   local index = KEYS[2 * pairs + 1]
   for i = 1, members do redis.call('SADD', index, ARGV[at + i]) end
   redis.call('PEXPIRE', index, ttl)
+end
+if dedup > 0 then
+  local seen = KEYS[dedup]
+  local window = tonumber(ARGV[at + members + 1])
+  local cap = tonumber(ARGV[at + members + 2])
+  redis.call('ZADD', seen, t, seenMember)
+  local newest = redis.call('ZRANGE', seen, -1, -1, 'WITHSCORES')
+  redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. string.format('%.0f', tonumber(newest[2]) - window))
+  local extra = redis.call('ZCARD', seen) - cap
+  if extra > 0 then redis.call('ZPOPMIN', seen, extra) end
+  redis.call('PEXPIRE', seen, ttl)
 end
 return 1
 `;
@@ -391,15 +407,18 @@ return finish(session(raws[1], user .. '|p'))
 `;
 
 /**
- * Removes a user: KEYS[1] state, KEYS[2] pending, KEYS[3] index set (every key shares the user's
- * hash tag, so the script runs on one node of a cluster). Returns the number of keys deleted.
+ * Removes a user. KEYS: 1 state, 2 pending, 3 index set, 4 event-id set, then for every member
+ * of the index set its state key and its pending key — every key the script touches is declared,
+ * and all share the user's hash tag, so it runs on one node of a cluster. The caller reads the
+ * index set first; when it has changed since (a record landed in between), the script deletes
+ * nothing and returns -1, and the caller reads it again. Returns the number of keys deleted.
  */
 export const FORGET_SCRIPT = `
-local members = redis.call('SMEMBERS', KEYS[3])
-local deleted = 0
-for _, key in ipairs(members) do
-  deleted = deleted + redis.call('DEL', key, key .. '|p')
+local declared = {}
+for i = 5, #KEYS, 2 do declared[KEYS[i]] = true end
+if redis.call('SCARD', KEYS[3]) ~= (#KEYS - 4) / 2 then return -1 end
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if not declared[member] then return -1 end
 end
-deleted = deleted + redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-return deleted
+return redis.call('DEL', unpack(KEYS))
 `;

@@ -37,6 +37,18 @@ export interface RedisFeatureStoreOptions extends FeatureStoreOptions {
    * the whole request. Required on Redis Cluster; default: on for a `Cluster` client.
    */
   readonly splitBySlot?: boolean;
+  /**
+   * How long an event id is remembered, so a retried or redelivered event is applied once: ids of
+   * events within this many ms of the newest event recorded for the same user (and the same ad)
+   * are kept (default 3,600,000: one hour).
+   */
+  readonly dedupWindowMs?: number;
+  /**
+   * At most this many event ids are kept per user and per ad (default 10,000; the oldest go
+   * first), which bounds the memory a flood of distinct ids can take. For an ad taking more
+   * events than this within `dedupWindowMs`, the effective window is shorter.
+   */
+  readonly dedupCapacity?: number;
 }
 
 /** The Redis feature store: core's `FeatureStore`, plus an `out` buffer for lookups.
@@ -67,6 +79,9 @@ function isClient(value: unknown): value is Redis | Cluster {
 
 const decoder = new TextDecoder('utf-8');
 
+/** How often `forgetUser` re-reads a user's index set that changed under it before giving up. */
+const FORGET_ATTEMPTS = 5;
+
 /** An id with its UTF-8 byte length in front, so ids containing separators cannot collide (and Lua can split lists of them). */
 function part(id: string): string {
   return `${utf8Length(id)}:${id}`;
@@ -84,6 +99,8 @@ class RedisStore implements RedisFeatureStore {
   private readonly writeDeadlineMs: number;
   private readonly split: boolean;
   private readonly windowArgs: (string | number)[];
+  private readonly dedupWindowMs: number;
+  private readonly dedupCapacity: number;
   private closed = false;
 
   constructor(options: RedisFeatureStoreOptions) {
@@ -100,6 +117,10 @@ class RedisStore implements RedisFeatureStore {
     for (const [name, value] of [['lookupDeadlineMs', this.lookupDeadlineMs], ['writeDeadlineMs', this.writeDeadlineMs]] as const) {
       if (!(value > 0) || !Number.isFinite(value)) throw new CtrkitError('E_CONFIG', `redis store: ${name} must be a positive number of ms, got ${value}`);
     }
+    this.dedupWindowMs = options.dedupWindowMs ?? 3_600_000;
+    this.dedupCapacity = options.dedupCapacity ?? 10_000;
+    if (!Number.isInteger(this.dedupWindowMs) || this.dedupWindowMs < 0) throw new CtrkitError('E_CONFIG', `redis store: dedupWindowMs must be an integer ≥ 0, got ${String(options.dedupWindowMs)}`);
+    if (!Number.isInteger(this.dedupCapacity) || this.dedupCapacity < 1 || this.dedupCapacity > 1_000_000) throw new CtrkitError('E_CONFIG', `redis store: dedupCapacity must be an integer in [1, 1000000], got ${String(options.dedupCapacity)}`);
     if (options.redis === undefined || options.redis === null) throw new CtrkitError('E_CONFIG', 'redis store: pass `redis`, an ioredis client or connection options');
     if (isClient(options.redis)) {
       this.client = options.redis;
@@ -152,7 +173,7 @@ class RedisStore implements RedisFeatureStore {
   private recordArgs(event: AdEvent, type: number, pairs: number, dedup: number, session: number, members: readonly string[]): (string | number)[] {
     const c = this.config;
     const args: (string | number)[] = [event.timestamp, type, event.eventId, event.requestId, c.capacity, c.horizonMs, this.ttlMs, c.gapMs, c.rebaseMs, pairs, dedup, session];
-    args.push(...this.windowArgs, members.length, ...members);
+    args.push(...this.windowArgs, members.length, ...members, this.dedupWindowMs, this.dedupCapacity);
     return args;
   }
 
@@ -164,14 +185,18 @@ class RedisStore implements RedisFeatureStore {
     const ad = this.adKey(event.adId);
     const userPairs = [user, `${user}|p`, ...pairKeys.flatMap((k) => [k, `${k}|p`])];
     if (!this.split) {
-      const keys = [...userPairs, ad, `${ad}|p`, `${user}|keys`];
-      await this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(keys.length, ...keys, ...this.recordArgs(event, type, 5, 2, 1, pairKeys)));
+      const keys = [...userPairs, ad, `${ad}|p`, `${user}|keys`, `${user}|e`];
+      await this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(keys.length, ...keys, ...this.recordArgs(event, type, 5, keys.length, 1, pairKeys)));
       return;
     }
-    // Cluster: the user's keys share one slot, the ad's another. The user call decides duplicates.
-    const userKeys = [...userPairs, `${user}|keys`];
-    const fresh = await this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(userKeys.length, ...userKeys, ...this.recordArgs(event, type, 4, 2, 1, pairKeys)));
-    if (fresh === 1) await this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(2, ad, `${ad}|p`, ...this.recordArgs(event, type, 1, 0, 0, [])));
+    // Cluster: the user's keys share one slot, the ad's another; each group keeps its own event-id
+    // set, so a record retried after one of the two calls failed completes the other exactly once.
+    const userKeys = [...userPairs, `${user}|keys`, `${user}|e`];
+    const adKeys = [ad, `${ad}|p`, `${ad}|e`];
+    await Promise.all([
+      this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(userKeys.length, ...userKeys, ...this.recordArgs(event, type, 4, userKeys.length, 1, pairKeys))),
+      this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(adKeys.length, ...adKeys, ...this.recordArgs(event, type, 1, adKeys.length, 0, []))),
+    ]);
   }
 
   async lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options: StoreLookupOptions = {}): Promise<StoreLookup> {
@@ -393,7 +418,16 @@ class RedisStore implements RedisFeatureStore {
     this.checkOpen('forgetUser');
     if (typeof userId !== 'string' || userId.length === 0) throw new CtrkitError('E_INPUT', 'store.forgetUser: userId must be a non-empty string');
     const user = this.userKey(userId);
-    await this.within('forgetUser', this.writeDeadlineMs, () => this.scripts.ctrkitForget(3, user, `${user}|p`, `${user}|keys`));
+    const index = `${user}|keys`;
+    // The script declares every key it deletes; a record landing between the read of the index
+    // and the script makes it refuse (-1), and the index is read again.
+    for (let attempt = 0; attempt < FORGET_ATTEMPTS; attempt++) {
+      const members = await this.within('forgetUser', this.writeDeadlineMs, () => this.client.smembers(index));
+      const keys = [user, `${user}|p`, index, `${user}|e`, ...members.flatMap((member) => [member, `${member}|p`])];
+      const deleted = await this.within('forgetUser', this.writeDeadlineMs, () => this.scripts.ctrkitForget(keys.length, ...keys));
+      if (deleted >= 0) return;
+    }
+    throw new CtrkitError('E_STORE', `redis store: forgetUser('${userId}') raced with ${FORGET_ATTEMPTS} concurrent writes to that user; stop the user's events and call it again`);
   }
 
   async close(): Promise<void> {

@@ -101,3 +101,43 @@ describe.skipIf(cluster === undefined)('redis store specifics on Redis Cluster',
     await memory.close();
   });
 });
+
+describe.skipIf(cluster === undefined)('redis store writes on Redis Cluster', () => {
+  const clock = createManualClock(T0 + 30 * 24 * HOUR);
+
+  it('a record retried after its ad half failed is applied once to the user and once to the ad', async () => {
+    const prefix = freshPrefix();
+    const client = cluster as Cluster & { ctrkitRecord?: (...args: unknown[]) => Promise<number> };
+    const store = createRedisFeatureStore({ redis: client, prefix, clock });
+    const click = event('click', T0, 'u-half', 'ad-half');
+    const real = client.ctrkitRecord as (...args: unknown[]) => Promise<number>;
+    // The ad's call is lost (a timeout, a failover) while the user's lands.
+    client.ctrkitRecord = function (this: unknown, ...args: unknown[]) {
+      if (String(args[1]).includes('{a:ad-half}')) return Promise.reject(new Error('connection lost'));
+      return real.apply(this, args);
+    };
+    try {
+      await expect(store.record(click)).rejects.toMatchObject({ code: 'E_STORE' });
+    } finally {
+      client.ctrkitRecord = real;
+    }
+    await store.record(click); // the caller's retry
+    await store.record(click); // and a redelivery
+    const lookup = await store.lookup({ id: 'u-half' }, [candidate('ad-half')], T0 + 10_000);
+    const once = Math.exp(-10 / 3600);
+    for (const name of ['user.click.1h', 'user_ad.click.1h', 'ad.click.1h']) expect(lookup.values[store.names.indexOf(name)], name).toBeCloseTo(once, 6);
+    await store.close();
+  });
+
+  it('forgets a user with every key declared, leaving the ads', async () => {
+    const prefix = freshPrefix();
+    const store = createRedisFeatureStore({ redis: cluster as Cluster, prefix, clock });
+    for (let i = 0; i < 5; i++) await store.record(event('impression', T0 + i, 'u-gone', `ad-${i}`));
+    expect((await keysOf(prefix)).some((key) => key.includes('{u:u-gone}'))).toBe(true);
+    await store.forgetUser('u-gone');
+    const left = await keysOf(prefix);
+    expect(left.filter((key) => key.includes('{u:u-gone}'))).toEqual([]);
+    expect(left.filter((key) => key.includes('{a:ad-')).length).toBe(5 * 3);
+    await store.close();
+  });
+});

@@ -97,7 +97,7 @@ describe.skipIf(!available)('redis store specifics', () => {
     const tags = keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]);
     expect(new Set(tags)).toEqual(new Set(['u:user:{odd', 'a:ad-1']));
     expect(keys.filter((k) => k.includes('{a:ad-1}'))).toHaveLength(2);
-    expect(keys).toHaveLength(2 + 8 + 1); // ad + pending, user and 3 pairs each with pending, index
+    expect(keys).toHaveLength(2 + 8 + 1 + 1); // ad + pending, user and 3 pairs each with pending, index, event ids
     for (const key of keys) {
       const ttl = await (admin as Redis).pttl(key);
       expect(ttl, key).toBeGreaterThan(3_500_000);
@@ -167,5 +167,44 @@ describe('redis store when Redis is down or slow', () => {
   it('rejects invalid options with E_CONFIG', () => {
     expect(() => createRedisFeatureStore({ redis: { port: 1, lazyConnect: true }, prefix: 'bad{' })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
     expect(() => createRedisFeatureStore({ redis: undefined as never })).toThrow(/pass `redis`/);
+  });
+});
+
+describe.skipIf(!available)('redis store: event ids', () => {
+  const clock = createManualClock(T0 + 30 * 24 * HOUR);
+
+  it('applies a redelivered event once even after it left the pending set', async () => {
+    const prefix = freshPrefix();
+    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, pendingCapacity: 2 });
+    const memory = createMemoryFeatureStore({ clock, pendingCapacity: 2 });
+    const first = event('click', T0, 'u1', 'ad-1');
+    const later = [1, 2, 3, 4].map((i) => event('impression', T0 + i * 1000, 'u1', 'ad-1'));
+    for (const e of [first, ...later]) {
+      await store.record(e);
+      await memory.record(e);
+    }
+    // Four later events pushed the click out of the pending set (capacity 2); a redelivery must not count again.
+    await store.record({ ...first });
+    const now = T0 + 10_000;
+    const fromRedis = await store.lookup({ id: 'u1' }, [candidate('ad-1')], now);
+    const fromMemory = await memory.lookup({ id: 'u1' }, [candidate('ad-1')], now);
+    // One click, 10 s old, in a window of one hour: e^(−10/3600).
+    const once = Math.exp(-10 / 3600);
+    for (const name of ['user_ad.click.1h', 'ad.click.1h', 'user.click.1h']) {
+      expect(fromRedis.values[store.names.indexOf(name)], name).toBeCloseTo(once, 6);
+      expect(fromMemory.values[store.names.indexOf(name)], `${name} (memory)`).toBeCloseTo(once, 6);
+    }
+    await store.close();
+    await memory.close();
+  });
+
+  it('keeps at most dedupCapacity ids per user, and refuses bad dedup settings', async () => {
+    const prefix = freshPrefix();
+    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, dedupCapacity: 5 });
+    for (let i = 0; i < 20; i++) await store.record(event('impression', T0 + i, 'u1', `ad-${i}`));
+    expect(await (admin as Redis).zcard(`${prefix}{u:u1}|e`)).toBe(5);
+    await store.close();
+    expect(() => createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379, lazyConnect: true }, dedupCapacity: 0 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+    expect(() => createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379, lazyConnect: true }, dedupWindowMs: -1 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });
 });
