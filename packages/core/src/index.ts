@@ -99,3 +99,8 @@ export type {
 export { explainByOcclusion, summarizeFactors } from './pipeline/explain.js';
 export type { Explanation, FactorDescriber, FeatureContribution } from './pipeline/explain.js';
 export { closestMatch, editDistance } from './suggest.js';
+export { checkServedRow, servedRowOf, servedRowsToBatch } from './served-row.js';
+export type { ServedRow, ServedRowInfo } from './served-row.js';
+export type { ServedLog, ServedLogStats } from './served-log.js';
+export { createMemoryServedLog } from './memory-served-log.js';
+export type { LoggedRow, MemoryServedLog, MemoryServedLogOptions } from './memory-served-log.js';
