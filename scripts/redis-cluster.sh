@@ -25,13 +25,14 @@ cluster_ok() {
 
 start() {
   command -v redis-server >/dev/null || { echo 'redis-server is not installed (apt-get install redis-server)' >&2; exit 1; }
-  if cluster_ok; then echo "redis cluster already up on ports ${ports[*]}"; echo "CTRKIT_REDIS_CLUSTER=$(addresses)"; return; fi
+  # Servers that are down (a test killed one) are started again from their nodes.conf and rejoin
+  # the cluster as replicas of whichever node took over their slots.
   mkdir -p "$DIR"
   for p in "${ports[@]}"; do
     if ! redis-cli -p "$p" ping >/dev/null 2>&1; then
       mkdir -p "$DIR/$p"
       redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$DIR/$p/nodes.conf" \
-        --cluster-node-timeout 2000 --dir "$DIR/$p" --save '' --appendonly no --daemonize yes \
+        --cluster-node-timeout 2000 --enable-debug-command local --dir "$DIR/$p" --save '' --appendonly no --daemonize yes \
         --logfile "$DIR/$p/redis.log" --pidfile "$DIR/$p/redis.pid"
     fi
   done
@@ -40,21 +41,23 @@ start() {
     redis-cli -p "$p" ping >/dev/null 2>&1 || { echo "redis-server on $p did not start (see $DIR/$p/redis.log)" >&2; exit 1; }
   done
   local hosts=(); for p in "${ports[@]}"; do hosts+=("127.0.0.1:$p"); done
-  if [ "$(redis-cli -p "${ports[0]}" cluster info | grep -c 'cluster_known_nodes:1')" = 1 ]; then
+  if ! cluster_ok && [ "$(redis-cli -p "${ports[0]}" cluster info | grep -c 'cluster_known_nodes:1')" = 1 ]; then
     redis-cli --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes >/dev/null
   fi
   for _ in $(seq 1 100); do cluster_ok && break; sleep 0.1; done
   cluster_ok || { echo 'the cluster did not reach cluster_state:ok' >&2; exit 1; }
-  # Replicas must have synced before a failover test can promote one.
-  local synced
-  for _ in $(seq 1 100); do
-    synced=0
+  # Every master needs an online replica before a failover test can promote one (a restarted
+  # server rejoins as a replica and needs a full sync first).
+  local ready
+  for _ in $(seq 1 300); do
+    ready=0
     for p in "${ports[@]}"; do
-      if redis-cli -p "$p" info replication | grep -q 'master_link_status:up'; then synced=$((synced + 1)); fi
+      if redis-cli -p "$p" info replication 2>/dev/null | grep -q '^slave0:.*state=online'; then ready=$((ready + 1)); fi
     done
-    [ "$synced" -ge 3 ] && break
+    [ "$ready" -ge 3 ] && break
     sleep 0.1
   done
+  [ "$ready" -ge 3 ] || { echo "only $ready of 3 masters have an online replica after 30 s" >&2; exit 1; }
   echo "redis cluster up on ports ${ports[*]} (data in $DIR)"
   echo "CTRKIT_REDIS_CLUSTER=$(addresses)"
 }

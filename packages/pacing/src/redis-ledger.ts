@@ -86,6 +86,21 @@ export interface RedisLedgerOptions {
   readonly commandTimeoutMs?: number;
   /** This process's id in hold names (default 12 random hex characters). */
   readonly clientId?: string;
+  /**
+   * Replicas that must have a write before the ledger counts it done (Redis `WAIT`, sent on the
+   * same connection right after each script). Redis replicates asynchronously: a master that is
+   * killed or frozen and replaced by its replica loses the writes it acknowledged but had not yet
+   * sent — lease grants and settled spend — so spend would be recorded short of what was spent.
+   * With one acknowledgement required, a write the replica missed counts as a timeout: the lease
+   * is not used, the settle is retried (settles are idempotent), and nothing acknowledged is lost.
+   * A master with no connected replica (none configured, or its replica was just promoted away)
+   * is not waited for: it cannot be failed over, so a promotion cannot lose its writes. What is
+   * left: a master frozen past the cluster's node timeout runs the commands queued meanwhile
+   * before it learns it was demoted; those writes are lost with it (bounded by one lease per
+   * process that was waiting on it, see `overspendBound`).
+   * Default 0 (off): the failover tests measured no difference yet (see docs/guides on Redis Cluster).
+   */
+  readonly replicaAcks?: number;
 }
 
 /**
@@ -277,6 +292,8 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
   ensure(Number.isFinite(resTtl) && resTtl > 0, 'E_CONFIG', () => `reservationTtlMs must be positive, got ${String(resTtl)}`);
   const timeoutMs = options.commandTimeoutMs ?? 500;
   ensure(Number.isFinite(timeoutMs) && timeoutMs > 0, 'E_CONFIG', () => `commandTimeoutMs must be positive, got ${String(timeoutMs)}`);
+  const replicaAcks = options.replicaAcks ?? 0;
+  ensure(Number.isInteger(replicaAcks) && replicaAcks >= 0 && replicaAcks <= 16, 'E_CONFIG', () => `replicaAcks must be an integer in [0, 16], got ${String(options.replicaAcks)}`);
   const clientId = options.clientId ?? randomBytes(6).toString('hex');
   ensure(typeof clientId === 'string' && /^[\w.-]{1,64}$/.test(clientId), 'E_CONFIG', () => `clientId must be 1–64 letters, digits, '.', '_' or '-', got ${JSON.stringify(clientId)}`);
   const leasing = options.lease !== false;
@@ -325,16 +342,64 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
     return args;
   };
 
+  /** Re-reads a cluster's slot map (after a MOVED); resolves on a single Redis at once. */
+  const refreshSlots = (): Promise<void> =>
+    new Promise((resolve) => {
+      const cluster = redis as { refreshSlotsCache?: (callback: (error?: Error | null) => void) => void };
+      if (typeof cluster.refreshSlotsCache !== 'function') return resolve();
+      // Errors surface when the pipeline is sent again; never wait longer than a short pause.
+      const timer = setTimeout(resolve, 200);
+      cluster.refreshSlotsCache(() => {
+        clearTimeout(timer);
+        setTimeout(resolve, 20);
+      });
+    });
+
   const evalScript = async (name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<string[]> => {
     const script = SCRIPTS[name];
     const client = redis as Redis;
     const call = (async () => {
-      try {
-        return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-      } catch (error) {
-        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, keys.length, ...keys, ...args);
-        throw error;
+      if (replicaAcks === 0) {
+        try {
+          return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+        } catch (error) {
+          if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, keys.length, ...keys, ...args);
+          throw error;
+        }
       }
+      // The script and WAIT in one pipeline: WAIT has no key, so it goes to the node that ran the script.
+      const waitMs = String(Math.max(1, Math.floor(timeoutMs / 2)));
+      const run = async (withSource: boolean) => {
+        const pipeline = client.pipeline();
+        if (withSource) pipeline.eval(script.source, keys.length, ...keys, ...args);
+        else pipeline.evalsha(script.sha, keys.length, ...keys, ...args);
+        pipeline.call('WAIT', String(replicaAcks), waitMs);
+        pipeline.call('ROLE');
+        return (await pipeline.exec()) ?? [];
+      };
+      let results = await run(false);
+      for (let attempt = 0; ; attempt++) {
+        const first = results[0]?.[0];
+        if (!(first instanceof Error)) break;
+        if (first.message.startsWith('NOSCRIPT')) results = await run(true);
+        else if (/^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN) /.test(first.message) && attempt < 3) {
+          // ioredis follows redirections for single commands but not for a pipeline whose keyless
+          // commands succeeded: learn the new slot owner (a failover) and send it again.
+          await refreshSlots();
+          results = await run(false);
+        } else break;
+      }
+      const [scriptError, reply] = results[0] ?? [new Error('Redis answered an empty pipeline'), undefined];
+      if (scriptError) throw scriptError;
+      const [waitError, acks] = results[1] ?? [new Error('Redis did not answer WAIT'), undefined];
+      if (waitError) throw waitError;
+      // A master with no replica cannot be failed over, so it cannot lose the write to a promotion.
+      const [, role] = results[2] ?? [undefined, undefined];
+      const replicas = Array.isArray(role) && Array.isArray(role[2]) ? role[2].length : replicaAcks;
+      if (Number(acks) < Math.min(replicaAcks, replicas)) {
+        throw new TimeoutError(`${Number(acks)} of ${replicaAcks} replica(s) acknowledged the write within ${waitMs} ms (a master with no live replica? set replicaAcks: 0 to accept losing acknowledged writes on failover)`);
+      }
+      return reply;
     })();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
