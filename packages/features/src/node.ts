@@ -208,3 +208,5 @@ export async function* readArrowLogFile(path: string, expected?: FeatureLayout):
     await handle.close();
   }
 }
+export { SERVED_LOG_KEY, createArrowServedLog, listServedLogFiles, readServedLog, servedRowsOfBatch } from './arrow-served-log.js';
+export type { ArrowServedLog, ArrowServedLogOptions, ServedLogBatch } from './arrow-served-log.js';
