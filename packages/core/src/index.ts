@@ -104,3 +104,5 @@ export type { ServedRow, ServedRowInfo } from './served-row.js';
 export type { ServedLog, ServedLogStats } from './served-log.js';
 export { createMemoryServedLog } from './memory-served-log.js';
 export type { LoggedRow, MemoryServedLog, MemoryServedLogOptions } from './memory-served-log.js';
+export { createLabelJoiner } from './label-joiner.js';
+export type { JoinOutcome, JoinedConversion, JoinedRow, LabelJoiner, LabelJoinerOptions, LabelJoinerStats } from './label-joiner.js';
