@@ -36,7 +36,7 @@ const dirs: string[] = [];
 interface Outcome {
   readonly name: string;
   readonly tallyMicros: number;
-  readonly report?: { wins: number; unavailable: number };
+  readonly report?: { wins: number; unavailable: number; lastRefusal: string };
 }
 
 /** The master that holds the keys under `prefix`, found by asking each master. */
@@ -81,7 +81,7 @@ async function runFleet(prefix: string, strike: (cluster: Cluster) => Promise<vo
   let struck: Promise<void> | undefined;
   const runs = ['f0', 'f1', 'f2', 'f3'].map((name) => {
     const tallyFile = path.join(dir, `${name}.tally`);
-    const config = { name, prefix, budget: BUDGET, leaseAmount: LEASE, leaseTtlMs: LEASE_TTL, reservationTtlMs: 300, flushIntervalMs: 20, tallyFile, quietMs: 15_000, maxMs: 90_000, clusterNodes: nodes };
+    const config = { name, prefix, budget: BUDGET, leaseAmount: LEASE, leaseTtlMs: LEASE_TTL, reservationTtlMs: 300, flushIntervalMs: 20, tallyFile, quietMs: 15_000, maxMs: 90_000, clusterNodes: nodes, ...(process.env.CTRKIT_TEST_REPLICA_ACKS === undefined ? {} : { replicaAcks: Number(process.env.CTRKIT_TEST_REPLICA_ACKS) }) };
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', worker], {
       cwd: repoRoot,
       env: { ...process.env, CTRKIT_WORKER: JSON.stringify(config) },
@@ -91,9 +91,9 @@ async function runFleet(prefix: string, strike: (cluster: Cluster) => Promise<vo
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
     let report: Outcome['report'];
-    child.on('message', (message: { type: string; wins: number; unavailable: number }) => {
+    child.on('message', (message: { type: string; wins: number; unavailable: number; lastRefusal: string }) => {
       if (message.type === 'spending' && struck === undefined) struck = strike(watcher);
-      if (message.type === 'done') report = { wins: message.wins, unavailable: message.unavailable };
+      if (message.type === 'done') report = { wins: message.wins, unavailable: message.unavailable, lastRefusal: message.lastRefusal };
     });
     return new Promise<Outcome>((resolve, reject) => {
       child.on('exit', (code, signal) => {
@@ -144,15 +144,17 @@ describe.skipIf(shared === undefined)('ledger failover on Redis Cluster', () => 
       const recorded = toMicros(line?.spent ?? Number.NaN);
       console.log(
         `ledger failover (${what}): real spend ${real / 1e6} of ${BUDGET} (bound ${BUDGET + 4 * LEASE}); recorded ${recorded / 1e6}; reserved ${line?.reserved}; ` +
-          outcomes.map((o) => `${o.name} ${o.tallyMicros / 1e6} (${o.report?.wins} wins, ${o.report?.unavailable} unavailable)`).join(', '),
+          outcomes.map((o) => `${o.name} ${o.tallyMicros / 1e6} (${o.report?.wins} wins, ${o.report?.unavailable} unavailable; last refusal: ${o.report?.lastRefusal})`).join(', '),
       );
       expect(outcomes.every((o) => o.report !== undefined && o.report.wins > 100)).toBe(true);
       // The stated bound: one lease per process (each may lose its lease once to the failover).
       expect(real).toBeLessThanOrEqual(toMicros(BUDGET + 4 * LEASE));
-      // Spend the ledger never saw (writes the old master acknowledged and took with it) is
-      // bounded by the same leases; measured, not yet zero.
-      expect(real - recorded).toBeLessThanOrEqual(toMicros(4 * LEASE));
+      // Spend the ledger never saw: writes the old master acknowledged and took with it. A killed
+      // master lost none in the runs measured; a frozen one, which answers the commands queued
+      // while it slept before it learns it was demoted, lost up to one lease per process with the
+      // default replicaAcks 0 (none with replicaAcks 1: CTRKIT_TEST_REPLICA_ACKS=1).
       expect(recorded).toBeLessThanOrEqual(real);
+      expect(real - recorded).toBeLessThanOrEqual(toMicros(4 * LEASE));
       expect(line?.reserved).toBe(0);
     } finally {
       reader.disconnect();
@@ -169,6 +171,8 @@ describe.skipIf(shared === undefined)('ledger failover on Redis Cluster', () => 
       process.kill(pid, 'SIGKILL');
       victim = master.options.port ?? 0;
       promoted = await promotedAway(prefix, victim);
+      // An orchestrator brings the dead server back; it rejoins as the new master's replica.
+      execFileSync('bash', [script, 'start'], { env: clusterEnv, stdio: 'ignore' });
     });
     expect(promoted).not.toBe(victim);
     await check(prefix, outcomes, 'SIGKILL');
