@@ -17,6 +17,7 @@
  * - `E_STATE` — an object was used in a state that does not allow the call (for example after `dispose`).
  * - `E_NOT_FOUND` — a named thing (campaign, model version, reservation) does not exist.
  * - `E_CONSENT` — an operation is not allowed under the request's privacy signals.
+ * - `E_STREAM` — the event stream failed or did not answer in time.
  *
  * @example
  * ```ts
@@ -40,7 +41,8 @@ export type ErrorCode =
   | 'E_QUEUE_FULL'
   | 'E_STATE'
   | 'E_NOT_FOUND'
-  | 'E_CONSENT';
+  | 'E_CONSENT'
+  | 'E_STREAM';
 
 /** Every error code, in declaration order. Useful for metrics labels and exhaustive tests.
  *
@@ -67,6 +69,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'E_STATE',
   'E_NOT_FOUND',
   'E_CONSENT',
+  'E_STREAM',
 ];
 
 const BRAND = Symbol.for('ctrkit.error');

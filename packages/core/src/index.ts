@@ -106,3 +106,8 @@ export { createMemoryServedLog } from './memory-served-log.js';
 export type { LoggedRow, MemoryServedLog, MemoryServedLogOptions } from './memory-served-log.js';
 export { createLabelJoiner } from './label-joiner.js';
 export type { JoinOutcome, JoinedConversion, JoinedRow, LabelJoiner, LabelJoinerOptions, LabelJoinerStats } from './label-joiner.js';
+export { STREAM_TOPICS, streamEventId } from './event-stream.js';
+export type { EventStream, PublishResult, StreamDelivery, StreamEvent, StreamSubscription, StreamTopic, SubscribeOptions } from './event-stream.js';
+export { decodeStreamEvent, encodeStreamEvent } from './stream-codec.js';
+export { createMemoryEventStream } from './memory-event-stream.js';
+export type { MemoryEventStreamOptions } from './memory-event-stream.js';

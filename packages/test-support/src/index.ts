@@ -9,3 +9,5 @@ export { chromiumPath } from './chromium.js';
 export { needs, type Requirement } from './requirement.js';
 export { SHARED_REDIS_PORT, sharedRedisFor } from './shared-redis.js';
 export { REDIS_CLUSTER_ENV, redisClusterFor, redisClusterNodes, type ClusterNode } from './redis-cluster.js';
+export { natsAnswers, type NatsProbe } from './nats-probe.js';
+export { SHARED_NATS_PORT, sharedNatsFor } from './shared-nats.js';
