@@ -34,7 +34,9 @@ export interface RedisFeatureStoreOptions extends FeatureStoreOptions {
   readonly writeDeadlineMs?: number;
   /**
    * Send one script call per hash-tag group (the user's keys, each ad's keys) instead of one for
-   * the whole request. Required on Redis Cluster; default: on for a `Cluster` client.
+   * the whole request. Required on Redis Cluster; default: on for a `Cluster` client. Lookups
+   * are read-only scripts: a `Cluster` client made with `scaleReads: 'slave'` reads them from
+   * replicas, seeing events a replication lag late.
    */
   readonly splitBySlot?: boolean;
   /**
@@ -133,8 +135,10 @@ class RedisStore implements RedisFeatureStore {
     }
     this.split = options.splitBySlot ?? (this.client as { isCluster?: boolean }).isCluster === true;
     this.client.defineCommand('ctrkitRecord', { lua: RECORD_SCRIPT });
-    this.client.defineCommand('ctrkitLookup', { lua: LOOKUP_KEYS_SCRIPT });
-    this.client.defineCommand('ctrkitLookupIds', { lua: LOOKUP_IDS_SCRIPT });
+    // Lookups only read: on a Cluster client created with `scaleReads: 'slave'` (or 'all') they
+    // are served by replicas, at the price of replication lag (see the Redis guide).
+    this.client.defineCommand('ctrkitLookup', { lua: LOOKUP_KEYS_SCRIPT, readOnly: true });
+    this.client.defineCommand('ctrkitLookupIds', { lua: LOOKUP_IDS_SCRIPT, readOnly: true });
     this.client.defineCommand('ctrkitForget', { lua: FORGET_SCRIPT });
     this.scripts = this.client as unknown as ScriptClient;
     this.windowArgs = [this.config.windows.length, ...this.config.taus];

@@ -141,3 +141,45 @@ describe.skipIf(cluster === undefined)('redis store writes on Redis Cluster', ()
     await store.close();
   });
 });
+
+describe.skipIf(cluster === undefined)('redis store reads from replicas on Redis Cluster', () => {
+  const clock = createManualClock(T0 + 30 * 24 * HOUR);
+
+  it("serves lookups from replicas with scaleReads: 'slave', seeing a write after the replication lag", async () => {
+    const replicaReads = new Cluster(nodes ?? [], { scaleReads: 'slave', redisOptions: { maxRetriesPerRequest: 2 } });
+    replicaReads.on('error', () => undefined);
+    const prefix = freshPrefix();
+    const writer = createRedisFeatureStore({ redis: cluster as Cluster, prefix, clock });
+    const reader = createRedisFeatureStore({ redis: replicaReads, prefix, clock });
+    const replicas = async () => {
+      let calls = 0;
+      for (const node of replicaReads.nodes('slave')) {
+        const stats = await node.info('commandstats');
+        for (const match of stats.matchAll(/cmdstat_(?:evalsha|eval)(?:_ro)?:calls=(\d+)/g)) calls += Number(match[1]);
+      }
+      return calls;
+    };
+    try {
+      await reader.lookup({ id: 'warm' }, [candidate('ad-warm')], T0); // loads the script and the topology
+      const before = await replicas();
+      const lags: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        await writer.record(event('click', T0 + i, `u-lag-${i}`, 'ad-lag'));
+        const started = performance.now();
+        for (;;) {
+          const lookup = await reader.lookup({ id: `u-lag-${i}` }, [candidate('ad-lag')], T0 + 60_000);
+          if ((lookup.values[reader.names.indexOf('user.click.1h')] as number) > 0) break;
+          if (performance.now() - started > 2_000) throw new Error('a replica did not see the write within 2 s');
+        }
+        lags.push(performance.now() - started);
+      }
+      lags.sort((a, b) => a - b);
+      console.log(`feature lookups on replicas: write visible after p50 ${lags[10]?.toFixed(2)} ms, max ${lags[19]?.toFixed(2)} ms (20 writes, loopback)`);
+      expect(await replicas()).toBeGreaterThan(before + 20);
+    } finally {
+      await writer.close();
+      await reader.close();
+      replicaReads.disconnect();
+    }
+  });
+});
