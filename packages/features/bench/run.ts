@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import murmurHash3 from 'murmurhash3js-revisited';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createLatencyHistogram, createManualClock, createRandom, type AdCandidate, type AdEvent, type FeatureBatch, type FeatureStore } from '@ctrkit/core';
 import { formatBenchTable, measure, measureAsync, type BenchResult } from '@ctrkit/core/bench';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
@@ -310,6 +310,48 @@ if (redisUp) {
   console.log(formatBenchTable('feature-store lookups (Redis not answering on 127.0.0.1:6379: skipped)', storeResults));
 }
 probe.disconnect();
+
+// The same lookups on a Redis Cluster (CTRKIT_REDIS_CLUSTER=host:port,…; bash scripts/redis-cluster.sh start):
+// one call per hash tag (the user's keys, each ad's), from the masters and from the replicas.
+const clusterNodes = (process.env.CTRKIT_REDIS_CLUSTER ?? '')
+  .split(',')
+  .filter((entry) => entry.includes(':'))
+  .map((entry) => ({ host: entry.split(':')[0] as string, port: Number(entry.split(':')[1]) }));
+const clusterResults: BenchResult[] = [];
+if (clusterNodes.length > 0) {
+  const prefix = `ctrkit-bench:features:${Date.now()}:`;
+  const masters = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  const replicas = new Cluster(clusterNodes, { scaleReads: 'slave', redisOptions: { maxRetriesPerRequest: 1 } });
+  for (const client of [masters, replicas]) client.on('error', () => undefined);
+  const writer = createRedisFeatureStore({ redis: masters, prefix, clock, lookupDeadlineMs: 1000, writeDeadlineMs: 10_000 });
+  const fromReplicas = createRedisFeatureStore({ redis: replicas, prefix, clock, lookupDeadlineMs: 1000 });
+  const t0 = performance.now();
+  await fill(writer);
+  const fillSeconds = (performance.now() - t0) / 1000;
+  await masters.call('WAIT', '1', '1000').catch(() => undefined);
+  clusterResults.push(
+    ...(await interleaved(
+      ['cluster store lookup, 100 candidates, masters', () => writer.lookup(user, candidates, end, { out: lookupOut }), 100],
+      ['cluster store lookup, 100 candidates, replicas', () => fromReplicas.lookup(user, candidates, end, { out: lookupOut }), 100],
+    )),
+  );
+  console.log(formatBenchTable(`feature-store lookups on Redis Cluster (${clusterNodes.length} nodes; fill ${fillSeconds.toFixed(1)} s); the user with the most events`, clusterResults));
+  for (const result of clusterResults) console.log(`${result.name} p99 ${result.p99Ms.toFixed(3)} ms (target ≤ 2 ms) — ${result.p99Ms <= 2 ? 'met' : 'MISSED'}`);
+  await writer.close();
+  await fromReplicas.close();
+  for (const node of masters.nodes('master')) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) await node.del(key);
+    } while (cursor !== '0');
+  }
+  masters.disconnect();
+  replicas.disconnect();
+} else {
+  console.warn('CTRKIT_REDIS_CLUSTER is not set: skipping the Redis Cluster lookups');
+}
 const memoryP99 = (storeResults[0] as BenchResult).p99Ms;
 console.log(`memory store p99 ${memoryP99.toFixed(3)} ms (target < 0.2 ms) — ${memoryP99 < 0.2 ? 'met' : 'MISSED'}`);
 const redisResult = storeResults.find((r) => r.name.startsWith('redis store lookup, 100'));

@@ -5,7 +5,8 @@
  *
  * Targets (issue 7): memory ≥ 1M reserve+commit/s, Redis with leases ≥ 100k/s on loopback.
  *
- * Run: npm run bench -w @ctrkit/pacing   (Redis on 127.0.0.1:6379 for the Redis cases)
+ * Run: npm run bench -w @ctrkit/pacing   (Redis on 127.0.0.1:6379 for the Redis cases;
+ *      CTRKIT_REDIS_CLUSTER=$(bash scripts/redis-cluster.sh env) for the Redis Cluster cases)
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { createManualClock, createRandom } from '@ctrkit/core';
 import { formatBenchTable, measure, measureAsync, type BenchResult } from '@ctrkit/core/bench';
 import { createDualController, createEvenPlan, createMemoryLedger, createPacer, parseIpinyouLog, replayAuctions, type BudgetLedger, type Reservation } from '@ctrkit/pacing';
 import { createRedisLedger } from '@ctrkit/pacing/redis';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 const BATCH = 1_000;
 const options = { warmupMs: 300, minTimeMs: 2_000, rowsPerCall: BATCH };
@@ -70,6 +71,35 @@ if (redisUp) {
   }
 }
 redis.disconnect();
+
+// The same on a Redis Cluster (CTRKIT_REDIS_CLUSTER=host:port,…; bash scripts/redis-cluster.sh start).
+const clusterNodes = (process.env.CTRKIT_REDIS_CLUSTER ?? '')
+  .split(',')
+  .filter((entry) => entry.includes(':'))
+  .map((entry) => ({ host: entry.split(':')[0] as string, port: Number(entry.split(':')[1]) }));
+if (clusterNodes.length > 0) {
+  const cluster = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  cluster.on('error', () => undefined);
+  const prefix = `ctrkit-bench:pacing:${randomUUID()}:`;
+  try {
+    for (const acks of [0, 1]) {
+      const leased = createRedisLedger({ redis: cluster, budgets, keyPrefix: prefix, lease: { amount: 100 }, replicaAcks: acks });
+      results.push(await measureAsync(`cluster, leases, replicaAcks ${acks}: reserve + commit`, pairs(leased, true), options));
+      await leased.close();
+    }
+    const direct = createRedisLedger({ redis: cluster, budgets, keyPrefix: prefix, lease: false });
+    results.push(await measureAsync('cluster, no lease: reserve + commit', pairs(direct, true, 100), { ...options, rowsPerCall: 100 }));
+    await direct.close();
+  } finally {
+    for (const node of cluster.nodes('master')) {
+      const keys = await node.keys(`${prefix}*`);
+      for (const key of keys) await node.del(key);
+    }
+    cluster.disconnect();
+  }
+} else {
+  console.warn('CTRKIT_REDIS_CLUSTER is not set: skipping the Redis Cluster cases');
+}
 
 {
   const clock = createManualClock(Date.UTC(2026, 0, 5));
