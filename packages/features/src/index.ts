@@ -34,7 +34,7 @@ export {
   readCriteo,
   readCsv,
   readLibsvm,
-} from './readers.js';
+} from './readers/index.js';
 export type {
   ByteSource,
   CriteoReaderOptions,
@@ -46,7 +46,7 @@ export type {
   ReaderOptions,
   ReaderProgress,
   ReaderStats,
-} from './readers.js';
+} from './readers/index.js';
 export { adRequestSpec, criteoSpec } from './presets.js';
 export type { AdRequestSpecOptions, CriteoSpecOptions } from './presets.js';
 export { ARROW_LAYOUT_KEY, batchFromArrow, batchToArrow, readArrowLog, writeArrowLog } from './arrow.js';

@@ -2,7 +2,7 @@
  * Ready-made specs for well-known logs, so training scripts and servers agree on them.
  */
 import { CtrkitError } from '@ctrkit/core';
-import { CRITEO_CATEGORICAL_COLUMNS, CRITEO_INTEGER_COLUMNS } from './readers.js';
+import { CRITEO_CATEGORICAL_COLUMNS, CRITEO_INTEGER_COLUMNS } from './readers/index.js';
 import type { FeatureSpecJSON, FieldSpec } from './spec.js';
 
 /** Options for {@link criteoSpec}.
