@@ -160,7 +160,7 @@ describe('ctrkit train and eval', () => {
     writeFileSync(path.join(dir, 'empty.tsv'), '');
     const cases: [string[], number, RegExp][] = [
       [['train', '--data', 'missing.tsv', '--format', 'criteo', '--model', 'lr', '--out', 'x'], 1, /cannot open log '.*missing\.tsv': no such file; check the path \[E_IO\]/],
-      [['train', '--data', CRITEO, '--format', 'parquet', '--model', 'lr', '--out', 'x'], 2, /--format must be one of criteo, csv, libsvm; got "parquet"/],
+      [['train', '--data', CRITEO, '--format', 'parquet', '--model', 'lr', '--out', 'x'], 2, /--format must be one of criteo, csv, libsvm, arrow; got "parquet"/],
       [['train', '--data', CRITEO, '--model', 'lr', '--out', 'x'], 2, /--format is required for a file/],
       [['train', '--data', 'bad.csv', '--format', 'csv', '--label', 'clicked', '--model', 'lr', '--out', 'x'], 1, /label names column 'clicked', which the header lacks; columns are id, click, hour, site, device/],
       [['train', '--data', 'empty.tsv', '--format', 'criteo', '--model', 'lr', '--out', 'x'], 1, /nothing to read in empty\.tsv: it holds no rows/],

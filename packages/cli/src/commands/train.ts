@@ -1,9 +1,10 @@
 /**
- * `ctrkit train`: reads the first rows of a click log (Criteo, CSV, libsvm) or of synthetic
+ * `ctrkit train`: reads the first rows of a click log (Criteo, CSV, libsvm, encoded Arrow) or of synthetic
  * traffic, trains LR (FTRL-Proximal), FM or DCN-v2 on them, chooses a calibrator on the
  * validation rows that follow, and writes `model.onnx` and `model.json`. The feature spec and how
  * the log was read go into the manifest, so `ctrkit eval` reads other rows the same way.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { auc, CtrkitError, logLoss, type FeatureBatch } from '@ctrkit/core';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
@@ -24,7 +25,7 @@ import {
   type LogReader,
   type MalformedLine,
 } from '@ctrkit/features';
-import { openLogFile } from '@ctrkit/features/node';
+import { listServedLogFiles, openLogFile, readArrowLogFile } from '@ctrkit/features/node';
 import {
   createRowCollector,
   exportModel,
@@ -49,11 +50,11 @@ import { createProgress, type Progress } from '../progress.js';
 export type DataSource = { readonly kind: 'file'; readonly file: string } | { readonly kind: 'synthetic'; readonly rows: number; readonly seed: string };
 
 /** The log formats `train` and `eval` read. */
-export const DATA_FORMATS = ['criteo', 'csv', 'libsvm'] as const;
+export const DATA_FORMATS = ['criteo', 'csv', 'libsvm', 'arrow'] as const;
 
 /** How a log is read and encoded; stored in the manifest (`config.data`) so `eval` reads alike. */
 export interface ReadSettings {
-  /** `criteo`, `csv`, `libsvm`, or `synthetic`. */
+  /** `criteo`, `csv`, `libsvm`, `arrow` (encoded, labelled ctrkit Arrow logs: a file or a served-log directory), or `synthetic`. */
   readonly format: (typeof DATA_FORMATS)[number] | 'synthetic';
   /** CSV: the label column. */
   readonly label?: string;
@@ -268,6 +269,7 @@ export async function readRows(options: {
     return { encoder: enc, spec: spec as FeatureSpecJSON, rows: delivered, seen: index, malformed: 0, examples: [], exhausted: index < end };
   }
 
+  if (settings.format === 'arrow') return readArrowRows(options);
   const file = path.resolve(io.cwd, source.file);
   const log = openLogFile(file);
   const progress: Progress = finite
@@ -327,6 +329,61 @@ export async function readRows(options: {
     throw new CtrkitError('E_INPUT', `nothing to read in ${source.file}: ${why}`);
   }
   return { encoder, spec: spec as FeatureSpecJSON, rows: delivered, seen: Math.min(seen, end), malformed: stats.malformed, examples: stats.examples, exhausted };
+}
+
+/**
+ * `--format arrow`: rows already encoded (a ctrkit Arrow log file, or a directory of them such as
+ * a labelled served-row log from `createArrowServedLog`), read in file order. The spec must be
+ * the one they were encoded with: every batch's fingerprint is checked against it.
+ */
+async function readArrowRows(options: Parameters<typeof readRows>[0]): Promise<ReadOutcome> {
+  const { io, source, skip, take, sink } = options;
+  if (source.kind !== 'file') throw new CtrkitError('E_INPUT', '--format arrow reads a file or a directory');
+  if (options.spec === undefined) throw new CtrkitError('E_INPUT', '--format arrow needs --spec FILE: the feature spec the log was encoded with');
+  const spec = options.spec;
+  const encoder = createFeatureEncoder(spec);
+  const target = path.resolve(io.cwd, source.file);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(target).isDirectory();
+  } catch (error) {
+    throw new CtrkitError('E_IO', `cannot open Arrow log '${source.file}': ${(error as Error).message}`, { cause: error });
+  }
+  const files = isDirectory ? await listServedLogFiles(target) : [target];
+  if (files.length === 0) throw new CtrkitError('E_INPUT', `nothing to read in ${source.file}: the directory holds no closed .arrow files`);
+  const end = skip + take;
+  const progress = createProgress({ label: 'reading', total: files.length, unit: 'files', stream: io.stderr, clock: io.clock, enabled: !options.quiet });
+  let seen = 0;
+  let delivered = 0;
+  let exhausted = true;
+  let done = 0;
+  outer: for (const file of files) {
+    for await (const { batch, labels } of readArrowLogFile(file, encoder.layout)) {
+      if (labels === undefined) {
+        throw new CtrkitError('E_INPUT', `'${file}' has no label column: train on joined (labelled) rows, e.g. a served log created with labelled: true`);
+      }
+      const first = seen;
+      seen += batch.rows;
+      if (seen > skip) {
+        const from = Math.max(0, skip - first);
+        const to = Math.min(batch.rows, end - first);
+        for (let r = from; r < to; r++) {
+          const y = labels[r] as number;
+          if (y !== 0 && y !== 1) throw new CtrkitError('E_INPUT', `'${file}': row ${first + r} has label ${y}; labels must be 0 or 1`);
+        }
+        await sink(sliceRows({ batch, labels }, from, to), undefined);
+        delivered += to - from;
+      }
+      if (seen >= end) {
+        exhausted = false;
+        break outer;
+      }
+    }
+    progress.update(++done);
+  }
+  progress.finish(done);
+  if (delivered === 0 && seen === 0) throw new CtrkitError('E_INPUT', `nothing to read in ${source.file}: it holds no rows`);
+  return { encoder, spec, rows: delivered, seen: Math.min(seen, end), malformed: 0, examples: [], exhausted };
 }
 
 /** Says on stderr how many malformed lines were skipped, with the first one. */
@@ -487,10 +544,22 @@ export function validRowsOf(rows: number, share: number): number {
   return Math.min(DEFAULT_VALID_CAP, Math.max(1, Math.round(rows * share)), rows - 1);
 }
 
+function parseSpecFile(text: string, file: string): FeatureSpecJSON {
+  try {
+    return JSON.parse(text) as FeatureSpecJSON;
+  } catch (error) {
+    throw new CtrkitError('E_PARSE', `--spec ${file} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const model = args.string('model') as TrainableArchitecture;
   const source = dataSourceOf('train', args.string('data') as string);
   const settings = readSettingsOf('train', args, source, io);
+  const specArg = args.string('spec');
+  if (specArg !== undefined && settings.format !== 'arrow') usageError('train', '--spec applies to --format arrow only (the other formats derive the spec from the log)');
+  if (specArg === undefined && settings.format === 'arrow') usageError('train', '--format arrow needs --spec FILE: the feature spec JSON the log was encoded with');
+  const arrowSpec = specArg === undefined ? undefined : parseSpecFile(await readTextFile(io, specArg, '--spec'), specArg);
   const trainRowsArg = args.number('train-rows');
   const validRowsArg = args.number('valid-rows');
   const validShare = args.number('valid-share') as number;
@@ -525,6 +594,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     source,
     settings,
     idSpace,
+    ...(arrowSpec === undefined ? {} : { spec: arrowSpec }),
     skip: 0,
     take: wanted,
     quiet,
@@ -669,10 +739,11 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train LR, FM or DCN-v2 on a click log and write model.onnx + model.json',
   usage:
-    'ctrkit train --data FILE|synthetic:ROWS[:SEED] --format criteo|csv|libsvm [--label COL] [--ignore A,B] [--numeric A,B] --model lr|fm|dcnv2 [--train-rows N] [--valid-rows N] --out DIR',
+    'ctrkit train --data FILE|DIR|synthetic:ROWS[:SEED] --format criteo|csv|libsvm|arrow [--spec FILE] [--label COL] [--ignore A,B] [--numeric A,B] --model lr|fm|dcnv2 [--train-rows N] [--valid-rows N] --out DIR',
   options: {
     data: { type: 'string', required: true, valueName: 'FILE|synthetic:ROWS[:SEED]', description: 'click log to train on, or synthetic traffic from the core generator' },
-    format: { type: 'string', choices: DATA_FORMATS, description: 'log format (required for a file)' },
+    format: { type: 'string', choices: DATA_FORMATS, description: 'log format (required for a file); arrow: encoded, labelled ctrkit Arrow logs (a file, or a directory such as a joined served-row log)' },
+    spec: { type: 'string', valueName: 'FILE', description: 'arrow: the feature spec JSON the log was encoded with (its fingerprint is checked)' },
     label: { type: 'string', valueName: 'COL', description: 'CSV: the 0/1 label column' },
     ignore: { type: 'string', valueName: 'A,B', description: 'CSV: columns to drop' },
     numeric: { type: 'string', valueName: 'A,B', description: 'CSV: numeric columns (bucketised by the Criteo log rule); the others are categorical' },
