@@ -115,11 +115,13 @@ export function createMemoryEventStream(options: MemoryEventStreamOptions = {}):
     for (const seq of c.flights.keys()) if (seq < low) low = seq;
     return low;
   };
-  const trim = () => {
+  // Lets go of events every consumer has acked. When the stream is full any gain counts; on the
+  // periodic pass only a gain of half the log, so a lagging consumer does not make each pass copy it.
+  const trim = (full: boolean) => {
     if (consumers.size === 0) return;
     let low = nextSeq;
     for (const c of consumers.values()) low = Math.min(low, lowestNeeded(c));
-    if (low > firstSeq) {
+    if (low > firstSeq && (full || (low - firstSeq) * 2 >= log.length)) {
       log = log.slice(low - firstSeq);
       firstSeq = low;
     }
@@ -235,13 +237,14 @@ export function createMemoryEventStream(options: MemoryEventStreamOptions = {}):
         recentHead = 0;
       }
       if (recent.has(eventId)) return { duplicate: true } satisfies PublishResult;
-      if (log.length >= maxMessages) trim();
+      if (log.length >= maxMessages) trim(true);
       if (log.length >= maxMessages) {
         throw new CtrkitError('E_QUEUE_FULL', `event stream is full (${maxMessages} events unacked by some consumer); consumers are behind, retry later`, {
           details: { maxMessages },
         });
       }
       log.push({ seq: nextSeq++, topic: event.topic, eventId, event });
+      if ((nextSeq & 1023) === 0) trim(false);
       if (duplicateWindowMs > 0) {
         recent.set(eventId, now + duplicateWindowMs);
         recentOrder.push(eventId);

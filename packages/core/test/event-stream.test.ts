@@ -37,3 +37,20 @@ describe('stream codec', () => {
     expect(decoded).toEqual(servedEvent(4));
   });
 });
+
+describe('in-process event stream', () => {
+  it('lets go of events every consumer has acked, so a long run holds only what is pending', async () => {
+    const stream = createMemoryEventStream({ maxMessages: 5_000, duplicateWindowMs: 1 });
+    let acked = 0;
+    await stream.subscribe({ consumer: 'fast', handler: async (d) => { await d.ack(); acked++; } });
+    // 20,000 events through a stream that holds 5,000: only possible if acked events are let go.
+    for (let i = 0; i < 20_000; i++) {
+      await stream.publish(clickEvent(i, 'trim'));
+      if (i % 1000 === 999) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(acked).toBe(20_000);
+    await stream.close();
+    await expect(stream.publish(clickEvent(0, 'closed'))).rejects.toMatchObject({ code: 'E_STATE' });
+  });
+});
