@@ -4,7 +4,9 @@
  * same code gives the same bits in Node, in browsers and in offline log writers.
  */
 import { CtrkitError, type AdRequest, type FeatureBatch, type FeatureEncoder, type FeatureLayout, type StoreLookup } from '@ctrkit/core';
-import { batchFor, bindLookup, buildKernels, checkRequest, type Kernel, type Target } from './encoder-impl.js';
+import { batchFor, bindLookup, checkRequest } from './encoder/batch.js';
+import { buildKernels } from './encoder/kernels/build.js';
+import type { Kernel, Target } from './encoder/kernels/kernel.js';
 import type { LogChunk, LogColumn, SparseRows } from './log.js';
 import { isValidatedSpec, parseFeatureSpec, type FeatureSpec, type FeatureSpecJSON } from './spec.js';
 
