@@ -93,6 +93,11 @@ export interface ArrowServedLogOptions {
   readonly checkIntervalMs?: number;
   /** Whether to fsync each file and the directory before counting it closed (default true). */
   readonly fsync?: boolean;
+  /**
+   * Closed buffers waiting for the disk at most (default 4). When the disk falls this far behind,
+   * a further roll drops its rows (counted in `dropped`) rather than let memory grow without bound.
+   */
+  readonly maxQueuedFiles?: number;
 }
 
 /** An Arrow served-row log: a {@link ServedLog} writing rolling files.
@@ -108,6 +113,8 @@ export interface ArrowServedLog extends ServedLog {
   readonly dir: string;
   /** Rows in the open buffer (lost if the process dies now). */
   readonly buffered: number;
+  /** Closed buffers not yet written (their rows are lost too if the process dies now). */
+  readonly queuedFiles: number;
 }
 
 const I32 = new Int32();
@@ -262,7 +269,8 @@ async function writeDurably(dir: string, name: string, bytes: Uint8Array, fsync:
  *   written since the last flush (its rows are counted in `failedRows`).
  * @remarks Crash safety: a killed process leaves only complete `.arrow` files (temp name, fsync,
  *   atomic rename, directory fsync) and loses at most the open buffer — at most `maxFileBytes` of
- *   rows, or `maxFileAgeMs` of traffic — plus a file being written at that moment. `append`
+ *   rows, or `maxFileAgeMs` of traffic — plus the files queued for the disk (at most
+ *   `maxQueuedFiles`; beyond, rows are dropped and counted, so memory stays bounded). `append`
  *   allocates nothing while the buffer has room (it doubles when full).
  * @example
  * ```ts
@@ -285,12 +293,14 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
     clock = systemClock,
     checkIntervalMs = 1_000,
     fsync = true,
+    maxQueuedFiles = 4,
   } = options;
   ensure(typeof dir === 'string' && dir !== '', 'E_CONFIG', () => 'arrow served log: dir must be a non-empty path');
   ensure(/^[A-Za-z0-9_-]+$/.test(prefix), 'E_CONFIG', () => `arrow served log: prefix '${prefix}' may hold only letters, digits, '_' and '-'`);
   ensure(Number.isFinite(maxFileBytes) && maxFileBytes >= 1024, 'E_CONFIG', () => `arrow served log: maxFileBytes must be ≥ 1024, got ${maxFileBytes}`);
   ensure(Number.isFinite(maxFileAgeMs) && maxFileAgeMs > 0, 'E_CONFIG', () => `arrow served log: maxFileAgeMs must be > 0, got ${maxFileAgeMs}`);
   ensure(Number.isInteger(batchRows) && batchRows > 0, 'E_CONFIG', () => `arrow served log: batchRows must be a positive integer, got ${batchRows}`);
+  ensure(Number.isInteger(maxQueuedFiles) && maxQueuedFiles > 0, 'E_CONFIG', () => `arrow served log: maxQueuedFiles must be a positive integer, got ${maxQueuedFiles}`);
   ensure(Number.isFinite(checkIntervalMs) && checkIntervalMs >= 0, 'E_CONFIG', () => `arrow served log: checkIntervalMs must be ≥ 0, got ${checkIntervalMs}`);
   try {
     mkdirSync(dir, { recursive: true });
@@ -308,6 +318,8 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
   let closed = false;
   let appended = 0;
   let persisted = 0;
+  let dropped = 0;
+  let queued = 0;
   let failedRows = 0;
   let files = 0;
   let bytes = 0;
@@ -318,6 +330,11 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
     if (buffer.rows === 0) return;
     const full = buffer;
     buffer = new OpenBuffer();
+    if (queued >= maxQueuedFiles) {
+      dropped += full.rows;
+      return;
+    }
+    queued++;
     const name = `${prefix}-${String(Math.floor(full.openedAt)).padStart(15, '0')}-${tag}-${String(seq++).padStart(6, '0')}.arrow`;
     chain = chain.then(async () => {
       try {
@@ -332,6 +349,8 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
       } catch (error) {
         failedRows += full.rows;
         failure ??= error instanceof CtrkitError ? error : ioError('served log: cannot write', path.join(dir, name), error);
+      } finally {
+        queued--;
       }
     });
   };
@@ -356,6 +375,9 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
     layout,
     get buffered() {
       return buffer.rows;
+    },
+    get queuedFiles() {
+      return queued;
     },
     append(row, label) {
       if (closed) throw new CtrkitError('E_STATE', `arrow served log '${dir}' is closed; create another`);
@@ -397,7 +419,7 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
       await settle();
     },
     stats(): ServedLogStats {
-      return { appended, dropped: 0, persisted, failedRows, files, bytes };
+      return { appended, dropped, persisted, failedRows, files, bytes };
     },
   };
 }

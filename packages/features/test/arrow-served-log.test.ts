@@ -99,6 +99,21 @@ describe('Arrow served log', () => {
     expect(() => createArrowServedLog({ dir: freshDir(), layout: crashLayout, maxFileBytes: 10 })).toThrowError(/maxFileBytes/);
   });
 
+  it('bounds what waits for the disk: past maxQueuedFiles a roll drops its rows and counts them', async () => {
+    const dir = freshDir();
+    const log = createArrowServedLog({ dir, layout: crashLayout, maxFileBytes: 1024, maxQueuedFiles: 2, checkIntervalMs: 0 });
+    // Synchronous appends give the disk no turn: the third and later full buffers are dropped.
+    for (let i = 0; i < 200; i++) log.append(crashRow(i));
+    expect(log.queuedFiles).toBe(2);
+    await log.close();
+    const { appended, dropped, persisted } = log.stats();
+    expect(appended).toBe(200);
+    expect(dropped).toBeGreaterThan(0);
+    expect(persisted + dropped).toBe(200);
+    expect((await readAll(dir)).length).toBe(persisted);
+    expect(log.queuedFiles).toBe(0);
+  });
+
   it('survives SIGKILL mid-write: every closed file reads back whole, only the open buffer is lost', async () => {
     const dir = freshDir();
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', path.join(here, 'fixtures/served-log-writer.ts'), dir], {
