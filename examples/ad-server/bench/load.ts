@@ -423,7 +423,7 @@ try {
       const sampler = setInterval(() => {
         void scrape()
           .then((text) => {
-            heapFloor = Math.min(heapFloor, metric(text, 'adserver_nodejs_heap_size_used_bytes'));
+            heapFloor = Math.min(heapFloor, metric(text, 'nodejs_heap_size_used_bytes'));
           })
           .catch(() => undefined);
       }, 1000);
@@ -432,8 +432,8 @@ try {
       const sample = {
         ...result,
         t: Math.round((Date.now() - started) / 1000),
-        rssMiB: metric(text, 'adserver_process_resident_memory_bytes') / 2 ** 20,
-        heapMiB: Math.min(heapFloor, metric(text, 'adserver_nodejs_heap_size_used_bytes')) / 2 ** 20,
+        rssMiB: metric(text, 'process_resident_memory_bytes') / 2 ** 20,
+        heapMiB: Math.min(heapFloor, metric(text, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
         holds: metric(text, 'adserver_holds_open'),
         storeKeys: metric(text, 'adserver_feature_store', { stat: 'users' }) + metric(text, 'adserver_feature_store', { stat: 'ads' }) + metric(text, 'adserver_feature_store', { stat: 'pairs' }),
       };

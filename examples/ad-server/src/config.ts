@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CtrkitError, DEFAULT_STAGE_BUDGETS, type StageBudgets } from '@ctrkit/core';
+import { parseNoticeKey } from './signing.js';
 
 /** Pacing controllers the server can run per campaign. */
 export type PacingMode = 'dual' | 'pid' | 'throttle' | 'none';
@@ -53,6 +54,35 @@ export interface ServerConfig {
   readonly attributionWindowMs: number;
   /** Log level (default `info`). */
   readonly logLevel: string;
+  /**
+   * Key that signs notice URLs and settlement tokens (`NOTICE_KEY`, hex or base64, ≥ 16 bytes);
+   * undefined when unset: the server then draws a random one at start and says so in its log.
+   */
+  readonly noticeKey: Buffer | undefined;
+  /** The key before the last rotation (`NOTICE_KEY_PREVIOUS`), accepted until `noticeKeyPreviousUntil`. */
+  readonly noticeKeyPrevious: Buffer | undefined;
+  /** Until when the previous key is accepted, ms since the epoch (default: start + the notice window). */
+  readonly noticeKeyPreviousUntil: number | undefined;
+  /** How long after its bid a notice is accepted and settles at most once, ms (default 10 min, ≥ `holdTtlMs`). */
+  readonly noticeWindowMs: number;
+  /** Most (auction, imp) pairs the in-memory settlement registry remembers (default 500,000). */
+  readonly settlementCapacity: number;
+  /** This bidder's IAB TCF Global Vendor List id (`TCF_VENDOR_ID`); without one, vendor consent cannot be checked. */
+  readonly tcfVendorId: number | undefined;
+  /** `tmax` is clamped to [`tmaxMinMs`, `tmaxMaxMs`] (defaults 20 and 1,000 ms); a request without one gets the bidder's default, 100 ms). */
+  readonly tmaxMinMs: number;
+  /** Upper end of the `tmax` range, ms. */
+  readonly tmaxMaxMs: number;
+  /** Whole request (headers and body) must arrive within this, ms (default 10,000). */
+  readonly requestTimeoutMs: number;
+  /** An idle socket is closed after this, ms (default 10,000). */
+  readonly connectionTimeoutMs: number;
+  /** Keep-alive sockets wait this long for the next request, ms (default 5,000). */
+  readonly keepAliveTimeoutMs: number;
+  /** Most sockets open at once (default 1,024). */
+  readonly maxConnections: number;
+  /** Most requests one keep-alive socket may carry before it is closed (default 10,000). */
+  readonly maxRequestsPerSocket: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -94,6 +124,13 @@ function numberFrom(env: Env, name: string, fallback: number, check: (n: number)
  * | `SHUTDOWN_GRACE_MS` | 2000 | wait for win notices at shutdown |
  * | `ATTRIBUTION_WINDOW_MS` | 1800000 | quality monitor: impressions wait this long for their click |
  * | `LOG_LEVEL` | `info` | pino level |
+ * | `NOTICE_KEY`, `NOTICE_KEY_PREVIOUS`, `NOTICE_KEY_PREVIOUS_UNTIL` | random at start, —, start + window | notice signing keys (hex / base64, ≥ 16 bytes); the previous key's grace (ms since the epoch or an ISO time) |
+ * | `NOTICE_WINDOW_MS` | 600000 | notices accepted (once) this long after the bid |
+ * | `SETTLEMENT_CAPACITY` | 500000 | (auction, imp) pairs remembered in memory |
+ * | `TCF_VENDOR_ID` | — | this bidder's GVL id (vendor consent) |
+ * | `TMAX_MIN_MS`, `TMAX_MAX_MS` | 20, 1000 | `tmax` clamped to this range |
+ * | `REQUEST_TIMEOUT_MS`, `CONNECTION_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS` | 10000, 10000, 5000 | socket timeouts |
+ * | `MAX_CONNECTIONS`, `MAX_REQUESTS_PER_SOCKET` | 1024, 10000 | connection caps |
  *
  * @param env - The environment (default `process.env`).
  * @returns The configuration.
@@ -109,6 +146,18 @@ export function readConfig(env: Env = process.env): ServerConfig {
   const pacing = (env.PACING || 'dual') as PacingMode;
   if (!['dual', 'pid', 'throttle', 'none'].includes(pacing)) throw new CtrkitError('E_CONFIG', `PACING must be dual, pid, throttle or none, got ${JSON.stringify(env.PACING)}`);
   const leaseRaw = env.LEASE_AMOUNT;
+  const holdTtlMs = numberFrom(env, 'HOLD_TTL_MS', 30_000, (n) => n >= 10, 'a number of ms ≥ 10');
+  const noticeWindowMs = numberFrom(env, 'NOTICE_WINDOW_MS', 600_000, (n) => Number.isInteger(n) && n >= holdTtlMs && n <= 7 * 86_400_000, `an integer number of ms from HOLD_TTL_MS (${holdTtlMs}) to 7 days`);
+  const tmaxMinMs = numberFrom(env, 'TMAX_MIN_MS', 20, (n) => integer(n) && n >= 1, 'a positive integer number of ms');
+  const tmaxMaxMs = numberFrom(env, 'TMAX_MAX_MS', 1_000, (n) => integer(n) && n >= tmaxMinMs && n <= 60_000, `an integer number of ms from TMAX_MIN_MS (${tmaxMinMs}) to 60000`);
+  const key = (name: string): Buffer | undefined => (env[name] ? parseNoticeKey(env[name] as string, name) : undefined);
+  const untilRaw = env.NOTICE_KEY_PREVIOUS_UNTIL;
+  let noticeKeyPreviousUntil: number | undefined;
+  if (untilRaw !== undefined && untilRaw !== '') {
+    noticeKeyPreviousUntil = /^[0-9]+$/.test(untilRaw) ? Number(untilRaw) : Date.parse(untilRaw);
+    if (!Number.isFinite(noticeKeyPreviousUntil)) throw new CtrkitError('E_CONFIG', `NOTICE_KEY_PREVIOUS_UNTIL must be ms since the epoch or an ISO time, got ${JSON.stringify(untilRaw)}`);
+  }
+  const vendorRaw = env.TCF_VENDOR_ID;
   return {
     host: env.HOST || '127.0.0.1',
     port: numberFrom(env, 'PORT', 8080, (n) => integer(n) && n < 65536, 'a port number (0 picks a free one)'),
@@ -120,7 +169,7 @@ export function readConfig(env: Env = process.env): ServerConfig {
     bidBodyLimit: numberFrom(env, 'BID_BODY_LIMIT', 64 * 1024, (n) => integer(n) && n >= 1024, 'an integer number of bytes ≥ 1024'),
     eventsBodyLimit: numberFrom(env, 'EVENTS_BODY_LIMIT', 1024 * 1024, (n) => integer(n) && n >= 1024, 'an integer number of bytes ≥ 1024'),
     maxEventsPerBatch: numberFrom(env, 'MAX_EVENTS_PER_BATCH', 1000, (n) => integer(n) && n >= 1, 'a positive integer'),
-    holdTtlMs: numberFrom(env, 'HOLD_TTL_MS', 30_000, (n) => n >= 10, 'a number of ms ≥ 10'),
+    holdTtlMs,
     budgetScale: numberFrom(env, 'BUDGET_SCALE', 1, positive, 'a positive number'),
     leaseAmount: leaseRaw === undefined || leaseRaw === '' ? undefined : numberFrom(env, 'LEASE_AMOUNT', 0, positive, 'a positive amount'),
     maxBidCpm: numberFrom(env, 'MAX_BID_CPM', 50, positive, 'a positive CPM'),
@@ -136,5 +185,18 @@ export function readConfig(env: Env = process.env): ServerConfig {
     shutdownGraceMs: numberFrom(env, 'SHUTDOWN_GRACE_MS', 2_000, nonNegative, 'a number of ms ≥ 0'),
     attributionWindowMs: numberFrom(env, 'ATTRIBUTION_WINDOW_MS', 30 * 60_000, (n) => n >= 1_000, 'a number of ms ≥ 1000'),
     logLevel: env.LOG_LEVEL || 'info',
+    noticeKey: key('NOTICE_KEY'),
+    noticeKeyPrevious: key('NOTICE_KEY_PREVIOUS'),
+    noticeKeyPreviousUntil,
+    noticeWindowMs,
+    settlementCapacity: numberFrom(env, 'SETTLEMENT_CAPACITY', 500_000, (n) => integer(n) && n >= 1_000, 'an integer ≥ 1000'),
+    tcfVendorId: vendorRaw === undefined || vendorRaw === '' ? undefined : numberFrom(env, 'TCF_VENDOR_ID', 0, (n) => Number.isInteger(n) && n >= 1 && n <= 65_535, 'a GVL vendor id (1–65535)'),
+    tmaxMinMs,
+    tmaxMaxMs,
+    requestTimeoutMs: numberFrom(env, 'REQUEST_TIMEOUT_MS', 10_000, (n) => integer(n) && n >= 100, 'an integer number of ms ≥ 100'),
+    connectionTimeoutMs: numberFrom(env, 'CONNECTION_TIMEOUT_MS', 10_000, (n) => integer(n) && n >= 100, 'an integer number of ms ≥ 100'),
+    keepAliveTimeoutMs: numberFrom(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, (n) => integer(n) && n >= 100, 'an integer number of ms ≥ 100'),
+    maxConnections: numberFrom(env, 'MAX_CONNECTIONS', 1_024, (n) => integer(n) && n >= 1, 'a positive integer'),
+    maxRequestsPerSocket: numberFrom(env, 'MAX_REQUESTS_PER_SOCKET', 10_000, (n) => integer(n) && n >= 1, 'a positive integer'),
   };
 }

@@ -45,6 +45,10 @@ export interface ServerMetrics {
   readonly events: Counter<'type' | 'result'>;
   readonly notices: Counter<'kind' | 'result'>;
   readonly modelSwaps: Counter<'result'>;
+  /** Consent decisions of valid bid requests, by outcome (`personalised`, `contextual`, `coppa`, `no_gdpr`) and the first finding's code. */
+  readonly consent: Counter<'outcome' | 'finding'>;
+  /** Late wins (after their hold expired) the ledger could no longer cover, currency units: spent at the exchange, not in the ledger. */
+  readonly spendUnrecorded: Counter;
   readonly httpDuration: Histogram<'route' | 'status'>;
 }
 
@@ -57,7 +61,8 @@ export interface ServerMetrics {
  */
 export function registerServerMetrics(registry: Registry, sources: GaugeSources): ServerMetrics {
   const registers = [registry];
-  collectDefaultMetrics({ register: registry, prefix: 'adserver_' });
+  // Unprefixed: the standard process collector names (process_resident_memory_bytes, nodejs_heap_size_used_bytes) that dashboards and outside checks read.
+  collectDefaultMetrics({ register: registry });
   new Gauge({
     name: 'adserver_holds_open',
     help: 'Bids whose budget reservation waits for a win or loss notice',
@@ -130,6 +135,8 @@ export function registerServerMetrics(registry: Registry, sources: GaugeSources)
     spend: new Counter({ name: 'adserver_spend_committed_total', help: 'Spend committed to the ledger, currency units', registers }),
     events: new Counter({ name: 'adserver_events_total', help: 'Events received, by type and result', labelNames: ['type', 'result'], registers }),
     notices: new Counter({ name: 'adserver_notices_total', help: 'Win and loss notices, by result', labelNames: ['kind', 'result'], registers }),
+    consent: new Counter({ name: 'adserver_consent_total', help: 'Consent decisions of valid bid requests, by outcome and first finding code', labelNames: ['outcome', 'finding'], registers }),
+    spendUnrecorded: new Counter({ name: 'adserver_spend_unrecorded_total', help: 'Late wins the ledger could not cover any more (budget spent meanwhile), currency units', registers }),
     modelSwaps: new Counter({ name: 'adserver_model_swaps_total', help: 'Model hot swaps, by result', labelNames: ['result'], registers }),
     httpDuration: new Histogram({
       name: 'adserver_http_request_duration_seconds',

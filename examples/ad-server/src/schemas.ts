@@ -65,6 +65,8 @@ export function eventBatchSchema(maxEvents: number) {
             cost: { type: 'number', minimum: 0, maximum: 1e6 },
             value: { type: 'number', minimum: 0, maximum: 1e9 },
             pCtr: { type: 'number', minimum: 0, maximum: 1 },
+            /** The bid's `ext.ctrkit.token`: without it an impression settles no money. */
+            token: { type: 'string', minLength: 1, maxLength: 128 },
           },
         },
       },
@@ -72,13 +74,22 @@ export function eventBatchSchema(maxEvents: number) {
   } as const;
 }
 
-/** Win and loss notice query strings (`${AUCTION_PRICE}` must have been substituted). */
+/**
+ * Win and loss notice query strings (`${AUCTION_PRICE}` must have been substituted). The
+ * signed fields (`cmp`, `crid`, `bid`, `exp`, `sig`) are checked by the handler, so that an
+ * unsigned or forged notice is refused with its own reason and counted.
+ */
 export const noticeQuerySchema = {
   type: 'object',
   required: ['id', 'imp'],
   properties: {
     id,
     imp: id,
+    cmp: id,
+    crid: id,
+    bid: { type: 'string', maxLength: 20 },
+    exp: { type: 'string', maxLength: 20 },
+    sig: { type: 'string', maxLength: 64 },
     price: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' },
     reason: { type: 'string', pattern: '^[0-9]{1,6}$' },
   },

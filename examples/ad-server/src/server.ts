@@ -20,7 +20,7 @@ import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { createOpenRtbBidder, type BidderOutcome, type PacingDecision } from '@ctrkit/auction';
+import { createOpenRtbBidder, NO_BID_REASONS, type BidderOutcome, type PacingDecision } from '@ctrkit/auction';
 import {
   createCampaignReporter,
   createDriftMonitor,
@@ -63,6 +63,8 @@ import {
 import { createRedisLedger, type RedisLedger } from '@ctrkit/pacing/redis';
 import type { ServerConfig } from './config.js';
 import { createHoldBook, type Hold, type HoldBook, type HoldOutcome } from './holds.js';
+import { createMemorySettlementRegistry, createRedisSettlementRegistry, type SettlementRegistry, type SettlementState } from './settlement.js';
+import { createNoticeSigner, randomNoticeKey, type NoticeSigner, type SignedFields } from './signing.js';
 import { classifyNoBid, registerServerMetrics, type NoBidClass } from './metrics.js';
 import { bidRequestSchema, countersQuerySchema, eventBatchSchema, noticeQuerySchema } from './schemas.js';
 import { createWorld, type World } from './world.js';
@@ -74,7 +76,15 @@ type Bid = NonNullable<BidResponse['seatbid']>[number]['bid'][number];
 export interface AdServerHooks {
   /** Runs before each prediction (a test holds an auction open with it). */
   readonly beforePredict?: (request: AdRequest) => void | Promise<void>;
+  /**
+   * Runs at each step of a bid request after budget was first reserved; a test throws from it
+   * to check that every reservation of the request is released before the answer.
+   */
+  readonly afterReserve?: (step: BidStep, requestId: string) => void | Promise<void>;
 }
+
+/** The steps of a bid request after its first reservation (see {@link AdServerHooks.afterReserve}). */
+export type BidStep = 'reserved' | 'rebid' | 'rereserved' | 'claimed' | 'respond';
 
 /** Options of {@link createAdServer} besides the configuration. */
 export interface AdServerOptions {
@@ -100,6 +110,10 @@ export interface AdServer {
   readonly world: World;
   readonly ledger: BudgetLedger;
   readonly holds: HoldBook;
+  /** Where each (auction, imp) bid on stands (memory, or Redis with a shared ledger). */
+  readonly settlement: SettlementRegistry;
+  /** Signs and checks notice URLs. */
+  readonly signer: NoticeSigner;
   /** Listens on the configured host and port; resolves to the base URL. */
   listen(): Promise<string>;
   /** Loads and warms the model in `MODEL_DIR` (once); `/readyz` answers 200 afterwards. */
@@ -111,6 +125,16 @@ export interface AdServer {
   /** Graceful shutdown (idempotent). */
   shutdown(reason?: string): Promise<ShutdownReport>;
 }
+
+/** Money in the notices: CPM in integer micros; the charge of one impression is CPM micros ÷ 1000 in currency micros. */
+const MICROS = 1_000_000;
+/** A decimal CPM as integer micros (the exchange's `${AUCTION_PRICE}`), or undefined when it is not one. */
+function cpmMicrosOf(text: string): number | undefined {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || value > 1e6) return undefined;
+  return Math.round(value * MICROS);
+}
+const chargeMicrosOf = (cpmMicros: number): number => Math.round(cpmMicros / 1000);
 
 const REFUSED: PacingDecision = Object.freeze({ admit: false, multiplier: 0 });
 /** An impression event more than this far ahead of the server's clock is refused (the store's own limit). */
@@ -193,8 +217,29 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     // Types are checked, never coerced ("5" is not a number), and nothing is silently removed.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // A slow or silent client cannot keep a socket: the whole request must arrive in
+    // requestTimeout, an idle socket goes after connectionTimeout, keep-alive waits keepAliveTimeout.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    maxRequestsPerSocket: config.maxRequestsPerSocket,
   });
+  app.server.maxConnections = config.maxConnections;
   const log = app.log;
+  /** When each request arrived (its first byte was parsed into headers): the bid deadline counts from here. */
+  const receivedAt = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (request) => {
+    receivedAt.set(request, clock.now());
+  });
+
+  // ---- Notice signing -----------------------------------------------------------------------
+  if (config.noticeKey === undefined) {
+    log.warn('NOTICE_KEY is unset: notices are signed with a random key drawn at start; notices of bids sent before a restart, or by other processes, will be refused. Set NOTICE_KEY (openssl rand -hex 32) for a fleet.');
+  }
+  const signer = createNoticeSigner({
+    current: config.noticeKey ?? randomNoticeKey(),
+    ...(config.noticeKeyPrevious === undefined ? {} : { previous: config.noticeKeyPrevious, previousUntil: config.noticeKeyPreviousUntil ?? Date.now() + config.noticeWindowMs }),
+  });
 
   // ---- Redis (optional) ---------------------------------------------------------------------
   let redis: Redis | undefined;
@@ -266,6 +311,12 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           // A lease must hold at least one maximal bid; by default 1% of the smallest budget, or one such bid.
           lease: { amount: config.leaseAmount ?? Math.max(maxCharge, Math.min(...world.budgets.map((b) => b.dailyBudget ?? Infinity)) / 100) },
         }));
+  // Settlement is idempotent where the ledger is: per process in memory, fleet-wide (and across
+  // restarts) in Redis beside the shared ledger.
+  const settlement: SettlementRegistry =
+    redis === undefined
+      ? createMemorySettlementRegistry({ clock, windowMs: config.noticeWindowMs, capacity: config.settlementCapacity })
+      : createRedisSettlementRegistry({ redis, prefix: config.redisPrefix, windowMs: config.noticeWindowMs });
   const pacers = new Map(world.budgets.map((b) => [b.id, createPacer({ controller: controllerFor(config.pacing), plan: createEvenPlan(), dailyBudget: b.dailyBudget as number, clock })]));
   const pacing = createPacingStage(pacers);
   /** Campaigns the ledger refused for budget, until when (a refusal is re-checked after that). */
@@ -322,12 +373,28 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   // ---- Holds --------------------------------------------------------------------------------
   /** requestId + adId of impressions counted from a win notice, with when (insertion order is time order). */
   const counted = new Map<string, number>();
+  /** Holds released for want of a notice, by (auction, imp), for a late win's reporting; bounded like the registry. */
+  const expiredHolds = new Map<string, Hold>();
+  const pairKey = (auction: string, imp: string): string => `${auction}\u001f${imp}`;
+  const rememberExpired = (hold: Hold): void => {
+    expiredHolds.set(pairKey(hold.requestId, hold.impId), hold);
+    const cutoff = clock.now() - config.noticeWindowMs;
+    for (const [key, old] of expiredHolds) {
+      if (expiredHolds.size <= config.settlementCapacity && old.createdAt > cutoff) break;
+      expiredHolds.delete(key);
+    }
+  };
   const holds: HoldBook = createHoldBook({
     ledger,
     clock,
     ttlMs: config.holdTtlMs,
     onSettled(hold: Hold, outcome: HoldOutcome, amount: number, error?: unknown) {
       metrics.holdsSettled.inc({ outcome });
+      if (outcome === 'released-expired') {
+        // Its budget goes back now; a win notice within the notice window still commits it.
+        rememberExpired(hold);
+        settlement.transition(hold.requestId, hold.impId, ['open'], 'expired').catch((e: unknown) => log.warn({ requestId: hold.requestId, err: describe(e) }, 'settlement registry: could not mark an expired hold'));
+      }
       if (outcome === 'committed') {
         metrics.spend.inc(amount);
         pacing.recordSpend(hold.campaignId, amount);
@@ -416,6 +483,8 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     },
     maxBidCpm: config.maxBidCpm,
     seat: 'ctrkit',
+    // TCF v2.2 for this vendor: purposes 1, 3, 4 need consent (the TCF allows no legitimate interest for 3 and 4) and so does the vendor.
+    consent: config.tcfVendorId === undefined ? {} : { vendorId: config.tcfVendorId },
   });
 
   const baseUrl = (): string => config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
@@ -490,61 +559,133 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
 
   /** Request ids being answered now. */
   const inFlight = new Set<string>();
+  /** A lone UTF-16 surrogate (paired ones are matched as whole code points under `u`). */
+  const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+  /** What a hold's notice URLs and settlement token sign. */
+  const fieldsOf = (hold: Hold): SignedFields => ({
+    auction: hold.requestId,
+    imp: hold.impId,
+    campaign: hold.campaignId,
+    creative: hold.adId,
+    bidMicros: Math.round(hold.priceCpm * MICROS),
+    expiresAt: Math.floor(hold.createdAt + config.noticeWindowMs),
+  });
+
+  /** Counts the consent decision of a valid request; its debug form for `ext.ctrkit.consent`. */
+  const countConsent = (outcome: BidderOutcome): Record<string, unknown> | undefined => {
+    const evaluation = outcome.consent;
+    if (evaluation === undefined) return undefined;
+    const { signals, findings } = evaluation;
+    const decision = signals.coppa ? 'coppa' : signals.personalisedAds ? (signals.gdprApplies ? 'personalised' : 'no_gdpr') : 'contextual';
+    metrics.consent.inc({ outcome: decision, finding: findings[0]?.code ?? 'none' });
+    return { decision, vendorId: config.tcfVendorId ?? null, gdprApplies: signals.gdprApplies, personalisedAds: signals.personalisedAds, findings };
+  };
+  const wantsDebug = (body: { test?: unknown; ext?: unknown }): boolean =>
+    body.test === 1 || (typeof body.ext === 'object' && body.ext !== null && (body.ext as { ctrkit?: { debug?: unknown } }).ctrkit?.debug === true);
 
   async function bid(request: FastifyRequest, reply: FastifyReply) {
-    const body = request.body as { id: string };
+    const body = request.body as { id: string; imp: { id: string }[]; tmax?: number; test?: unknown; ext?: unknown };
+    // Ids travel into notice URLs and headers: refuse what cannot be encoded there, before any budget moves.
+    if (LONE_SURROGATE.test(body.id) || body.imp.some((imp) => LONE_SURROGATE.test(imp.id))) {
+      return noBid(reply, 400, 'invalid', 'id and imp[].id must be well-formed Unicode (a lone UTF-16 surrogate is not)', 2, undefined);
+    }
     if (state.phase === 'draining' || state.phase === 'closed') return noBid(reply, 503, 'draining', 'the server is shutting down', undefined, body.id);
     if (state.predictor === undefined) return noBid(reply, 503, 'not_ready', 'the model is not loaded yet', undefined, body.id);
     if (!redisUp()) return noBid(reply, 204, 'redis_unavailable', 'Redis is unreachable: not bidding rather than spending blind', 1, body.id);
     if (inFlight.has(body.id)) return noBid(reply, 204, 'duplicate', `request ${body.id} is already being answered`, undefined, body.id);
+    // tmax within [TMAX_MIN_MS, TMAX_MAX_MS]: above is cut to the top (2^31 ms and Infinity included), below cannot be met.
+    let input: unknown = body;
+    if (body.tmax !== undefined) {
+      if (body.tmax < config.tmaxMinMs) return noBid(reply, 204, 'deadline', `tmax ${body.tmax} ms is below TMAX_MIN_MS (${config.tmaxMinMs} ms): no bid could arrive in time`, NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME, body.id);
+      if (body.tmax > config.tmaxMaxMs) input = { ...body, tmax: config.tmaxMaxMs };
+    }
+    const arrival = receivedAt.get(request);
+    const handleOptions = arrival === undefined ? {} : { receivedAt: arrival };
     inFlight.add(body.id);
     activeBids++;
+    /** Every hold this request made, and the (auction, imp) pairs it claimed: all go back if it fails. */
+    const mine: Hold[] = [];
+    const claimed: Hold[] = [];
     try {
-      let outcome = await bidder.handle(body);
+      let outcome = await bidder.handle(input, handleOptions);
+      let consent = countConsent(outcome);
       if (!outcome.bid) {
         if (outcome.nbr === 2) return noBid(reply, 400, 'invalid', outcome.reason ?? 'invalid BidRequest', 2, body.id, { issues: outcome.issues });
         return noBid(reply, 204, classifyNoBid(outcome), outcome.reason ?? 'no bid', outcome.nbr, body.id);
       }
       let holding = await holdBids(body.id, outcome);
+      mine.push(...holding.held.values());
+      await hooks.afterReserve?.('reserved', body.id);
       if (holding.budget > 0) {
         // Campaigns out of budget are now refused by pacing: bid again without them, so each
         // impression goes to the best campaign that can still pay. No third round.
         await Promise.all([...holding.held.values()].map((h) => holds.release(h, 'released-unused')));
         scored.delete(body.id);
-        const again = await bidder.handle(body);
+        const again = await bidder.handle(input, handleOptions);
+        await hooks.afterReserve?.('rebid', body.id);
         if (!again.bid) return noBid(reply, 204, 'budget', `${holding.detail}; ${again.reason ?? 'no other bid'}`, again.nbr, body.id);
         outcome = again;
+        consent = countConsent(outcome) ?? consent;
         holding = await holdBids(body.id, outcome);
+        mine.push(...holding.held.values());
+        await hooks.afterReserve?.('rereserved', body.id);
       }
       if (holding.held.size === 0) {
         const cls: NoBidClass = holding.budget > 0 ? 'budget' : 'ledger_unavailable';
         return noBid(reply, 204, cls, holding.detail, cls === 'ledger_unavailable' ? 1 : undefined, body.id);
       }
+      // Each (auction, imp) is bid on once in the notice window: a reused request id (a replay,
+      // an exchange retry) bids only on pairs never bid on, so no win can be charged twice.
+      const fresh = new Map<string, Hold>();
+      const claims = await Promise.allSettled(
+        [...holding.held].map(async ([bidId, hold]) => {
+          const previous = await settlement.transition(hold.requestId, hold.impId, ['none'], 'open');
+          if (previous === 'none') {
+            claimed.push(hold);
+            fresh.set(bidId, hold);
+          } else await holds.release(hold, 'released-unused');
+        }),
+      );
+      const failedClaim = claims.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+      if (failedClaim !== undefined) throw failedClaim.reason;
+      await hooks.afterReserve?.('claimed', body.id);
+      if (fresh.size === 0) return noBid(reply, 204, 'duplicate', `request ${body.id}: every impression was bid on before under this id`, undefined, body.id);
       const base = baseUrl();
-      const id = encodeURIComponent(body.id);
       const response: BidResponse = {
         ...outcome.response,
         seatbid: (outcome.response.seatbid ?? [])
           .map((seat) => ({
             ...seat,
             bid: seat.bid
-              .filter((b) => holding.held.has(b.id))
+              .filter((b) => fresh.has(b.id))
               .map((b): Bid => {
-                const hold = holding.held.get(b.id) as Hold;
-                const imp = encodeURIComponent(b.impid);
+                const hold = fresh.get(b.id) as Hold;
+                const f = fieldsOf(hold);
+                const sig = signer.sign(f);
+                const query = `id=${encodeURIComponent(f.auction)}&imp=${encodeURIComponent(f.imp)}&cmp=${encodeURIComponent(f.campaign)}&crid=${encodeURIComponent(f.creative)}&bid=${f.bidMicros}&exp=${f.expiresAt}&sig=${sig}`;
                 return {
                   ...b,
-                  burl: `${base}/openrtb2/win?id=${id}&imp=${imp}&price=\${AUCTION_PRICE}`,
-                  lurl: `${base}/openrtb2/loss?id=${id}&imp=${imp}&reason=\${AUCTION_LOSS}`,
-                  ext: { ctrkit: { pctr: Math.round(hold.pCtr * 1e6) / 1e6, model: hold.modelVersion } },
+                  burl: `${base}/openrtb2/win?${query}&price=\${AUCTION_PRICE}`,
+                  lurl: `${base}/openrtb2/loss?${query}&reason=\${AUCTION_LOSS}`,
+                  // `token` authorises the host's impression event to settle this bid (POST /events).
+                  ext: { ctrkit: { pctr: Math.round(hold.pCtr * 1e6) / 1e6, model: hold.modelVersion, token: `${f.bidMicros}.${f.expiresAt}.${sig}.${f.imp}` } },
                 };
               }),
           }))
           .filter((seat) => seat.bid.length > 0),
+        ...(consent !== undefined && wantsDebug(body) ? { ext: { ...(outcome.response.ext ?? {}), ctrkit: { consent } } } : {}),
       };
+      await hooks.afterReserve?.('respond', body.id);
       metrics.bidRequests.inc({ outcome: 'bid' });
-      metrics.bids.inc(holding.held.size);
+      metrics.bids.inc(fresh.size);
       return reply.code(200).header('x-ctrkit-model', state.hot?.info.version ?? '').send(response);
+    } catch (error) {
+      // No budget without a bid: everything this request held goes back before it is answered.
+      await Promise.all(mine.map((h) => holds.release(h, 'released-unused')));
+      await Promise.allSettled(claimed.map((h) => settlement.transition(h.requestId, h.impId, ['open'], 'released')));
+      request.log.error({ requestId: body.id, err: describe(error) }, 'bid failed after reserving; every reservation released');
+      return noBid(reply, 204, 'technical', `internal error: ${describe(error)}`, NO_BID_REASONS.TECHNICAL_ERROR, body.id);
     } finally {
       scored.delete(body.id);
       inFlight.delete(body.id);
@@ -563,90 +704,228 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   };
   const keyOf = (requestId: string, adId: string): string => `${requestId}:${adId}`;
 
-  /** The win (billing) notice: commits the clearing price and counts the impression. */
-  async function win(request: FastifyRequest, reply: FastifyReply) {
-    const query = request.query as { id: string; imp: string; price?: string };
-    const hold = holds.byImp(query.id, query.imp);
-    if (hold === undefined) {
-      metrics.notices.inc({ kind: 'win', result: 'unknown' });
-      return reply.code(204).header('x-ctrkit-settled', 'unknown').send();
+  /** Why a notice (or an event's token) is refused. */
+  type NoticeRefusal = 'unsigned' | 'malformed' | 'bad_signature' | 'expired' | 'price_above_bid' | 'unknown_creative';
+  const REFUSAL_STATUS: Record<NoticeRefusal, number> = { unsigned: 403, malformed: 400, bad_signature: 403, expired: 410, price_above_bid: 400, unknown_creative: 403 };
+
+  /** Checks what a notice claims against its signature and the catalogue. */
+  function checkSigned(parts: { auction: string; imp: string; campaign?: string; creative?: string; bid?: string; exp?: string; sig?: string }): { ok: true; fields: SignedFields } | { ok: false; refusal: NoticeRefusal; reason: string } {
+    const { campaign, creative, bid, exp, sig } = parts;
+    if (campaign === undefined || creative === undefined || bid === undefined || exp === undefined || sig === undefined) return { ok: false, refusal: 'unsigned', reason: 'the notice carries no signature (cmp, crid, bid, exp and sig are required)' };
+    if (!/^[0-9]{1,15}$/.test(bid) || !/^[0-9]{1,15}$/.test(exp)) return { ok: false, refusal: 'malformed', reason: 'bid and exp must be integers' };
+    const fields: SignedFields = { auction: parts.auction, imp: parts.imp, campaign, creative, bidMicros: Number(bid), expiresAt: Number(exp) };
+    const verdict = signer.verify(fields, sig, clock.now());
+    if (verdict === 'expired') return { ok: false, refusal: 'expired', reason: `the notice window (${config.noticeWindowMs} ms after the bid) ended at ${fields.expiresAt}` };
+    if (verdict !== 'ok') return { ok: false, refusal: verdict, reason: verdict === 'malformed' ? 'the signature is malformed' : 'the signature does not match what the notice settles' };
+    const known = world.creativeById.get(creative);
+    if (known === undefined || known.campaignId !== campaign) return { ok: false, refusal: 'unknown_creative', reason: `creative ${creative} of campaign ${campaign} is not in the catalogue` };
+    return { ok: true, fields };
+  }
+
+  const refuseNotice = (reply: FastifyReply, kind: 'win' | 'loss', refusal: NoticeRefusal, reason: string) => {
+    metrics.notices.inc({ kind, result: refusal });
+    return reply.code(REFUSAL_STATUS[refusal]).header('x-ctrkit-settled', 'refused').header('x-ctrkit-reason', headerText(`${refusal}: ${reason}`)).send({ error: refusal, reason });
+  };
+
+  /** What settling a win did. */
+  type WinResult = { result: 'committed' | 'committed_late' | 'unrecorded_late'; chargeMicros: number; hold: Hold | undefined } | { result: 'duplicate' | 'released' | 'unknown'; chargeMicros: 0; hold: undefined };
+
+  /**
+   * Settles a genuine win once: the registry moves the pair to `committed`, then its open hold
+   * commits the charge — or, when the hold expired (or belongs to another process or an earlier
+   * run), a fresh reservation of exactly the charge is committed at once.
+   */
+  async function settleWin(fields: SignedFields, chargeMicros: number): Promise<WinResult> {
+    const previous: SettlementState = await settlement.transition(fields.auction, fields.imp, ['open', 'expired'], 'committed');
+    if (previous === 'committed') return { result: 'duplicate', chargeMicros: 0, hold: undefined };
+    if (previous === 'released') return { result: 'released', chargeMicros: 0, hold: undefined };
+    if (previous === 'none') return { result: 'unknown', chargeMicros: 0, hold: undefined };
+    const amount = chargeMicros / MICROS;
+    const hold = holds.byImp(fields.auction, fields.imp);
+    if (previous === 'open' && hold !== undefined && hold.adId === fields.creative) {
+      const committed = await holds.commit(hold, amount);
+      if (committed !== undefined) return { result: 'committed', chargeMicros: Math.round(committed * MICROS), hold };
     }
-    const priceCpm = query.price === undefined ? hold.priceCpm : Number(query.price);
-    const committed = await holds.commit(hold, priceCpm / 1000);
-    if (committed === undefined) {
-      metrics.notices.inc({ kind: 'win', result: 'unknown' });
-      return reply.code(204).header('x-ctrkit-settled', 'unknown').send();
+    const late = expiredHolds.get(pairKey(fields.auction, fields.imp));
+    let answer: Reservation | { ok: false; reason: string; detail: string };
+    try {
+      answer = await ledger.reserve(fields.campaign, amount);
+      if (answer.ok) await ledger.commit(answer, amount);
+    } catch (error) {
+      // Not recorded: let the exchange retry the notice.
+      await settlement.transition(fields.auction, fields.imp, ['committed'], previous).catch(() => undefined);
+      throw error;
     }
-    metrics.notices.inc({ kind: 'win', result: 'committed' });
-    const key = keyOf(hold.requestId, hold.adId);
-    const event: AdEvent = {
-      type: 'impression',
-      eventId: `${hold.requestId}:${hold.impId}:win`,
-      requestId: hold.requestId,
-      timestamp: clock.now(),
-      userId: hold.userId,
-      adId: hold.adId,
-      campaignId: hold.campaignId,
-      advertiserId: hold.advertiserId,
-      category: hold.category,
-      format: 'display',
-      cost: committed,
-    };
+    expiredHolds.delete(pairKey(fields.auction, fields.imp));
+    if (!answer.ok) {
+      metrics.spendUnrecorded.inc(amount);
+      log.warn({ requestId: fields.auction, imp: fields.imp, campaign: fields.campaign, amount, detail: answer.detail }, 'late win: the budget no longer covers it; spent at the exchange but not in the ledger');
+      return { result: 'unrecorded_late', chargeMicros, hold: late };
+    }
+    metrics.holdsSettled.inc({ outcome: 'committed-late' });
+    metrics.spend.inc(amount);
+    pacing.recordSpend(fields.campaign, amount);
+    return { result: 'committed_late', chargeMicros, hold: late };
+  }
+
+  /** Counts a settled impression everywhere an impression counts (reporter, quality, store). */
+  async function countImpression(fields: SignedFields, hold: Hold | undefined, chargeMicros: number, from: AdEvent | undefined): Promise<void> {
+    const creative = world.creativeById.get(fields.creative);
+    if (creative === undefined) return;
+    const key = keyOf(fields.auction, fields.creative);
+    const event: AdEvent = from === undefined
+      ? {
+          type: 'impression',
+          eventId: `${fields.auction}:${fields.imp}:win`,
+          requestId: fields.auction,
+          timestamp: clock.now(),
+          userId: hold?.userId ?? '',
+          adId: creative.adId,
+          campaignId: creative.campaignId,
+          advertiserId: creative.advertiserId,
+          category: creative.category,
+          format: 'display',
+          cost: chargeMicros / MICROS,
+        }
+      : { ...from, cost: chargeMicros / MICROS };
     reporter.record(event);
-    if (Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
+    if (hold !== undefined && Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
     rememberCounted(key);
+    if (from !== undefined || event.userId === '') return; // the event path records it itself; no user: nothing to count for
     try {
       await store.record(event);
     } catch (error) {
-      log.warn({ requestId: hold.requestId, err: describe(error) }, 'win notice: the impression could not be recorded in the feature store');
+      log.warn({ requestId: fields.auction, err: describe(error) }, 'win notice: the impression could not be recorded in the feature store');
     }
-    return reply.code(204).header('x-ctrkit-settled', 'committed').send();
   }
 
-  async function loss(request: FastifyRequest, reply: FastifyReply) {
-    const query = request.query as { id: string; imp: string };
-    const hold = holds.byImp(query.id, query.imp);
-    const released = hold !== undefined && (await holds.release(hold, 'released-loss'));
-    metrics.notices.inc({ kind: 'loss', result: released ? 'released' : 'unknown' });
-    return reply.code(204).header('x-ctrkit-settled', released ? 'released' : 'unknown').send();
+  type NoticeQuery = { id: string; imp: string; cmp?: string; crid?: string; bid?: string; exp?: string; sig?: string; price?: string };
+  const signedParts = (q: NoticeQuery) => ({
+    auction: q.id,
+    imp: q.imp,
+    ...(q.cmp === undefined ? {} : { campaign: q.cmp }),
+    ...(q.crid === undefined ? {} : { creative: q.crid }),
+    ...(q.bid === undefined ? {} : { bid: q.bid }),
+    ...(q.exp === undefined ? {} : { exp: q.exp }),
+    ...(q.sig === undefined ? {} : { sig: q.sig }),
+  });
+
+  /** The win (billing) notice: checks its signature, commits the clearing price once and counts the impression. */
+  async function win(request: FastifyRequest, reply: FastifyReply) {
+    const query = request.query as NoticeQuery;
+    const checked = checkSigned(signedParts(query));
+    if (!checked.ok) return refuseNotice(reply, 'win', checked.refusal, checked.reason);
+    const { fields } = checked;
+    const priceMicros = query.price === undefined ? fields.bidMicros : cpmMicrosOf(query.price);
+    if (priceMicros === undefined) return refuseNotice(reply, 'win', 'malformed', `price ${query.price ?? ''} is not a CPM`);
+    if (priceMicros > fields.bidMicros) return refuseNotice(reply, 'win', 'price_above_bid', `the clearing price ${query.price ?? ''} CPM is above the bid ${fields.bidMicros / MICROS} CPM`);
+    let settled: WinResult;
+    try {
+      settled = await settleWin(fields, chargeMicrosOf(priceMicros));
+    } catch (error) {
+      metrics.notices.inc({ kind: 'win', result: 'unavailable' });
+      return reply.code(503).header('retry-after', '1').header('x-ctrkit-settled', 'unavailable').send({ error: 'unavailable', reason: describe(error) });
+    }
+    metrics.notices.inc({ kind: 'win', result: settled.result });
+    if (settled.result === 'committed' || settled.result === 'committed_late' || settled.result === 'unrecorded_late') await countImpression(fields, settled.hold, settled.chargeMicros, undefined);
+    const header = settled.result === 'committed_late' ? 'committed' : settled.result === 'unrecorded_late' ? 'unrecorded' : settled.result;
+    return reply.code(204).header('x-ctrkit-settled', header).send();
   }
+
+  /** The loss notice: checks its signature and releases the hold once. */
+  async function loss(request: FastifyRequest, reply: FastifyReply) {
+    const query = request.query as NoticeQuery;
+    const checked = checkSigned(signedParts(query));
+    if (!checked.ok) return refuseNotice(reply, 'loss', checked.refusal, checked.reason);
+    const { fields } = checked;
+    let previous: SettlementState;
+    try {
+      previous = await settlement.transition(fields.auction, fields.imp, ['open', 'expired'], 'released');
+    } catch (error) {
+      metrics.notices.inc({ kind: 'loss', result: 'unavailable' });
+      return reply.code(503).header('retry-after', '1').header('x-ctrkit-settled', 'unavailable').send({ error: 'unavailable', reason: describe(error) });
+    }
+    if (previous === 'open') {
+      const hold = holds.byImp(fields.auction, fields.imp);
+      if (hold !== undefined) await holds.release(hold, 'released-loss');
+    }
+    expiredHolds.delete(pairKey(fields.auction, fields.imp));
+    const result = previous === 'open' || previous === 'expired' ? 'released' : previous === 'released' ? 'duplicate' : previous === 'committed' ? 'already_committed' : 'unknown';
+    metrics.notices.inc({ kind: 'loss', result });
+    return reply.code(204).header('x-ctrkit-settled', result).send();
+  }
+
+  /** An event's settlement token (`ext.ctrkit.token` of its bid): `<bid micros>.<expiry>.<signature>.<imp id>`. */
+  const parseToken = (token: string): { bid: string; exp: string; sig: string; imp: string } | undefined => {
+    const match = /^([0-9]{1,15})\.([0-9]{1,15})\.([A-Za-z0-9_-]{22})\.(.+)$/s.exec(token);
+    return match === null ? undefined : { bid: match[1] as string, exp: match[2] as string, sig: match[3] as string, imp: match[4] as string };
+  };
 
   async function events(request: FastifyRequest, reply: FastifyReply) {
-    const batch = (request.body as { events: AdEvent[] }).events;
+    const batch = (request.body as { events: (AdEvent & { token?: string })[] }).events;
     const now = clock.now();
+    const refuseBatch = (result: string, error: string, reason: string, status = 400) => {
+      for (const e of batch) metrics.events.inc({ type: e.type, result });
+      return reply.code(status).send({ error, reason });
+    };
     for (let i = 0; i < batch.length; i++) {
       const t = (batch[i] as AdEvent).timestamp;
       if (t > now + MAX_FUTURE_MS || t < now - MAX_AGE_MS) {
-        for (const e of batch) metrics.events.inc({ type: e.type, result: 'invalid' });
-        return reply.code(400).send({
-          error: 'invalid_events',
-          reason: `events[${i}].timestamp ${t} is ${t > now ? 'more than a day ahead of' : 'more than 30 days before'} the server's clock (${now}); nothing was recorded`,
-        });
+        return refuseBatch('invalid', 'invalid_events', `events[${i}].timestamp ${t} is ${t > now ? 'more than a day ahead of' : 'more than 30 days before'} the server's clock (${now}); nothing was recorded`);
       }
     }
+    // Only the catalogue's ids: an outsider's ids would key reporter rings and metric series.
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i] as AdEvent;
+      const creative = world.creativeById.get(e.adId);
+      if (creative === undefined || creative.campaignId !== e.campaignId || creative.advertiserId !== e.advertiserId || creative.category !== e.category) {
+        return refuseBatch('unknown_id', 'unknown_ids', `events[${i}]: ad ${JSON.stringify(e.adId)} of campaign ${JSON.stringify(e.campaignId)} and advertiser ${JSON.stringify(e.advertiserId)} (category ${JSON.stringify(e.category)}) is not in the catalogue; nothing was recorded`);
+      }
+    }
+    // An impression settles money only with its bid's signed token.
+    const signed: (SignedFields | undefined)[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i] as AdEvent & { token?: string };
+      if (e.token === undefined) {
+        signed.push(undefined);
+        continue;
+      }
+      const token = parseToken(e.token);
+      const checked = token === undefined ? ({ ok: false, refusal: 'malformed', reason: 'the token is not <bid>.<exp>.<sig>.<imp>' } as const) : checkSigned({ auction: e.requestId, imp: token.imp, campaign: e.campaignId, creative: e.adId, bid: token.bid, exp: token.exp, sig: token.sig });
+      if (!checked.ok) return refuseBatch(checked.refusal, checked.refusal, `events[${i}]: ${checked.reason}; nothing was recorded`, REFUSAL_STATUS[checked.refusal]);
+      if (e.cost !== undefined && Math.round(e.cost * MICROS) * 1000 > checked.fields.bidMicros) return refuseBatch('price_above_bid', 'price_above_bid', `events[${i}]: cost ${e.cost} is above the bid; nothing was recorded`);
+      signed.push(checked.fields);
+    }
     let settled = 0;
-    let spend = 0;
+    let spendMicros = 0;
     const toStore: { index: number; event: AdEvent }[] = [];
     for (let index = 0; index < batch.length; index++) {
-      const event = batch[index] as AdEvent;
+      const { token: _token, ...event } = batch[index] as AdEvent & { token?: string };
       const key = keyOf(event.requestId, event.adId);
+      const fields = signed[index];
       if (event.type === 'impression') {
-        const hold = holds.byAd(event.requestId, event.adId);
-        const committed = hold === undefined ? undefined : await holds.commit(hold, event.cost ?? hold.priceCpm / 1000);
-        if (hold !== undefined && committed !== undefined) {
-          settled++;
-          spend += committed;
-          reporter.record({ ...event, cost: committed });
-          if (Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
-          rememberCounted(key);
-        } else if (counted.has(key)) {
-          // Counted already from its win notice.
+        if (fields !== undefined) {
+          const charge = event.cost === undefined ? chargeMicrosOf(fields.bidMicros) : Math.round(event.cost * MICROS);
+          let result: WinResult;
+          try {
+            result = await settleWin(fields, charge);
+          } catch (error) {
+            return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', reason: `events[${index}]: ${describe(error)}; sending the batch again is safe` });
+          }
+          if (result.result === 'committed' || result.result === 'committed_late' || result.result === 'unrecorded_late') {
+            settled++;
+            spendMicros += result.chargeMicros;
+            await countImpression(fields, result.hold, result.chargeMicros, event);
+            toStore.push({ index, event });
+            continue;
+          }
+        }
+        if (counted.has(key)) {
+          // Counted already from its win notice (or an earlier copy of this event).
           metrics.events.inc({ type: event.type, result: 'duplicate' });
           continue;
-        } else {
-          reporter.record(event);
-          if (event.pCtr !== undefined) quality.impression(key, event.pCtr);
         }
+        reporter.record({ ...event, cost: 0 });
       } else {
         reporter.record(event);
         if (event.type === 'click') quality.click(key);
@@ -667,7 +946,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       }),
     );
     failed.sort((a, b) => a.index - b.index);
-    const body = { received: batch.length, recorded: toStore.length - failed.length, settled, spend: Math.round(spend * 1e6) / 1e6, failed };
+    const body = { received: batch.length, recorded: toStore.length - failed.length, settled, spend: spendMicros / MICROS, failed };
     if (failed.length > 0) return reply.code(503).header('retry-after', '1').send({ ...body, reason: 'some events could not be recorded in the feature store; sending them again is safe' });
     return reply.code(200).send(body);
   }
@@ -846,6 +1125,8 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     world,
     ledger,
     holds,
+    settlement,
+    signer,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       const port = app.server.address();

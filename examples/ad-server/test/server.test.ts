@@ -72,7 +72,7 @@ describe('health, readiness and metrics', () => {
       'adserver_holds_open',
       'adserver_model_ready',
       'adserver_http_request_duration_seconds_bucket',
-      'adserver_process_resident_memory_bytes',
+      'process_resident_memory_bytes',
     ]) {
       expect(answer.text, family).toContain(family);
     }
@@ -108,8 +108,9 @@ describe('POST /openrtb2/bid', () => {
     for (const bid of bids) {
       expect(bid.price).toBeGreaterThanOrEqual(0.5); // the floor
       expect(bid.price).toBeLessThanOrEqual(50); // MAX_BID_CPM
-      expect(bid.burl).toBe(`${main.url}/openrtb2/win?id=${encodeURIComponent(request?.id ?? '')}&imp=${bid.impid}&price=\${AUCTION_PRICE}`);
-      expect(bid.lurl).toContain('/openrtb2/loss?');
+      // Signed over what it settles; the exchange substitutes the macro.
+      expect(bid.burl).toMatch(new RegExp(`^${main.url}/openrtb2/win\\?id=${encodeURIComponent(request?.id ?? '')}&imp=${bid.impid}&cmp=${bid.cid}&crid=${bid.adid}&bid=${Math.round(bid.price * 1e6)}&exp=[0-9]+&sig=[A-Za-z0-9_-]{22}&price=\\$\\{AUCTION_PRICE\\}$`));
+      expect(bid.lurl).toMatch(/\/openrtb2\/loss\?.*&sig=.*&reason=\$\{AUCTION_LOSS\}$/);
       expect(bid.ext.ctrkit.pctr).toBeGreaterThanOrEqual(0);
       expect(bid.ext.ctrkit.pctr).toBeLessThanOrEqual(1);
     }
@@ -135,14 +136,14 @@ describe('POST /openrtb2/bid', () => {
     const first = await send(winUrl);
     expect(first.status).toBe(204);
     expect(first.headers.get('x-ctrkit-settled')).toBe('committed');
-    expect((await send(winUrl)).headers.get('x-ctrkit-settled')).toBe('unknown'); // once only
+    expect((await send(winUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate'); // once only
     const line = await snapshot(server, wonCampaign);
     expect(line.spent).toBeCloseTo(clearing / 1000, 6);
     expect(line.reserved).toBe(0);
 
     const lossUrl = lost.lurl.replace('${AUCTION_LOSS}', '102');
     expect((await send(lossUrl)).headers.get('x-ctrkit-settled')).toBe('released');
-    expect((await send(lossUrl)).headers.get('x-ctrkit-settled')).toBe('unknown');
+    expect((await send(lossUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate');
     expect(await snapshot(server, lostCampaign)).toMatchObject({ spent: 0, reserved: 0 });
     expect(server.server.holds.size()).toBe(0);
     await server.server.shutdown();
@@ -229,9 +230,11 @@ describe('POST /events', () => {
     const metricsBefore = (await send(`${main.url}/metrics`)).text;
     const base = { requestId: request?.id, userId, adId: bid?.adid, campaignId, advertiserId: creative?.advertiserId, category: creative?.category, format: 'display' };
     const now = Date.now();
+    const token = bid?.ext.ctrkit.token;
     const answer = await postJson(`${main.url}/events`, {
       events: [
-        { ...base, type: 'impression', eventId: `${request?.id}:i`, timestamp: now, cost: 0.002 },
+        // The bid's token authorises the impression to settle its hold (else it settles nothing).
+        { ...base, type: 'impression', eventId: `${request?.id}:i`, timestamp: now, cost: 0.002, token },
         { ...base, type: 'click', eventId: `${request?.id}:c`, timestamp: now + 1 },
         { ...base, type: 'conversion', eventId: `${request?.id}:v`, timestamp: now + 2, value: 30 },
       ],
@@ -290,7 +293,10 @@ describe('POST /events', () => {
     const answer = await send(`${main.url}/openrtb2/win?id=x&imp=1&price=\${AUCTION_PRICE}`);
     expect(answer.status).toBe(400);
     expect((await send(`${main.url}/openrtb2/loss?imp=1`)).status).toBe(400);
-    expect((await send(`${main.url}/openrtb2/win?id=nobody&imp=1&price=1.5`)).headers.get('x-ctrkit-settled')).toBe('unknown');
+    // Unsigned: refused, and counted.
+    const unsigned = await send(`${main.url}/openrtb2/win?id=nobody&imp=1&price=1.5`);
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-ctrkit-settled')).toBe('refused');
   });
 });
 
@@ -304,8 +310,10 @@ describe('holds and budgets', () => {
     await eventually(async () => (await snapshot(short, campaignId)).reserved === 0, 5_000, 'the hold to expire');
     expect(short.server.holds.size()).toBe(0);
     expect((await snapshot(short, campaignId)).spent).toBe(0);
-    // A win notice after the release finds nothing to commit.
-    expect((await send(bid?.burl.replace('${AUCTION_PRICE}', '1') ?? '')).headers.get('x-ctrkit-settled')).toBe('unknown');
+    // A win notice after the release still commits, within the notice window (once).
+    expect((await send(bid?.burl.replace('${AUCTION_PRICE}', '1') ?? '')).headers.get('x-ctrkit-settled')).toBe('committed');
+    expect((await snapshot(short, campaignId)).spent).toBeCloseTo(0.001, 9);
+    expect((await send(bid?.burl.replace('${AUCTION_PRICE}', '1') ?? '')).headers.get('x-ctrkit-settled')).toBe('duplicate');
     await short.server.shutdown();
   });
 

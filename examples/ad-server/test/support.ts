@@ -312,7 +312,7 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
 }
 
 /** The bids of a BidResponse. */
-export function bidsOf(answer: Answer): { id: string; impid: string; price: number; adid: string; cid: string; burl: string; lurl: string; ext: { ctrkit: { pctr: number; model: string } } }[] {
+export function bidsOf(answer: Answer): { id: string; impid: string; price: number; adid: string; cid: string; burl: string; lurl: string; ext: { ctrkit: { pctr: number; model: string; token: string } } }[] {
   const body = answer.json as { seatbid?: { bid: ReturnType<typeof bidsOf> }[] } | undefined;
   return body?.seatbid?.flatMap((s) => s.bid) ?? [];
 }

@@ -204,9 +204,12 @@ export interface OpenRtbBidder {
    * Handles one request.
    *
    * @param body - The request body: JSON text or an already parsed object.
+   * @param options - `receivedAt`: when the request arrived, by the bidder's clock (default:
+   * now). `tmax` counts from it, so time spent in the host before `handle` (reading the body,
+   * queueing behind other requests) is not given away.
    * @returns The outcome; never rejects.
    */
-  handle(body: unknown): Promise<BidderOutcome>;
+  handle(body: unknown, options?: { readonly receivedAt?: number }): Promise<BidderOutcome>;
 }
 
 const OPTION_KEYS = [
@@ -383,7 +386,8 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
     const running = Promise.resolve().then(work);
     let cancel: (() => void) | undefined;
     const timer = new Promise<typeof TIMEOUT>((resolve) => {
-      cancel = setTimer(() => resolve(TIMEOUT), remaining);
+      // setTimeout fires after 1 ms for a delay of 2^31 ms or more: never ask it for more.
+      cancel = setTimer(() => resolve(TIMEOUT), Math.min(remaining, 2_147_483_647));
     });
     try {
       return await Promise.race([running, timer]);
@@ -393,8 +397,11 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
     }
   }
 
-  async function handle(body: unknown): Promise<BidderOutcome> {
-    const started = clock.now();
+  async function handle(body: unknown, handleOptions?: { readonly receivedAt?: number }): Promise<BidderOutcome> {
+    const now = clock.now();
+    const receivedAt = handleOptions?.receivedAt;
+    // Never later than now: a host clock glitch must not extend the deadline.
+    const started = receivedAt !== undefined && Number.isFinite(receivedAt) ? Math.min(receivedAt, now) : now;
     let requestId = '';
     let issues: readonly ValidationIssue[] = [];
     let imps: ImpOutcome[] = [];
