@@ -111,3 +111,5 @@ export type { EventStream, PublishResult, StreamDelivery, StreamEvent, StreamSub
 export { decodeStreamEvent, encodeStreamEvent } from './stream-codec.js';
 export { createMemoryEventStream } from './memory-event-stream.js';
 export type { MemoryEventStreamOptions } from './memory-event-stream.js';
+export { createStreamJoiner } from './stream-joiner.js';
+export type { StreamJoiner, StreamJoinerOptions } from './stream-joiner.js';
