@@ -340,7 +340,8 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   // ---- Monitors and metrics -----------------------------------------------------------------
   const pipeline = createPipelineMetrics(clock);
   const quality = createQualityMonitor({ clock, attributionWindowMs: config.attributionWindowMs });
-  const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000 });
+  // Label sets bounded by the catalogue: events are checked against it, and the reporter is capped at its size.
+  const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntities: Math.max(1, world.budgets.length) });
   const drift = createDriftHolder();
   const registry = registerCtrkitMetrics({ pipeline, quality, drift, reporter }, new Registry());
   // The quality monitor labels overdue impressions (no click within the window) only when it is

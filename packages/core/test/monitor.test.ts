@@ -142,6 +142,23 @@ describe('campaign reporter', () => {
   const event = (type: AdEvent['type'], timestamp: number, campaignId: string, cost = 0): AdEvent =>
     ({ type, eventId: `${type}${timestamp}`, requestId: 'r', timestamp, userId: 'u', adId: 'a', campaignId, advertiserId: `adv-${campaignId}`, category: 'k', cost }) as AdEvent;
 
+  it('holds at most maxEntities campaigns and advertisers under a flood of new ids, forgetting the least recently recorded', () => {
+    const clock = createManualClock(0);
+    const reporter = createCampaignReporter({ clock, bucketMs: 1000, horizonMs: 10_000, maxEntities: 50 });
+    reporter.record(event('impression', 0, 'kept'));
+    for (let i = 0; i < 10_000; i++) {
+      reporter.record(event('click', 0, `flood-${i}`));
+      if (i % 10 === 0) reporter.record(event('impression', 0, 'kept')); // recorded recently: stays
+    }
+    const report = reporter.report(10_000);
+    expect(report.campaigns).toHaveLength(50);
+    expect(report.advertisers).toHaveLength(50);
+    expect(report.campaigns.find((c) => c.id === 'kept')?.impressions).toBe(1001);
+    expect(report.campaigns.some((c) => c.id === 'flood-0')).toBe(false);
+    expect(reporter.evicted()).toBe(2 * (10_001 - 50));
+    expect(() => createCampaignReporter({ maxEntities: 0 })).toThrow(/maxEntities/);
+  });
+
   it('computes CTR, CPC, CPM and CPA over sliding windows', () => {
     const clock = createManualClock(0);
     const reporter = createCampaignReporter({ clock, bucketMs: 1000, horizonMs: 10_000 });

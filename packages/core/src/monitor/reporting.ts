@@ -66,6 +66,12 @@ export interface CampaignReporterOptions {
   readonly horizonMs?: number;
   /** Time source. */
   readonly clock?: Clock;
+  /**
+   * Most campaigns and most advertisers held (default 10,000 each): each keys a ring of
+   * `horizonMs / bucketMs` buckets, and ids come from outside (events), so the map is capped;
+   * past the cap the entity recorded least recently is forgotten and counted in `evicted()`.
+   */
+  readonly maxEntities?: number;
 }
 
 /**
@@ -87,6 +93,8 @@ export interface CampaignReporter {
   report(windowMs: number): CampaignReport;
   /** Events dropped for arriving after the horizon. */
   late(): number;
+  /** Campaigns and advertisers forgotten because `maxEntities` was reached. */
+  evicted(): number;
 }
 
 const FIELDS = 4; // impressions, clicks, conversions, spend
@@ -105,8 +113,9 @@ const FIELDS = 4; // impressions, clicks, conversions, spend
  * ```
  */
 export function createCampaignReporter(options: CampaignReporterOptions = {}): CampaignReporter {
-  const { bucketMs = 60_000, horizonMs = 86_400_000, clock = systemClock } = options;
+  const { bucketMs = 60_000, horizonMs = 86_400_000, clock = systemClock, maxEntities = 10_000 } = options;
   ensure(bucketMs > 0 && horizonMs > 0, 'E_CONFIG', () => 'bucketMs and horizonMs must be positive');
+  ensure(Number.isInteger(maxEntities) && maxEntities >= 1, 'E_CONFIG', () => `maxEntities must be a positive integer, got ${maxEntities}`);
   ensure(Number.isInteger(horizonMs / bucketMs), 'E_CONFIG', () => `horizonMs (${horizonMs}) must be a multiple of bucketMs (${bucketMs})`);
   const buckets = horizonMs / bucketMs;
   interface Series {
@@ -116,12 +125,19 @@ export function createCampaignReporter(options: CampaignReporterOptions = {}): C
   const campaigns = new Map<string, Series>();
   const advertisers = new Map<string, Series>();
   let late = 0;
+  let evicted = 0;
+  // Map order is recency order: a recorded entity moves to the back, the front is evicted.
   const seriesOf = (map: Map<string, Series>, id: string): Series => {
     let series = map.get(id);
     if (series === undefined) {
+      if (map.size >= maxEntities) {
+        const oldest = map.keys().next().value as string;
+        map.delete(oldest);
+        evicted++;
+      }
       series = { data: new Float64Array(buckets * FIELDS), stamp: new Float64Array(buckets).fill(-1) };
-      map.set(id, series);
-    }
+    } else map.delete(id);
+    map.set(id, series);
     return series;
   };
   const add = (series: Series, bucket: number, field: number, amount: number): void => {
@@ -178,5 +194,6 @@ export function createCampaignReporter(options: CampaignReporterOptions = {}): C
       return { windowMs: span * bucketMs, until, campaigns: list(campaigns), advertisers: list(advertisers) };
     },
     late: () => late,
+    evicted: () => evicted,
   };
 }
