@@ -10,16 +10,39 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOpenRtbBidder } from '@ctrkit/auction';
 import { tcString } from '../../../packages/auction/test/tcf.js';
 import type { BidStep } from '../src/server.js';
-import { bidsOf, ensureTestModels, eventually, makeBidRequests, metric, postJson, send, sleep, startInProcess, stopAll, testWorld, type InProcess } from './support.js';
+import {
+  bidsOf,
+  deleteKeys,
+  ensureTestModels,
+  eventually,
+  makeBidRequests,
+  metric,
+  postJson,
+  send,
+  SHARED_REDIS_URL,
+  sharedRedisAvailable,
+  sleep,
+  startInProcess,
+  stopAll,
+  testWorld,
+  uniquePrefix,
+  type InProcess,
+} from './support.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
+
+const redisAvailable = await sharedRedisAvailable('example-ad-server: settlement across processes and restarts on the shared Redis');
+const redisPrefix = uniquePrefix('hostile');
 
 let main: InProcess;
 beforeAll(async () => {
   await ensureTestModels();
   main = await startInProcess();
 });
-afterAll(stopAll);
+afterAll(async () => {
+  await stopAll();
+  if (redisAvailable) await deleteKeys(redisPrefix);
+});
 
 const seriesCount = (text: string): number => text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
 
@@ -168,6 +191,39 @@ describe('findings 2 and 3: notices are signed and settle once', () => {
     expect((await send(`${rotated.url}${url.pathname}${url.search}`)).headers.get('x-ctrkit-settled')).toBe('unknown');
     expect((await send(`${expired.url}${url.pathname}${url.search}`)).headers.get('x-ctrkit-reason')).toMatch(/^bad_signature/);
     for (const s of [signedOld, rotated, expired]) await s.server.shutdown();
+  });
+});
+
+describe.skipIf(!redisAvailable)('finding 2 on the shared Redis: once across processes and restarts', () => {
+  it('a win replayed to another process, or after a restart, is not charged again; a late one commits once fleet-wide', async () => {
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: redisPrefix, NOTICE_KEY: 'cd'.repeat(32), HOLD_TTL_MS: '300' };
+    const a = await startInProcess(env);
+    const b = await startInProcess(env);
+    const [request] = makeBidRequests(1, { imps: 2 });
+    const bids = bidsOf(await postJson(`${a.url}/openrtb2/bid`, request));
+    expect(bids).toHaveLength(2);
+    const [won, late] = bids as [(typeof bids)[0], (typeof bids)[0]];
+    const at = (server: InProcess, url: string) => send(`${server.url}${new URL(url).pathname}${new URL(url).search}`);
+    const wonUrl = notice(won.burl, String(won.price));
+    expect((await at(a, wonUrl)).headers.get('x-ctrkit-settled')).toBe('committed');
+    expect((await at(b, wonUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate');
+    // The same request id at the other process gets no second bid on those impressions.
+    expect((await postJson(`${b.url}/openrtb2/bid`, request)).status).toBe(204);
+    await eventually(() => a.server.holds.size() === 0, 5_000, 'the other hold to expire');
+    await a.server.shutdown();
+    // A restarted process (same prefix, same key): the late win commits once, the replay does not.
+    const restarted = await startInProcess(env);
+    const lateUrl = notice(late.burl, String(late.price));
+    expect((await at(restarted, lateUrl)).headers.get('x-ctrkit-settled')).toBe('committed');
+    expect((await at(b, lateUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate');
+    expect((await at(restarted, wonUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate');
+    await b.server.shutdown();
+    await restarted.server.shutdown();
+    const check = await startInProcess(env);
+    const charged = async (adId: string) => (await check.server.ledger.snapshot(campaignOf(adId))).lines.find((l) => l.scope === 'campaign' && l.period === 'daily')?.spent ?? Number.NaN;
+    expect(await charged(won.adid)).toBeCloseTo(Math.round((won.price * 1e6) / 1000) / 1e6, 9);
+    expect(await charged(late.adid)).toBeCloseTo(Math.round((late.price * 1e6) / 1000) / 1e6, 9);
+    await check.server.shutdown();
   });
 });
 

@@ -40,7 +40,8 @@ describe.skipIf(!available)('shutdown mid-auction', () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     let holding = false;
-    const [held, ...others] = makeBidRequests(6, { imps: 2 });
+    // tmax counts from arrival: the held auction needs the time the test keeps it open.
+    const [held, ...others] = makeBidRequests(6, { imps: 2, tmax: 1000 });
     const { server, url } = await startInProcess(
       { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_GRACE_MS: '3000' },
       {
@@ -70,7 +71,7 @@ describe.skipIf(!available)('shutdown mid-auction', () => {
 
     open();
     const answer = await inFlight;
-    expect(answer.status).toBe(200); // the auction in flight finished and bid
+    expect(answer.status, answer.headers.get("x-ctrkit-reason") ?? "").toBe(200); // the auction in flight finished and bid
     const late = bidsOf(answer);
     expect(late).toHaveLength(2);
     // A win notice during the grace period still commits.
