@@ -78,8 +78,8 @@ export interface StreamJoiner {
    * output has failed).
    */
   abort(): Promise<void>;
-  /** The joiner's counters, plus deliveries acked and deliveries held for a label. */
-  stats(): LabelJoinerStats & { readonly acked: number; readonly holding: number };
+  /** The joiner's counters, plus deliveries acked, malformed events refused, and deliveries held for a label. */
+  stats(): LabelJoinerStats & { readonly acked: number; readonly rejected: number; readonly holding: number };
 }
 
 /**
@@ -120,12 +120,15 @@ export function createStreamJoiner(options: StreamJoinerOptions): StreamJoiner {
   const holding = new Map<string, StreamDelivery[]>();
   let ready: StreamDelivery[] = [];
   let acked = 0;
+  let rejected = 0;
   let pendingClick: StreamDelivery | undefined;
   const joiner: LabelJoiner = createLabelJoiner({
     windowMs,
     allowedLatenessMs,
     maxPending,
     clock,
+    // Rows are checked on arrival, so a row the output would refuse never waits for a label.
+    layout: output.layout,
     ...(options.onConversion === undefined ? {} : { onConversion: options.onConversion }),
     onLabel(j) {
       output.append(j.row, j.label);
@@ -151,6 +154,19 @@ export function createStreamJoiner(options: StreamJoinerOptions): StreamJoiner {
   };
 
   const handle = async (d: StreamDelivery) => {
+    try {
+      join(d);
+    } catch (error) {
+      // A malformed event (bad ids, another spec's row) is refused for good: redelivering it would
+      // only fail again. Counted, then acked.
+      if (!(error instanceof CtrkitError) || error.code !== 'E_INPUT') throw error;
+      pendingClick = undefined;
+      rejected++;
+      ackNow(d);
+    }
+  };
+
+  const join = (d: StreamDelivery) => {
     const e = d.event;
     if (e.topic === 'served') {
       if (joiner.impression(e.row) === 'joined') holding.set(e.row.eventId, [d]);
@@ -230,7 +246,7 @@ export function createStreamJoiner(options: StreamJoinerOptions): StreamJoiner {
     stats() {
       let held = 0;
       for (const list of holding.values()) held += list.length;
-      return { ...joiner.stats(), acked, holding: held };
+      return { ...joiner.stats(), acked, rejected, holding: held };
     },
   };
 }

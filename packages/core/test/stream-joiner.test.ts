@@ -131,6 +131,30 @@ describe('stream joiner', () => {
     }
   }, 60_000);
 
+  it('refuses malformed events for good (acked and counted), and keeps joining the rest', async () => {
+    const clock = createManualClock(0);
+    const stream = createMemoryEventStream({ clock });
+    const out = durableLog();
+    const joiner = createStreamJoiner({ stream, consumer: 'j', output: out, windowMs: 1_000, allowedLatenessMs: 0, clock, scheduler: noTimers, ackWaitMs: 60_000 });
+    await joiner.start();
+    await stream.publish({ topic: 'served', row: { ...row(1, 0), fingerprint: 'another-spec' } });
+    await stream.publish({ topic: 'click', event: { ...click(row(2, 0), 5), requestId: 42 as unknown as string } });
+    await stream.publish({ topic: 'served', row: row(3, 0) });
+    await settle();
+    clock.advance(1_000);
+    await joiner.flush();
+    expect(joiner.stats()).toMatchObject({ rejected: 2, impressions: 1, negatives: 1, holding: 0 });
+    expect(out.committed).toEqual([{ eventId: 'imp-3', label: 0 }]);
+    await joiner.stop();
+    // Nothing comes back: the refused events were acked.
+    const again = createStreamJoiner({ stream, consumer: 'j', output: durableLog(), windowMs: 1_000, allowedLatenessMs: 0, clock, scheduler: noTimers, ackWaitMs: 60_000 });
+    await again.start();
+    await settle();
+    expect(again.stats()).toMatchObject({ rejected: 0, impressions: 0 });
+    await again.stop();
+    await stream.close();
+  });
+
   it('refuses an ack wait a row could outlive', () => {
     const stream = createMemoryEventStream();
     expect(() => createStreamJoiner({ stream, consumer: 'j', output: createMemoryServedLog({ layout, labelled: true }), windowMs: 60_000, ackWaitMs: 60_000 })).toThrowError(/ackWaitMs/);
