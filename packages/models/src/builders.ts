@@ -6,7 +6,7 @@
 import { CtrkitError, type FeatureLayout } from '@ctrkit/core';
 import { checkLayout, sequenceStride } from './batch-check.js';
 import { STANDARD_INPUT_NAMES } from './manifest.js';
-import { GraphBuilder } from './onnx-graph.js';
+import { GraphBuilder } from './onnx-graph-writer.js';
 import { VERSION } from './version.js';
 import {
   checkWeights,

@@ -15,7 +15,7 @@ import {
 import { defaultBackendRegistry } from './backend-impl.js';
 import type { BackendRegistry } from './backend.js';
 import { checkFingerprint, checkManifestAgainstLayout, parseManifest, type ModelManifest } from './manifest.js';
-import { inspectOnnxModel, type OnnxModelInfo } from './onnx-graph.js';
+import { inspectOnnxModel, type OnnxModelInfo } from './onnx-graph-reader.js';
 
 /** Options of every `loadModel`.
  *

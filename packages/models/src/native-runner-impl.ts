@@ -1,7 +1,7 @@
 import { CtrkitError, type FeatureBatch, type ModelInfo } from '@ctrkit/core';
 import { BatchChecker, checkLayout, expectationFromLayout, type BatchExpectation } from './batch-check.js';
 import type { Backend, BackendStatus, ModelSource, RunnerOptions } from './backend.js';
-import { inspectOnnxModel, readFloatInitializer, toNumber } from './onnx-graph.js';
+import { findInitializer, inspectOnnxModel, readFloatInitializer } from './onnx-graph-reader.js';
 import type { NativeRunner, NativeRunnerOptions, NativeWeights, UpdateWeightsOptions } from './native-runner.js';
 import { Lifecycle, outputFor, sigmoid } from './runner-util.js';
 import { checkWeights } from './weights.js';
@@ -231,7 +231,7 @@ export function createNativeBackend(): Backend {
         throw new CtrkitError('E_BACKEND_UNAVAILABLE', `native runs lr and fm models only, not ${manifest.architecture}`);
       }
       const info = inspectOnnxModel(model.bytes);
-      const producer = info.model.producerName;
+      const producer = info.producerName;
       if (producer !== 'ctrkit') {
         throw new CtrkitError('E_BACKEND_UNAVAILABLE', `native runs models written by ctrkit's builders; this one was produced by ${producer || 'an unknown tool'}`);
       }
@@ -250,8 +250,7 @@ export function createNativeBackend(): Backend {
       if (prefix === 'lr') {
         weights = { kind: 'lr', idSpace, denseWidth, bias, ids, dense };
       } else {
-        const factorTensor = (info.model.graph?.initializer ?? []).find((t) => t.name === 'fm.id_factors');
-        const dim = toNumber(factorTensor?.dims?.[1] ?? 0);
+        const dim = findInitializer(info, 'fm.id_factors')?.dims[1] ?? 0;
         if (!(dim > 0)) throw new CtrkitError('E_MODEL_LOAD', 'model.onnx has no usable fm.id_factors initializer');
         weights = {
           kind: 'fm',

@@ -6,8 +6,8 @@
 import { CtrkitError, type FeatureBatch, type FeatureLayout, type ModelInfo, type ModelRunner } from '@ctrkit/core';
 import { BatchChecker, sequenceStride, type BatchArrayName, type BatchExpectation } from './batch-check.js';
 import type { Backend, BackendStatus, ModelSource, RunnerOptions } from './backend.js';
-import { buildLrModel } from './builders.js';
 import type { InputType, ModelManifest } from './manifest.js';
+import { PROBE_LOGIT, probeModel } from './probe-model.js';
 import { Lifecycle, outputFor, sigmoid } from './runner-util.js';
 
 /** @internal A tensor as onnxruntime-common shapes it. */
@@ -43,23 +43,6 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A one-id LR model: the probe that tells whether a provider can create and run a session here. */
-const PROBE_LAYOUT: FeatureLayout = {
-  fingerprint: 'ctrkit-probe',
-  idSpace: 2,
-  idWidth: 1,
-  fields: [{ name: 'probe', kind: 'categorical', offset: 0, width: 1 }],
-  denseWidth: 0,
-  denseNames: [],
-  sequences: [],
-};
-
-let probeBytes: Uint8Array | undefined;
-function probeModel(): Uint8Array {
-  probeBytes ??= buildLrModel(PROBE_LAYOUT, { kind: 'lr', idSpace: 2, denseWidth: 0, bias: 0.5, ids: new Float32Array([1, -1]), dense: new Float32Array(0) });
-  return probeBytes;
-}
-
 /** @internal Creates a backend over an onnxruntime flavour. */
 export function createOrtBackend(spec: OrtBackendSpec): Backend {
   let runtime: OrtRuntime | undefined;
@@ -76,7 +59,7 @@ export function createOrtBackend(spec: OrtBackendSpec): Backend {
           try {
             const result = await session.run({ ids: loaded.tensor('int32', new Int32Array([0]), [1, 1]), values: loaded.tensor('float32', new Float32Array([1]), [1, 1]) }, ['logit']);
             const logit = (result.logit?.data as Float32Array | undefined)?.[0];
-            if (logit === undefined || Math.abs(logit - 1.5) > 1e-6) throw new Error(`probe model returned ${String(logit)} instead of 1.5`);
+            if (logit === undefined || Math.abs(logit - PROBE_LOGIT) > 1e-6) throw new Error(`probe model returned ${String(logit)} instead of ${PROBE_LOGIT}`);
           } finally {
             await session.release();
           }
