@@ -2,6 +2,8 @@
  * What each entry may load: the main entry neither onnxruntime flavour (nor Node built-ins, so it
  * bundles for browsers); `./node` never onnxruntime-web; `./browser` never onnxruntime-node nor a
  * Node built-in. Checked on the import graph of the sources, static and dynamic imports alike.
+ * Only the main entry (the builders) reaches onnx-proto: the loaders read graphs with
+ * onnx-graph-reader.ts, so a page importing `./browser` ships no protobuf runtime.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,17 +42,19 @@ describe('entry points', () => {
     expect(loaded).toContain('onnx-proto');
   });
 
-  it('./node loads onnxruntime-node (lazily) and never onnxruntime-web', () => {
+  it('./node loads onnxruntime-node (lazily), never onnxruntime-web nor onnx-proto', () => {
     const loaded = reachable('node.ts');
     expect(loaded.has('onnxruntime-node')).toBe(true);
     expect(loaded.has('onnxruntime-web')).toBe(false);
+    expect(loaded.has('onnx-proto')).toBe(false);
     expect(readFileSync(join(src, 'node.ts'), 'utf8')).not.toMatch(/^import[^;]*from 'onnxruntime-node'/m);
   });
 
-  it('./browser loads onnxruntime-web (lazily), never onnxruntime-node nor Node built-ins', () => {
+  it('./browser loads onnxruntime-web (lazily), never onnxruntime-node, onnx-proto nor Node built-ins', () => {
     const loaded = [...reachable('browser.ts')];
     expect(loaded).toContain('onnxruntime-web');
     expect(loaded.filter((p) => p === 'onnxruntime-node' || p.startsWith('node:'))).toEqual([]);
+    expect(loaded).not.toContain('onnx-proto');
     expect(readFileSync(join(src, 'browser.ts'), 'utf8')).not.toMatch(/^import[^;]*from 'onnxruntime-web'/m);
   });
 
