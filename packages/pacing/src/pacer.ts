@@ -1,6 +1,6 @@
 import { CtrkitError, createRandom, ensure, restoreRandom, systemClock, type Clock, type Random, type RandomState } from '@ctrkit/core';
 import type { ControllerState, PacerKind, PacingController } from './controller.js';
-import { checkAmount } from './money.js';
+import { checkAmount, fromMicros, toMicros } from './money.js';
 import type { PacingPlan } from './plan.js';
 
 const DAY_MS = 86_400_000;
@@ -24,9 +24,9 @@ export interface PacerState {
   readonly day: number;
   /** Index of the current control interval within the day. */
   readonly interval: number;
-  /** Spend recorded today. */
+  /** Spend recorded today, in currency units: exactly `fromMicros` of the integer micros the pacer counts. */
   readonly spentToday: number;
-  /** Spend recorded in the current interval. */
+  /** Spend recorded in the current interval, in currency units (integer micros underneath, like `spentToday`). */
   readonly intervalSpent: number;
   /** Spend the plan wants in the current interval (0 outside active hours). */
   readonly target: number;
@@ -149,13 +149,18 @@ interface PacerConfig {
   readonly intervals: number;
 }
 
+/** Budget left, subtracted in integer micros so it is exact to the micro. */
+function remainingOf(budget: number, spentToday: number): number {
+  return fromMicros(Math.max(0, toMicros(budget) - toMicros(spentToday)));
+}
+
 /** Spend the plan wants in interval `k` of `day`, re-planning what is left. */
 function targetOf(config: PacerConfig, day: number, k: number, spentToday: number): number {
   const { plan, budget, intervalMs } = config;
   const start = plan.dayStart(day);
   const t0 = start + k * intervalMs;
   const t1 = Math.min(t0 + intervalMs, start + DAY_MS);
-  const remaining = Math.max(0, budget - spentToday);
+  const remaining = remainingOf(budget, spentToday);
   const f0 = plan.fraction(t0);
   if (f0 >= 1 - 1e-12) return plan.isActive(t0) ? remaining : 0; // everything is due now
   const f1 = t1 >= start + DAY_MS ? 1 : plan.fraction(t1); // fraction() of the next midnight would be 0
@@ -171,7 +176,7 @@ function advance(config: PacerConfig, state: PacerState, now: number): PacerStat
   let control = state.control;
   let spentToday = state.spentToday;
   const close = (target: number, spent: number): void => {
-    if (target > 0) control = controller.update(control, { target, spent, remaining: Math.max(0, budget - spentToday), budget });
+    if (target > 0) control = controller.update(control, { target, spent, remaining: remainingOf(budget, spentToday), budget });
   };
   close(state.target, state.intervalSpent);
   if (day === state.day) {
@@ -254,9 +259,13 @@ export function createPacer(options: PacerOptions): Pacer {
     };
   }
 
-  // Hot fields, unpacked so that admit/bid/record touch no objects but these.
-  let spentToday = state.spentToday;
-  let intervalSpent = state.intervalSpent;
+  // Hot fields, unpacked so that admit/bid/record touch no objects but these. Money is counted in
+  // integer micros held in a `number` (not `bigint`: no BigInt on the hot path, and every amount is
+  // capped at 10^15 micros, so sums stay exact far below 2^53), rounded at the edge by the same
+  // `toMicros` the ledgers use, so the pacer's spend equals the ledger's to the micro.
+  let spentMicros = toMicros(state.spentToday);
+  let intervalMicros = toMicros(state.intervalSpent);
+  const budgetMicros = toMicros(config.budget);
   let target = state.target;
   let admitRate = state.control.admitRate;
   let multiplier = state.control.multiplier;
@@ -267,11 +276,11 @@ export function createPacer(options: PacerOptions): Pacer {
   };
   setBoundary();
 
-  const pack = (): PacerState => ({ ...state, spentToday, intervalSpent, random: random.state() });
+  const pack = (): PacerState => ({ ...state, spentToday: fromMicros(spentMicros), intervalSpent: fromMicros(intervalMicros), random: random.state() });
   const roll = (now: number): void => {
     state = advance(config, pack(), now);
-    spentToday = state.spentToday;
-    intervalSpent = state.intervalSpent;
+    spentMicros = toMicros(state.spentToday);
+    intervalMicros = toMicros(state.intervalSpent);
     target = state.target;
     admitRate = state.control.admitRate;
     multiplier = state.control.multiplier;
@@ -281,13 +290,19 @@ export function createPacer(options: PacerOptions): Pacer {
   const admit = (): boolean => {
     const now = clock.now();
     if (now >= boundary) roll(now);
-    if (target <= 0 || spentToday >= config.budget) return false;
+    if (target <= 0 || spentMicros >= budgetMicros) return false;
     return admitRate >= 1 || random.next() < admitRate;
   };
 
   const checkMoney = (amount: number, what: string): void => {
     if (!(amount >= 0 && amount <= 1e15)) {
       throw new CtrkitError('E_INPUT', `${what} must be a finite number ≥ 0, got ${String(amount)}`, { details: { value: amount } });
+    }
+  };
+
+  const guardSum = (micros: number): void => {
+    if (micros > Number.MAX_SAFE_INTEGER) {
+      throw new CtrkitError('E_INPUT', `pacer.record: today's spend would pass 2^53 micros and lose exactness; check the amounts recorded`, { details: { micros } });
     }
   };
 
@@ -307,15 +322,18 @@ export function createPacer(options: PacerOptions): Pacer {
       checkMoney(amount, 'pacer.record: amount');
       const now = clock.now();
       if (now >= boundary) roll(now);
-      spentToday += amount;
-      intervalSpent += amount;
+      const micros = toMicros(amount);
+      guardSum(spentMicros + micros);
+      spentMicros += micros;
+      intervalMicros += micros;
     },
     syncSpend(total: number): void {
       checkMoney(total, 'pacer.syncSpend: spentToday');
       const now = clock.now();
       if (now >= boundary) roll(now);
-      if (total > spentToday) intervalSpent += total - spentToday;
-      spentToday = total;
+      const micros = toMicros(total);
+      if (micros > spentMicros) intervalMicros += micros - spentMicros;
+      spentMicros = micros;
     },
     state: pack,
   };

@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLedger, type BudgetLedger, type LedgerBudgets, type Reservation } from '../src/index.js';
 import { ExpiryQueue } from '../src/expiry-queue.js';
+import { toMicros } from '../src/money.js';
 import { describeLedgerConformance } from './support/ledger-conformance.js';
+import { propertyOptions } from './support/property.js';
 
 describeLedgerConformance(
   'memory',
@@ -110,7 +112,7 @@ async function runCommands(ledger: BudgetLedger, commands: readonly Command[], a
       const price = Math.floor(r.amount * command.share * 1e6) / 1e6;
       try {
         await ledger.commit(r, price);
-        committed += Math.round(price * 1e6);
+        committed += toMicros(price);
       } catch (error) {
         expect(error).toMatchObject({ code: 'E_BUDGET' }); // only a late commit that no longer fits may be refused
       }
@@ -122,15 +124,15 @@ async function runCommands(ledger: BudgetLedger, commands: readonly Command[], a
     }
     for (const campaign of ['a', 'b']) {
       for (const line of (await ledger.snapshot(campaign)).lines) {
-        expect(line.spent).toBeLessThanOrEqual(line.limit + 1e-9);
-        expect(line.spent + line.reserved).toBeLessThanOrEqual(line.limit + 1e-9);
-        expect(line.reserved).toBeGreaterThanOrEqual(-1e-9);
+        // Exact in micros (snapshot figures are fromMicros images, which toMicros recovers exactly).
+        expect(toMicros(line.spent) + toMicros(line.reserved)).toBeLessThanOrEqual(toMicros(line.limit));
+        expect(toMicros(line.reserved)).toBeGreaterThanOrEqual(0);
       }
     }
   }
   // No silent loss: the advertiser's lifetime line saw every accepted commit.
   const lifetime = (await ledger.snapshot('a')).lines.find((l) => l.scope === 'advertiser' && l.period === 'lifetime');
-  expect(Math.round((lifetime?.spent ?? 0) * 1e6)).toBe(committed);
+  expect(toMicros(lifetime?.spent ?? 0)).toBe(committed);
 }
 
 describe('memory ledger properties', () => {
@@ -141,7 +143,7 @@ describe('memory ledger properties', () => {
         const ledger = createMemoryLedger({ budgets: propertyBudgets, clock, reservationTtlMs: 30_000 });
         await runCommands(ledger, commands, async (ms) => clock.advance(ms));
       }),
-      { numRuns: 300 },
+      propertyOptions(300),
     );
   });
 });

@@ -1,6 +1,8 @@
 import { createManualClock, createRandom } from '@ctrkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { toMicros } from '../src/money.js';
+import { propertyOptions } from './support/property.js';
 import {
   controllerFor,
   createAsapPlan,
@@ -167,7 +169,7 @@ async function runDay(controller: PacingController, segments: ReadonlyArray<{ ki
   const random = createRandom(seed + 1);
   const [mLo, mHi] = controller.multiplierBounds;
   const [aLo, aHi] = controller.admitRateBounds;
-  let spent = 0;
+  let spentMicros = 0;
   let minute = 0;
   for (const segment of segments) {
     const perMinute = segment.kind === 'dead' ? 0 : segment.kind === 'spike' ? segment.rate * 20 : segment.rate;
@@ -182,7 +184,7 @@ async function runDay(controller: PacingController, segments: ReadonlyArray<{ ki
         if (random.next() < 0.6) {
           await ledger.commit(reservation, price);
           pacer.record(price);
-          spent += price;
+          spentMicros += toMicros(price);
         } else await ledger.release(reservation);
       }
       clock.set(start + (minute + 1) * MIN);
@@ -194,7 +196,8 @@ async function runDay(controller: PacingController, segments: ReadonlyArray<{ ki
       expect(control.admitRate).toBeLessThanOrEqual(aHi);
     }
   }
-  return { spent, budget };
+  const line = (await ledger.snapshot('c')).lines[0];
+  return { spentMicros, budgetMicros: toMicros(budget), ledgerMicros: toMicros(line?.spent ?? Number.NaN), pacerMicros: toMicros(pacer.state().spentToday) };
 }
 
 describe('controllers on adversarial traffic', () => {
@@ -203,12 +206,43 @@ describe('controllers on adversarial traffic', () => {
       await fc.assert(
         fc.asyncProperty(fc.array(segmentArb, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 1_000 }), async (segments, seed) => {
           const result = await runDay(controllerFor(kind), segments, seed);
-          expect(result.spent).toBeLessThanOrEqual(result.budget + 1e-9);
+          // Exact, in integer micros: the ledger, the pacer and the sum of the prices agree, within the budget.
+          expect(result.ledgerMicros).toBe(result.spentMicros);
+          expect(result.pacerMicros).toBe(result.spentMicros);
+          expect(result.spentMicros).toBeLessThanOrEqual(result.budgetMicros);
         }),
-        { numRuns: 15 },
+        propertyOptions(15),
       );
     }, 60_000);
   }
+});
+
+describe('money never drifts (issue 19)', () => {
+  it('regression: prices with sub-micro tails summing past the budget as floats are counted exactly', async () => {
+    // The PID failure on main: the pacer summed raw float prices (50.000000001000004) while the
+    // ledger counted rounded micros (≤ 50). Each price rounds to 0.1 = 100,000 micros.
+    const clock = createManualClock(MONDAY);
+    const ledger = createMemoryLedger({ budgets: { campaigns: [{ id: 'c', dailyBudget: 50 }] }, clock });
+    const pacer = createPacer({ controller: createPidController(), plan: createAsapPlan(), dailyBudget: 50, clock });
+    let floatSum = 0;
+    for (let i = 0; i < 500; i++) {
+      const price = 0.1000000004;
+      const reservation = await ledger.reserve('c', price);
+      if (!reservation.ok) throw new Error(`refused at ${i}`);
+      await ledger.commit(reservation, price);
+      pacer.record(price);
+      floatSum += price;
+    }
+    expect(floatSum).toBeGreaterThan(50); // what the old pacer held
+    expect(pacer.state().spentToday).toBe(50);
+    expect((await ledger.snapshot('c')).lines[0]?.spent).toBe(50);
+    clock.advance(1);
+    expect(pacer.admit()).toBe(false); // exactly spent: no more bids
+  });
+
+  it('property failures report their seed and path', () => {
+    expect(() => fc.assert(fc.property(fc.nat(), (n) => n < 0), propertyOptions(5))).toThrow(/seed: -?\d+, path: "/);
+  });
 });
 
 describe('controllers on a stationary market', () => {
