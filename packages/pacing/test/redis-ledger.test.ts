@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerBudgets, Reservation } from '../src/index.js';
+import { toMicros } from '../src/money.js';
 import { HOLD_SCRIPT, SETTLE_SCRIPT } from '../src/redis-scripts.js';
 import { createRedisLedger, type RedisLedgerOptions } from '../src/redis.js';
 import { describeLedgerConformance } from './support/ledger-conformance.js';
+import { propertyOptions } from './support/property.js';
 import { client, deleteKeys, jumpClock, redisAvailable, redisProxy, sleep, uniquePrefix } from './support/redis.js';
 
 const available = await redisAvailable();
@@ -330,15 +332,15 @@ describe.skipIf(!available)('Redis ledger', () => {
         const reader = createRedisLedger({ redis, budgets, keyPrefix: prefix, lease: false, clock: createManualClock(Date.UTC(2026, 0, 5, 12)) });
         for (const campaign of ['a', 'b']) {
           for (const l of (await reader.snapshot(campaign)).lines) {
-            expect(l.spent + l.reserved).toBeLessThanOrEqual(l.limit + 1e-9);
+            expect(toMicros(l.spent) + toMicros(l.reserved)).toBeLessThanOrEqual(toMicros(l.limit)); // exact, in micros
             expect(l.reserved).toBe(0); // every lease and open reservation was returned on close
           }
         }
         const total = (await reader.snapshot('a')).lines.find((l) => l.scope === 'advertiser' && l.period === 'lifetime');
-        expect(Math.round((total?.spent ?? 0) * 1e6)).toBe(committed);
+        expect(toMicros(total?.spent ?? 0)).toBe(committed);
         await deleteKeys(redis, prefix);
       }),
-      { numRuns: 40 },
+      propertyOptions(40),
     );
   });
 });
