@@ -79,6 +79,12 @@ export interface ServerConfig {
   readonly connectionTimeoutMs: number;
   /** Keep-alive sockets wait this long for the next request, ms (default 5,000). */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * Whether every event of `POST /events` must carry its bid's `token` (default true): an
+   * unauthenticated caller could otherwise steer the counters the model reads. `false` only
+   * where the events route is reachable by the host alone.
+   */
+  readonly eventsRequireToken: boolean;
   /** Most sockets open at once (default 1,024). */
   readonly maxConnections: number;
   /** Most requests one keep-alive socket may carry before it is closed (default 10,000). */
@@ -131,6 +137,7 @@ function numberFrom(env: Env, name: string, fallback: number, check: (n: number)
  * | `TMAX_MIN_MS`, `TMAX_MAX_MS` | 20, 1000 | `tmax` clamped to this range |
  * | `REQUEST_TIMEOUT_MS`, `CONNECTION_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS` | 10000, 10000, 5000 | socket timeouts |
  * | `MAX_CONNECTIONS`, `MAX_REQUESTS_PER_SOCKET` | 1024, 10000 | connection caps |
+ * | `EVENTS_REQUIRE_TOKEN` | true | every event must carry its bid's token (`0` / `false`: trust the caller) |
  *
  * @param env - The environment (default `process.env`).
  * @returns The configuration.
@@ -196,6 +203,7 @@ export function readConfig(env: Env = process.env): ServerConfig {
     requestTimeoutMs: numberFrom(env, 'REQUEST_TIMEOUT_MS', 10_000, (n) => integer(n) && n >= 100, 'an integer number of ms ≥ 100'),
     connectionTimeoutMs: numberFrom(env, 'CONNECTION_TIMEOUT_MS', 10_000, (n) => integer(n) && n >= 100, 'an integer number of ms ≥ 100'),
     keepAliveTimeoutMs: numberFrom(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, (n) => integer(n) && n >= 100, 'an integer number of ms ≥ 100'),
+    eventsRequireToken: !['0', 'false', 'no'].includes((env.EVENTS_REQUIRE_TOKEN ?? '').toLowerCase()),
     maxConnections: numberFrom(env, 'MAX_CONNECTIONS', 1_024, (n) => integer(n) && n >= 1, 'a positive integer'),
     maxRequestsPerSocket: numberFrom(env, 'MAX_REQUESTS_PER_SOCKET', 10_000, (n) => integer(n) && n >= 1, 'a positive integer'),
   };

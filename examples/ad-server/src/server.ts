@@ -710,12 +710,16 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   const REFUSAL_STATUS: Record<NoticeRefusal, number> = { unsigned: 403, malformed: 400, bad_signature: 403, expired: 410, price_above_bid: 400, unknown_creative: 403 };
 
   /** Checks what a notice claims against its signature and the catalogue. */
-  function checkSigned(parts: { auction: string; imp: string; campaign?: string; creative?: string; bid?: string; exp?: string; sig?: string }): { ok: true; fields: SignedFields } | { ok: false; refusal: NoticeRefusal; reason: string } {
+  function checkSigned(
+    parts: { auction: string; imp: string; campaign?: string; creative?: string; bid?: string; exp?: string; sig?: string },
+    graceMs = 0,
+  ): { ok: true; fields: SignedFields } | { ok: false; refusal: NoticeRefusal; reason: string } {
     const { campaign, creative, bid, exp, sig } = parts;
     if (campaign === undefined || creative === undefined || bid === undefined || exp === undefined || sig === undefined) return { ok: false, refusal: 'unsigned', reason: 'the notice carries no signature (cmp, crid, bid, exp and sig are required)' };
     if (!/^[0-9]{1,15}$/.test(bid) || !/^[0-9]{1,15}$/.test(exp)) return { ok: false, refusal: 'malformed', reason: 'bid and exp must be integers' };
     const fields: SignedFields = { auction: parts.auction, imp: parts.imp, campaign, creative, bidMicros: Number(bid), expiresAt: Number(exp) };
-    const verdict = signer.verify(fields, sig, clock.now());
+    // A click may come up to the attribution window after the notice window: `graceMs` checks the signature as of then.
+    const verdict = signer.verify(fields, sig, clock.now() - graceMs);
     if (verdict === 'expired') return { ok: false, refusal: 'expired', reason: `the notice window (${config.noticeWindowMs} ms after the bid) ended at ${fields.expiresAt}` };
     if (verdict !== 'ok') return { ok: false, refusal: verdict, reason: verdict === 'malformed' ? 'the signature is malformed' : 'the signature does not match what the notice settles' };
     const known = world.creativeById.get(creative);
@@ -883,16 +887,19 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
         return refuseBatch('unknown_id', 'unknown_ids', `events[${i}]: ad ${JSON.stringify(e.adId)} of campaign ${JSON.stringify(e.campaignId)} and advertiser ${JSON.stringify(e.advertiserId)} (category ${JSON.stringify(e.category)}) is not in the catalogue; nothing was recorded`);
       }
     }
-    // An impression settles money only with its bid's signed token.
+    // An event counts only with its bid's signed token (an impression settles money only so);
+    // clicks and conversions may follow for the attribution window after the notice window.
     const signed: (SignedFields | undefined)[] = [];
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i] as AdEvent & { token?: string };
       if (e.token === undefined) {
+        if (config.eventsRequireToken) return refuseBatch('unsigned', 'unsigned', `events[${i}] carries no token (the bid's ext.ctrkit.token); nothing was recorded`, 403);
         signed.push(undefined);
         continue;
       }
       const token = parseToken(e.token);
-      const checked = token === undefined ? ({ ok: false, refusal: 'malformed', reason: 'the token is not <bid>.<exp>.<sig>.<imp>' } as const) : checkSigned({ auction: e.requestId, imp: token.imp, campaign: e.campaignId, creative: e.adId, bid: token.bid, exp: token.exp, sig: token.sig });
+      const grace = e.type === 'impression' ? 0 : config.attributionWindowMs;
+      const checked = token === undefined ? ({ ok: false, refusal: 'malformed', reason: 'the token is not <bid>.<exp>.<sig>.<imp>' } as const) : checkSigned({ auction: e.requestId, imp: token.imp, campaign: e.campaignId, creative: e.adId, bid: token.bid, exp: token.exp, sig: token.sig }, grace);
       if (!checked.ok) return refuseBatch(checked.refusal, checked.refusal, `events[${i}]: ${checked.reason}; nothing was recorded`, REFUSAL_STATUS[checked.refusal]);
       if (e.cost !== undefined && Math.round(e.cost * MICROS) * 1000 > checked.fields.bidMicros) return refuseBatch('price_above_bid', 'price_above_bid', `events[${i}]: cost ${e.cost} is above the bid; nothing was recorded`);
       signed.push(checked.fields);

@@ -11,6 +11,7 @@ import { createOpenRtbBidder } from '@ctrkit/auction';
 import { tcString } from '../../../packages/auction/test/tcf.js';
 import type { BidStep } from '../src/server.js';
 import {
+  ADMIN_TOKEN,
   bidsOf,
   deleteKeys,
   ensureTestModels,
@@ -150,7 +151,14 @@ describe('findings 2 and 3: notices are signed and settle once', () => {
     expect(over.headers.get('x-ctrkit-reason')).toMatch(/^price_above_bid/);
     const creative = testWorld().creativeById.get(won.adid);
     const forgedEvent = { type: 'impression', eventId: 'forged', requestId: request?.id, timestamp: Date.now(), userId: request?.user.id, adId: won.adid, campaignId: creative?.campaignId, advertiserId: creative?.advertiserId, category: creative?.category, cost: 0 };
-    expect((await postJson(`${server.url}/events`, { events: [forgedEvent] })).json).toMatchObject({ settled: 0 });
+    const unsigned = await postJson(`${server.url}/events`, { events: [forgedEvent] });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.json).toMatchObject({ error: 'unsigned' });
+    // Forged clicks cannot steer a user's counters either: refused, nothing recorded.
+    const clicks = Array.from({ length: 100 }, (_, i) => ({ ...forgedEvent, type: 'click', eventId: `forged-click-${i}`, cost: undefined }));
+    expect((await postJson(`${server.url}/events`, { events: clicks })).status).toBe(403);
+    const counters = await send(`${server.url}/admin/counters?user=${request?.user.id}&ad=${won.adid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect((counters.json as { counters: Record<string, number> }).counters['user_ad.click.1d']).toBe(0);
     expect((await postJson(`${server.url}/events`, { events: [{ ...forgedEvent, token: `1.${Date.now() + 1e6}.AAAAAAAAAAAAAAAAAAAAAA.${won.impid}` }] })).status).toBe(403);
     expect(server.server.holds.size()).toBe(2); // nothing forged moved a hold
     const text = (await send(`${server.url}/metrics`)).text;

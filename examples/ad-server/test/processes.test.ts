@@ -77,7 +77,7 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
     prefixes.push(prefix);
     const BUDGET_SCALE = 0.001; // daily budgets of 0.05–0.5: a few dozen wins each
     const LEASE = 0.05; // one maximal bid (50 CPM) per lease
-    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, BUDGET_SCALE: String(BUDGET_SCALE), PACING: 'none', LEASE_AMOUNT: String(LEASE) };
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, BUDGET_SCALE: String(BUDGET_SCALE), PACING: 'none', LEASE_AMOUNT: String(LEASE), EVENTS_REQUIRE_TOKEN: '0' }; // the host's own unsigned events below
     const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
     const servers = [a, b] as const;
     const budgets = new Map(createWorld({ budgetScale: BUDGET_SCALE }).budgets.map((x) => [x.id, x.dailyBudget as number]));

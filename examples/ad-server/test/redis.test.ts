@@ -44,7 +44,8 @@ describe.skipIf(!available)('on the shared Redis', () => {
   const prefix = uniquePrefix('redis');
   prefixes.push(prefix);
   beforeAll(async () => {
-    server = await startInProcess({ REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix });
+    // The host's own events, unsigned (the token rule is pinned in hostile.test.ts).
+    server = await startInProcess({ REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, EVENTS_REQUIRE_TOKEN: '0' });
   });
 
   it('is ready with Redis up, bids, and keeps spend and counters in Redis under its prefix', async () => {
@@ -98,7 +99,7 @@ describe.skipIf(!available)('on the shared Redis', () => {
 describe('when Redis goes away', () => {
   it('stops bidding, says so, does not crash, and bids again when Redis returns', async () => {
     const own = await startOwnRedis();
-    const { server, url } = await startInProcess({ REDIS_URL: own.url, REDIS_PREFIX: 'ctrkit-test:ad-server:own:' });
+    const { server, url } = await startInProcess({ REDIS_URL: own.url, REDIS_PREFIX: 'ctrkit-test:ad-server:own:', EVENTS_REQUIRE_TOKEN: '0' });
     const bid = async () => postJson(`${url}/openrtb2/bid`, makeBidRequests(1)[0]);
     expect((await bid()).status).toBe(200);
     const bidsBefore = metric((await send(`${url}/metrics`)).text, 'adserver_bids_total');
@@ -136,7 +137,7 @@ describe('when Redis goes away', () => {
 
   it('stops bidding while Redis hangs (the connection stays open, nothing answers) and resumes after', async () => {
     const own = await startOwnRedis();
-    const { server, url } = await startInProcess({ REDIS_URL: own.url, REDIS_PREFIX: 'ctrkit-test:ad-server:own:' });
+    const { server, url } = await startInProcess({ REDIS_URL: own.url, REDIS_PREFIX: 'ctrkit-test:ad-server:own:', EVENTS_REQUIRE_TOKEN: '0' });
     const bid = async () => postJson(`${url}/openrtb2/bid`, makeBidRequests(1)[0]);
     expect((await bid()).status).toBe(200);
     const probe = new Redis(own.url);

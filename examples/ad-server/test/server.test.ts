@@ -230,13 +230,13 @@ describe('POST /events', () => {
     const metricsBefore = (await send(`${main.url}/metrics`)).text;
     const base = { requestId: request?.id, userId, adId: bid?.adid, campaignId, advertiserId: creative?.advertiserId, category: creative?.category, format: 'display' };
     const now = Date.now();
+    // The bid's token authenticates each event; the impression settles the hold with it.
     const token = bid?.ext.ctrkit.token;
     const answer = await postJson(`${main.url}/events`, {
       events: [
-        // The bid's token authorises the impression to settle its hold (else it settles nothing).
         { ...base, type: 'impression', eventId: `${request?.id}:i`, timestamp: now, cost: 0.002, token },
-        { ...base, type: 'click', eventId: `${request?.id}:c`, timestamp: now + 1 },
-        { ...base, type: 'conversion', eventId: `${request?.id}:v`, timestamp: now + 2, value: 30 },
+        { ...base, type: 'click', eventId: `${request?.id}:c`, timestamp: now + 1, token },
+        { ...base, type: 'conversion', eventId: `${request?.id}:v`, timestamp: now + 2, value: 30, token },
       ],
     });
     expect(answer.status).toBe(200);
@@ -262,7 +262,7 @@ describe('POST /events', () => {
     const [bid] = bidsOf(await postJson(`${main.url}/openrtb2/bid`, request));
     const creative = testWorld().creativeById.get(bid?.adid ?? '');
     expect((await send(bid?.burl.replace('${AUCTION_PRICE}', '1') ?? '')).headers.get('x-ctrkit-settled')).toBe('committed');
-    const event = { type: 'impression', eventId: `${request?.id}:i`, requestId: request?.id, timestamp: Date.now(), userId: request?.user.id, adId: bid?.adid, campaignId: creative?.campaignId, advertiserId: creative?.advertiserId, category: creative?.category };
+    const event = { type: 'impression', eventId: `${request?.id}:i`, requestId: request?.id, timestamp: Date.now(), userId: request?.user.id, adId: bid?.adid, campaignId: creative?.campaignId, advertiserId: creative?.advertiserId, category: creative?.category, token: bid?.ext.ctrkit.token };
     const answer = await postJson(`${main.url}/events`, { events: [event] });
     expect(answer.json).toMatchObject({ received: 1, recorded: 0, settled: 0 });
     const counters = await send(`${main.url}/admin/counters?user=${request?.user.id}&ad=${bid?.adid}`, { headers: auth });
