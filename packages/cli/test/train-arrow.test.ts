@@ -28,7 +28,9 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
   const encoder = createFeatureEncoder(spec);
   const clock = createManualClock(Date.UTC(2026, 0, 1));
-  const log = createArrowServedLog({ dir: path.join(dir, 'joined'), layout: encoder.layout, labelled: true, maxFileBytes: 64 * 1024, checkIntervalMs: 0, clock });
+  const log = createArrowServedLog({ dir: path.join(dir, 'joined'), layout: encoder.layout, labelled: true, maxFileBytes: 64 * 1024, checkIntervalMs: 0, clock, maxQueuedFiles: 1_000 });
+  // The joiner closes every window in one synchronous burst below, so no file reaches the disk
+  // before the last roll: the queue must hold them all (the default 4 would drop most, by design).
   const unlabelled = createArrowServedLog({ dir: path.join(dir, 'served'), layout: encoder.layout, checkIntervalMs: 0, clock });
   const joiner = createLabelJoiner({ windowMs: 60_000, allowedLatenessMs: 0, clock, onLabel: (j) => log.append(j.row, j.label) });
   let i = 0;

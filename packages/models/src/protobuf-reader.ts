@@ -25,16 +25,8 @@ const utf8 = new TextDecoder('utf-8');
 
 /**
  * @internal Reads one protobuf message, field by field: call {@link ProtobufReader.next} until it
- * returns false, then read or skip the field it announced.
- *
- * @example
- * ```ts
- * const reader = new ProtobufReader(bytes);
- * while (reader.next()) {
- *   if (reader.field === 2 && reader.wire === WIRE_LENGTH) console.log(reader.string());
- *   else reader.skip();
- * }
- * ```
+ * returns false, then read the field it announced (`field`, `wire`) or `skip()` it. Internal to
+ * `@ctrkit/models` (no entry exports it), so it carries no public example.
  */
 export class ProtobufReader {
   /** Offset of the next byte to read. */
