@@ -75,12 +75,16 @@ for (const pattern of rootPackage.workspaces ?? []) {
 }
 /** Programs a reader has without the repository (never a workspace bin, which only npx finds). */
 const SYSTEM_PROGRAMS = new Set(['bash', 'curl', 'grep', 'head', 'node', 'npm', 'npx', 'redis-server', 'redis-cli', 'echo']);
-const projects = new Map(
-  (vitestConfig.test?.projects ?? []).flatMap((p) => {
-    const test = (p as { test?: { name?: string; root?: string; include?: string[] } }).test;
-    return test?.name === undefined ? [] : [[test.name, { root: test.root ?? '.', include: test.include ?? [] }] as const];
-  }),
-);
+interface Project {
+  readonly root: string;
+  readonly include: readonly string[];
+}
+/** The vitest projects by name, from the root config (the one `npx vitest --project` reads). */
+const projects = new Map<string, Project>();
+for (const entry of (vitestConfig as { test?: { projects?: unknown[] } }).test?.projects ?? []) {
+  const test = (entry as { test?: { name?: string; root?: string; include?: string[] } }).test;
+  if (test?.name !== undefined) projects.set(test.name, { root: test.root ?? '.', include: test.include ?? [] });
+}
 
 async function helpOf(sub: string): Promise<{ status: number; text: string }> {
   let text = '';
@@ -177,7 +181,7 @@ function checkNpm(args: readonly string[], problems: string[]): void {
   if (target.pkg.scripts?.[script] === undefined) problems.push(`${path.join(target.dir, 'package.json')} has no script "${script}" (it has: ${Object.keys(target.pkg.scripts ?? {}).join(', ')})`);
 }
 
-function testFilesOf(project: { root: string; include: string[] }): string[] {
+function testFilesOf(project: Project): string[] {
   const dir = path.join(root, project.root);
   const walk = (d: string): string[] =>
     readdirSync(d).flatMap((entry) => {
@@ -286,7 +290,7 @@ function substituted(c: DocCommand, policy: Extract<CommandPolicy, { mode: 'run'
 
 function run(text: string, timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     delete env.NODE_OPTIONS; // vitest's loader hooks are not the reader's shell
     execFile('bash', ['-c', text], { cwd: root, env, timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 }, (error, stdout, stderr) => {
       const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
