@@ -1,4 +1,5 @@
-import { CtrkitError, closestMatch } from '@ctrkit/core';
+import { CtrkitError } from '@ctrkit/core';
+import { closestMatch } from '@ctrkit/core/internal';
 
 /**
  * How one command-line option is read.

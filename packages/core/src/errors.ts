@@ -157,7 +157,7 @@ export function isCtrkitError(value: unknown): value is CtrkitError {
  * @throws {@link CtrkitError} with `code` when `condition` is false.
  * @example
  * ```ts
- * import { ensure } from '@ctrkit/core';
+ * import { ensure } from '@ctrkit/core/internal';
  * const rows = 3;
  * ensure(rows > 0, 'E_INPUT', () => `rows must be positive, got ${rows}`);
  * ```

@@ -18,13 +18,12 @@ export type {
   SequenceSlot,
   StoreLookup,
 } from './stages.js';
-export { CtrkitError, ERROR_CODES, ensure, isCtrkitError, toCtrkitError } from './errors.js';
+export { CtrkitError, ERROR_CODES, isCtrkitError, toCtrkitError } from './errors.js';
 export type { CtrkitErrorOptions, ErrorCode } from './errors.js';
 export { createManualClock, systemClock } from './clock.js';
 export type { Clock, ManualClock } from './clock.js';
 export { createRandom, restoreRandom, seedFromString } from './random.js';
 export type { Random, RandomState } from './random.js';
-export { argsort } from './sort.js';
 export {
   auc,
   calibrationRatio,
@@ -98,7 +97,6 @@ export type {
 } from './pipeline/ad-selector.js';
 export { explainByOcclusion, summarizeFactors } from './pipeline/explain.js';
 export type { Explanation, FactorDescriber, FeatureContribution } from './pipeline/explain.js';
-export { closestMatch, editDistance } from './suggest.js';
 export { checkServedRow, servedRowOf, servedRowsToBatch } from './served-row.js';
 export type { ServedRow, ServedRowInfo } from './served-row.js';
 export type { ServedLog, ServedLogStats } from './served-log.js';

@@ -20,7 +20,7 @@ const RADIX = 1 << 16;
  * allocates key and scratch arrays of `n` words.
  * @example
  * ```ts
- * import { argsort } from '@ctrkit/core';
+ * import { argsort } from '@ctrkit/core/internal';
  * console.log(Array.from(argsort([0.3, 0.1, 0.2]))); // [1, 2, 0]
  * ```
  */

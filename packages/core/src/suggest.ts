@@ -6,7 +6,7 @@
  * @returns The number of single-character edits between them.
  * @example
  * ```ts
- * import { editDistance } from '@ctrkit/core';
+ * import { editDistance } from '@ctrkit/core/internal';
  * console.log(editDistance('bucketize', 'bucketise')); // 1
  * ```
  */
@@ -34,7 +34,7 @@ export function editDistance(a: string, b: string): number {
  * @returns The best match, or `undefined` when none is close.
  * @example
  * ```ts
- * import { closestMatch } from '@ctrkit/core';
+ * import { closestMatch } from '@ctrkit/core/internal';
  * console.log(closestMatch('budget-ration', ['budget-ratio', 'pacer'])); // budget-ratio
  * console.log(closestMatch('zzz', ['budget-ratio', 'pacer'])); // undefined
  * ```

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  argsort,
   createLatencyHistogram,
   createManualClock,
   createRandom,
   createWindowedEvaluator,
   CtrkitError,
   ERROR_CODES,
-  ensure,
   isCtrkitError,
   restoreRandom,
   seedFromString,
   systemClock,
   toCtrkitError,
 } from '../src/index.js';
+import { argsort, ensure } from '../src/internal.js';
 
 describe('CtrkitError', () => {
   it('carries a code from the closed union, details and cause', () => {

@@ -39,7 +39,6 @@ import {
 import {
   CtrkitError,
   checkServedRow,
-  ensure,
   servedRowOf,
   systemClock,
   type Clock,
@@ -48,6 +47,7 @@ import {
   type ServedLogStats,
   type ServedRow,
 } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import { ARROW_LAYOUT_KEY, batchFromArrow, type LabelledBatch } from './arrow.js';
 
 /** Schema metadata key marking a served-row log file (value `'1'`).

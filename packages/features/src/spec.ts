@@ -3,7 +3,8 @@
  * ids and dense values. Validated once, here, with errors that name the field and the fix; the
  * encoder never checks the spec again.
  */
-import { closestMatch, CtrkitError, type FeatureLayout, type FieldSlot, type SequenceSlot } from '@ctrkit/core';
+import { CtrkitError, type FeatureLayout, type FieldSlot, type SequenceSlot } from '@ctrkit/core';
+import { closestMatch } from '@ctrkit/core/internal';
 import { murmur3 } from './hash.js';
 
 /** Where a field's value comes from: the request's user, its context, each candidate, or the feature store's lookup.

@@ -1,4 +1,5 @@
-import { createManualClock, ensure, systemClock, type Clock, type ManualClock } from '@ctrkit/core';
+import { createManualClock, systemClock, type Clock, type ManualClock } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 
 /**
  * Where the micro-batcher, the fallback runner and deadlines get their timers. Inject

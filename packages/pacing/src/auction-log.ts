@@ -1,4 +1,5 @@
-import { CtrkitError, ensure } from '@ctrkit/core';
+import { CtrkitError } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 
 /**
  * A log of auctions to replay, struct-of-arrays: for auction `i`, whether the shown ad was

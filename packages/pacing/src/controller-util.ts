@@ -1,4 +1,5 @@
-import { CtrkitError, ensure } from '@ctrkit/core';
+import { CtrkitError } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import type { ControllerState, ControlSignal, PacerKind } from './controller.js';
 
 /** Clamps `x` into [lo, hi]. @internal */

@@ -1,4 +1,5 @@
-import { CtrkitError, ensure, systemClock, type Clock } from '@ctrkit/core';
+import { CtrkitError, systemClock, type Clock } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import { compileBudgets, dayIndex, dayStartOf, type BudgetLine, type CompiledCampaign, type LedgerBudgets } from './budget.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import type { BudgetLedger, BudgetSnapshot, Refusal, Reservation, ReserveResult } from './ledger.js';

@@ -1,4 +1,4 @@
-import { ensure } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 
 /**
  * Ledgers keep money as integer millionths of the currency unit ("micros"), so that sums and

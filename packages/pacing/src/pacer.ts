@@ -1,4 +1,5 @@
-import { CtrkitError, createRandom, ensure, restoreRandom, systemClock, type Clock, type Random, type RandomState } from '@ctrkit/core';
+import { CtrkitError, createRandom, restoreRandom, systemClock, type Clock, type Random, type RandomState } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import type { ControllerState, PacerKind, PacingController } from './controller.js';
 import { checkAmount, fromMicros, toMicros } from './money.js';
 import type { PacingPlan } from './plan.js';

@@ -1,4 +1,5 @@
-import { CtrkitError, ensure } from '@ctrkit/core';
+import { CtrkitError } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import { checkTimezone, dayIndex as localDay, dayStartOf } from './budget.js';
 
 const DAY_MS = 86_400_000;

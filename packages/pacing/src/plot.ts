@@ -1,4 +1,4 @@
-import { ensure } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import type { ReplayResult } from './replay.js';
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CtrkitError, ensure, systemClock, toCtrkitError, type Clock } from '@ctrkit/core';
+import { CtrkitError, systemClock, toCtrkitError, type Clock } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import type { Cluster, Redis } from 'ioredis';
 import { compileBudgets, dayIndex, type CompiledCampaign, type LedgerBudgets } from './budget.js';
 import { ExpiryQueue } from './expiry-queue.js';

@@ -1,4 +1,5 @@
-import { argsort, createManualClock, createRandom, ensure } from '@ctrkit/core';
+import { createManualClock, createRandom } from '@ctrkit/core';
+import { argsort, ensure } from '@ctrkit/core/internal';
 import { checkAuctionLog, type AuctionLog } from './auction-log.js';
 import type { PacerKind, PacingController } from './controller.js';
 import { createDualController } from './dual.js';

@@ -1,4 +1,5 @@
-import { createRandom, ensure } from '@ctrkit/core';
+import { createRandom } from '@ctrkit/core';
+import { ensure } from '@ctrkit/core/internal';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
 import type { AuctionLog } from './auction-log.js';
 
