@@ -29,18 +29,26 @@ export interface FmTrainerOptions {
   readonly dim?: number;
   /** FTRL-Proximal hyper-parameters of the intercept and linear weights. */
   readonly linear?: FtrlOptions;
-  /** AdaGrad learning rate η of the factors (default 0.05). */
+  /** AdaGrad learning rate η of the factors (default 0.02). */
   readonly learningRate?: number;
-  /** L2 strength on the factors, per update (default 1e-4). */
+  /** L2 strength on the factors, per update (default 1e-3). */
   readonly factorL2?: number;
   /**
-   * A frequency-aware L2 on the factors (default 0): the n-th update of a coordinate adds
+   * A frequency-aware L2 on the factors (default 3): the n-th update of a coordinate adds
    * `factorPrior / n · v` to its gradient, so over its first n rows a coordinate is pulled to zero
    * about `factorPrior · (1 + ln n)` in all — a rare id's factors stay near zero unless its few
    * rows insist, a frequent id's are nearly free (the online form of DIN's mini-batch aware
    * regulariser, Zhou et al. 2018). Counts carry over from pass to pass.
    */
   readonly factorPrior?: number;
+  /**
+   * Passes over a fixed training set during which the factors learn (default 1); after that many
+   * {@link FmTrainer.endPass} calls only the intercept and linear weights go on learning. A
+   * second pass lets the factors memorise the pairs they have seen (the "one-epoch phenomenon" of
+   * embedding models: Zhang et al., CIKM 2022) while the linear part still gains from it. Online
+   * learning, which never ends a pass, is unaffected. `Infinity` lets the factors learn in every pass.
+   */
+  readonly factorPasses?: number;
   /** AdaGrad's starting sum of squared gradients (default 1e-3): the first step is at most η·g/√(this + g²). */
   readonly initialAccumulator?: number;
   /** Standard deviation of the initial factors (default 0.01). */
@@ -68,6 +76,8 @@ export interface FmTrainerSettings {
   readonly factorL2: number;
   /** Frequency-aware L2 on the factors. */
   readonly factorPrior: number;
+  /** Passes during which the factors learn. */
+  readonly factorPasses: number;
   /** AdaGrad's starting accumulator. */
   readonly initialAccumulator: number;
   /** Standard deviation of the initial factors. */
@@ -136,10 +146,20 @@ export interface FmTrainer {
    * @throws `CtrkitError` `E_INPUT` when `into` has the wrong shape.
    */
   weights(into?: FmWeights): FmWeights;
+  /** Passes ended so far ({@link FmTrainer.endPass}). */
+  readonly passes: number;
+  /** True once the factors no longer learn: `passes ≥ settings.factorPasses`. */
+  readonly factorsFrozen: boolean;
+  /**
+   * Marks the end of a pass over a fixed training set (the batch trainer calls it after each
+   * epoch). After `factorPasses` of them, updates leave the factors alone and train only the
+   * intercept and the linear weights.
+   */
+  endPass(): void;
 }
 
 function fmSettings(options: FmTrainerOptions): FmTrainerSettings {
-  const { dim = 8, learningRate = 0.05, factorL2 = 1e-4, factorPrior = 0, initialAccumulator = 1e-3, initScale = 0.01, seed = 0 } = options;
+  const { dim = 8, learningRate = 0.02, factorL2 = 1e-3, factorPrior = 3, factorPasses = 1, initialAccumulator = 1e-3, initScale = 0.01, seed = 0 } = options;
   if (!Number.isInteger(dim) || dim <= 0) throw new CtrkitError('E_CONFIG', `fm: dim must be a positive integer, got ${dim}`);
   const check = (value: number, name: string, positive: boolean) => {
     if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
@@ -151,11 +171,15 @@ function fmSettings(options: FmTrainerOptions): FmTrainerSettings {
   check(factorPrior, 'factorPrior', false);
   check(initialAccumulator, 'initialAccumulator', true);
   check(initScale, 'initScale', false);
-  return { dim, linear: ftrlSettings(options.linear ?? {}, 'fm.linear'), learningRate, factorL2, factorPrior, initialAccumulator, initScale, seed };
+  if (!(factorPasses === Infinity || (Number.isInteger(factorPasses) && factorPasses >= 1))) {
+    throw new CtrkitError('E_CONFIG', `fm: factorPasses must be a positive integer or Infinity, got ${factorPasses}`);
+  }
+  return { dim, linear: ftrlSettings(options.linear ?? {}, 'fm.linear'), learningRate, factorL2, factorPrior, factorPasses, initialAccumulator, initScale, seed };
 }
 
 class Fm implements FmTrainer {
   rowsSeen = 0;
+  passes = 0;
   private readonly core: FtrlCore;
   private readonly row: SparseRow;
   /** `[(idSpace + denseWidth) × dim]`: id factors, then dense-column factors. */
@@ -180,6 +204,14 @@ class Fm implements FmTrainer {
     this.accumulators = new Float32Array(size).fill(settings.initialAccumulator);
     this.sums = new Float64Array(settings.dim);
     this.counts = new Uint32Array(settings.factorPrior > 0 ? layout.idSpace + layout.denseWidth : 0);
+  }
+
+  get factorsFrozen(): boolean {
+    return this.passes >= this.settings.factorPasses;
+  }
+
+  endPass(): void {
+    this.passes++;
   }
 
   /** Logit of the gathered row; leaves S_f in `sums` and the linear weights in the core. */
@@ -211,6 +243,10 @@ class Fm implements FmTrainer {
     const { coords, xs, squares, count } = row;
     const counts = this.counts;
     const prior = factorPrior > 0;
+    if (this.passes >= this.settings.factorPasses) {
+      this.core.step(row, g0);
+      return;
+    }
     for (let j = 0; j < count; j++) {
       const coord = coords[j] as number;
       const base = coord * dim;

@@ -4,7 +4,9 @@
  * rates `α / (β + √n_i)`, L1 (sparsity) and L2 regularisation, and lazy weights — a weight is
  * never stored, only computed from its `z_i` and `n_i` when a row touches it.
  */
-import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
+import { CtrkitError, type FeatureBatch, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
+import { createNativeRunner } from '../native-runner-impl.js';
+import type { NativeRunner } from '../native-runner.js';
 import { outputFor } from '../runner-util.js';
 import type { LrWeights } from '../weights.js';
 import { checkLabels } from './rows.js';
@@ -63,9 +65,10 @@ export interface FtrlSettings {
  * const runner = createNativeRunner({ layout, weights: trainer.weights() });
  * trainer.update(batch, new Float32Array(batch.rows)); // clicks and non-clicks, as they come
  * runner.updateWeights(trainer.weights(), { version: 'ftrl-2', checkValues: false });
+ * const frozen = trainer.snapshot('ftrl-3'); // or a runner of its own, untouched by later updates
  * ```
  */
-export interface FtrlTrainer {
+export interface FtrlTrainer extends OnlineTrainer {
   /** The layout of the batches it learns from. */
   readonly layout: FeatureLayout;
   /** The hyper-parameters in use. */
@@ -112,6 +115,23 @@ export interface FtrlTrainer {
    * @throws `CtrkitError` `E_INPUT` when `into` has the wrong shape.
    */
   weights(into?: LrWeights): LrWeights;
+  /**
+   * A native runner over a copy of the current weights, reporting `version`; later updates do
+   * not touch it. It scores as {@link FtrlTrainer.predict} does at the time of the snapshot, up
+   * to the float32 rounding of the weights.
+   *
+   * @param version - The version its `info` reports.
+   * @returns A runner owning its weights (O(idSpace) to make).
+   * @throws `CtrkitError` `E_INPUT` on an empty version.
+   */
+  snapshot(version: string): NativeRunner;
+}
+
+/** @internal Checks a snapshot's version once, for every trainer. */
+export function checkSnapshotVersion(version: unknown, what: string): asserts version is string {
+  if (typeof version !== 'string' || version.length === 0) {
+    throw new CtrkitError('E_INPUT', `${what}.snapshot: version must be a non-empty string (it names the model in info and in logs), got ${JSON.stringify(version)}`);
+  }
 }
 
 /** @internal Validates and fills in FTRL hyper-parameters. */
@@ -282,6 +302,12 @@ class Ftrl implements FtrlTrainer {
     }
     const bias = this.core.materialise(ids, dense);
     return { kind: 'lr', idSpace, denseWidth, bias: Math.fround(bias), ids, dense };
+  }
+
+  snapshot(version: string): NativeRunner {
+    checkSnapshotVersion(version, 'ftrl');
+    // weights() without `into` materialises into fresh arrays: the runner owns them alone.
+    return createNativeRunner({ layout: this.layout, weights: this.weights(), version });
   }
 }
 
