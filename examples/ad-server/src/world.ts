@@ -6,7 +6,7 @@
  * and the budget lines.
  */
 import type { BidderCreative } from '@ctrkit/auction';
-import { createTrafficGenerator, type SimImpression, type SimRequest, type TrafficGenerator } from '@ctrkit/core/sim';
+import { createTrafficGenerator, SIM_CATEGORY_IAB, type SimImpression, type SimRequest, type TrafficGenerator } from '@ctrkit/core/sim';
 import type { AdEvent, AdRequest } from '@ctrkit/core';
 import type { CampaignBudget } from '@ctrkit/pacing';
 
@@ -66,6 +66,13 @@ export function createWorld(options: WorldOptions = {}): World {
   }
   if (candidates.length === 0) throw new Error('the synthetic world drew no display request; change WORLD_OPTIONS');
   const advertisers = new Map(generator.advertisers.map((a) => [a.id, a]));
+  // The sim's categories are words (what the model reads); exchanges block by IAB codes (bcat).
+  const iab = SIM_CATEGORY_IAB as Readonly<Record<string, string>>;
+  const catOf = (category: string): string[] => {
+    const code = iab[category];
+    if (code === undefined) throw new Error(`sim category ${category} has no IAB code in SIM_CATEGORY_IAB`);
+    return [code];
+  };
   const catalogue: BidderCreative[] = [...candidates]
     .sort((a, b) => (a.adId < b.adId ? -1 : 1))
     .map((c) => {
@@ -74,6 +81,7 @@ export function createWorld(options: WorldOptions = {}): World {
         ...c,
         domain,
         adomain: [domain],
+        cat: catOf(c.category),
         width: BANNER.w,
         height: BANNER.h,
         adm: `<a href="https://${domain}/?ad=${c.adId}"><img src="https://cdn.${domain}/${c.adId}.png" width="${BANNER.w}" height="${BANNER.h}"></a>`,

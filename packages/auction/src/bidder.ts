@@ -5,13 +5,14 @@
  */
 import { CtrkitError, isCtrkitError, systemClock } from '@ctrkit/core';
 import type { AdCandidate, AdFormat, AdRequest, Clock, Rejection } from '@ctrkit/core';
-import type { Bid, BidRequest, BidResponse } from 'iab-openrtb/v26';
+import type { Bid, BidRequest, BidResponse, Imp } from 'iab-openrtb/v26';
 import { checkKnownKeys, checkNumber, describe, isRecord } from './checks.js';
 import { PASS } from './codes.js';
 import { createConsentEvaluator, stripPersonalData } from './consent.js';
 import type { ConsentEvaluation, ConsentOptions } from './consent.js';
 import { mapBidRequest, mapImp, validateBidRequest } from './openrtb.js';
 import type { MappedImp, ValidationIssue } from './openrtb.js';
+import { CATTAX_IAB_1_0, categoryBlocked, isIabCategory } from './categories.js';
 import { DEFAULT_PRICE_DECIMALS } from './price.js';
 import { createCandidateFilter, domainBlocked } from './targeting.js';
 import type { CandidateFilterOptions, CounterSource } from './targeting.js';
@@ -41,6 +42,24 @@ export interface BidderCreative extends AdCandidate {
   readonly burl?: string;
   /** Advertiser domains for `adomain` (default `[domain]`); each is checked against `badv`. */
   readonly adomain?: readonly string[];
+  /**
+   * The creative's content categories (OpenRTB `bid.cat`) in the taxonomy `cattax` names: with
+   * the default, IAB Content Taxonomy 1.0 codes such as `IAB13-6`, each checked by
+   * {@link isIabCategory}. The request's `bcat` blocks a code and its subcategories (`IAB13`
+   * blocks `IAB13-6`); a non-empty `acat` must cover every code. Default `[category]`, which then
+   * has to be a code itself: keep a free-text `category` for the model and put the codes here.
+   */
+  readonly cat?: readonly string[];
+  /**
+   * The taxonomy of `cat` (OpenRTB 2.6 / AdCOM list Category Taxonomies; default 1, IAB Content
+   * Taxonomy 1.0). Codes of other taxonomies are not checked and match `bcat` exactly, and a
+   * request whose `bcat` or `acat` is in another taxonomy than the creative's gets no bid from it.
+   */
+  readonly cattax?: number;
+  /** The advertised app's store id (OpenRTB `bid.bundle`), checked against `bapp`. */
+  readonly bundle?: string;
+  /** Creative attributes (OpenRTB / AdCOM list Creative Attributes), checked against each impression's `battr`. */
+  readonly attr?: readonly number[];
   /** The most this creative may bid, CPM in the bidder's currency. */
   readonly maxBidCpm?: number;
 }
@@ -238,12 +257,39 @@ const BID_TYPES = ['CPM', 'CPC', 'CPA'];
 const MTYPE: Readonly<Record<string, 1 | 2 | 4>> = { display: 1, video: 2, native: 4 };
 const TIMEOUT = Symbol('timeout');
 
+const isInteger = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/**
+ * Why a creative's categories cannot be checked against `bcat`, or undefined when they can. A
+ * free-text category is refused rather than matched as it is: OpenRTB's `bcat` holds taxonomy
+ * codes, so a word such as "insurance" could never be blocked, and a brand-safety list that
+ * silently blocks nothing is worse than a creative that does not load.
+ */
+function categoryProblem(creative: Record<string, unknown>): string | undefined {
+  const cattax = creative.cattax ?? CATTAX_IAB_1_0;
+  if (!isInteger(cattax) || cattax < 1) return `cattax must be an OpenRTB category taxonomy (an integer ≥ 1; 1 = IAB Content Taxonomy 1.0), got ${describe(creative.cattax)}`;
+  const cat = creative.cat;
+  if (cat !== undefined && !(Array.isArray(cat) && cat.length > 0 && cat.length <= 32 && cat.every((c) => typeof c === 'string' && c.length > 0))) {
+    return `cat must be 1 to 32 category codes (strings such as "IAB13-6"), got ${describe(cat)}`;
+  }
+  if (cattax !== CATTAX_IAB_1_0) return undefined;
+  const codes = (cat as readonly string[] | undefined) ?? [creative.category as string];
+  const bad = codes.find((code) => !isIabCategory(code));
+  if (bad === undefined) return undefined;
+  const where = cat === undefined ? `category ${JSON.stringify(bad)}` : `cat entry ${JSON.stringify(bad)}`;
+  return `${where} is not an IAB Content Taxonomy 1.0 code (IAB1 … IAB26 or a subcategory such as IAB13-6), so an exchange's bcat could never block it; give the creative cat: [its IAB codes] (category stays free text for the model), or set cattax for another taxonomy`;
+}
+
 /** Why a creative cannot be used, or undefined when it can. */
 function creativeProblem(creative: unknown): string | undefined {
   if (!isRecord(creative)) return `a creative must be an object, got ${describe(creative)}`;
   for (const key of ['adId', 'advertiserId', 'campaignId', 'category'] as const) {
     if (typeof creative[key] !== 'string' || creative[key] === '') return `${key} must be a non-empty string, got ${describe(creative[key])}`;
   }
+  const categories = categoryProblem(creative);
+  if (categories !== undefined) return categories;
+  if (creative.bundle !== undefined && !(typeof creative.bundle === 'string' && creative.bundle.length > 0)) return `bundle must be a non-empty app store id, got ${describe(creative.bundle)}`;
+  if (creative.attr !== undefined && !(Array.isArray(creative.attr) && creative.attr.every(isInteger))) return `attr must be an array of creative attribute integers, got ${describe(creative.attr)}`;
   if (typeof creative.format !== 'string' || !FORMATS.includes(creative.format)) return `format must be one of ${FORMATS.join(', ')}, got ${describe(creative.format)}`;
   if (typeof creative.bidType !== 'string' || !BID_TYPES.includes(creative.bidType)) return `bidType must be one of ${BID_TYPES.join(', ')}, got ${describe(creative.bidType)}`;
   if (typeof creative.bid !== 'number' || !Number.isFinite(creative.bid) || creative.bid <= 0) return `bid must be a finite number > 0, got ${describe(creative.bid)}`;
@@ -252,6 +298,44 @@ function creativeProblem(creative: unknown): string | undefined {
   if (creative.pCvr !== undefined && !(typeof creative.pCvr === 'number' && creative.pCvr >= 0 && creative.pCvr <= 1)) return `pCvr must be in [0, 1], got ${describe(creative.pCvr)}`;
   if (creative.adomain !== undefined && !(Array.isArray(creative.adomain) && creative.adomain.every((d) => typeof d === 'string'))) return 'adomain must be an array of domains';
   return undefined;
+}
+
+/**
+ * The request's category and app rules that the candidate filter does not apply: `bcat` / `acat`
+ * in another taxonomy than a creative's, `acat` (every code of the creative covered), `bapp`.
+ * `bcat` itself goes to the filter, which matches it against each creative's `cat`.
+ */
+function brandSafetyOf(request: BidRequest): { check(creative: BidderCreative): Rejection | undefined } {
+  const taxonomy = request.cattax ?? CATTAX_IAB_1_0;
+  const bcat = request.bcat !== undefined && request.bcat.length > 0;
+  const acat = request.acat !== undefined && request.acat.length > 0 ? new Set(request.acat) : undefined;
+  const bapp = request.bapp !== undefined && request.bapp.length > 0 ? new Set(request.bapp) : undefined;
+  return {
+    check(creative) {
+      const adId = creative.adId;
+      const own = creative.cattax ?? CATTAX_IAB_1_0;
+      if ((bcat || acat !== undefined) && own !== taxonomy) {
+        return { adId, reason: 'blocked_category', detail: `the request's ${bcat ? 'bcat' : 'acat'} is in category taxonomy ${taxonomy} and this creative's cat in ${own}: it cannot be checked` };
+      }
+      if (acat !== undefined) {
+        const outside = (creative.cat ?? [creative.category]).find((code) => !categoryBlocked(code, acat));
+        if (outside !== undefined) return { adId, reason: 'blocked_category', detail: `category ${outside} is not in the request's acat` };
+      }
+      if (bapp !== undefined && creative.bundle !== undefined && bapp.has(creative.bundle)) {
+        return { adId, reason: 'blocked_advertiser', detail: `app ${creative.bundle} is blocked (bapp)` };
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Whether the impression's media object for the creative's format blocks one of its attributes (`battr`). */
+function attributeBlocked(imp: Imp, creative: BidderCreative): boolean {
+  const attr = creative.attr;
+  if (attr === undefined || attr.length === 0) return false;
+  const media = creative.format === 'video' ? imp.video : creative.format === 'native' ? imp.native : imp.banner;
+  const battr = (media as { battr?: readonly number[] } | undefined)?.battr;
+  return battr !== undefined && battr.length > 0 && attr.some((a) => battr.includes(a));
 }
 
 /**
@@ -300,7 +384,11 @@ class NoBid extends Error {
  *    auctions are skipped with a reason). Floors are converted from `bidfloorcur` (default USD)
  *    into the response currency; an unknown currency skips that impression with a reason.
  * 4. Creatives of a format some impression takes are filtered: targeting, frequency caps,
- *    `bcat` (IAB prefixes) and `badv` (also against every `adomain`).
+ *    brand safety — `bcat` against each creative's `cat` codes (a code and its subcategories:
+ *    `IAB13` blocks `IAB13-6`), `acat` (must cover every code), a `bcat` / `acat` in another
+ *    `cattax` than the creative's (no bid: it cannot be checked), `badv` (also against every
+ *    `adomain`), `bapp` against the creative's `bundle` — and, per impression, `battr` against
+ *    its `attr`. Each bid carries `cat`, `cattax`, `adomain` and `bundle`.
  * 5. `predict` runs with a deadline of `tmax` (or `defaultTmaxMs`) − `networkReserveMs` from
  *    arrival, raced against `setTimer`; too slow, or finished after the deadline by the clock:
  *    no-bid with `nbr` 15. The catalogue, counters and pacing hooks race the same deadline. A
@@ -317,7 +405,10 @@ class NoBid extends Error {
  *
  * @param options - Catalogue, predictor, pacing, consent, currency, limits, clock.
  * @returns The bidder.
- * @throws `CtrkitError` `E_CONFIG` on a missing hook, an unknown option, an invalid limit, or a malformed static creative.
+ * @throws `CtrkitError` `E_CONFIG` on a missing hook, an unknown option, an invalid limit, or a
+ *   malformed static creative — among them one whose categories are not IAB Content Taxonomy 1.0
+ *   codes (a free-text `category` and no `cat`) unless it names another `cattax`. A catalogue
+ *   function's malformed creatives are left out of that request (`invalid_bid`).
  * @example
  * ```ts
  * import { createOpenRtbBidder } from '@ctrkit/auction';
@@ -475,6 +566,7 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       if (listed === TIMEOUT) throw new NoBid('the catalogue did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
       if (!Array.isArray(listed)) throw new CtrkitError('E_INPUT', `the catalogue function returned ${describe(listed)}; return an array of creatives`);
       const acceptedFormats = new Set<AdFormat>(mapped.flatMap((m) => m.formats));
+      const brandSafety = brandSafetyOf(request);
       const pool: BidderCreative[] = [];
       const seenIds = new Set<string>();
       for (const creative of listed) {
@@ -487,6 +579,11 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
         seenIds.add(adId);
         if (!acceptedFormats.has(creative.format)) {
           rejected.push({ adId, reason: 'format_mismatch', detail: `no impression takes ${creative.format}` });
+          continue;
+        }
+        const unsafe = brandSafety.check(creative);
+        if (unsafe !== undefined) {
+          rejected.push(unsafe);
           continue;
         }
         pool.push(creative);
@@ -600,6 +697,7 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
           let price = prices[i] as number;
           if (Number.isNaN(price) || (oneBidPerAd && used[i] === 1) || !m.formats.includes(creative.format)) continue;
           if (creative.format === 'display' && m.sizes.length > 0 && creative.width !== undefined && creative.height !== undefined && !m.sizes.some(([w, h]) => w === creative.width && h === creative.height)) continue;
+          if (attributeBlocked(m.imp, creative)) continue;
           compatible++;
           if (price < m.floor) {
             if (price >= m.floor * (1 - floorRaise)) price = m.floor;
@@ -629,7 +727,10 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
           adid: creative.adId,
           crid: creative.creativeId ?? creative.adId,
           cid: creative.campaignId,
-          cat: [creative.category],
+          cat: [...(creative.cat ?? [creative.category])],
+          cattax: (creative.cattax ?? CATTAX_IAB_1_0) as NonNullable<Bid['cattax']>,
+          ...(creative.bundle === undefined ? {} : { bundle: creative.bundle }),
+          ...(creative.attr === undefined ? {} : { attr: [...creative.attr] as NonNullable<Bid['attr']> }),
           ...(adomain === undefined ? {} : { adomain: [...adomain] }),
           ...(creative.adm === undefined ? {} : { adm: creative.adm }),
           ...(creative.nurl === undefined ? {} : { nurl: creative.nurl }),

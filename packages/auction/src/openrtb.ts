@@ -135,8 +135,8 @@ const checkRegs = object({
 });
 const format = object({ w: integer(0), h: integer(0) });
 const checkBanner = object({ w: integer(0), h: integer(0), format: arrayOf(format), pos: integer(0), mimes: arrayOf(string), btype: arrayOf(integer()), battr: arrayOf(integer()) });
-const checkVideo = object({ mimes: arrayOf(string), w: integer(0), h: integer(0), minduration: integer(0), maxduration: integer(0), protocols: arrayOf(integer()) }, ['mimes']);
-const checkNative = object({ request: string, ver: string }, ['request']);
+const checkVideo = object({ mimes: arrayOf(string), w: integer(0), h: integer(0), minduration: integer(0), maxduration: integer(0), protocols: arrayOf(integer()), battr: arrayOf(integer()) }, ['mimes']);
+const checkNative = object({ request: string, ver: string, battr: arrayOf(integer()) }, ['request']);
 const checkAudio = object({ mimes: arrayOf(string) }, ['mimes']);
 const checkImp = object({
   id: nonEmptyString,
@@ -159,6 +159,8 @@ const checkRoot = object(
     tmax: number(0, Infinity, true),
     cur: arrayOf(currency),
     bcat: arrayOf(string),
+    acat: arrayOf(string),
+    cattax: integer(1),
     badv: arrayOf(string),
     bapp: arrayOf(string),
     wseat: arrayOf(string),

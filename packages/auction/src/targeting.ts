@@ -5,6 +5,7 @@
  */
 import { CtrkitError } from '@ctrkit/core';
 import type { AdCandidate, AdRequest, DeviceType, Rejection, StoreLookup, UserProfile } from '@ctrkit/core';
+import { categoryBlocked } from './categories.js';
 import { checkKnownKeys, checkNumber, checkStrings, describe, isRecord } from './checks.js';
 import { CODE, PASS, REASONS } from './codes.js';
 
@@ -141,7 +142,10 @@ export interface CandidateFilterOptions {
   readonly targeting?: Readonly<Record<string, TargetingRules>> | ((candidate: AdCandidate) => TargetingRules | undefined);
   /** Caps applied to every candidate, on top of each campaign's own. */
   readonly frequencyCaps?: readonly FrequencyCap[];
-  /** Categories never shown; `IAB7` also blocks its subcategories such as `IAB7-39`. */
+  /**
+   * Categories never shown, matched against each candidate's IAB codes (`cat`, else its
+   * `category`); `IAB7` also blocks its subcategories such as `IAB7-39`.
+   */
   readonly blockedCategories?: readonly string[];
   /** Advertiser ids or landing domains never shown; a domain also blocks its subdomains. */
   readonly blockedAdvertisers?: readonly string[];
@@ -510,13 +514,21 @@ function counterReader(source: CounterSource | undefined, rows: number): Counter
   };
 }
 
-function categoryBlocked(category: string, blocked: ReadonlySet<string>): boolean {
-  if (blocked.has(category)) return true;
-  // IAB content taxonomy 1.0: "IAB7-39" is a subcategory of "IAB7".
-  for (let i = category.indexOf('-'); i > 0; i = category.indexOf('-', i + 1)) {
-    if (blocked.has(category.slice(0, i))) return true;
+/** The code of `candidate` that `blocked` covers, if any: its `cat` codes, else its `category`. */
+function blockedCode(candidate: AdCandidate, blocked: ReadonlySet<string>, cache: Map<string, boolean>): string | undefined {
+  const codes = candidate.cat;
+  if (codes === undefined || codes.length === 0) return isBlocked(candidate.category, blocked, cache) ? candidate.category : undefined;
+  for (const code of codes) if (isBlocked(code, blocked, cache)) return code;
+  return undefined;
+}
+
+function isBlocked(code: string, blocked: ReadonlySet<string>, cache: Map<string, boolean>): boolean {
+  let hit = cache.get(code);
+  if (hit === undefined) {
+    hit = categoryBlocked(code, blocked);
+    cache.set(code, hit);
   }
-  return false;
+  return hit;
 }
 
 /** @internal Whether `domain` or a parent domain of it is in `blocked` (lower-case entries). */
@@ -663,16 +675,9 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
             continue;
           }
         }
-        if (blockedCategories !== undefined && categoryCache !== undefined) {
-          let blocked = categoryCache.get(candidate.category);
-          if (blocked === undefined) {
-            blocked = categoryBlocked(candidate.category, blockedCategories);
-            categoryCache.set(candidate.category, blocked);
-          }
-          if (blocked) {
-            codes[i] = own[i] = CODE.blocked_category;
-            continue;
-          }
+        if (blockedCategories !== undefined && categoryCache !== undefined && blockedCode(candidate, blockedCategories, categoryCache) !== undefined) {
+          codes[i] = own[i] = CODE.blocked_category;
+          continue;
         }
         if ((globalCaps !== undefined && capFails(globalCaps, i)) || (rules?.caps !== undefined && capFails(rules.caps, i))) {
           codes[i] = own[i] = CODE.frequency_cap;
@@ -694,7 +699,7 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
             const candidate = candidates[i] as AdCandidate;
             let detail: string | undefined;
             if (code === CODE.blocked_advertiser) detail = `advertiser ${candidate.domain ?? candidate.advertiserId} is blocked`;
-            else if (code === CODE.blocked_category) detail = `category ${candidate.category} is blocked`;
+            else if (code === CODE.blocked_category) detail = `category ${blockedCode(candidate, blockedCategories as ReadonlySet<string>, categoryCache as Map<string, boolean>) ?? candidate.category} is blocked`;
             else if (code === CODE.frequency_cap) {
               const counter = capCounter?.[i] as string;
               const value = capValue?.[i] as number;

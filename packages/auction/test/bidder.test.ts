@@ -64,6 +64,7 @@ describe('OpenRTB bidder: bids', () => {
               crid: 'b',
               cid: 'cmp-b',
               cat: ['IAB20-3'],
+              cattax: 1,
               adomain: ['b.example'],
               adm: '<div id="b"></div>',
               w: 300,
@@ -200,6 +201,94 @@ describe('OpenRTB bidder: bids', () => {
       ['b', 'targeting_geo'],
     ]);
     expect(outcome.reason).toBe('every creative was filtered out (targeting, caps or block lists)');
+  });
+});
+
+describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () => {
+  const finance = (adId: string, bid: number, extra: Partial<BidderCreative> = {}) => creative(adId, bid, { category: 'finance', cat: ['IAB13-2'], ...extra });
+
+  it('a bcat of IAB13 blocks a creative whose cat is IAB13-2 (its free-text category is for the model)', async () => {
+    const b = bidder({ catalogue: [finance('loan', 2), creative('trip', 1)] });
+    const outcome = await b.handle(bidRequest({ bcat: ['IAB13'] }));
+    expect(outcome.rejected).toContainEqual({ adId: 'loan', reason: 'blocked_category', detail: 'category IAB13-2 is blocked' });
+    expect(outcome.imps).toEqual([{ impId: '1', bid: { adId: 'trip', price: 10 } }]);
+    // Without the bcat the finance creative wins, and its bid names its IAB codes and domain.
+    const open = await b.handle(bidRequest());
+    expect(open.response.seatbid?.[0]?.bid[0]).toMatchObject({ adid: 'loan', cat: ['IAB13-2'], cattax: 1, adomain: ['loan.example'] });
+  });
+
+  it('a bcat entry blocks only its own subtree: IAB1 does not block IAB13-2, IAB13-2 does not block IAB13', async () => {
+    const b = bidder({ catalogue: [finance('loan', 2), creative('parent', 1, { cat: ['IAB13'] })] });
+    const outcome = await b.handle(bidRequest({ bcat: ['IAB1', 'IAB13-2'] }));
+    expect(outcome.rejected.filter((r) => r.reason === 'blocked_category').map((r) => r.adId)).toEqual(['loan']);
+    expect(outcome.imps[0]?.bid?.adId).toBe('parent');
+  });
+
+  it('badv blocks by advertiser domain and its subdomains', async () => {
+    const b = bidder({ catalogue: [finance('loan', 2, { domain: 'ads.bank.example', adomain: ['ads.bank.example'] }), creative('trip', 1)] });
+    const outcome = await b.handle(bidRequest({ badv: ['bank.example'] }));
+    expect(outcome.rejected).toContainEqual({ adId: 'loan', reason: 'blocked_advertiser', detail: 'advertiser ads.bank.example is blocked' });
+    expect(outcome.imps[0]?.bid?.adId).toBe('trip');
+  });
+
+  it('nothing bids on a request whose bcat covers every creative', async () => {
+    const b = bidder({ catalogue: [finance('loan', 2), finance('card', 1.5, { cat: ['IAB13-7', 'IAB3'] }), creative('trip', 1)] });
+    const outcome = await b.handle(bidRequest({ bcat: ['IAB13', 'IAB20'] }));
+    expect(outcome.bid).toBe(false);
+    expect(outcome.response).toEqual({ id: 'req-1' });
+    expect(outcome.rejected.map((r) => [r.adId, r.reason])).toEqual([
+      ['loan', 'blocked_category'],
+      ['card', 'blocked_category'],
+      ['trip', 'blocked_category'],
+    ]);
+  });
+
+  it('acat must cover every code of a creative; bapp blocks the advertised app; battr the attributes', async () => {
+    const b = bidder({
+      catalogue: [finance('loan', 2, { cat: ['IAB13-2', 'IAB3'] }), creative('app', 1.8, { bundle: 'com.game.example' }), creative('pop', 1.6, { attr: [8] }), creative('trip', 1)],
+    });
+    const acat = await b.handle(bidRequest({ acat: ['IAB13', 'IAB20'] }));
+    expect(acat.rejected).toContainEqual({ adId: 'loan', reason: 'blocked_category', detail: 'category IAB3 is not in the request\'s acat' });
+    const bapp = await b.handle(bidRequest({ bapp: ['com.game.example'] }));
+    expect(bapp.rejected).toContainEqual({ adId: 'app', reason: 'blocked_advertiser', detail: 'app com.game.example is blocked (bapp)' });
+    const battr = await b.handle(bidRequest({ imp: [banner('1', { banner: { w: 300, h: 250, battr: [8] } })] }));
+    expect(battr.imps[0]?.bid?.adId).toBe('loan');
+    const pop = await b.handle(bidRequest({ imp: [banner('1', { banner: { w: 300, h: 250, battr: [8] } })], bcat: ['IAB13'] }));
+    expect(pop.imps[0]?.bid?.adId).toBe('app');
+    const open = await b.handle(bidRequest({ bcat: ['IAB13'] }));
+    expect(open.response.seatbid?.[0]?.bid[0]).toMatchObject({ adid: 'app', bundle: 'com.game.example' });
+  });
+
+  it('a bcat in another taxonomy than the creative\'s blocks it: it cannot be checked', async () => {
+    const b = bidder({ catalogue: [creative('v3', 2, { category: 'travel', cat: ['653'], cattax: 7 }), creative('trip', 1)] });
+    const other = await b.handle(bidRequest({ bcat: ['IAB25'] }));
+    expect(other.rejected).toContainEqual({ adId: 'v3', reason: 'blocked_category', detail: "the request's bcat is in category taxonomy 1 and this creative's cat in 7: it cannot be checked" });
+    const same = await b.handle(bidRequest({ bcat: ['653'], cattax: 7 }));
+    // trip (taxonomy 1) cannot be checked against a taxonomy-7 bcat; v3's code is in it.
+    expect(same.rejected.map((r) => [r.adId, r.reason])).toEqual([['trip', 'blocked_category'], ['v3', 'blocked_category']]);
+    const none = await b.handle(bidRequest());
+    expect(none.response.seatbid?.[0]?.bid[0]).toMatchObject({ adid: 'v3', cat: ['653'], cattax: 7 });
+  });
+
+  it('refuses at creation a creative whose category is free text and has no IAB cat', () => {
+    const build = (c: BidderCreative) => () => createOpenRtbBidder({ catalogue: [c], predict: predictor({}) });
+    expect(build(creative('x', 1, { category: 'insurance' }))).toThrow(/catalogue\[0\]: category "insurance" is not an IAB Content Taxonomy 1.0 code.*cat: \[its IAB codes\]/);
+    expect(build(creative('x', 1, { category: 'insurance', cat: ['IAB13-13'] }))).toThrow(/cat entry "IAB13-13" is not an IAB Content Taxonomy 1.0 code/);
+    expect(build(creative('x', 1, { cat: [] }))).toThrow(/cat must be 1 to 32 category codes/);
+    expect(build(creative('x', 1, { cattax: 0 }))).toThrow(/cattax must be an OpenRTB category taxonomy/);
+    try {
+      build(creative('x', 1, { category: 'insurance' }))();
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('E_CONFIG');
+    }
+    expect(build(creative('x', 1, { category: 'insurance', cat: ['IAB13-6'] }))).not.toThrow();
+  });
+
+  it('a catalogue function\'s free-text creative is left out of that request with the reason', async () => {
+    const b = bidder({ catalogue: () => [creative('free', 3, { category: 'insurance' }), creative('trip', 1)] });
+    const outcome = await b.handle(bidRequest());
+    expect(outcome.rejected[0]).toMatchObject({ adId: 'free', reason: 'invalid_bid' });
+    expect(outcome.imps[0]?.bid?.adId).toBe('trip');
   });
 });
 

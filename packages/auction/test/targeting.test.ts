@@ -145,6 +145,16 @@ describe('block lists', () => {
     expect(filter.apply(request(candidates)).rejected.map((r) => r.adId)).toEqual(['a', 'b']);
   });
 
+  it('matches block lists against a candidate\'s IAB codes (cat) when it has them, not its free-text category', () => {
+    const filter = createCandidateFilter({ blockedCategories: ['IAB13'] });
+    const candidates = [ad('a', 1, { category: 'insurance', cat: ['IAB13-6'] }), ad('b', 1, { category: 'IAB13', cat: ['IAB20'] }), ad('c', 1, { category: 'travel', cat: ['IAB20', 'IAB13-2'] })];
+    const result = filter.apply(request(candidates));
+    expect(result.rejected).toEqual([
+      { adId: 'a', reason: 'blocked_category', detail: 'category IAB13-6 is blocked' },
+      { adId: 'c', reason: 'blocked_category', detail: 'category IAB13-2 is blocked' },
+    ]);
+  });
+
   it('blocks advertisers by id or domain, including subdomains, case-insensitively', () => {
     const filter = createCandidateFilter({ blockedAdvertisers: ['adv-a'] });
     const candidates = [ad('a', 1), ad('b', 1, { domain: 'Shop.Example.com' }), ad('c', 1, { domain: 'notexample.com' }), ad('d', 1, { domain: 'example.com' })];

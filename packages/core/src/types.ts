@@ -186,8 +186,13 @@ export interface AdCandidate {
   readonly campaignId: string;
   /** What format the creative is. */
   readonly format: AdFormat;
-  /** The ad's category (IAB content taxonomy or the host's own). */
+  /** The ad's category (IAB content taxonomy or the host's own): what the model reads. */
   readonly category: string;
+  /**
+   * The ad's IAB content taxonomy codes (OpenRTB `bid.cat`, such as `IAB13-6`), when `category`
+   * is the host's own word; block lists (OpenRTB `bcat`) match these, else `category`.
+   */
+  readonly cat?: readonly string[];
   /** The bid, in the unit `bidType` names. */
   readonly bid: number;
   /** What the bid pays for. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom, evaluate } from '../src/index.js';
-import { createTrafficGenerator, SIM_CATEGORIES } from '../src/sim/index.js';
+import { createTrafficGenerator, SIM_CATEGORIES, SIM_CATEGORY_IAB } from '../src/sim/index.js';
 
 describe('synthetic traffic generator', () => {
   const generator = createTrafficGenerator({ seed: 7, users: 3_000 });
@@ -98,6 +98,12 @@ describe('synthetic traffic generator', () => {
       }
     }
     expect(clicks / 500).toBeCloseTo(first!.pClick[0]!, 1);
+  });
+
+  it('maps every category to an IAB Content Taxonomy 1.0 code (what bcat blocks)', () => {
+    expect(Object.keys(SIM_CATEGORY_IAB).sort()).toEqual([...SIM_CATEGORIES].sort());
+    for (const code of Object.values(SIM_CATEGORY_IAB)) expect(code).toMatch(/^IAB(?:[1-9]|1\d|2[0-6])(?:-[1-9]\d?)?$/);
+    expect(SIM_CATEGORY_IAB.insurance).toBe('IAB13-6');
   });
 
   it('rejects bad options and unknown ids', () => {

@@ -14,5 +14,5 @@ export type {
   TrafficGenerator,
   TrafficGeneratorOptions,
 } from './traffic.js';
-export { SIM_CATEGORIES } from './world.js';
+export { SIM_CATEGORIES, SIM_CATEGORY_IAB } from './world.js';
 export type { SimAd, SimAdvertiser, SimCampaign, SimPublisher, SimWorldOptions } from './world.js';

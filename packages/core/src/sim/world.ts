@@ -15,6 +15,41 @@ export const SIM_CATEGORIES = [
   'travel', 'finance', 'auto', 'fashion', 'gaming', 'food', 'tech', 'sports', 'health', 'education',
   'home', 'beauty', 'entertainment', 'news', 'real-estate', 'pets', 'music', 'kids', 'insurance', 'telecom',
 ] as const;
+
+/**
+ * The IAB Content Taxonomy 1.0 code (OpenRTB `cattax` 1) of each of {@link SIM_CATEGORIES}: what a
+ * creative of that category carries in `cat`, so that an exchange's `bcat` can block it. Tier-1
+ * codes where the word is a whole tier-1 category (`travel` → `IAB20`), tier-2 where it is one of
+ * its subcategories (`insurance` → `IAB13-6`, under Personal Finance).
+ *
+ * @example
+ * ```ts
+ * import { SIM_CATEGORY_IAB } from '@ctrkit/core/sim';
+ * console.log(SIM_CATEGORY_IAB.insurance); // 'IAB13-6'
+ * ```
+ */
+export const SIM_CATEGORY_IAB: Readonly<Record<(typeof SIM_CATEGORIES)[number], string>> = {
+  travel: 'IAB20',
+  finance: 'IAB13',
+  auto: 'IAB2',
+  fashion: 'IAB18-3',
+  gaming: 'IAB9-30',
+  food: 'IAB8',
+  tech: 'IAB19',
+  sports: 'IAB17',
+  health: 'IAB7',
+  education: 'IAB5',
+  home: 'IAB10',
+  beauty: 'IAB18-1',
+  entertainment: 'IAB1',
+  news: 'IAB12',
+  'real-estate': 'IAB21',
+  pets: 'IAB16',
+  music: 'IAB1-6',
+  kids: 'IAB6',
+  insurance: 'IAB13-6',
+  telecom: 'IAB19-6',
+};
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'BR', 'IN', 'JP', 'CA'] as const;
 const DEVICES: readonly DeviceType[] = ['desktop', 'mobile', 'tablet', 'ctv'];
 const DEVICE_WEIGHTS = [0.35, 0.55, 0.08, 0.02];
