@@ -64,6 +64,18 @@ export type { DcnV2Trainer, DcnV2TrainerOptions, DcnV2TrainerSettings } from './
 export { chooseCalibrator } from './train/calibrate.js';
 export type { CalibratorChoice, CalibratorChoiceOptions, CalibratorKind } from './train/calibrate.js';
 export { exportModel, fitModel } from './train/fit.js';
-export type { EpochRecord, ExportedModel, ExportModelOptions, FitOptions, FitProgress, FitResult, TrainableArchitecture, TrainedWeights } from './train/fit.js';
+export type { EpochRecord, ExportedModel, ExportModelOptions, FitOptions, FitProgress, FmFitOptions, FitResult, TrainableArchitecture, TrainedWeights } from './train/fit.js';
 export { explainLinearModel } from './explain-linear.js';
 export type { LinearExplanation } from './explain-linear.js';
+export { createOnlineRefresher } from './online-refresher.js';
+export type {
+  OnlineRefresher,
+  OnlineRefresherOptions,
+  OnlineRefresherStats,
+  RefreshDecision,
+  RefreshGuard,
+  RefreshReason,
+  RefreshTrigger,
+  RefresherRows,
+  WindowScore,
+} from './online-refresher.js';

@@ -2,6 +2,7 @@ import { auc, isCtrkitError, logLoss } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import {
   createBackendRegistry,
+  createFmTrainer,
   createNativeBackend,
   createRowCollector,
   downsampleNegatives,
@@ -76,6 +77,46 @@ describe('fitModel and exportModel', () => {
     expect(result.metrics.validLogLoss).toBeCloseTo(losses[result.bestEpoch - 1]!, 9);
     expect(result.calibration).toBeDefined();
     expect(result.metrics.validLogLossCalibrated).toBe(result.calibration!.logLoss[result.calibration!.kind]);
+  });
+
+  it("FM's factors learn until a pass makes validation worse; that pass is undone and the linear part goes on alone (and the refit replays it)", () => {
+    const layout = wideLayout(6, 0, 1 << 12, 0, 'freeze');
+    const train = syntheticRows(layout, 3000, { seed: 'freeze-train', cardinality: 300, scale: 0.4 });
+    const valid = syntheticRows(layout, 3000, { seed: 'freeze-valid', cardinality: 300, scale: 0.4 });
+    const fm = { dim: 16, learningRate: 0.2, factorL2: 0, factorPrior: 0, initScale: 0.1 };
+    const base = { model: 'fm' as const, train: train.rows, valid: valid.rows, epochs: 12, patience: 2, seed: 1 };
+    const auto = fitModel({ ...base, fm });
+    const always = fitModel({ ...base, fm: { ...fm, factorPasses: Infinity } });
+    const undone = auto.history.filter((e) => e.undone === true);
+    expect(undone).toHaveLength(1);
+    const at = auto.history.indexOf(undone[0]!);
+    // Every pass before it improved; it did not; after it, the pass is redone without the factors.
+    for (let i = 1; i < at; i++) expect(auto.history[i]!.validLogLoss!).toBeLessThan(auto.history[i - 1]!.validLogLoss!);
+    expect(undone[0]!.validLogLoss!).toBeGreaterThanOrEqual(auto.history[at - 1]!.validLogLoss!);
+    expect(auto.history[at]!.validLogLoss).toBe(always.history[at]!.validLogLoss);
+    expect(auto.history[at + 1]!.validLogLoss).not.toBe(always.history[at + 1]!.validLogLoss);
+    expect(Math.min(...auto.history.filter((e) => !e.undone).map((e) => e.validLogLoss!))).toBeLessThanOrEqual(auto.metrics.validLogLoss!);
+    expect(auto.metrics.validLogLoss!).toBeLessThan(always.metrics.validLogLoss!);
+    expect(logLoss(valid.rows.labels, auto.predict(valid.rows))).toBeCloseTo(auto.metrics.validLogLoss!, 5);
+    // The refit trains the factors for as many passes, then the linear part alone for the rest.
+    const refit = fitModel({ ...base, fm, refit: true });
+    const factorPasses = at;
+    const passes = auto.bestEpoch - 1;
+    const collector = createRowCollector(layout, 6000);
+    collector.append(train.rows.batch, train.rows.labels);
+    collector.append(valid.rows.batch, valid.rows.labels);
+    const trainer = createFmTrainer(layout, { seed: 1, ...fm });
+    const all = collector.toRows();
+    for (let pass = 1; pass <= passes; pass++) {
+      if (pass > factorPasses) trainer.freezeFactors();
+      for (let start = 0; start < all.batch.rows; start += 4096) {
+        const part = sliceRows(all, start, Math.min(all.batch.rows, start + 4096));
+        trainer.update(part.batch, part.labels);
+      }
+    }
+    expect(Array.from(refit.weights.kind === 'fm' ? refit.weights.idFactors : [])).toEqual(Array.from(trainer.weights().idFactors));
+    expect(Array.from(refit.weights.kind === 'fm' ? refit.weights.ids : [])).toEqual(Array.from(trainer.weights().ids));
+    expect(() => fitModel({ ...base, fm: { ...fm, factorPasses: 0 } })).toThrow(/factorPasses/);
   });
 
   it('refit trains afresh on training + validation rows for the chosen number of passes and keeps the calibrator', () => {

@@ -66,7 +66,7 @@ describe('online FM trainer', () => {
     const linear: FtrlOptions = { alpha: 0.1, beta: 1, l1: 0, l2: 0 };
     const eta = 0.05;
     const g0 = 0.5;
-    const trainer = createFmTrainer(batch.layout, { dim: 2, seed: 9, initScale: 0.4, learningRate: eta, factorL2: 0, initialAccumulator: g0, linear });
+    const trainer = createFmTrainer(batch.layout, { dim: 2, seed: 9, initScale: 0.4, learningRate: eta, factorL2: 0, factorPrior: 0, initialAccumulator: g0, linear });
     const before = trainer.weights();
     const { logit, coords, factorGradient } = (trainer as unknown as WithGradient).logitGradient(batch, 0);
     const p = trainer.updateRow(batch, 0, 1);
@@ -96,6 +96,30 @@ describe('online FM trainer', () => {
     expect(Array.from(a.idFactors)).toEqual(Array.from(b.idFactors));
     expect(a.bias).toBe(b.bias);
     expect(Array.from(a.idFactors)).not.toEqual(Array.from(c.idFactors));
+  });
+
+  it('freezeFactors stops the factors and nothing else; clone is a deep copy that learns on its own', () => {
+    const batch = batchWithDuplicates(300, 'fm-freeze');
+    const labels = randomLabels(batch.rows, 0.3, 'fm-freeze');
+    const trainer = createFmTrainer(batch.layout, { dim: 3, seed: 4, initScale: 0.2 });
+    trainer.update(batch, labels);
+    const copy = trainer.clone();
+    const before = trainer.weights();
+    expect(Array.from(copy.predict(batch))).toEqual(Array.from(trainer.predict(batch)));
+    expect(copy.rowsSeen).toBe(trainer.rowsSeen);
+    trainer.freezeFactors();
+    expect(trainer.factorsFrozen).toBe(true);
+    expect(copy.factorsFrozen).toBe(false);
+    trainer.update(batch, labels);
+    const after = trainer.weights();
+    expect(Array.from(after.idFactors)).toEqual(Array.from(before.idFactors));
+    expect(Array.from(after.denseFactors)).toEqual(Array.from(before.denseFactors));
+    expect(Array.from(after.ids)).not.toEqual(Array.from(before.ids));
+    // The copy was untouched by that pass, and learns its factors on its own.
+    expect(Array.from(copy.weights().idFactors)).toEqual(Array.from(before.idFactors));
+    copy.update(batch, labels);
+    expect(Array.from(copy.weights().idFactors)).not.toEqual(Array.from(before.idFactors));
+    expect(Array.from(trainer.weights().idFactors)).toEqual(Array.from(before.idFactors));
   });
 
   it('learns a pairwise interaction that logistic regression cannot', () => {

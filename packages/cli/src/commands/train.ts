@@ -35,7 +35,7 @@ import {
   type EpochRecord,
   type FitOptions,
   type FitResult,
-  type FmTrainerOptions,
+  type FmFitOptions,
   type FtrlOptions,
   type LabelledRows,
   type TrainableArchitecture,
@@ -441,7 +441,7 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
     for (const name of names) if (given(name) && !models.includes(model)) usageError('train', `--${name} applies to --model ${models.join(' or ')}`);
   };
   only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
-  only(['dim', 'factor-l2', 'factor-prior'], ['fm']);
+  only(['dim', 'factor-l2', 'factor-prior', 'factor-passes'], ['fm']);
   only(['embedding-dim', 'cross-layers', 'low-rank', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay'], ['dcnv2']);
   only(['learning-rate'], ['fm', 'dcnv2']);
   const ftrl: FtrlOptions = {
@@ -452,11 +452,12 @@ function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<F
   };
   if (model === 'lr') return { lr: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl } };
   if (model === 'fm') {
-    const fm: FmTrainerOptions = {
+    const fm: FmFitOptions = {
       dim: given('dim') ? num('dim') : 8,
-      learningRate: given('learning-rate') ? num('learning-rate') : 0.05,
-      factorL2: given('factor-l2') ? num('factor-l2') : 1e-4,
-      factorPrior: given('factor-prior') ? num('factor-prior') : 0,
+      learningRate: given('learning-rate') ? num('learning-rate') : 0.02,
+      factorL2: given('factor-l2') ? num('factor-l2') : 1e-3,
+      factorPrior: given('factor-prior') ? num('factor-prior') : 3,
+      factorPasses: given('factor-passes') ? num('factor-passes') : 'auto',
       ...(given('init-scale') ? { initScale: num('init-scale') } : {}),
       linear: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl },
     };
@@ -509,7 +510,7 @@ function summaryText(options: {
     '',
     'epoch  train logloss  valid logloss  valid AUC',
     ...result.history.map(
-      (e: EpochRecord) => `${String(e.epoch).padEnd(5)}  ${format4(e.trainLogLoss).padStart(13)}  ${format4(e.validLogLoss).padStart(13)}  ${format4(e.validAuc).padStart(9)}${e.epoch === result.bestEpoch && options.validRows > 0 ? '  ← kept' : ''}`,
+      (e: EpochRecord) => `${String(e.epoch).padEnd(5)}  ${format4(e.trainLogLoss).padStart(13)}  ${format4(e.validLogLoss).padStart(13)}  ${format4(e.validAuc).padStart(9)}${e.undone === true ? '  undone: the factors freeze, the linear part goes on' : e.epoch === result.bestEpoch && options.validRows > 0 ? '  ← kept' : ''}`,
     ),
     '',
   ];
@@ -767,9 +768,10 @@ export const trainCommand: Command = {
     l1: { type: 'number', min: 0, description: 'lr, fm: FTRL L1 λ₁ (default 1)' },
     l2: { type: 'number', min: 0, description: 'lr, fm: FTRL L2 λ₂ (default 1); dcnv2: L2 on dense weights (default 0)' },
     dim: { type: 'number', integer: true, min: 1, max: 256, description: 'fm: factor dimension (default 8)' },
-    'learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'fm: AdaGrad rate of the factors (default 0.05); dcnv2: Adam rate (default 0.001)' },
-    'factor-l2': { type: 'number', min: 0, description: 'fm: L2 on the factors (default 0.0001)' },
-    'factor-prior': { type: 'number', min: 0, description: 'fm: frequency-aware L2 on the factors, the n-th update of an id pulled by P/n (default 0)' },
+    'learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: 'fm: AdaGrad rate of the factors (default 0.02); dcnv2: Adam rate (default 0.001)' },
+    'factor-l2': { type: 'number', min: 0, description: 'fm: L2 on the factors (default 0.001)' },
+    'factor-prior': { type: 'number', min: 0, description: 'fm: frequency-aware L2 on the factors, the n-th update of an id pulled by P/n (default 3)' },
+    'factor-passes': { type: 'number', integer: true, min: 1, max: 1000, description: 'fm: passes in which the factors learn; later passes train only the linear part (default: with validation rows, until a pass makes the validation log loss worse, which is undone; without, every pass)' },
     'embedding-dim': { type: 'number', integer: true, min: 1, max: 256, description: 'dcnv2: embedding dimension (default 8)' },
     'cross-layers': { type: 'number', integer: true, min: 0, max: 16, description: 'dcnv2: cross layers (default 2)' },
     'low-rank': { type: 'string', valueName: 'R|full', description: 'dcnv2: rank of the cross layers, or full (default 32)' },

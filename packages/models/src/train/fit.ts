@@ -20,8 +20,8 @@ import { createNativeRunner } from '../native-runner-impl.js';
 import type { DcnV2Weights, FmWeights, LrWeights } from '../weights.js';
 import { chooseCalibrator, type CalibratorChoice, type CalibratorKind } from './calibrate.js';
 import { createDcnV2Trainer, type DcnV2TrainerOptions } from './dcnv2-trainer.js';
-import { createFmTrainer, type FmTrainerOptions } from './fm-trainer.js';
-import { createFtrlTrainer, type FtrlOptions } from './ftrl.js';
+import { createFmTrainer, type FmTrainer, type FmTrainerOptions } from './fm-trainer.js';
+import { createFtrlTrainer, type FtrlOptions, type FtrlTrainer } from './ftrl.js';
 import { createRowCollector, downsampleNegatives, sliceRows, type LabelledRows } from './rows.js';
 
 /** The architectures ctrkit trains itself.
@@ -80,6 +80,34 @@ export interface EpochRecord {
   readonly validLogLoss?: number;
   /** Validation AUC after the pass. */
   readonly validAuc?: number;
+  /**
+   * FM only: this pass made the validation log loss worse while the factors were learning, so it
+   * was undone and the factors frozen; the passes after it train the linear part alone.
+   */
+  readonly undone?: boolean;
+}
+
+/**
+ * FM hyper-parameters for {@link fitModel}: the trainer's, and how many passes the factors learn.
+ *
+ * @example
+ * ```ts
+ * import type { FmFitOptions } from '@ctrkit/models';
+ * const fm: FmFitOptions = { dim: 8, factorPasses: 'auto' };
+ * ```
+ */
+export interface FmFitOptions extends FmTrainerOptions {
+  /**
+   * Passes in which the factors learn; later passes train only the intercept and linear
+   * weights (`FmTrainer.freezeFactors`). `'auto'` (the default): with validation rows, the
+   * factors learn until a pass makes the validation log loss worse; that pass is undone (the
+   * trainer steps back to its state before it, so one extra copy of the trainer is held) and
+   * training goes on with the factors frozen, until early stopping. Without validation rows,
+   * `'auto'` lets the factors learn in every pass. A second pass lets factors memorise the pairs
+   * they have seen (the "one-epoch phenomenon": Zhang et al., CIKM 2022) while the linear part
+   * still gains from it.
+   */
+  readonly factorPasses?: number | 'auto';
 }
 
 /** Options of {@link fitModel}.
@@ -126,7 +154,7 @@ export interface FitOptions {
   /** FTRL-Proximal hyper-parameters (model `lr`). */
   readonly lr?: FtrlOptions;
   /** FM hyper-parameters (model `fm`). */
-  readonly fm?: FmTrainerOptions;
+  readonly fm?: FmFitOptions;
   /** DCN-v2 hyper-parameters (model `dcnv2`). */
   readonly dcnv2?: DcnV2TrainerOptions;
   /** Called as training proceeds (synchronously, from the training loop). */
@@ -179,6 +207,12 @@ interface Learner {
   pass(train: LabelledRows, report: (done: number) => void): number;
   predict(rows: LabelledRows): Float32Array;
   snapshot(): TrainedWeights;
+  /** FM: keeps a copy of the trainer to step back to (auto factor freezing). */
+  checkpoint?(): void;
+  /** FM: steps back to the checkpoint and freezes the factors. */
+  undoAndFreeze?(): void;
+  /** FM: freezes the factors from now on. */
+  freeze?(): void;
 }
 
 function learnerFor(options: FitOptions, layout: FeatureLayout): Learner {
@@ -186,9 +220,22 @@ function learnerFor(options: FitOptions, layout: FeatureLayout): Learner {
   switch (options.model) {
     case 'lr':
     case 'fm': {
-      const trainer =
-        options.model === 'lr' ? createFtrlTrainer(layout, options.lr ?? {}) : createFmTrainer(layout, { seed, ...(options.fm ?? {}) });
+      let fm = options.model === 'fm' ? createFmTrainer(layout, { seed, ...(options.fm ?? {}) }) : undefined;
+      let trainer: FtrlTrainer | FmTrainer = fm ?? createFtrlTrainer(layout, options.lr ?? {});
+      let saved: FmTrainer | undefined;
       return {
+        checkpoint() {
+          saved = fm?.clone();
+        },
+        undoAndFreeze() {
+          if (saved === undefined) throw new CtrkitError('E_STATE', 'fitModel: no checkpoint to step back to');
+          fm = trainer = saved;
+          saved = undefined;
+          fm.freezeFactors();
+        },
+        freeze() {
+          fm?.freezeFactors();
+        },
         pass(train, report) {
           const n = train.batch.rows;
           let loss = 0;
@@ -283,13 +330,24 @@ export function fitModel(options: FitOptions): FitResult {
   const train = correction === undefined ? allTrain : downsampleNegatives(allTrain, negativeRate as number, options.seed ?? 0);
   if (train.batch.rows === 0) throw new CtrkitError('E_INPUT', 'fitModel: no training rows are left after downsampling');
   const useValid = valid !== undefined && valid.batch.rows > 0;
+  const factorPasses = options.model === 'fm' ? (options.fm?.factorPasses ?? 'auto') : Infinity;
+  if (!(factorPasses === 'auto' || factorPasses === Infinity || (Number.isInteger(factorPasses) && factorPasses >= 1))) {
+    throw new CtrkitError('E_CONFIG', `fitModel: fm.factorPasses must be a positive integer, Infinity or 'auto', got ${String(factorPasses)}`);
+  }
+  const autoFreeze = factorPasses === 'auto' && useValid;
   const learner = learnerFor(options, layout);
   const history: EpochRecord[] = [];
-  let best: { epoch: number; loss: number; weights: TrainedWeights; predictions: Float32Array | undefined } | undefined;
+  /** `passes`: passes the kept weights learnt from (undone ones not counted); `factorPasses`: of those, with the factors learning. */
+  let best: { epoch: number; loss: number; weights: TrainedWeights; predictions: Float32Array | undefined; passes: number; factorPasses: number } | undefined;
   let sinceBest = 0;
+  let passes = 0;
+  let frozenAfter = typeof factorPasses === 'number' ? factorPasses : Infinity;
   const total = train.batch.rows;
   for (let epoch = 1; epoch <= epochs; epoch++) {
+    if (passes >= frozenAfter) learner.freeze?.();
+    if (autoFreeze && passes < frozenAfter) learner.checkpoint?.();
     const trainLogLoss = learner.pass(train, (done) => onProgress?.({ epoch, epochs, done, total }));
+    passes++;
     if (!useValid) {
       history.push({ epoch, trainLogLoss });
       options.onEpoch?.({ epoch, trainLogLoss });
@@ -299,16 +357,27 @@ export function fitModel(options: FitOptions): FitResult {
     const predictions = correction === undefined ? raw : correction.apply(raw, new Float32Array(raw.length));
     const validLogLoss = logLoss(valid.labels, predictions);
     const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
+    const improved = best === undefined || validLogLoss < best.loss;
+    if (!improved && autoFreeze && passes <= frozenAfter) {
+      // The factors started to memorise: step back a pass (the checkpoint is the best state, since
+      // every earlier pass improved) and go on with the linear part alone.
+      learner.undoAndFreeze?.();
+      passes--;
+      frozenAfter = passes;
+      history.push({ epoch, trainLogLoss, validLogLoss, validAuc, undone: true });
+      options.onEpoch?.({ epoch, trainLogLoss, validLogLoss, validAuc, undone: true });
+      continue;
+    }
     history.push({ epoch, trainLogLoss, validLogLoss, validAuc });
     options.onEpoch?.({ epoch, trainLogLoss, validLogLoss, validAuc });
-    if (best === undefined || validLogLoss < best.loss) {
-      best = { epoch, loss: validLogLoss, weights: learner.snapshot(), predictions: raw };
+    if (improved) {
+      best = { epoch, loss: validLogLoss, weights: learner.snapshot(), predictions: raw, passes, factorPasses: Math.min(passes, frozenAfter) };
       sinceBest = 0;
     } else if (++sinceBest >= patience) {
       break;
     }
   }
-  if (best === undefined) best = { epoch: history.length, loss: Number.NaN, weights: learner.snapshot(), predictions: undefined };
+  if (best === undefined) best = { epoch: history.length, loss: Number.NaN, weights: learner.snapshot(), predictions: undefined, passes, factorPasses: Math.min(passes, frozenAfter) };
   const kept = best;
   let calibration: CalibratorChoice | undefined;
   const metrics: Record<string, number> = { trainRows: total, epochs: history.length, bestEpoch: kept.epoch };
@@ -347,7 +416,10 @@ export function fitModel(options: FitOptions): FitResult {
     collector.append(valid.batch, valid.labels);
     const combined = correction === undefined ? collector.toRows() : downsampleNegatives(collector.toRows(), negativeRate as number, options.seed ?? 0);
     const fresh = learnerFor(options, layout);
-    for (let epoch = 1; epoch <= kept.epoch; epoch++) fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.epoch, done, total: combined.batch.rows }));
+    for (let epoch = 1; epoch <= kept.passes; epoch++) {
+      if (epoch > kept.factorPasses) fresh.freeze?.();
+      fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.passes, done, total: combined.batch.rows }));
+    }
     weights = fresh.snapshot();
     trainRows = combined.batch.rows;
     metrics.refitRows = trainRows;

@@ -9,10 +9,12 @@
  * where i runs over the row's columns (ids, then dense columns) exactly as the ONNX graph and the
  * native runner compute it; columns sharing an id share a factor vector, so their gradients add up.
  */
-import { createRandom, CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
+import { createRandom, CtrkitError, type FeatureBatch, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
+import { createNativeRunner } from '../native-runner-impl.js';
+import type { NativeRunner } from '../native-runner.js';
 import { outputFor } from '../runner-util.js';
 import type { FmWeights } from '../weights.js';
-import { FtrlCore, ftrlSettings, type FtrlOptions, type FtrlSettings } from './ftrl.js';
+import { checkSnapshotVersion, FtrlCore, ftrlSettings, type FtrlOptions, type FtrlSettings } from './ftrl.js';
 import { checkLabels } from './rows.js';
 import { checkBatchShape, logistic, SparseRow } from './sparse-row.js';
 
@@ -41,14 +43,6 @@ export interface FmTrainerOptions {
    * regulariser, Zhou et al. 2018). Counts carry over from pass to pass.
    */
   readonly factorPrior?: number;
-  /**
-   * Passes over a fixed training set during which the factors learn (default 1); after that many
-   * {@link FmTrainer.endPass} calls only the intercept and linear weights go on learning. A
-   * second pass lets the factors memorise the pairs they have seen (the "one-epoch phenomenon" of
-   * embedding models: Zhang et al., CIKM 2022) while the linear part still gains from it. Online
-   * learning, which never ends a pass, is unaffected. `Infinity` lets the factors learn in every pass.
-   */
-  readonly factorPasses?: number;
   /** AdaGrad's starting sum of squared gradients (default 1e-3): the first step is at most η·g/√(this + g²). */
   readonly initialAccumulator?: number;
   /** Standard deviation of the initial factors (default 0.01). */
@@ -76,8 +70,6 @@ export interface FmTrainerSettings {
   readonly factorL2: number;
   /** Frequency-aware L2 on the factors. */
   readonly factorPrior: number;
-  /** Passes during which the factors learn. */
-  readonly factorPasses: number;
   /** AdaGrad's starting accumulator. */
   readonly initialAccumulator: number;
   /** Standard deviation of the initial factors. */
@@ -101,7 +93,7 @@ export interface FmTrainerSettings {
  * const runner = createNativeRunner({ layout, weights: trainer.weights() });
  * ```
  */
-export interface FmTrainer {
+export interface FmTrainer extends OnlineTrainer {
   /** The layout of the batches it learns from. */
   readonly layout: FeatureLayout;
   /** The hyper-parameters in use. */
@@ -146,20 +138,36 @@ export interface FmTrainer {
    * @throws `CtrkitError` `E_INPUT` when `into` has the wrong shape.
    */
   weights(into?: FmWeights): FmWeights;
-  /** Passes ended so far ({@link FmTrainer.endPass}). */
-  readonly passes: number;
-  /** True once the factors no longer learn: `passes ≥ settings.factorPasses`. */
+  /**
+   * A native runner over a copy of the current weights, reporting `version`; later updates do
+   * not touch it. It scores as {@link FmTrainer.predict} does at the time of the snapshot, up to
+   * the float32 rounding of the weights.
+   *
+   * @param version - The version its `info` reports.
+   * @returns A runner owning its weights (O(idSpace · dim) to make).
+   * @throws `CtrkitError` `E_INPUT` on an empty version.
+   */
+  snapshot(version: string): NativeRunner;
+  /** True once {@link FmTrainer.freezeFactors} was called: updates train only the intercept and linear weights. */
   readonly factorsFrozen: boolean;
   /**
-   * Marks the end of a pass over a fixed training set (the batch trainer calls it after each
-   * epoch). After `factorPasses` of them, updates leave the factors alone and train only the
-   * intercept and the linear weights.
+   * Stops the factors learning; the intercept and linear weights go on. The batch trainer
+   * (`fitModel`) calls it when another pass would let the factors memorise the pairs they have
+   * seen (the "one-epoch phenomenon" of embedding models: Zhang et al., CIKM 2022) while the
+   * linear part still gains from more passes.
    */
-  endPass(): void;
+  freezeFactors(): void;
+  /**
+   * A deep copy of the trainer: weights, optimiser state, counts and settings. Learning on
+   * either leaves the other as it was (`fitModel` keeps one to step back a pass).
+   *
+   * @returns A trainer in the same state, owning its own arrays (about the size of this one).
+   */
+  clone(): FmTrainer;
 }
 
 function fmSettings(options: FmTrainerOptions): FmTrainerSettings {
-  const { dim = 8, learningRate = 0.02, factorL2 = 1e-3, factorPrior = 3, factorPasses = 1, initialAccumulator = 1e-3, initScale = 0.01, seed = 0 } = options;
+  const { dim = 8, learningRate = 0.02, factorL2 = 1e-3, factorPrior = 3, initialAccumulator = 1e-3, initScale = 0.01, seed = 0 } = options;
   if (!Number.isInteger(dim) || dim <= 0) throw new CtrkitError('E_CONFIG', `fm: dim must be a positive integer, got ${dim}`);
   const check = (value: number, name: string, positive: boolean) => {
     if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
@@ -171,15 +179,12 @@ function fmSettings(options: FmTrainerOptions): FmTrainerSettings {
   check(factorPrior, 'factorPrior', false);
   check(initialAccumulator, 'initialAccumulator', true);
   check(initScale, 'initScale', false);
-  if (!(factorPasses === Infinity || (Number.isInteger(factorPasses) && factorPasses >= 1))) {
-    throw new CtrkitError('E_CONFIG', `fm: factorPasses must be a positive integer or Infinity, got ${factorPasses}`);
-  }
-  return { dim, linear: ftrlSettings(options.linear ?? {}, 'fm.linear'), learningRate, factorL2, factorPrior, factorPasses, initialAccumulator, initScale, seed };
+  return { dim, linear: ftrlSettings(options.linear ?? {}, 'fm.linear'), learningRate, factorL2, factorPrior, initialAccumulator, initScale, seed };
 }
 
 class Fm implements FmTrainer {
   rowsSeen = 0;
-  passes = 0;
+  factorsFrozen = false;
   private readonly core: FtrlCore;
   private readonly row: SparseRow;
   /** `[(idSpace + denseWidth) × dim]`: id factors, then dense-column factors. */
@@ -191,27 +196,41 @@ class Fm implements FmTrainer {
   /** Updates of each coordinate so far (frequency-aware prior only; else empty). */
   private readonly counts: Uint32Array;
 
+  /** @param from - A trainer to copy every weight and optimiser state from (for {@link Fm.clone}). */
   constructor(
     readonly layout: FeatureLayout,
     readonly settings: FmTrainerSettings,
+    from?: Fm,
   ) {
     this.core = new FtrlCore(layout, settings.linear);
     this.row = new SparseRow(layout);
+    this.sums = new Float64Array(settings.dim);
+    if (from !== undefined) {
+      this.core.zn.set(from.core.zn);
+      this.core.biasZ = from.core.biasZ;
+      this.core.biasN = from.core.biasN;
+      this.factors = from.factors.slice();
+      this.accumulators = from.accumulators.slice();
+      this.counts = from.counts.slice();
+      return;
+    }
     const size = (layout.idSpace + layout.denseWidth) * settings.dim;
     this.factors = new Float32Array(size);
     const random = createRandom(settings.seed).fork('fm-factors');
     if (settings.initScale > 0) for (let i = 0; i < size; i++) this.factors[i] = random.normal() * settings.initScale;
     this.accumulators = new Float32Array(size).fill(settings.initialAccumulator);
-    this.sums = new Float64Array(settings.dim);
     this.counts = new Uint32Array(settings.factorPrior > 0 ? layout.idSpace + layout.denseWidth : 0);
   }
 
-  get factorsFrozen(): boolean {
-    return this.passes >= this.settings.factorPasses;
+  freezeFactors(): void {
+    this.factorsFrozen = true;
   }
 
-  endPass(): void {
-    this.passes++;
+  clone(): FmTrainer {
+    const copy = new Fm(this.layout, this.settings, this);
+    copy.rowsSeen = this.rowsSeen;
+    copy.factorsFrozen = this.factorsFrozen;
+    return copy;
   }
 
   /** Logit of the gathered row; leaves S_f in `sums` and the linear weights in the core. */
@@ -243,7 +262,7 @@ class Fm implements FmTrainer {
     const { coords, xs, squares, count } = row;
     const counts = this.counts;
     const prior = factorPrior > 0;
-    if (this.passes >= this.settings.factorPasses) {
+    if (this.factorsFrozen) {
       this.core.step(row, g0);
       return;
     }
@@ -321,6 +340,12 @@ class Fm implements FmTrainer {
       predictions[r] = logistic(this.forward());
     }
     return predictions;
+  }
+
+  snapshot(version: string): NativeRunner {
+    checkSnapshotVersion(version, 'fm');
+    // weights() without `into` copies into fresh arrays: the runner owns them alone.
+    return createNativeRunner({ layout: this.layout, weights: this.weights(), version });
   }
 
   weights(into?: FmWeights): FmWeights {
