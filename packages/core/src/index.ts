@@ -112,4 +112,4 @@ export type { MemoryEventStreamOptions } from './memory-event-stream.js';
 export { createStreamJoiner } from './stream-joiner.js';
 export type { StreamJoiner, StreamJoinerOptions } from './stream-joiner.js';
 export { joinedRowsToBatch } from './online-trainer.js';
-export type { LabelledBatch, OnlineTrainer } from './online-trainer.js';
+export type { LabelledBatch, OnlineLearningCounters, OnlineTrainer } from './online-trainer.js';

@@ -59,6 +59,38 @@ export interface OnlineTrainer {
   snapshot(version: string): ModelRunner;
 }
 
+/**
+ * The counters of an online-learning loop (a scheduler that snapshots an {@link OnlineTrainer}
+ * and swaps the snapshot in when it is not worse), as monitoring reads them — what
+ * `@ctrkit/core/prometheus` exposes. The models package's online refresher reports these and more.
+ *
+ * @example
+ * ```ts
+ * import type { OnlineLearningCounters } from '@ctrkit/core';
+ * const refusalRate = (c: OnlineLearningCounters) => c.refusals / Math.max(1, c.swaps + c.refusals);
+ * ```
+ */
+export interface OnlineLearningCounters {
+  /** Labelled rows given to the loop. */
+  readonly rowsAdded: number;
+  /** Rows the trainer has learnt from (those that left the hold-out window). */
+  readonly rowsLearnt: number;
+  /** Rows in the hold-out window now (joined, not yet learnt). */
+  readonly windowRows: number;
+  /** Candidates that took over serving. */
+  readonly swaps: number;
+  /** Candidates refused, all reasons together. */
+  readonly refusals: number;
+  /** Refusals by reason (a closed set of short names, fit for a metric label). */
+  readonly refusalsByReason: Readonly<Record<string, number>>;
+  /** Returns to the version kept before the last swap. */
+  readonly rollbacks: number;
+  /** The version serving now. */
+  readonly servingVersion: string;
+  /** Log loss of the last candidate and of the serving model on the window, when a decision scored both. */
+  readonly lastLogLoss: { readonly candidate: number; readonly serving: number } | undefined;
+}
+
 /** Joined rows packed as a batch with their labels, as {@link OnlineTrainer.update} takes them.
  *
  * @example

@@ -12,6 +12,8 @@ import type { DriftMonitor } from './monitor/drift.js';
 import type { PipelineMetrics } from './monitor/pipeline-metrics.js';
 import type { QualityMonitor } from './monitor/quality.js';
 import type { CampaignReporter } from './monitor/reporting.js';
+import type { LabelJoinerStats } from './label-joiner.js';
+import type { OnlineLearningCounters } from './online-trainer.js';
 
 /** What to expose; every source is optional.
  *
@@ -35,6 +37,10 @@ export interface PrometheusSources {
   readonly reportWindowsMs?: readonly number[];
   /** Alarm rules (default `DEFAULT_ALARM_THRESHOLDS`). */
   readonly alarms?: AlarmThresholds;
+  /** The label joiner that turns served rows and clicks into training rows. */
+  readonly joiner?: { stats(): LabelJoinerStats };
+  /** The online-learning loop (the models package's online refresher): swaps, refusals, rows learnt. */
+  readonly onlineLearning?: { stats(): OnlineLearningCounters };
   /** Metric name prefix (default `ctrkit_`). */
   readonly prefix?: string;
 }
@@ -194,6 +200,107 @@ export function registerCtrkitMetrics(sources: PrometheusSources, registry: Regi
             }
           }
         }
+      },
+    });
+  }
+  const { joiner, onlineLearning } = sources;
+  if (joiner) {
+    new Counter({
+      name: `${prefix}joined_rows_total`,
+      help: 'Served rows the label joiner labelled, by label (positive: clicked within the window; negative: window closed)',
+      labelNames: ['label'],
+      registers,
+      collect() {
+        this.reset();
+        const s = joiner.stats();
+        this.inc({ label: 'positive' }, s.positives);
+        this.inc({ label: 'negative' }, s.negatives);
+      },
+    });
+    new Gauge({
+      name: `${prefix}joiner_pending_rows`,
+      help: 'Served rows waiting for their attribution window to close',
+      registers,
+      collect() {
+        this.set(joiner.stats().pending);
+      },
+    });
+    new Counter({
+      name: `${prefix}joiner_dropped_total`,
+      help: 'Events and rows the joiner did not join, by reason (shed at the cap, collision, duplicate, orphan, late, early, repeat)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        const s = joiner.stats();
+        const sum = (o: { readonly [kind: string]: number }) => Object.values(o).reduce((a, b) => a + b, 0);
+        this.inc({ reason: 'shed' }, s.shed);
+        this.inc({ reason: 'collision' }, s.collisions);
+        this.inc({ reason: 'duplicate' }, sum(s.duplicates));
+        this.inc({ reason: 'orphan' }, sum(s.orphans));
+        this.inc({ reason: 'late' }, sum(s.late));
+        this.inc({ reason: 'early' }, sum(s.early));
+        this.inc({ reason: 'repeat' }, sum(s.repeats));
+      },
+    });
+  }
+  if (onlineLearning) {
+    new Counter({
+      name: `${prefix}online_rows_learnt_total`,
+      help: 'Joined rows the online trainer learnt from (rows leave the hold-out window first)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(onlineLearning.stats().rowsLearnt);
+      },
+    });
+    new Gauge({
+      name: `${prefix}online_window_rows`,
+      help: 'Joined rows in the hold-out window, not yet learnt: what candidate and serving model are judged on',
+      registers,
+      collect() {
+        this.set(onlineLearning.stats().windowRows);
+      },
+    });
+    new Counter({
+      name: `${prefix}online_swaps_total`,
+      help: 'Online snapshots that took over serving (not worse than the serving model on the window)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(onlineLearning.stats().swaps);
+      },
+    });
+    new Counter({
+      name: `${prefix}online_refusals_total`,
+      help: 'Online snapshots refused, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(onlineLearning.stats().refusalsByReason)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: `${prefix}online_rollbacks_total`,
+      help: 'Returns to the version kept before the last online swap',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(onlineLearning.stats().rollbacks);
+      },
+    });
+    new Gauge({
+      name: `${prefix}online_last_logloss`,
+      help: 'Log loss on the hold-out window at the last decision that scored both, by model (candidate, serving)',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        const last = onlineLearning.stats().lastLogLoss;
+        if (last === undefined) return;
+        this.set({ model: 'candidate' }, finite(last.candidate));
+        this.set({ model: 'serving' }, finite(last.serving));
       },
     });
   }

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CtrkitError, joinedRowsToBatch, servedRowOf, type FeatureBatch, type FeatureLayout, type JoinedRow } from '../src/index.js';
+import {
+  CtrkitError,
+  createLabelJoiner,
+  createManualClock,
+  joinedRowsToBatch,
+  servedRowOf,
+  type FeatureBatch,
+  type FeatureLayout,
+  type JoinedRow,
+  type OnlineLearningCounters,
+} from '../src/index.js';
+import { registerCtrkitMetrics } from '../src/prometheus.js';
 
 const layout: FeatureLayout = {
   fingerprint: 'spec-1',
@@ -51,5 +62,42 @@ describe('joinedRowsToBatch', () => {
     const { batch, labels } = joinedRowsToBatch(layout, []);
     expect(batch.rows).toBe(0);
     expect(labels.length).toBe(0);
+  });
+});
+
+describe('Prometheus exposition of the online loop', () => {
+  it('shows joined rows by label, joiner drops, and the loop\'s swaps, refusals by reason, rollbacks and last log losses', async () => {
+    const clock = createManualClock(1_000);
+    const joiner = createLabelJoiner({ windowMs: 1_000, allowedLatenessMs: 0, clock, onLabel: () => undefined });
+    const joined = joinedOf(batchOf(3), [0, 0, 0]);
+    for (const j of joined) joiner.impression(j.row);
+    joiner.impression(joined[0]!.row); // duplicate
+    clock.advance(600);
+    joiner.click({ type: 'click', eventId: 'c1', requestId: 'r-0', adId: 'a-0', timestamp: 1_500, userId: 'u', campaignId: 'c', advertiserId: 'x', category: 'k' });
+    joiner.click({ type: 'click', eventId: 'c2', requestId: 'r-9', adId: 'a-9', timestamp: 1_500, userId: 'u', campaignId: 'c', advertiserId: 'x', category: 'k' }); // orphan
+    clock.advance(2_000);
+    joiner.advance(); // the click came 500 ms after serving, inside the window: one positive, two negatives
+    let counters: OnlineLearningCounters = {
+      rowsAdded: 30, rowsLearnt: 20, windowRows: 10, swaps: 2, refusals: 3, refusalsByReason: { worse: 2, 'too-few-rows': 1 }, rollbacks: 1, servingVersion: 'online-2',
+      lastLogLoss: { candidate: 0.41, serving: 0.43 },
+    };
+    const registry = registerCtrkitMetrics({ joiner, onlineLearning: { stats: () => counters } });
+    const text = await registry.metrics();
+    expect(text).toContain('ctrkit_joined_rows_total{label="positive"} 1');
+    expect(text).toContain('ctrkit_joined_rows_total{label="negative"} 2');
+    expect(text).toContain('ctrkit_joiner_dropped_total{reason="duplicate"} 1');
+    expect(text).toContain('ctrkit_joiner_dropped_total{reason="orphan"} 1');
+    expect(text).toContain('ctrkit_joiner_pending_rows 0');
+    expect(text).toContain('ctrkit_online_rows_learnt_total 20');
+    expect(text).toContain('ctrkit_online_window_rows 10');
+    expect(text).toContain('ctrkit_online_swaps_total 2');
+    expect(text).toContain('ctrkit_online_refusals_total{reason="worse"} 2');
+    expect(text).toContain('ctrkit_online_refusals_total{reason="too-few-rows"} 1');
+    expect(text).toContain('ctrkit_online_rollbacks_total 1');
+    expect(text).toContain('ctrkit_online_last_logloss{model="candidate"} 0.41');
+    counters = { ...counters, swaps: 3, lastLogLoss: undefined };
+    const again = await registry.metrics();
+    expect(again).toContain('ctrkit_online_swaps_total 3'); // read at scrape time
+    expect(again).not.toContain('ctrkit_online_last_logloss{');
   });
 });

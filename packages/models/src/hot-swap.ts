@@ -56,6 +56,13 @@ export interface SwapOptions {
   readonly warmup?: FeatureBatch;
   /** Accept a version trained on another feature spec (default false: refused). */
   readonly allowFingerprintChange?: boolean;
+  /**
+   * Hand the version that was serving back to the caller instead of disposing it (default false):
+   * it comes back as {@link SwapResult.retained}, and the caller owns it — swaps it in again to
+   * roll back, or disposes it. Calls already running on it finish normally; dispose it only once
+   * they have (a version kept for rollback is disposed a whole swap later).
+   */
+  readonly keepPrevious?: boolean;
 }
 
 /** What a swap did.
@@ -71,6 +78,8 @@ export interface SwapResult {
   readonly previous: ModelInfo;
   /** The version serving now. */
   readonly current: ModelInfo;
+  /** The version that was serving, when the swap was asked to keep it (`keepPrevious`); the caller owns it. */
+  readonly retained?: ModelVersion;
 }
 
 /** A runner whose model can be replaced while it serves.
@@ -197,6 +206,7 @@ class HotSwap implements HotSwapRunner {
       if (this.disposed) throw new CtrkitError('E_STATE', 'hot-swap runner was disposed during the swap');
       // The swap itself: one assignment. Calls that already took `previous` keep it until they finish.
       this.current = candidate;
+      if (options.keepPrevious === true) return { previous: previous.runner.info, current: candidate.runner.info, retained: previous };
       if (this.inflight.has(previous)) this.retired.add(previous);
       else this.release(previous);
       return { previous: previous.runner.info, current: candidate.runner.info };

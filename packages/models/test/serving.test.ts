@@ -243,6 +243,26 @@ describe('hot swap', () => {
     expect(hot.info.version).toBe('v3');
   });
 
+  it('hands the previous version back with keepPrevious, undisposed, so it can be swapped in again', async () => {
+    const platt = createPlattCalibrator().fit([0.1, 0.2, 0.3, 0.7, 0.8, 0.9], [0, 0, 1, 0, 1, 1]);
+    const v1 = fake(0.3, 'v1');
+    const v2 = fake(0.2, 'v2');
+    const hot = createHotSwapRunner({ runner: v1, calibrator: platt });
+    const batch = randomBatch(layout, 1);
+    const { retained } = await hot.swap(v2, { keepPrevious: true });
+    await Promise.resolve();
+    expect(retained?.runner).toBe(v1);
+    expect(retained?.calibrator).toBe(platt);
+    expect(v1.disposed).toBe(false);
+    const back = await hot.swap(retained!);
+    expect(back.retained).toBeUndefined();
+    expect(hot.info.version).toBe('v1');
+    const [p] = await hot.predictCalibrated(batch);
+    expect(p).toBeCloseTo(platt.applyOne(Math.fround(0.3)), 6); // its own calibrator came back with it
+    await Promise.resolve();
+    expect(v2.disposed).toBe(true); // a swap without keepPrevious still disposes
+  });
+
   it('calibrates with the calibrator of the version that scored', async () => {
     const platt = createPlattCalibrator().fit([0.1, 0.2, 0.3, 0.7, 0.8, 0.9], [0, 0, 1, 0, 1, 1]);
     const runner = fake(0.3, 'v1');
