@@ -222,6 +222,27 @@ describe('predictor', () => {
     expect(model.calls).toBe(2);
   });
 
+  it('hands the scored batch to the caller with keepBatch: its own per request, one row per distinct ad, mapped to the candidates', async () => {
+    const seen: FeatureBatch[] = [];
+    const model = runner('v1', (batch, r) => {
+      if (r === 0) seen.push(batch);
+      return byId(batch, r);
+    });
+    const predictor = createPredictor({ encoder, store: store(), runner: model, keepBatch: true });
+    const first = await predictor.predict(request('k1', ['ad-1', 'ad-2', 'ad-1']));
+    expect(first.batch).toBe(seen[0]); // exactly the bits the model scored
+    expect(first.batch!.rows).toBe(2);
+    expect(Array.from(first.batchRows!)).toEqual([0, 1, 0]);
+    expect(Array.from(first.batch!.ids.subarray(0, 2))).toEqual([1, 2]);
+    const second = await predictor.predict(request('k2', ['ad-3']));
+    expect(second.batch).not.toBe(first.batch); // not recycled: the first is still the caller's
+    expect(Array.from(first.batch!.ids.subarray(0, 2))).toEqual([1, 2]);
+    expect(Array.from(second.batchRows!)).toEqual([0]);
+    const plain = await createPredictor({ encoder, runner: model }).predict(request('k3', ['ad-1']));
+    expect(plain.batch).toBeUndefined();
+    expect(plain.batchRows).toBeUndefined();
+  });
+
   it('an encoder that throws degrades every candidate to the default score', async () => {
     const broken: FeatureEncoder = { layout, encode: () => { throw new CtrkitError('E_INPUT', 'user.age must be a number'); } };
     const predictor = createPredictor({ encoder: broken, runner: runner('v1', byId) });

@@ -80,6 +80,14 @@ export interface PredictionResult {
   readonly timings: Readonly<Record<PredictionStage | 'total', number>>;
   /** The store's counters the scores were computed with (for frequency caps downstream). */
   readonly lookup?: StoreLookup;
+  /**
+   * The encoded rows the model scored, one per distinct ad in order of first appearance, owned by
+   * the caller (only with `keepBatch`, and only when encoding succeeded): what a served-row log or
+   * an online trainer needs, as `servedRowOf(result.batch, result.batchRows[i], …)` for candidate i.
+   */
+  readonly batch?: FeatureBatch;
+  /** With `batch`: the row of `batch` that scored each candidate, in request order. */
+  readonly batchRows?: Int32Array;
 }
 
 /** A scheduler for deadlines; inject fake timers in tests.
@@ -135,6 +143,12 @@ export interface PredictorOptions {
   readonly clock?: Clock;
   /** Timers for deadlines (default the global `setTimeout`). */
   readonly scheduler?: TimerScheduler;
+  /**
+   * Hand each request's encoded batch to the caller in {@link PredictionResult.batch} (default
+   * false). The batch is then a fresh allocation per request instead of a pooled one, which is the
+   * price of keeping the served bits for training.
+   */
+  readonly keepBatch?: boolean;
 }
 
 /**
@@ -245,6 +259,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
   const scheduler = options.scheduler ?? defaultScheduler;
   const cacheTtl = options.userCacheTtlMs ?? 0;
   const cacheSize = options.userCacheSize ?? 256;
+  const keepBatch = options.keepBatch === true;
   const userCache = new Map<string, CachedUser>();
   // Batches are reused across requests: a request takes one from the pool and gives it back once
   // the model has answered (never when the model was abandoned mid-call, as it may still read it).
@@ -412,8 +427,12 @@ export function createPredictor(options: PredictorOptions): Predictor {
     {
       const t0 = clock.now();
       try {
-        scratch = acquire(rows);
-        batch = encoder.encode(unique, lookup, scratch);
+        // A kept batch leaves with the result, so it cannot come from (or go back to) the pool.
+        if (keepBatch) batch = encoder.encode(unique, lookup);
+        else {
+          scratch = acquire(rows);
+          batch = encoder.encode(unique, lookup, scratch);
+        }
       } catch (error) {
         metrics?.recordError('encode', isCtrkitError(error) ? error.code : 'unknown');
         degrade({ stage: 'encode', reason: 'error', action: 'default-score', detail: describe(error) });
@@ -489,7 +508,8 @@ export function createPredictor(options: PredictorOptions): Predictor {
     const fanOut = (values: Float32Array): Float32Array => (rowOf === undefined ? values : Float32Array.from(rowOf, (r) => values[r] as number));
     timings.total = clock.now() - started;
     metrics?.recordRequest(timings.total, request.candidates.length);
-    const result = { requestId: request.requestId, pCtr: fanOut(pCtr), raw: fanOut(raw), modelVersion, degraded, timings };
+    const kept = keepBatch && batch !== undefined ? { batch, batchRows: rowOf ?? Int32Array.from(request.candidates, (_, i) => i) } : {};
+    const result = { requestId: request.requestId, pCtr: fanOut(pCtr), raw: fanOut(raw), modelVersion, degraded, timings, ...kept };
     // The lookup is per distinct ad; it is passed on only when it lines up with the request's candidates.
     return lookup !== undefined && rowOf === undefined ? { ...result, lookup } : result;
   }
