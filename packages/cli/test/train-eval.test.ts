@@ -122,6 +122,34 @@ describe('ctrkit train and eval', () => {
     expect((await ctrkit('eval', '--model', 'sim', '--data', CRITEO, '--format', 'criteo')).err).toMatch(/trained on synthetic traffic/);
   });
 
+  it('--model auto trains each candidate on the same rows, keeps the lowest validation log loss and says so; bad use is a usage error', async () => {
+    const trained = await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'auto', '--candidates', 'lr,fm', '--id-space', '65536', '--json', '--quiet', '--out', 'auto');
+    expect(trained.status, trained.err).toBe(0);
+    const json = JSON.parse(trained.out) as { model: string; finalLogLoss: number; auto: { chosen: string; candidates: { model: string; finalLogLoss: number; seconds: number }[] } };
+    expect(json.auto.candidates.map((c) => c.model)).toEqual(['lr', 'fm']);
+    const best = json.auto.candidates.reduce((a, b) => (b.finalLogLoss < a.finalLogLoss ? b : a));
+    expect(json.auto.chosen).toBe(best.model);
+    expect(json.model).toBe(best.model);
+    expect(json.finalLogLoss).toBe(best.finalLogLoss);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'auto', 'model.json'), 'utf8')) as { architecture: string };
+    expect(manifest.architecture).toBe(best.model);
+    // The same figures as training the chosen model alone on the same rows.
+    const alone = await ctrkit('train', '--data', 'synthetic:6000:3', '--model', best.model, '--id-space', '65536', '--json', '--quiet', '--out', 'alone');
+    expect((JSON.parse(alone.out) as { finalLogLoss: number }).finalLogLoss).toBe(best.finalLogLoss);
+    // A spent budget starts nothing after the first candidate (a clock that moves 10 s a reading).
+    const io = captureIo({ cwd: dir });
+    io.clock.advance(1);
+    const ticking = { ...io, clock: { now: () => (io.clock.advance(10_000), io.clock.now()) } };
+    const status = await runCli(['train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,fm,dcnv2', '--time-budget', '25', '--id-space', '65536', '--json', '--out', 'hurried'], ticking);
+    expect(status, io.err()).toBe(0);
+    expect((JSON.parse(io.out()) as typeof json).auto.candidates.map((c) => c.model)).toEqual(['lr']);
+    expect(io.err()).toMatch(/time budget of 25 s is spent; fm and the rest are not tried/);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,xgb', '--out', 'x', '--quiet')).status).toBe(2);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--valid-share', '0', '--out', 'x', '--quiet')).status).toBe(2);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'lr', '--candidates', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,fm', '--embedding-dim', '4', '--out', 'x', '--quiet')).err).toMatch(/--embedding-dim applies to --model dcnv2/);
+  });
+
   it('--synthetic-spec ad-request trains on the features package preset (crosses, sequences, a dense column)', async () => {
     const trained = await ctrkit('train', '--data', 'synthetic:4000:9', '--synthetic-spec', 'ad-request', '--model', 'dcnv2', '--valid-rows', '1000', '--epochs', '1', '--embedding-dim', '4', '--deep', '8', '--low-rank', '4', '--id-space', '65536', '--quiet', '--out', 'preset');
     expect(trained.status, trained.err).toBe(0);

@@ -434,11 +434,21 @@ function describeSource(source: DataSource): string {
   return source.kind === 'synthetic' ? `synthetic traffic (seed ${source.seed})` : source.file;
 }
 
-function hyperParameters(model: TrainableArchitecture, args: ParsedArgs): Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'> {
+/** The architectures `--model auto` tries by default, cheapest first. */
+export const AUTO_CANDIDATES: readonly TrainableArchitecture[] = ['lr', 'fm', 'dcnv2'];
+
+/** Seconds `--model auto` may spend before it stops starting candidates (default). */
+export const DEFAULT_TIME_BUDGET_S = 1800;
+
+/**
+ * The hyper-parameters of `model` from the flags. `trained` lists every architecture this run
+ * trains (more than one with `--model auto`): a flag that applies to none of them is a usage error.
+ */
+function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, trained: readonly TrainableArchitecture[] = [model]): Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'> {
   const given = (name: string) => args.given(name);
   const num = (name: string) => args.number(name) as number;
   const only = (names: readonly string[], models: readonly TrainableArchitecture[]) => {
-    for (const name of names) if (given(name) && !models.includes(model)) usageError('train', `--${name} applies to --model ${models.join(' or ')}`);
+    for (const name of names) if (given(name) && !models.some((m) => trained.includes(m))) usageError('train', `--${name} applies to --model ${models.join(' or ')}`);
   };
   only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
   only(['dim', 'factor-l2', 'factor-prior', 'factor-passes'], ['fm']);
@@ -553,8 +563,35 @@ function parseSpecFile(text: string, file: string): FeatureSpecJSON {
   }
 }
 
+function candidatesOf(args: ParsedArgs): readonly TrainableArchitecture[] {
+  const text = args.string('candidates');
+  if (text === undefined) return AUTO_CANDIDATES;
+  const names = text.split(',').map((name) => name.trim());
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!(AUTO_CANDIDATES as readonly string[]).includes(name)) usageError('train', `--candidates takes a comma-separated list of ${AUTO_CANDIDATES.join(', ')}, got ${JSON.stringify(name)}`);
+    if (seen.has(name)) usageError('train', `--candidates names ${name} twice`);
+    seen.add(name);
+  }
+  return names as TrainableArchitecture[];
+}
+
+/** What `--model auto` measured for one candidate. */
+interface AutoCandidate {
+  readonly model: TrainableArchitecture;
+  /** Validation log loss of what serving would get (calibrated when a calibrator was chosen), before any refit. */
+  readonly finalLogLoss: number | null;
+  readonly validAuc: number | null;
+  readonly seconds: number;
+}
+
 async function run(args: ParsedArgs, io: CliIo): Promise<number> {
-  const model = args.string('model') as TrainableArchitecture;
+  const modelArg = args.string('model') as TrainableArchitecture | 'auto';
+  const auto = modelArg === 'auto';
+  if (!auto && args.given('candidates')) usageError('train', '--candidates applies to --model auto');
+  if (!auto && args.given('time-budget')) usageError('train', '--time-budget applies to --model auto');
+  const candidates = auto ? candidatesOf(args) : [modelArg];
+  const timeBudget = args.number('time-budget') ?? DEFAULT_TIME_BUDGET_S;
   const source = dataSourceOf('train', args.string('data') as string);
   const settings = readSettingsOf('train', args, source, io);
   const specArg = args.string('spec');
@@ -579,7 +616,8 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const out = path.resolve(io.cwd, args.string('out') as string);
   if (refit === true && (validRowsArg === 0 || (carve && validShare === 0))) usageError('train', '--refit needs validation rows: it retrains for the number of passes the validation rows chose');
   if (!Number.isInteger(Math.log2(idSpace))) usageError('train', `--id-space must be a power of two, got ${idSpace}`);
-  const hyper = hyperParameters(model, args);
+  const hypers = new Map(candidates.map((m) => [m, hyperParameters(m, args, candidates)] as const));
+  if (auto && (validRowsArg === 0 || (carve && validShare === 0))) usageError('train', '--model auto needs validation rows: it keeps the candidate with the lowest validation log loss');
   const extraValid = carve ? 0 : (validRowsArg as number);
   if (source.kind === 'synthetic' && trainRowsArg !== undefined && trainRowsArg + extraValid > source.rows) {
     usageError('train', `--train-rows ${trainRowsArg}${carve ? '' : ` and --valid-rows ${extraValid}`} need ${trainRowsArg + extraValid} rows but synthetic:${source.rows} has ${source.rows}`);
@@ -628,43 +666,65 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     }
   }
 
-  // Train.
+  // Train: one model, or each candidate of --model auto while the time budget lasts.
   const started = io.clock.now();
-  // With validation rows early stopping decides, so the cap is generous; without, few passes.
-  const epochs = args.number('epochs') ?? (valid !== undefined ? DEFAULT_EPOCHS : model === 'dcnv2' ? 2 : 3);
-  let progress: Progress | undefined;
-  let phase = '';
-  let epochsDone = 0;
-  const result = fitModel({
-    model,
-    train,
-    ...(valid === undefined ? {} : { valid }),
-    epochs,
-    patience: args.number('patience') as number,
-    ...(negativeRate === undefined ? {} : { negativeRate }),
-    refit,
-    ...(calibratorArg === 'auto' ? {} : { calibrators: [calibratorArg] }),
-    seed,
-    ...hyper,
-    onProgress: (p) => {
-      // Passes of the main loop arrive in order; a pass numbered at or below those done is the refit.
-      const label = `${p.epoch <= epochsDone ? 'refit' : 'epoch'} ${p.epoch}/${p.epochs}`;
-      if (label !== phase) {
+  const fitOne = (model: TrainableArchitecture): FitResult => {
+    // With validation rows early stopping decides, so the cap is generous; without, few passes.
+    const epochs = args.number('epochs') ?? (valid !== undefined ? DEFAULT_EPOCHS : model === 'dcnv2' ? 2 : 3);
+    let progress: Progress | undefined;
+    let phase = '';
+    let epochsDone = 0;
+    const result = fitModel({
+      model,
+      train,
+      ...(valid === undefined ? {} : { valid }),
+      epochs,
+      patience: args.number('patience') as number,
+      ...(negativeRate === undefined ? {} : { negativeRate }),
+      refit,
+      ...(calibratorArg === 'auto' ? {} : { calibrators: [calibratorArg] }),
+      seed,
+      ...(hypers.get(model) as Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'>),
+      onProgress: (p) => {
+        // Passes of the main loop arrive in order; a pass numbered at or below those done is the refit.
+        const label = `${p.epoch <= epochsDone ? 'refit' : 'epoch'} ${p.epoch}/${p.epochs}`;
+        if (label !== phase) {
+          progress?.finish();
+          phase = label;
+          progress = createProgress({ label, total: p.total, unit: 'rows', stream: io.stderr, clock: io.clock, enabled: !quiet });
+        }
+        progress?.update(p.done);
+      },
+      onEpoch: (e) => {
+        epochsDone = e.epoch;
         progress?.finish();
-        phase = label;
-        progress = createProgress({ label, total: p.total, unit: 'rows', stream: io.stderr, clock: io.clock, enabled: !quiet });
-      }
-      progress?.update(p.done);
-    },
-    onEpoch: (e) => {
-      epochsDone = e.epoch;
-      progress?.finish();
-      progress = undefined;
-      phase = '';
-      if (!quiet && e.validLogLoss !== undefined) io.stderr.write(`  valid log loss ${format4(e.validLogLoss)}, AUC ${format4(e.validAuc)}\n`);
-    },
-  });
-  progress?.finish();
+        progress = undefined;
+        phase = '';
+        if (!quiet && e.validLogLoss !== undefined) io.stderr.write(`  valid log loss ${format4(e.validLogLoss)}, AUC ${format4(e.validAuc)}\n`);
+      },
+    });
+    progress?.finish();
+    return result;
+  };
+  const tried: AutoCandidate[] = [];
+  let chosen: { model: TrainableArchitecture; result: FitResult } | undefined;
+  for (const candidate of candidates) {
+    if (auto && tried.length > 0 && (io.clock.now() - started) / 1000 >= timeBudget) {
+      if (!quiet) io.stderr.write(`auto: the time budget of ${timeBudget} s is spent; ${candidate} and the rest are not tried\n`);
+      break;
+    }
+    if (auto && !quiet) io.stderr.write(`auto: training ${candidate}\n`);
+    const before = io.clock.now();
+    const result = fitOne(candidate);
+    const final = result.metrics.validLogLossFinal;
+    tried.push({ model: candidate, finalLogLoss: final ?? null, validAuc: result.metrics.validAuc ?? null, seconds: (io.clock.now() - before) / 1000 });
+    if (auto && !quiet) io.stderr.write(`auto: ${candidate} validation log loss ${format4(final)}, AUC ${format4(result.metrics.validAuc)}\n`);
+    // Ties go to the candidate tried first (the cheaper one).
+    const best = chosen?.result.metrics.validLogLossFinal;
+    if (chosen === undefined || (final !== undefined && (best === undefined || final < best))) chosen = { model: candidate, result };
+  }
+  const { model, result } = chosen as { model: TrainableArchitecture; result: FitResult };
+  const hyper = hypers.get(model) as Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'>;
   const seconds = (io.clock.now() - started) / 1000;
   for (const warning of result.warnings) io.stderr.write(`ctrkit train: warning: ${warning}\n`);
 
@@ -676,7 +736,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const version = args.string('version') ?? new Date(io.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const exported = exportModel(outcome.encoder.layout, result, {
     version,
-    description: `${model} trained by ctrkit train on ${describeSource(source)}`,
+    description: `${model} trained by ctrkit train${auto ? ` (--model auto: the lowest validation log loss of ${tried.map((t) => t.model).join(', ')})` : ''} on ${describeSource(source)}`,
     metrics: { trainSeconds: seconds, ...(bayes === undefined ? {} : { validBayesAuc: bayes.auc, validBayesLogLoss: bayes.logloss }) },
     config: {
       featureSpec: outcome.spec,
@@ -715,11 +775,17 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
         baseLogLoss: result.metrics.validBaseLogLoss ?? null,
         worseThanBase: result.metrics.validLogLossFinal === undefined ? null : !(result.metrics.validLogLossFinal <= (result.metrics.validBaseLogLoss as number)),
         warnings: result.warnings,
+        ...(auto ? { auto: { chosen: model, rule: 'the lowest validation log loss of what serving gets (calibrated where a calibrator was chosen), measured before any refit', timeBudgetSeconds: timeBudget, candidates: tried } } : {}),
         ...(bayes === undefined ? {} : { bayesAuc: bayes.auc, bayesLogLoss: bayes.logloss }),
         seconds,
       })}\n`,
     );
   } else {
+    if (auto) {
+      const lines = ['--model auto: validation log loss (what serving gets) and AUC of each candidate, before any refit'];
+      for (const t of tried) lines.push(`  ${t.model.padEnd(6)} ${format4(t.finalLogLoss ?? undefined)}  ${format4(t.validAuc ?? undefined)}  ${t.seconds.toFixed(1)} s${t.model === model ? '  ← chosen' : ''}`);
+      io.stdout.write(`${lines.join('\n')}\n\n`);
+    }
     io.stdout.write(summaryText({ model, source, trainRows, validRows, validShare: carve && validRows > 0 ? validShare : undefined, result, bayes, seconds, written: out, bytes: exported.model.byteLength }));
   }
   return 0;
@@ -740,7 +806,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train LR, FM or DCN-v2 on a click log and write model.onnx + model.json',
   usage:
-    'ctrkit train --data FILE|DIR|synthetic:ROWS[:SEED] --format criteo|csv|libsvm|arrow [--spec FILE] [--label COL] [--ignore A,B] [--numeric A,B] --model lr|fm|dcnv2 [--train-rows N] [--valid-rows N] --out DIR',
+    'ctrkit train --data FILE|DIR|synthetic:ROWS[:SEED] --format criteo|csv|libsvm|arrow [--spec FILE] [--label COL] [--ignore A,B] [--numeric A,B] --model lr|fm|dcnv2|auto [--train-rows N] [--valid-rows N] --out DIR',
   options: {
     data: { type: 'string', required: true, valueName: 'FILE|synthetic:ROWS[:SEED]', description: 'click log to train on, or synthetic traffic from the core generator' },
     format: { type: 'string', choices: DATA_FORMATS, description: 'log format (required for a file); arrow: encoded, labelled ctrkit Arrow logs (a file, or a directory such as a joined served-row log)' },
@@ -750,7 +816,9 @@ export const trainCommand: Command = {
     numeric: { type: 'string', valueName: 'A,B', description: 'CSV: numeric columns (bucketised by the Criteo log rule); the others are categorical' },
     delimiter: { type: 'string', valueName: 'CHAR', description: 'CSV: field separator (default ,)' },
     'field-map': { type: 'string', valueName: 'FILE', description: 'libsvm: field map (field:value<TAB>index lines, e.g. iPinYou featindex.txt): one field per map field instead of one bag' },
-    model: { type: 'string', required: true, choices: ['lr', 'fm', 'dcnv2'], description: 'architecture' },
+    model: { type: 'string', required: true, choices: ['lr', 'fm', 'dcnv2', 'auto'], description: 'architecture; auto: train each of --candidates on the same rows and keep the one with the lowest validation log loss' },
+    candidates: { type: 'string', valueName: 'A,B', description: `auto: the architectures to try, in order (default ${AUTO_CANDIDATES.join(',')})` },
+    'time-budget': { type: 'number', min: 0, exclusiveMin: true, valueName: 'SECONDS', description: `auto: start no further candidate once this many seconds are spent; the one running finishes (default ${DEFAULT_TIME_BUDGET_S})` },
     'train-rows': { type: 'number', integer: true, min: 1, description: 'read the first N rows to train on, the validation slice included unless --valid-rows is given (default: every row)' },
     'valid-share': { type: 'number', fraction: true, min: 0, max: 0.5, default: DEFAULT_VALID_SHARE, valueName: 'F', description: `validate on the last F of the rows read, in file order, at most ${DEFAULT_VALID_CAP.toLocaleString('en-US')} rows (0: no validation, so no early stopping, calibration or base-rate check)` },
     'valid-rows': { type: 'number', integer: true, min: 0, description: 'instead of --valid-share: validate on the N rows after the --train-rows rows' },
