@@ -16,3 +16,4 @@ export type {
 } from './traffic.js';
 export { SIM_CATEGORIES, SIM_CATEGORY_IAB } from './world.js';
 export type { SimAd, SimAdvertiser, SimCampaign, SimPublisher, SimWorldOptions } from './world.js';
+export type { SimAppealDrift, SimDriftOptions, SimLaunches, SimTasteShift } from './drift.js';

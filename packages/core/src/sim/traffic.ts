@@ -1,6 +1,6 @@
 import { CtrkitError, ensure } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
-import type { AdCandidate, AdEvent, AdRequest, AdSlot, UserProfile } from '../types.js';
+import type { AdCandidate, AdEvent, AdFormat, AdRequest, AdSlot, UserProfile } from '../types.js';
 import {
   buildWorld,
   clickLogit,
@@ -15,6 +15,7 @@ import {
   type SimWorld,
   type SimWorldOptions,
 } from './world.js';
+import type { SimDriftOptions } from './drift.js';
 
 const DAY_MS = 86_400_000;
 const TIMEZONES: Readonly<Record<string, number>> = {
@@ -120,6 +121,9 @@ export interface StreamOptions {
  * Synthetic ad traffic with a known ground truth: users, ads, publishers with power-law
  * popularity, and a hidden click model with main effects, user × category interactions,
  * device × format, time-of-day and position effects. Deterministic by seed; streams lazily.
+ * With `drift` ({@link SimDriftOptions}) the world changes through the period — ad appeal
+ * wanders, campaigns and creatives launch part-way (never drawn before their `launchAt`),
+ * users' tastes shift — and every probability it reports is the truth at the row's own time.
  *
  * @example
  * ```ts
@@ -147,7 +151,7 @@ export interface TrafficGenerator {
   requests(options: StreamOptions): Generator<SimRequest>;
   /** Shown impressions with sampled clicks, in time order: a training log. */
   impressions(options: StreamOptions): Generator<SimImpression>;
-  /** The true click probability of a candidate at a slot position. */
+  /** The true click probability of a candidate at a slot position, at the request's `context.timestamp`. */
   clickProbability(request: AdRequest, candidateIndex: number, position?: number): number;
   /** The true conversion probability, given a click, of a candidate. */
   conversionProbability(request: AdRequest, candidateIndex: number): number;
@@ -194,9 +198,11 @@ function trafficIntensity(hour: number): number {
 /**
  * Creates a {@link TrafficGenerator}.
  *
- * @param options - World sizes, interaction strength, period and request shape.
+ * @param options - World sizes, interaction strength, drift, period and request shape.
  * @returns The generator; building the world takes ~50 ms per 10,000 users.
- * @throws `CtrkitError` `E_CONFIG` on non-positive sizes or an empty period.
+ * @throws `CtrkitError` `E_CONFIG` on non-positive sizes, an empty period or drift options out of range.
+ * @remarks Drift costs little: appeal is a table lookup per candidate, a taste shift one more
+ *   4-term dot product for a shifting user, launches a rejected draw now and then.
  * @example
  * ```ts
  * import { createTrafficGenerator } from '@ctrkit/core/sim';
@@ -224,7 +230,7 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
   ensure(Number.isFinite(durationMs) && durationMs > 0, 'E_CONFIG', () => `durationMs must be positive, got ${durationMs}`);
   ensure(Number.isFinite(startTime), 'E_CONFIG', () => `startTime must be finite, got ${startTime}`);
   ensure(baseCtr > 0 && baseCtr < 0.5, 'E_CONFIG', () => `baseCtr must be in (0, 0.5), got ${baseCtr}`);
-  const world: SimWorld = buildWorld(options);
+  const world: SimWorld = buildWorld(options, { startTime, durationMs });
   const campaignById = new Map(world.campaigns.map((c) => [c.id, c]));
   const advertiserById = new Map(world.advertisers.map((a) => [a.id, a]));
   const userCumulative = zipfCumulative(world.users.length, 0.9);
@@ -278,7 +284,23 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
   };
 
   const probability = (user: SimUser, ad: SimAd, publisher: SimPublisher, timestamp: number, position: number): number =>
-    1 / (1 + Math.exp(-clickLogit(world, user, ad, publisher, localHour(timestamp, user), position)));
+    1 / (1 + Math.exp(-clickLogit(world, user, ad, publisher, localHour(timestamp, user), position, timestamp)));
+
+  // Launches: an ad is servable from its launchAt. Without launches every draw below takes the
+  // same random numbers as before launches existed.
+  const launches = world.ads.some((ad) => ad.launchAt !== undefined);
+  const live = (ad: SimAd, timestamp: number): boolean => ad.launchAt === undefined || ad.launchAt <= timestamp;
+  /** A popularity-weighted draw among the ads of a format that are live at `timestamp`. */
+  const drawAd = (random: Random, format: AdFormat, timestamp: number): SimAd => {
+    const pool = world.adsByFormat.get(format) as readonly SimAd[];
+    const cumulative = adCumulativeByFormat.get(format) as Float64Array;
+    for (let attempt = 0; attempt < 1_000; attempt++) {
+      const ad = pool[drawWeighted(random, cumulative)] as SimAd;
+      if (!launches || live(ad, timestamp)) return ad;
+    }
+    // Live ads hold a tiny share of the popularity: take the most popular live one.
+    return pool.find((ad) => live(ad, timestamp)) as SimAd;
+  };
 
   const drawPage = (random: Random, timestamp: number) => {
     const user = world.users[drawWeighted(random, userCumulative)] as SimUser;
@@ -311,9 +333,8 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
     const samples: number[] = [];
     for (let i = 0; i < 4000; i++) {
       const page = drawPage(random, timeAt(random.next()));
-      const ads = world.adsByFormat.get(page.publisher.format) as readonly SimAd[];
-      const ad = ads[drawWeighted(random, adCumulativeByFormat.get(page.publisher.format) as Float64Array)] as SimAd;
-      samples.push(clickLogit(world, page.user, ad, page.publisher, localHour(page.timestamp, page.user), 0));
+      const ad = drawAd(random, page.publisher.format, page.timestamp);
+      samples.push(clickLogit(world, page.user, ad, page.publisher, localHour(page.timestamp, page.user), 0, page.timestamp));
     }
     let intercept = Math.log(baseCtr / (1 - baseCtr));
     for (let iteration = 0; iteration < 50; iteration++) {
@@ -359,11 +380,15 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
         const page = drawPage(random, timeAt(from + ((to - from) * (i + 0.5)) / streamOptions.count));
         const pool = world.adsByFormat.get(page.publisher.format) as readonly SimAd[];
         const cumulative = adCumulativeByFormat.get(page.publisher.format) as Float64Array;
-        const wanted = Math.min(candidatesPerRequest, pool.length);
+        const servable = launches ? pool.reduce((n, ad) => n + (live(ad, page.timestamp) ? 1 : 0), 0) : pool.length;
+        const wanted = Math.min(candidatesPerRequest, servable);
         const chosen = new Set<number>();
         // Popularity-weighted draws without replacement; fall back to a scan once draws stall.
-        for (let attempts = 0; chosen.size < wanted && attempts < wanted * 20; attempts++) chosen.add(drawWeighted(random, cumulative));
-        for (let k = 0; chosen.size < wanted; k++) chosen.add(k);
+        for (let attempts = 0; chosen.size < wanted && attempts < wanted * 20; attempts++) {
+          const k = drawWeighted(random, cumulative);
+          if (!launches || live(pool[k] as SimAd, page.timestamp)) chosen.add(k);
+        }
+        for (let k = 0; chosen.size < wanted; k++) if (!launches || live(pool[k] as SimAd, page.timestamp)) chosen.add(k);
         const ads = [...chosen].map((k) => pool[k] as SimAd);
         const pClick = new Float64Array(ads.length);
         ads.forEach((ad, k) => {
@@ -387,8 +412,7 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
       const random = createRandom(world.seed).fork(`impressions:${streamOptions.stream ?? 'main'}`);
       for (let i = 0; i < streamOptions.count; i++) {
         const page = drawPage(random, timeAt(from + ((to - from) * (i + 0.5)) / streamOptions.count));
-        const pool = world.adsByFormat.get(page.publisher.format) as readonly SimAd[];
-        const ad = pool[drawWeighted(random, adCumulativeByFormat.get(page.publisher.format) as Float64Array)] as SimAd;
+        const ad = drawAd(random, page.publisher.format, page.timestamp);
         const roll = random.next();
         const position = Math.min(slotsPerRequest - 1, roll < 0.6 ? 0 : roll < 0.85 ? 1 : 2);
         const pClick = probability(page.user, ad, page.publisher, page.timestamp, position);

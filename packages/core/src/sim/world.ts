@@ -1,6 +1,7 @@
 import { ensure } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
 import type { AdFormat, BehaviourEvent, BidType, DeviceType } from '../types.js';
+import { appealAt, buildAppeal, buildTastes, checkDrift, drawLaunches, tasteWeight, type DriftState, type SimDriftOptions, type SimLaunches, type SimPeriod } from './drift.js';
 
 /**
  * Ad categories (and user interests) of the synthetic world.
@@ -116,6 +117,8 @@ export interface SimCampaign {
   readonly bid: number;
   /** Daily budget in currency units. */
   readonly dailyBudget: number;
+  /** When it starts serving, ms since epoch; absent when it serves from the start (see {@link SimLaunches}). */
+  readonly launchAt?: number;
 }
 
 /** A synthetic ad (creative).
@@ -137,6 +140,8 @@ export interface SimAd {
   readonly category: string;
   /** Its format. */
   readonly format: AdFormat;
+  /** When it becomes servable, ms since epoch; absent when it serves from the start (see {@link SimLaunches}). */
+  readonly launchAt?: number;
   /** @internal */ readonly index: number;
   /** @internal */ readonly bias: number;
   /** @internal */ readonly categoryIndex: number;
@@ -188,6 +193,8 @@ export interface SimWorldOptions {
   readonly baseCtr?: number;
   /** Scale of the interaction terms (user × category, device × format, …; default 1). */
   readonly interactionStrength?: number;
+  /** How the world changes through the period: appeal drift, launches, taste shifts (default none: a stationary world). */
+  readonly drift?: SimDriftOptions;
 }
 
 /** @internal The hidden parameters of the click and conversion models. */
@@ -214,6 +221,8 @@ export interface SimWorld {
   readonly userIndex: ReadonlyMap<string, number>;
   readonly adById: ReadonlyMap<string, SimAd>;
   readonly publisherById: ReadonlyMap<string, SimPublisher>;
+  /** Time-varying truth, or undefined for a stationary world. */
+  readonly drift: DriftState | undefined;
 }
 
 /** @internal Index of a weighted draw. */
@@ -258,8 +267,8 @@ export function ageGroup(age: number): number {
 
 const pick = <T>(random: Random, items: readonly T[]): T => items[random.int(items.length)] as T;
 
-/** @internal Builds the entities and hidden truth of a world. */
-export function buildWorld(options: SimWorldOptions): SimWorld {
+/** @internal Builds the entities and hidden truth of a world over `period` (which only drift reads). */
+export function buildWorld(options: SimWorldOptions, period: SimPeriod = { startTime: Date.UTC(2026, 0, 5), durationMs: 86_400_000 }): SimWorld {
   const {
     seed = 1,
     users: userCount = 20_000,
@@ -273,6 +282,7 @@ export function buildWorld(options: SimWorldOptions): SimWorld {
     ensure(Number.isInteger(value) && value > 0, 'E_CONFIG', () => `sim: ${name} must be a positive integer, got ${value}`);
   }
   ensure(interactionStrength >= 0 && Number.isFinite(interactionStrength), 'E_CONFIG', () => 'sim: interactionStrength must be ≥ 0');
+  if (options.drift !== undefined) checkDrift(options.drift);
   const root = createRandom(seed);
   const categories = SIM_CATEGORIES;
   const nCategories = categories.length;
@@ -324,6 +334,17 @@ export function buildWorld(options: SimWorldOptions): SimWorld {
         });
       }
     }
+  }
+
+  // Launches draw from their own stream, after the entities, so a world without them is unchanged.
+  if (options.drift?.launches !== undefined) {
+    const times = drawLaunches(options.drift.launches, campaigns, ads, period, root.fork('drift:launches'));
+    times.campaigns.forEach((launchAt, i) => {
+      if (launchAt !== undefined) campaigns[i] = { ...(campaigns[i] as SimCampaign), launchAt };
+    });
+    times.ads.forEach((launchAt, i) => {
+      if (launchAt !== undefined) ads[i] = { ...(ads[i] as SimAd), launchAt };
+    });
   }
 
   const publisherRandom = root.fork('publishers');
@@ -385,6 +406,19 @@ export function buildWorld(options: SimWorldOptions): SimWorld {
     });
   }
 
+  const driftOptions = options.drift;
+  const drift: DriftState | undefined =
+    driftOptions?.appeal !== undefined || driftOptions?.tastes !== undefined
+      ? {
+          startTime: period.startTime,
+          appeal: driftOptions.appeal === undefined ? undefined : buildAppeal(driftOptions.appeal, ads.length, period, root.fork('drift:appeal')),
+          tastes:
+            driftOptions.tastes === undefined
+              ? undefined
+              : buildTastes(driftOptions.tastes, (u) => (users[u] as SimUser).latent, users.length, LATENT, period, root.fork('drift:tastes')),
+        }
+      : undefined;
+
   const adsByFormat = new Map<AdFormat, SimAd[]>();
   for (const format of FORMATS) adsByFormat.set(format, []);
   for (const ad of ads) adsByFormat.get(ad.format)?.push(ad);
@@ -412,6 +446,7 @@ export function buildWorld(options: SimWorldOptions): SimWorld {
     userIndex: new Map(users.map((u) => [u.id, u.index])),
     adById: new Map(ads.map((a) => [a.id, a])),
     publisherById: new Map(publishers.map((p) => [p.id, p])),
+    drift,
   };
 }
 
@@ -425,12 +460,25 @@ export function hourEffect(hour: number): number {
   return 0.25 * Math.sin((2 * Math.PI * (hour - 14)) / 24);
 }
 
-/** @internal The true click logit of a user seeing an ad on a publisher's page. */
-export function clickLogit(world: SimWorld, user: SimUser, ad: SimAd, publisher: SimPublisher, localHour: number, position: number): number {
+/** @internal The true click logit of a user seeing an ad on a publisher's page at `timestamp` (which only drift reads). */
+export function clickLogit(world: SimWorld, user: SimUser, ad: SimAd, publisher: SimPublisher, localHour: number, position: number, timestamp: number): number {
   const truth = world.truth;
   const c = ad.categoryIndex;
   let dot = 0;
   for (let d = 0; d < LATENT; d++) dot += (user.latent[d] as number) * (truth.categoryLatent[c * LATENT + d] as number);
+  let appeal = 0;
+  const drift = world.drift;
+  if (drift !== undefined) {
+    appeal = appealAt(drift, ad.index, timestamp);
+    const w = tasteWeight(drift, user.index, timestamp);
+    if (w > 0) {
+      // The affinity is linear in the latent vector, so moving the vector moves the dot product alike.
+      const target = (drift.tastes as NonNullable<DriftState['tastes']>).target;
+      let shifted = 0;
+      for (let d = 0; d < LATENT; d++) shifted += (target[user.index * LATENT + d] as number) * (truth.categoryLatent[c * LATENT + d] as number);
+      dot = (1 - w) * dot + w * shifted;
+    }
+  }
   const interest = user.interests.includes(ad.category) ? 0.6 : 0;
   const demographic = truth.ageCategory[ageGroup(user.age) * SIM_CATEGORIES.length + c] as number;
   const deviceFormat = truth.deviceFormat[DEVICES.indexOf(user.device) * FORMATS.length + FORMATS.indexOf(ad.format)] as number;
@@ -440,6 +488,7 @@ export function clickLogit(world: SimWorld, user: SimUser, ad: SimAd, publisher:
     truth.intercept +
     user.bias +
     ad.bias +
+    appeal +
     (truth.advertiserBias.get(ad.advertiserId) ?? 0) +
     publisher.bias +
     truth.interaction * (dot + interest + demographic + deviceFormat + pageMatch + retargeting) +
