@@ -9,12 +9,15 @@
  * stage, revenue, clicks and budget use, and writes a self-contained HTML report.
  *
  * `--data FILE --format criteo|csv|libsvm` runs the model part on a real log instead.
+ *
+ * `--json` prints one JSON object on stdout (see summary.ts) and everything else on stderr.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { nodeIo, parseArgs, runCli, type CliIo } from '@ctrkit/cli';
 import { renderReport } from './report.js';
 import { runScenario, type ScenarioReport } from './scenario.js';
+import { summarise, toJsonLine } from './summary.js';
 
 const OPTIONS = {
   rows: { type: 'number', description: 'impressions logged on day one (default 200000)' },
@@ -28,6 +31,7 @@ const OPTIONS = {
   label: { type: 'string', description: 'label column of a CSV log' },
   'field-map': { type: 'string', description: 'libsvm field map (field:value<TAB>index)' },
   'test-data': { type: 'string', description: 'a separate test file for --data (default: the last fifth of --data)' },
+  json: { type: 'boolean', description: 'print one JSON object on stdout; tables and progress go to stderr' },
 } as const;
 
 function progressPrinter(stream: NodeJS.WriteStream): (phase: string, done: number, total: number) => void {
@@ -52,7 +56,7 @@ function progressPrinter(stream: NodeJS.WriteStream): (phase: string, done: numb
 
 const f = (value: number, digits = 4): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
-function printScenario(report: ScenarioReport, reportPath: string, elapsed: number): void {
+function printScenario(report: ScenarioReport, reportPath: string, elapsed: number, print: (text: string) => void): void {
   const out: string[] = [];
   const s = report.serving;
   out.push('');
@@ -89,7 +93,12 @@ function printScenario(report: ScenarioReport, reportPath: string, elapsed: numb
   out.push('');
   out.push(`report: ${reportPath}`);
   out.push(`done in ${elapsed.toFixed(1)} s (${Object.entries(report.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`);
-  console.log(out.join('\n'));
+  print(out.join('\n'));
+}
+
+/** Where text for a person goes: stdout, or stderr when stdout carries JSON. */
+function printerOf(json: boolean): (text: string) => void {
+  return json ? (text) => void process.stderr.write(`${text}\n`) : (text) => console.log(text);
 }
 
 /** Captures what a CLI command prints, to read its JSON. */
@@ -99,7 +108,11 @@ function capturingIo(base: CliIo): { io: CliIo; text: () => string } {
 }
 
 async function runRealLog(args: ReturnType<typeof parseArgs>): Promise<number> {
-  const io = nodeIo();
+  const json = args.flag('json');
+  const base = nodeIo();
+  // With --json, what the train commands print goes to stderr: stdout carries the one object.
+  const io: CliIo = json ? { ...base, stdout: base.stderr } : base;
+  const print = printerOf(json);
   const data = args.string('data') as string;
   const format = args.string('format');
   if (format === undefined) {
@@ -116,7 +129,7 @@ async function runRealLog(args: ReturnType<typeof parseArgs>): Promise<number> {
   const lines = readFileSync(data, 'utf8').split('\n').filter((line) => line.trim() !== '').length - (format === 'csv' ? 1 : 0);
   const trainRows = testFile === undefined ? Math.floor(lines * 0.8) : lines;
   const validRows = Math.floor(trainRows / 10);
-  console.log(`ctrkit demo on ${data} (${lines.toLocaleString('en')} rows, ${format}): train on the first ${trainRows.toLocaleString('en')} (last ${validRows.toLocaleString('en')} validate), test on ${testFile ?? `the remaining ${(lines - trainRows).toLocaleString('en')}`}`);
+  print(`ctrkit demo on ${data} (${lines.toLocaleString('en')} rows, ${format}): train on the first ${trainRows.toLocaleString('en')} (last ${validRows.toLocaleString('en')} validate), test on ${testFile ?? `the remaining ${(lines - trainRows).toLocaleString('en')}`}`);
   const results: { model: string; json: Record<string, number> }[] = [];
   for (const model of ['lr', 'fm', 'dcnv2']) {
     const out = path.resolve('artifacts', `demo-${model}`);
@@ -127,6 +140,10 @@ async function runRealLog(args: ReturnType<typeof parseArgs>): Promise<number> {
     const evalCode = await runCli(['eval', '--model', out, ...evalArgs, '--format', format, ...extra, '--json'], capture.io);
     if (evalCode !== 0) return evalCode;
     results.push({ model, json: JSON.parse(capture.text()) as Record<string, number> });
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ data, format, quality: { models: results.map(({ model, json: figures }) => ({ name: model, ...figures })) } }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+    return 0;
   }
   console.log(`\n  ${'model'.padEnd(8)} ${'rows'.padStart(7)} ${'AUC'.padStart(7)} ${'log loss'.padStart(9)} ${'NE'.padStart(7)} ${'calib.'.padStart(7)} ${'ECE'.padStart(8)}`);
   for (const { model, json } of results) {
@@ -144,10 +161,12 @@ async function main(): Promise<number> {
   }
   if (args.string('data') !== undefined) return runRealLog(args);
   const started = performance.now();
+  const json = args.flag('json');
+  const print = printerOf(json);
   const seed = args.string('seed') ?? 'demo';
   const rows = args.number('rows') ?? 200_000;
   const requests = args.number('requests') ?? 6_000;
-  console.log(`ctrkit demo — embedded defaults (memory store, onnxruntime-node CPU, memory ledger), seed "${seed}"`);
+  print(`ctrkit demo — embedded defaults (memory store, onnxruntime-node CPU, memory ledger), seed "${seed}"`);
   const report = await runScenario({
     seed,
     logImpressions: rows,
@@ -159,7 +178,8 @@ async function main(): Promise<number> {
   const reportPath = path.resolve(args.string('report') ?? path.join('artifacts', 'ctrkit-demo.html'));
   mkdirSync(path.dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, renderReport(report, `ctrkit demo — seed "${seed}"`));
-  printScenario(report, reportPath, (performance.now() - started) / 1000);
+  printScenario(report, reportPath, (performance.now() - started) / 1000, print);
+  if (json) process.stdout.write(`${toJsonLine(summarise(report, { seed, report: reportPath }))}\n`);
   return 0;
 }
 

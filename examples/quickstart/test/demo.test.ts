@@ -38,6 +38,32 @@ describe('npm run demo (short)', () => {
     }
   }, 240_000);
 
+  it('--json prints exactly one JSON object on stdout, and the rest on stderr', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-demo-'));
+    try {
+      const run = demo(['--json', '--rows', '6000', '--requests', '300', '--users', '500', '--report', path.join(dir, 'report.html')]);
+      expect(run.status, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
+      expect(lines).toHaveLength(1);
+      const out = JSON.parse(lines[0]!) as Record<string, any>;
+      expect(out.quality.models.map((m: { name: string }) => m.name)).toEqual(['FTRL-LR', 'DCN-v2']);
+      for (const figures of [...out.quality.models, out.quality.bayes]) {
+        expect(figures.auc).toBeGreaterThan(0);
+        expect(figures.auc).toBeLessThanOrEqual(1);
+        expect(figures.logloss).toBeGreaterThan(0);
+      }
+      expect(out.log.rows).toBe(6000);
+      expect(out.serving.requests).toBe(300);
+      expect(out.serving.winners).toBeGreaterThan(0);
+      // The tables a person reads, and the progress, went to stderr.
+      expect(run.stderr).toContain('model quality on the held-out log');
+      expect(run.stderr).toMatch(/training DCN-v2: \d+%/);
+      expect(existsSync(path.join(dir, 'report.html'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('refuses bad options with one line and a non-zero exit', () => {
     const run = demo(['--rows', 'many']);
     expect(run.status).not.toBe(0);
