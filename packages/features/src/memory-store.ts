@@ -4,6 +4,7 @@
  */
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
 import { KeyState, NEVER, hasPending, readCounters, readSession, recordInto } from './counters.js';
+import { ImpressionRing, ringCount, ringRecord } from './frequency.js';
 import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreEntity, type StoreLookupOptions } from './store.js';
 
 /** Options for {@link createMemoryFeatureStore}.
@@ -69,6 +70,9 @@ class UserEntry {
   readonly byAd = new Map<string, KeyState>();
   readonly byCategory = new Map<string, KeyState>();
   readonly byAdvertiser = new Map<string, KeyState>();
+  /** Exact impression counts (`frequency`): the user's own, and by `a|ad`, `m|campaign`, `v|advertiser`, in LRU order. */
+  ring: ImpressionRing | undefined;
+  readonly rings = new Map<string, ImpressionRing>();
 
   constructor(readonly self: KeyState) {}
 
@@ -209,6 +213,20 @@ class MemoryStore implements MemoryFeatureStore {
       this.evicted++;
     }
     recordInto(ad, time, type, event.eventId, event.requestId, config, false);
+    const frequency = config.frequency;
+    if (frequency !== undefined && type === 0) {
+      const limit = frequency.limit;
+      ringRecord((entry.ring ??= new ImpressionRing()), time, event.eventId, limit);
+      for (const key of [`a|${event.adId}`, `m|${event.campaignId}`, `v|${event.advertiserId}`]) {
+        const ring = touch(entry.rings, key, () => new ImpressionRing());
+        // Three kinds of pair, each bounded like the decayed pairs.
+        if (entry.rings.size > 3 * this.maxPairs) {
+          entry.rings.delete(entry.rings.keys().next().value as string);
+          this.evicted++;
+        }
+        ringRecord(ring, time, event.eventId, limit);
+      }
+    }
     if (time > this.newest) this.newest = time;
     this.sweep();
   }
@@ -255,6 +273,12 @@ class MemoryStore implements MemoryFeatureStore {
     out[p] = last[1] === NEVER ? Number.NaN : (now - (last[1] as number)) / 1000;
   }
 
+  /** Writes one key's exact impression counts, one per frequency window, at `out[at…]`. */
+  private writeCounts(out: Float32Array, at: number, ring: ImpressionRing | undefined, now: number): void {
+    const ms = (this.config.frequency as NonNullable<StoreConfig['frequency']>).ms;
+    for (let w = 0; w < ms.length; w++) out[at + w] = ringCount(ring, now, ms[w] as number);
+  }
+
   async lookup(user: UserProfile, candidates: readonly AdCandidate[], now: number, options: StoreLookupOptions = {}): Promise<StoreLookup> {
     this.checkOpen('lookup');
     const rows = checkLookup(user, candidates, now);
@@ -265,6 +289,8 @@ class MemoryStore implements MemoryFeatureStore {
       const entry = this.users.get(user.id);
       const E = this.config.entityWidth;
       const userBlock = this.userBlock;
+      const frequency = this.config.frequency;
+      const Wf = frequency === undefined ? 0 : frequency.ms.length;
       this.block(entry?.self, now, userBlock, 0, 'user', user.id, '');
       if (entry !== undefined) readSession(entry.self, now, this.config, this.session);
       else this.session.fill(0);
@@ -278,6 +304,13 @@ class MemoryStore implements MemoryFeatureStore {
         this.block(entry?.byAdvertiser.get(candidate.advertiserId), now, values, p + 4 * E, 'user_advertiser', user.id, candidate.advertiserId);
         values[p + STORE_ENTITIES.length * E] = this.session[0] as number;
         values[p + STORE_ENTITIES.length * E + 1] = this.session[1] as number;
+        if (frequency !== undefined) {
+          const at = p + frequency.column;
+          this.writeCounts(values, at, entry?.ring, now);
+          this.writeCounts(values, at + Wf, entry?.rings.get(`a|${candidate.adId}`), now);
+          this.writeCounts(values, at + 2 * Wf, entry?.rings.get(`m|${candidate.campaignId}`), now);
+          this.writeCounts(values, at + 3 * Wf, entry?.rings.get(`v|${candidate.advertiserId}`), now);
+        }
       }
     } catch (error) {
       if (options.degradeOnError !== true) throw error;

@@ -422,3 +422,42 @@ for _, member in ipairs(redis.call('SMEMBERS', KEYS[3])) do
 end
 return redis.call('DEL', unpack(KEYS))
 `;
+
+/**
+ * Records one impression into the exact counts of `frequency` (see `frequency.ts`): each key is a
+ * sorted set of event ids scored by time, trimmed to the newest `limit`; an id already there is
+ * left as it is (NX), so a redelivered event counts once.
+ * KEYS: the frequency keys of the event (user, user × ad, × campaign, × advertiser), then the
+ * user's index set (for `forgetUser`). ARGV: time, event id, limit, TTL in ms.
+ */
+export const FREQUENCY_RECORD_SCRIPT = `
+local limit = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local index = KEYS[#KEYS]
+for i = 1, #KEYS - 1 do
+  local key = KEYS[i]
+  redis.call('ZADD', key, 'NX', ARGV[1], ARGV[2])
+  local n = redis.call('ZCARD', key)
+  if n > limit then redis.call('ZREMRANGEBYRANK', key, 0, n - limit - 1) end
+  redis.call('PEXPIRE', key, ttl)
+  redis.call('SADD', index, key)
+end
+if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
+return 1
+`;
+
+/**
+ * Reads exact impression counts: for each key and window, the impressions scored in
+ * (now − ms, now). KEYS: frequency keys. ARGV: '(' .. now, then '(' .. now − ms per window.
+ * Returns the counts, key-major.
+ */
+export const FREQUENCY_LOOKUP_SCRIPT = `
+local out = {}
+local windows = #ARGV - 1
+for i = 1, #KEYS do
+  for w = 1, windows do
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], ARGV[1 + w], ARGV[1])
+  end
+end
+return out
+`;

@@ -6,7 +6,7 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
 import { NEVER, sessionAt } from './counters.js';
-import { FORGET_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
+import { FORGET_SCRIPT, FREQUENCY_LOOKUP_SCRIPT, FREQUENCY_RECORD_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
 import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
 import { utf8Length } from './utf8.js';
 
@@ -73,6 +73,8 @@ interface ScriptClient {
   ctrkitLookupBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
   ctrkitLookupIdsBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
   ctrkitForget(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  ctrkitFrequencyRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  ctrkitFrequencyLookup(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 }
 
 function isClient(value: unknown): value is Redis | Cluster {
@@ -140,6 +142,12 @@ class RedisStore implements RedisFeatureStore {
     this.client.defineCommand('ctrkitLookup', { lua: LOOKUP_KEYS_SCRIPT, readOnly: true });
     this.client.defineCommand('ctrkitLookupIds', { lua: LOOKUP_IDS_SCRIPT, readOnly: true });
     this.client.defineCommand('ctrkitForget', { lua: FORGET_SCRIPT });
+    this.client.defineCommand('ctrkitFrequencyRecord', { lua: FREQUENCY_RECORD_SCRIPT });
+    this.client.defineCommand('ctrkitFrequencyLookup', { lua: FREQUENCY_LOOKUP_SCRIPT, readOnly: true });
+    const frequency = this.config.frequency;
+    if (frequency !== undefined && this.ttlMs < Math.max(...frequency.ms)) {
+      throw new CtrkitError('E_CONFIG', `redis store: ttlMs (${this.ttlMs}) is shorter than the longest frequency window (${Math.max(...frequency.ms)} ms); counts would expire inside their window`);
+    }
     this.scripts = this.client as unknown as ScriptClient;
     this.windowArgs = [this.config.windows.length, ...this.config.taus];
   }
@@ -181,16 +189,27 @@ class RedisStore implements RedisFeatureStore {
     return args;
   }
 
+  /** Records an impression into the exact counts (same hash tag as the user: one call on Cluster too). */
+  private recordFrequency(event: AdEvent, user: string): Promise<number> {
+    const limit = (this.config.frequency as NonNullable<StoreConfig['frequency']>).limit;
+    const keys = [`${user}|f|u`, `${user}|f|a|${part(event.adId)}`, `${user}|f|m|${part(event.campaignId)}`, `${user}|f|v|${part(event.advertiserId)}`, `${user}|keys`];
+    return this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitFrequencyRecord(keys.length, ...keys, String(event.timestamp), event.eventId, limit, this.ttlMs));
+  }
+
   async record(event: AdEvent): Promise<void> {
     this.checkOpen('record');
     const type = checkEvent(event, this.config);
     const user = this.userKey(event.userId);
+    const counted = this.config.frequency !== undefined && type === 0 ? this.recordFrequency(event, user) : undefined;
+    // Awaited below; until then a failure must not surface as unhandled.
+    counted?.catch(() => undefined);
     const pairKeys = [`${user}|a|${part(event.adId)}`, `${user}|c|${part(event.category)}`, `${user}|v|${part(event.advertiserId)}`];
     const ad = this.adKey(event.adId);
     const userPairs = [user, `${user}|p`, ...pairKeys.flatMap((k) => [k, `${k}|p`])];
     if (!this.split) {
       const keys = [...userPairs, ad, `${ad}|p`, `${user}|keys`, `${user}|e`];
       await this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(keys.length, ...keys, ...this.recordArgs(event, type, 5, keys.length, 1, pairKeys)));
+      await counted;
       return;
     }
     // Cluster: the user's keys share one slot, the ad's another; each group keeps its own event-id
@@ -200,6 +219,7 @@ class RedisStore implements RedisFeatureStore {
     await Promise.all([
       this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(userKeys.length, ...userKeys, ...this.recordArgs(event, type, 4, userKeys.length, 1, pairKeys))),
       this.within('record', this.writeDeadlineMs, () => this.scripts.ctrkitRecord(adKeys.length, ...adKeys, ...this.recordArgs(event, type, 1, adKeys.length, 0, []))),
+      counted,
     ]);
   }
 
@@ -213,6 +233,8 @@ class RedisStore implements RedisFeatureStore {
       const userKey = this.userKey(user.id);
       const c = this.config;
       const W = c.windows.length;
+      const frequency = this.frequencyLookup(userKey, candidates, rows, now, deadline);
+      frequency?.counts.catch(() => undefined); // awaited below
       // Per key: a status and the state head (W, R, F, N, last per type, T), or decayed counts.
       const block = 8 + 3 * W;
       const keyOf: number[] = new Array<number>(rows * 4);
@@ -312,12 +334,56 @@ class RedisStore implements RedisFeatureStore {
         );
       }
       this.fill(values, rows, now, keys, decoded, keyOf, session);
+      if (frequency !== undefined) this.fillFrequency(values, rows, frequency.keyOf, frequency.size, await frequency.counts);
     } catch (error) {
       if (options.degradeOnError !== true || (error instanceof CtrkitError && error.code === 'E_CONFIG')) throw error;
       fillEmpty(this.config, values, rows);
       return { names, rows, values, degraded: true, reason: (error as Error).message };
     }
     return { names, rows, values, degraded: false };
+  }
+
+  /** Starts the read of the exact impression counts: the distinct keys, each row's four of them, and the script call. */
+  private frequencyLookup(userKey: string, candidates: readonly AdCandidate[], rows: number, now: number, deadline: number): { keyOf: Int32Array; size: number; counts: Promise<number[]> } | undefined {
+    const frequency = this.config.frequency;
+    if (frequency === undefined) return undefined;
+    const index = new Map<string, number>([[`${userKey}|f|u`, 0]]);
+    const add = (key: string): number => {
+      let i = index.get(key);
+      if (i === undefined) {
+        i = index.size;
+        index.set(key, i);
+      }
+      return i;
+    };
+    const keyOf = new Int32Array(rows * 3);
+    for (let r = 0; r < rows; r++) {
+      const candidate = candidates[r] as AdCandidate;
+      keyOf[3 * r] = add(`${userKey}|f|a|${part(candidate.adId)}`);
+      keyOf[3 * r + 1] = add(`${userKey}|f|m|${part(String(candidate.campaignId))}`);
+      keyOf[3 * r + 2] = add(`${userKey}|f|v|${part(candidate.advertiserId)}`);
+    }
+    const keys = [...index.keys()];
+    const bounds = [`(${now}`, ...Array.from(frequency.ms, (ms) => `(${now - ms}`)];
+    return { keyOf, size: keys.length, counts: this.within('lookup', deadline, () => this.scripts.ctrkitFrequencyLookup(keys.length, ...keys, ...bounds)) };
+  }
+
+  /** Writes each row's exact impression counts (user, user × ad, × campaign, × advertiser) from the script's answer. */
+  private fillFrequency(values: Float32Array, rows: number, keyOf: Int32Array, size: number, counts: readonly number[]): void {
+    const frequency = this.config.frequency as NonNullable<StoreConfig['frequency']>;
+    const Wf = frequency.ms.length;
+    const width = this.names.length;
+    if (!Array.isArray(counts) || counts.length !== Wf * size) {
+      throw new CtrkitError('E_STORE', `redis store: the frequency lookup answered ${Array.isArray(counts) ? counts.length : typeof counts} counts; is another version of the script loaded?`);
+    }
+    for (let r = 0; r < rows; r++) {
+      const at = r * width + frequency.column;
+      for (let w = 0; w < Wf; w++) values[at + w] = counts[w] as number;
+      for (let e = 0; e < 3; e++) {
+        const k = keyOf[3 * r + e] as number;
+        for (let w = 0; w < Wf; w++) values[at + (e + 1) * Wf + w] = counts[k * Wf + w] as number;
+      }
+    }
   }
 
   /** Reads the folded session at the end of the packed reply and the pending events after it, and replays them. */

@@ -20,6 +20,37 @@ export interface StoreWindow {
   readonly ms: number;
 }
 
+/**
+ * Exact impression counts in sliding windows, for frequency caps ("at most 3 impressions per user
+ * per campaign in 24 h"). For each window `w` a lookup returns `<entity>.imp_count.<w>` for the
+ * entities of {@link FREQUENCY_ENTITIES}: how many impressions the pair had in the `ms` before
+ * the lookup time — an impression counts while it is less than `ms` old, exactly, at the boundary
+ * too. Each key keeps only the times of its newest `limit` impressions, so counts are exact up to
+ * `limit` and read `limit` above it: set it to at least the largest cap.
+ *
+ * @example
+ * ```ts
+ * import type { FrequencyOptions } from '@ctrkit/features';
+ * const frequency: FrequencyOptions = { windows: [{ name: '1h', ms: 3_600_000 }, { name: '24h', ms: 86_400_000 }], limit: 10 };
+ * ```
+ */
+export interface FrequencyOptions {
+  /** The windows: `name` appears in the counter names, `ms` is the window's length. */
+  readonly windows: readonly StoreWindow[];
+  /** Impression times kept per key, 1 to 1,000 (default 32): the largest count a lookup can tell apart. */
+  readonly limit?: number;
+}
+
+/** Entities whose impressions {@link FrequencyOptions} counts exactly, and the prefix of their counter names.
+ *
+ * @example
+ * ```ts
+ * import { FREQUENCY_ENTITIES } from '@ctrkit/features';
+ * console.log(FREQUENCY_ENTITIES.join(', ')); // user, user_ad, user_campaign, user_advertiser
+ * ```
+ */
+export const FREQUENCY_ENTITIES = ['user', 'user_ad', 'user_campaign', 'user_advertiser'] as const;
+
 /** Options every feature store takes.
  *
  * @example
@@ -49,6 +80,12 @@ export interface FeatureStoreOptions {
    * day): a stray far-future timestamp would otherwise push the counters' reference time ahead.
    */
   readonly maxFutureMs?: number;
+  /**
+   * Exact impression counts in sliding windows for frequency caps (`user_campaign.imp_count.24h`;
+   * default none). The decayed `*.imp.<w>` counters are sums of exp(−age / ms), not counts: use
+   * these for caps.
+   */
+  readonly frequency?: FrequencyOptions;
 }
 
 /** Lookup options of this package's stores: core's, plus a buffer to fill.
@@ -117,6 +154,18 @@ export interface StoreConfig {
   readonly names: readonly string[];
   /** Columns per entity block: 4 per window + 2 recencies. */
   readonly entityWidth: number;
+  /** Exact impression counts, when configured. */
+  readonly frequency: FrequencyConfig | undefined;
+}
+
+/** @internal What a store needs of {@link FrequencyOptions}. */
+export interface FrequencyConfig {
+  readonly windows: readonly StoreWindow[];
+  /** Window lengths, ms. */
+  readonly ms: Float64Array;
+  readonly limit: number;
+  /** The column of the first count: then entity-major, window-minor ({@link FREQUENCY_ENTITIES} × windows). */
+  readonly column: number;
 }
 
 const DEFAULT_WINDOWS: readonly StoreWindow[] = [
@@ -131,9 +180,11 @@ const DEFAULT_WINDOWS: readonly StoreWindow[] = [
  * (`user`, `ad`, `user_ad`, `user_category`, `user_advertiser`) and window `w`:
  * `<entity>.imp.<w>`, `.click.<w>`, `.conv.<w>`, `.ctr.<w>` (smoothed); then
  * `<entity>.since_imp` and `.since_click` (seconds since the last one, NaN if none); then
- * `user.session_seconds` and `user.session_pages`.
+ * `user.session_seconds` and `user.session_pages`; then, with `frequency`, for each of
+ * {@link FREQUENCY_ENTITIES} and frequency window `f`: `<entity>.imp_count.<f>`.
  *
  * @param windows - The decay windows (default 1 h, 1 d, 7 d, 30 d).
+ * @param frequency - The exact impression-count windows, if the store keeps them.
  * @returns The names.
  * @throws `CtrkitError` `E_CONFIG` on a bad window.
  * @example
@@ -143,8 +194,8 @@ const DEFAULT_WINDOWS: readonly StoreWindow[] = [
  * // ['user.imp.1d', 'user.click.1d', 'user.conv.1d', 'user.ctr.1d', 'user.since_imp', 'user.since_click']
  * ```
  */
-export function storeCounterNames(windows: readonly StoreWindow[] = DEFAULT_WINDOWS): string[] {
-  checkWindows(windows);
+export function storeCounterNames(windows: readonly StoreWindow[] = DEFAULT_WINDOWS, frequency?: FrequencyOptions): string[] {
+  checkWindows(windows, 'windows');
   const names: string[] = [];
   for (const entity of STORE_ENTITIES) {
     for (const w of windows) {
@@ -154,11 +205,15 @@ export function storeCounterNames(windows: readonly StoreWindow[] = DEFAULT_WIND
     names.push(`${entity}.since_imp`, `${entity}.since_click`);
   }
   names.push('user.session_seconds', 'user.session_pages');
+  if (frequency !== undefined) {
+    checkWindows(frequency?.windows, 'frequency.windows');
+    for (const entity of FREQUENCY_ENTITIES) for (const w of frequency.windows) names.push(`${entity}.imp_count.${w.name}`);
+  }
   return names;
 }
 
-function checkWindows(windows: readonly StoreWindow[]): void {
-  if (!Array.isArray(windows) || windows.length === 0 || windows.length > 16) throw new CtrkitError('E_CONFIG', 'store: windows must list 1 to 16 { name, ms } entries');
+function checkWindows(windows: readonly StoreWindow[], what: string): void {
+  if (!Array.isArray(windows) || windows.length === 0 || windows.length > 16) throw new CtrkitError('E_CONFIG', `store: ${what} must list 1 to 16 { name, ms } entries`);
   const seen = new Set<string>();
   for (const w of windows) {
     if (typeof w?.name !== 'string' || !/^[A-Za-z0-9]+$/.test(w.name)) throw new CtrkitError('E_CONFIG', `store: window name must be letters and digits, got ${JSON.stringify(w?.name)}`);
@@ -168,10 +223,19 @@ function checkWindows(windows: readonly StoreWindow[]): void {
   }
 }
 
+function frequencyConfig(options: FrequencyOptions | undefined, column: number): FrequencyConfig | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw new CtrkitError('E_CONFIG', 'store: frequency must be { windows, limit? }');
+  const limit = options.limit ?? 32;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CtrkitError('E_CONFIG', `store: frequency.limit must be an integer in [1, 1000] (at least the largest cap), got ${String(options.limit)}`);
+  return { windows: options.windows, ms: Float64Array.from(options.windows, (w) => w.ms), limit, column };
+}
+
 /** @internal Validates options into a config. */
 export function storeConfig(options: FeatureStoreOptions): StoreConfig {
   const windows = options.windows ?? DEFAULT_WINDOWS;
-  const names = storeCounterNames(windows);
+  const names = storeCounterNames(windows, options.frequency);
+  const frequency = frequencyConfig(options.frequency, storeCounterNames(windows).length);
   const alpha = options.prior?.alpha ?? 1;
   const beta = options.prior?.beta ?? 49;
   if (!(alpha > 0) || !(beta > 0) || !Number.isFinite(alpha) || !Number.isFinite(beta)) throw new CtrkitError('E_CONFIG', `store: prior alpha and beta must be positive, got ${alpha}, ${beta}`);
@@ -200,8 +264,12 @@ export function storeConfig(options: FeatureStoreOptions): StoreConfig {
     maxFutureMs,
     names,
     entityWidth: 4 * windows.length + 2,
+    frequency,
   };
 }
+
+const REQUIRED = ['eventId', 'requestId', 'userId', 'adId', 'advertiserId', 'category'] as const;
+const REQUIRED_WITH_CAMPAIGN = [...REQUIRED, 'campaignId'] as const;
 
 /** @internal Checks an event before any counter moves; returns its type index. */
 export function checkEvent(event: AdEvent, config: StoreConfig): number {
@@ -217,7 +285,9 @@ export function checkEvent(event: AdEvent, config: StoreConfig): number {
       details: { timestamp: event.timestamp, aheadMs: ahead },
     });
   }
-  for (const key of ['eventId', 'requestId', 'userId', 'adId', 'advertiserId', 'category'] as const) {
+  // Exact impression counts are kept per campaign too.
+  const required = config.frequency !== undefined && type === 0 ? REQUIRED_WITH_CAMPAIGN : REQUIRED;
+  for (const key of required) {
     const value = event[key];
     if (typeof value !== 'string' || value.length === 0) {
       throw new CtrkitError('E_INPUT', `store.record: event ${String(event.eventId)}.${key} must be a non-empty string, got ${JSON.stringify(value)}`, { details: { field: key } });
@@ -242,7 +312,7 @@ export function checkLookup(user: { id?: unknown } | null | undefined, candidate
   return candidates.length;
 }
 
-/** @internal Fills a lookup's values as for a user and ads never seen: zero counts, prior CTRs, NaN recency, no session. */
+/** @internal Fills a lookup's values as for a user and ads never seen: zero counts, prior CTRs, NaN recency, no session, no impressions counted. */
 export function fillEmpty(config: StoreConfig, values: Float32Array, rows: number): void {
   const width = config.names.length;
   const W = config.windows.length;
@@ -261,5 +331,6 @@ export function fillEmpty(config: StoreConfig, values: Float32Array, rows: numbe
     }
     values[p++] = 0;
     values[p++] = 0;
+    for (; p < (r + 1) * width; p++) values[p] = 0;
   }
 }

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createManualClock, createRandom, type AdCandidate, type AdEvent, type AdEventType, type FeatureStore, type StoreLookup } from '@ctrkit/core';
-import { STORE_ENTITIES, storeCounterNames, type FeatureStoreOptions, type StoreLookupOptions, type StoreWindow } from '../src/index.js';
+import { FREQUENCY_ENTITIES, STORE_ENTITIES, storeCounterNames, type FeatureStoreOptions, type FrequencyOptions, type StoreLookupOptions, type StoreWindow } from '../src/index.js';
 
 export const T0 = Date.UTC(2026, 0, 5, 12);
 export const HOUR = 3_600_000;
@@ -316,6 +316,97 @@ export function describeStoreConformance(name: string, make: StoreFactory, enabl
         expect(Array.from(into.values)).toEqual(Array.from(fresh.values));
         const small = await store.lookup({ id: 'u1' }, cands, T0 + 1, { out: new Float32Array(3) });
         expect(small.values.length).toBe(2 * store.names.length);
+      });
+    });
+
+    describe('exact impression counts (frequency)', () => {
+      const DAY = 24 * HOUR;
+      const frequency: FrequencyOptions = { windows: [{ name: '1h', ms: HOUR }, { name: '24h', ms: DAY }], limit: 8 };
+      const count = (lookup: StoreLookup, row: number, name: string) => lookup.values[row * lookup.names.length + lookup.names.indexOf(name)] as number;
+
+      it('names imp_count columns after the decayed ones, and only when asked', async () => {
+        await withStore({ frequency }, async (store) => {
+          expect(store.names).toEqual(storeCounterNames(WINDOWS, frequency));
+          expect(store.names.slice(storeCounterNames(WINDOWS).length)).toEqual(FREQUENCY_ENTITIES.flatMap((e) => [`${e}.imp_count.1h`, `${e}.imp_count.24h`]));
+        });
+        await withStore({}, async (store) => expect(store.names.some((n) => n.includes('imp_count'))).toBe(false));
+      });
+
+      it('counts impressions in the window exactly: 3 in 24 h read 3; one exactly 24 h old no longer counts', async () => {
+        await withStore({ frequency }, async (store) => {
+          const times = [T0, T0 + 2 * HOUR, T0 + 20 * HOUR];
+          // ad-1 and ad-2 belong to the same campaign and advertiser; one click does not count.
+          await store.record(event('impression', times[0] as number, 'u1', 'ad-1', { campaignId: 'camp-x' }));
+          await store.record(event('impression', times[1] as number, 'u1', 'ad-2', { campaignId: 'camp-x' }));
+          await store.record(event('impression', times[2] as number, 'u1', 'ad-1', { campaignId: 'camp-x' }));
+          await store.record(event('click', (times[2] as number) + 1000, 'u1', 'ad-1', { campaignId: 'camp-x' }));
+          await store.record(event('impression', times[2] as number, 'u2', 'ad-1', { campaignId: 'camp-x' }));
+          const cands = [{ ...candidate('ad-1'), campaignId: 'camp-x' }, { ...candidate('ad-3'), campaignId: 'camp-x' }, candidate('ad-9')];
+          const at = await store.lookup({ id: 'u1' }, cands, T0 + 20.5 * HOUR);
+          expect([0, 1, 2].map((r) => count(at, r, 'user_campaign.imp_count.24h'))).toEqual([3, 3, 0]);
+          expect([0, 1, 2].map((r) => count(at, r, 'user_ad.imp_count.24h'))).toEqual([2, 0, 0]);
+          // Every ad of these helpers has advertiser adv-ad-: u1's three impressions count for each row.
+          expect([0, 1, 2].map((r) => count(at, r, 'user_advertiser.imp_count.24h'))).toEqual([3, 3, 3]);
+          expect(count(at, 0, 'user.imp_count.24h')).toBe(3);
+          expect(count(at, 0, 'user_campaign.imp_count.1h')).toBe(1);
+          // The boundary: one ms before the first impression is 24 h old it counts; at 24 h it does not.
+          const before = await store.lookup({ id: 'u1' }, cands, (times[0] as number) + DAY - 1);
+          expect(count(before, 0, 'user_campaign.imp_count.24h')).toBe(3);
+          const exactly = await store.lookup({ id: 'u1' }, cands, (times[0] as number) + DAY);
+          expect(count(exactly, 0, 'user_campaign.imp_count.24h')).toBe(2);
+          // Point in time: a lookup at the third impression's own time does not see it.
+          const during = await store.lookup({ id: 'u1' }, cands, times[2] as number);
+          expect(count(during, 0, 'user_campaign.imp_count.24h')).toBe(2);
+        });
+      });
+
+      it('counts a redelivered event once, saturates at limit, and forgets the user', async () => {
+        await withStore({ frequency: { ...frequency, limit: 3 } }, async (store) => {
+          const first = event('impression', T0, 'u1', 'ad-1');
+          await store.record(first);
+          await store.record(first);
+          for (let i = 1; i <= 4; i++) await store.record(event('impression', T0 + i * 1000, 'u1', 'ad-1'));
+          const lookup = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + HOUR / 2);
+          expect(count(lookup, 0, 'user_ad.imp_count.1h')).toBe(3);
+          await store.forgetUser('u1');
+          const gone = await store.lookup({ id: 'u1' }, [candidate('ad-1')], T0 + HOUR / 2);
+          expect(count(gone, 0, 'user_ad.imp_count.1h')).toBe(0);
+        });
+      });
+
+      it('matches a naive count on random impression streams, out of order and duplicated (property)', async () => {
+        const ads = ['ad-1', 'ad-2', 'ad-3'];
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.record({ ad: fc.integer({ min: 0, max: 2 }), offset: fc.integer({ min: 0, max: 30 * HOUR }), type: fc.constantFrom<AdEventType>('impression', 'impression', 'click'), repeat: fc.boolean() }), { maxLength: 40 }),
+            fc.integer({ min: 1, max: 32 * HOUR }),
+            async (drawn, after) => {
+              await withStore({ frequency: { ...frequency, limit: 1000 } }, async (store) => {
+                const events: AdEvent[] = [];
+                for (const d of drawn) {
+                  const e = event(d.type, T0 + d.offset, 'u1', ads[d.ad] as string, { campaignId: d.ad === 2 ? 'camp-b' : 'camp-a' });
+                  events.push(e);
+                  await store.record(e);
+                  if (d.repeat) await store.record(e);
+                }
+                // After every event: the decayed counters refuse lookups behind events they folded.
+                const now = T0 + Math.max(0, ...drawn.map((d) => d.offset)) + after;
+                const cands = ads.map((ad, i) => ({ ...candidate(ad), campaignId: i === 2 ? 'camp-b' : 'camp-a' }));
+                const lookup = await store.lookup({ id: 'u1' }, cands, now);
+                for (const [w, ms] of [['1h', HOUR], ['24h', DAY]] as const) {
+                  const inWindow = events.filter((e) => e.type === 'impression' && e.timestamp < now && e.timestamp > now - ms);
+                  cands.forEach((c, r) => {
+                    expect(count(lookup, r, `user.imp_count.${w}`)).toBe(inWindow.length);
+                    expect(count(lookup, r, `user_ad.imp_count.${w}`)).toBe(inWindow.filter((e) => e.adId === c.adId).length);
+                    expect(count(lookup, r, `user_campaign.imp_count.${w}`)).toBe(inWindow.filter((e) => e.campaignId === c.campaignId).length);
+                    expect(count(lookup, r, `user_advertiser.imp_count.${w}`)).toBe(inWindow.filter((e) => e.advertiserId === c.advertiserId).length);
+                  });
+                }
+              });
+            },
+          ),
+          { numRuns: 25, seed: 11 },
+        );
       });
     });
 
