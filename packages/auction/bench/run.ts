@@ -66,7 +66,8 @@ const gsp = createAuction({ pricing: 'gsp', positionEffects: [1, 0.7, 0.5], seed
 const vcg = createAuction({ pricing: 'vcg', positionEffects: [1, 0.7, 0.5], seed: 1 });
 const filter = createCandidateFilter({
   targeting: Object.fromEntries(Array.from({ length: 211 }, (_, c) => [`cmp-${c}`, c % 3 === 0 ? { countries: ['FR', 'BE'], devices: ['mobile' as const] } : { interests: ['travel', 'golf'] }])),
-  frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 3 }],
+  frequencyCaps: [{ counter: 'user_ad.imp_count.24h', max: 3 }],
+  counterNames: ['user_ad.imp_count.24h'],
   blockedCategories: ['IAB25', 'IAB26'],
 });
 const filtered = createAuction({ pricing: 'gsp', positionEffects: [1, 0.7, 0.5], filter, seed: 1 });
@@ -103,7 +104,7 @@ const bidder = createOpenRtbBidder({
   predict: async (req) => stubPCtr.subarray(0, req.candidates.length),
   pacing: (campaignId) => ({ multiplier: campaignId.endsWith('7') ? 0.5 : 1, admit: !campaignId.endsWith('9') }),
   consent: { vendorId: 755 },
-  filter: { frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 5 }] },
+  filter: { frequencyCaps: [{ counter: 'user_ad.imp_count.24h', max: 5 }], counterNames: ['user_ad.imp_count.24h'] },
   seat: 'ctrkit',
 });
 const body = JSON.stringify({

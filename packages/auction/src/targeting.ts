@@ -4,23 +4,29 @@
  * blocked categories and advertisers. Every rejected candidate gets a core `RejectionReason`.
  */
 import { CtrkitError } from '@ctrkit/core';
+import { closestMatch } from '@ctrkit/core/internal';
 import type { AdCandidate, AdRequest, DeviceType, Rejection, StoreLookup, UserProfile } from '@ctrkit/core';
 import { categoryBlocked } from './categories.js';
 import { checkKnownKeys, checkNumber, checkStrings, describe, isRecord } from './checks.js';
 import { CODE, PASS, REASONS } from './codes.js';
 
-/** A ceiling on a counter the host keeps (for example `user_ad.imp.1d`).
+/**
+ * A ceiling on a counter the host keeps: "at most 3 impressions per user per campaign in 24 h"
+ * is `{ counter: 'user_campaign.imp_count.24h', max: 3 }` over a feature store created with
+ * `frequency: { windows: [{ name: '24h', ms: 86_400_000 }] }`, whose `imp_count` counters are
+ * exact counts in a sliding window (the store's `*.imp.<w>` counters are decayed sums, not
+ * counts, and make poor caps). The counter must be one of the filter's `counterNames`.
  *
  * @example
  * ```ts
  * import type { FrequencyCap } from '@ctrkit/auction';
- * const cap: FrequencyCap = { counter: 'user_advertiser.impressions.1d', max: 5 };
+ * const cap: FrequencyCap = { counter: 'user_advertiser.imp_count.24h', max: 5 };
  * ```
  */
 export interface FrequencyCap {
-  /** Counter name, as the host's store names it. */
+  /** Counter name, as the host's store names it (one of `counterNames`). */
   readonly counter: string;
-  /** The candidate is rejected once the counter has reached this value. */
+  /** The candidate is rejected once the counter has reached this value: with `max: 3`, the 4th impression is never bid. */
   readonly max: number;
 }
 
@@ -71,7 +77,7 @@ export interface BehaviourRule {
  * import type { TargetingRules } from '@ctrkit/auction';
  * const rules: TargetingRules = {
  *   ageMin: 25, ageMax: 54, countries: ['FR', 'BE'], devices: ['mobile'],
- *   interests: ['travel', 'outdoor'], frequencyCaps: [{ counter: 'user_ad.imp.1d', max: 3 }],
+ *   interests: ['travel', 'outdoor'], frequencyCaps: [{ counter: 'user_campaign.imp_count.24h', max: 3 }],
  * };
  * ```
  */
@@ -109,7 +115,8 @@ export interface TargetingRules {
 /**
  * Counters for the request's candidates: core's `StoreLookup` (one row per candidate, as the
  * features package's store returns it) or a function `(counter, candidateIndex) => value`.
- * A counter that is absent or `undefined` counts as 0.
+ * A function's `undefined` or NaN counts as 0 (nothing counted yet); a lookup without a column a
+ * cap reads rejects that cap's candidates (`frequency_cap`: it cannot be verified).
  *
  * @example
  * ```ts
@@ -117,7 +124,7 @@ export interface TargetingRules {
  * const impressions = new Map([['ad-1', 2]]);
  * const adIds = ['ad-1', 'ad-2'];
  * const counters: CounterSource = (counter, row) =>
- *   counter === 'user_ad.imp.1d' ? impressions.get(adIds[row] ?? '') : undefined;
+ *   counter === 'user_ad.imp_count.24h' ? impressions.get(adIds[row] ?? '') : undefined;
  * ```
  */
 export type CounterSource = StoreLookup | ((counter: string, candidateIndex: number) => number | undefined);
@@ -129,7 +136,8 @@ export type CounterSource = StoreLookup | ((counter: string, candidateIndex: num
  * import type { CandidateFilterOptions } from '@ctrkit/auction';
  * const options: CandidateFilterOptions = {
  *   targeting: { 'cmp-1': { countries: ['FR'] } },
- *   frequencyCaps: [{ counter: 'user_ad.imp.1d', max: 10 }],
+ *   frequencyCaps: [{ counter: 'user_ad.imp_count.24h', max: 10 }],
+ *   counterNames: ['user_ad.imp_count.24h', 'user_campaign.imp_count.24h'], // a feature store's `names`
  *   blockedCategories: ['IAB25'],
  * };
  * ```
@@ -142,6 +150,12 @@ export interface CandidateFilterOptions {
   readonly targeting?: Readonly<Record<string, TargetingRules>> | ((candidate: AdCandidate) => TargetingRules | undefined);
   /** Caps applied to every candidate, on top of each campaign's own. */
   readonly frequencyCaps?: readonly FrequencyCap[];
+  /**
+   * The counters the counter source provides (a feature store's `names`); required when any cap
+   * is given, so that a cap naming a counter that does not exist fails here with a suggestion
+   * instead of reading 0 for ever.
+   */
+  readonly counterNames?: readonly string[];
   /**
    * Categories never shown, matched against each candidate's IAB codes (`cat`, else its
    * `category`); `IAB7` also blocks its subcategories such as `IAB7-39`.
@@ -248,7 +262,7 @@ const RULE_KEYS = [
   'frequencyCaps',
 ] as const;
 const BEHAVIOUR_KEYS = ['action', 'category', 'brand', 'item', 'withinMs', 'minCount'] as const;
-const FILTER_KEYS = ['targeting', 'frequencyCaps', 'blockedCategories', 'blockedAdvertisers', 'degradedCounters'] as const;
+const FILTER_KEYS = ['targeting', 'frequencyCaps', 'counterNames', 'blockedCategories', 'blockedAdvertisers', 'degradedCounters'] as const;
 const GENDERS = ['male', 'female', 'other'];
 const DEVICES = ['desktop', 'mobile', 'tablet', 'ctv', 'other'];
 
@@ -291,7 +305,19 @@ function stringSet(value: unknown, where: string, normalise?: (s: string) => str
   return new Set(normalise ? list.map(normalise) : list);
 }
 
-function compileCaps(value: unknown, where: string): CompiledCaps | undefined {
+/** Why `counter` cannot be capped, with the nearest names; undefined when the source has it. */
+function unknownCounter(counter: string, names: ReadonlySet<string> | undefined): string | undefined {
+  if (names === undefined) return 'caps need counterNames: the counters the source provides (a feature store\'s `names`), so that a misspelt cap fails here instead of reading 0';
+  if (names.has(counter)) return undefined;
+  const all = [...names];
+  const near = closestMatch(counter, all);
+  const entity = counter.slice(0, counter.indexOf('.') + 1);
+  const counts = all.filter((n) => n.includes('.imp_count.') && (entity === '' || n.startsWith(entity)));
+  const hint = near !== undefined ? `did you mean "${near}"?` : counts.length > 0 ? `exact impression counts are ${counts.slice(0, 6).join(', ')}${counts.length > 6 ? ', …' : ''}` : `it provides ${all.slice(0, 6).join(', ')}${all.length > 6 ? ', …' : ''}`;
+  return `counter "${counter}" is not among the ${all.length} counterNames; ${hint}`;
+}
+
+function compileCaps(value: unknown, where: string, names: ReadonlySet<string> | undefined): CompiledCaps | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw new CtrkitError('E_CONFIG', `${where} must be an array of { counter, max }, got ${describe(value)}`);
   const counters: string[] = [];
@@ -300,8 +326,10 @@ function compileCaps(value: unknown, where: string): CompiledCaps | undefined {
     if (!isRecord(cap)) throw new CtrkitError('E_CONFIG', `${where}[${i}] must be { counter, max }, got ${describe(cap)}`);
     checkKnownKeys(cap, ['counter', 'max'], `${where}[${i}]`);
     if (typeof cap.counter !== 'string' || cap.counter.length === 0) {
-      throw new CtrkitError('E_CONFIG', `${where}[${i}].counter must name a counter such as "user_ad.imp.1d", got ${describe(cap.counter)}`);
+      throw new CtrkitError('E_CONFIG', `${where}[${i}].counter must name a counter such as "user_campaign.imp_count.24h", got ${describe(cap.counter)}`);
     }
+    const unknown = unknownCounter(cap.counter, names);
+    if (unknown !== undefined) throw new CtrkitError('E_CONFIG', `${where}[${i}]: ${unknown}`, { details: { counter: cap.counter } });
     counters.push(cap.counter);
     max[i] = checkNumber(cap.max, `${where}[${i}].max`, 0) ?? Number.NaN;
     if (Number.isNaN(max[i])) throw new CtrkitError('E_CONFIG', `${where}[${i}].max is required: the counter value at which the candidate stops showing`);
@@ -314,7 +342,7 @@ function compileCaps(value: unknown, where: string): CompiledCaps | undefined {
  *
  * @internal
  */
-export function compileTargeting(rules: unknown, where = 'targeting rules'): CompiledRules {
+export function compileTargeting(rules: unknown, where = 'targeting rules', counterNames?: ReadonlySet<string>): CompiledRules {
   if (!isRecord(rules)) throw new CtrkitError('E_CONFIG', `${where} must be an object, got ${describe(rules)}`);
   checkKnownKeys(rules, RULE_KEYS, where);
   const ageMin = checkNumber(rules.ageMin, `${where}.ageMin`, 0, 150) ?? -Infinity;
@@ -350,7 +378,7 @@ export function compileTargeting(rules: unknown, where = 'targeting rules'): Com
     segments: stringSet(rules.segments, `${where}.segments`),
     excludeSegments: stringSet(rules.excludeSegments, `${where}.excludeSegments`),
     behaviour,
-    caps: compileCaps(rules.frequencyCaps, `${where}.frequencyCaps`),
+    caps: compileCaps(rules.frequencyCaps, `${where}.frequencyCaps`, counterNames),
     personal: false,
     precise: false,
     epoch: -1,
@@ -477,7 +505,10 @@ function judgeUser(rules: CompiledRules, user: UserProfile, noPersonal: boolean,
   rules.verdict = PASS;
 }
 
-/** Reads one counter for one candidate; a lookup's column indices are resolved once per request. */
+/** What a reader answers for a counter the lookup has no column for. */
+const MISSING = Number.NEGATIVE_INFINITY;
+
+/** Reads one counter for one candidate (or {@link MISSING}); a lookup's column indices are resolved once per request. */
 interface CounterReader {
   read(counter: string, row: number): number;
   readonly degraded: boolean;
@@ -506,7 +537,7 @@ function counterReader(source: CounterSource | undefined, rows: number): Counter
   return {
     read(counter, row) {
       const column = columns.get(counter);
-      if (column === undefined) return 0;
+      if (column === undefined) return MISSING;
       const value = source.values[row * width + column] as number;
       return Number.isNaN(value) ? 0 : value;
     },
@@ -558,7 +589,10 @@ function merged(a: readonly string[] | undefined, b: readonly string[] | undefin
  *
  * @param options - Targeting per campaign, global caps, block lists.
  * @returns The filter.
- * @throws `CtrkitError` `E_CONFIG` on an unknown option, a malformed rule or an inverted range.
+ * @throws `CtrkitError` `E_CONFIG` on an unknown option, a malformed rule, an inverted range, or
+ *   a cap naming a counter not in `counterNames` (with the nearest name) or given without
+ *   `counterNames`. Caps of rules returned by a `targeting` function are checked when first seen,
+ *   so `apply` throws that error then.
  * @remarks `apply` allocates a one-number-per-candidate snapshot of what it rejected (the
  * rejection objects are built on first read of `rejected`) and, per request, small sets for the
  * request's own block lists; nothing per candidate.
@@ -577,7 +611,9 @@ function merged(a: readonly string[] | undefined, b: readonly string[] | undefin
 export function createCandidateFilter(options: CandidateFilterOptions = {}): CandidateFilter {
   if (!isRecord(options as unknown)) throw new CtrkitError('E_CONFIG', `filter options must be an object, got ${describe(options)}`);
   checkKnownKeys(options as Record<string, unknown>, FILTER_KEYS, 'createCandidateFilter');
-  const globalCaps = compileCaps(options.frequencyCaps, 'frequencyCaps');
+  const counterNameList = checkStrings(options.counterNames, 'counterNames');
+  const counterNames = counterNameList === undefined ? undefined : new Set(counterNameList);
+  const globalCaps = compileCaps(options.frequencyCaps, 'frequencyCaps', counterNames);
   const staticCategories = checkStrings(options.blockedCategories, 'blockedCategories');
   const staticAdvertisers = checkStrings(options.blockedAdvertisers, 'blockedAdvertisers');
   const degraded = options.degradedCounters ?? 'reject';
@@ -595,7 +631,7 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
       if (!isRecord(rules)) throw new CtrkitError('E_CONFIG', `the targeting function returned ${describe(rules)} for campaign ${candidate.campaignId}; return a rules object or undefined`);
       let compiled = cache.get(rules);
       if (compiled === undefined) {
-        compiled = compileTargeting(rules, `targeting of campaign ${candidate.campaignId}`);
+        compiled = compileTargeting(rules, `targeting of campaign ${candidate.campaignId}`, counterNames);
         cache.set(rules, compiled);
       }
       return compiled;
@@ -603,7 +639,7 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
   } else {
     if (!isRecord(targeting)) throw new CtrkitError('E_CONFIG', `targeting must be a record of campaign id → rules or a function, got ${describe(targeting)}`);
     const byCampaign = new Map<string, CompiledRules>();
-    for (const [campaignId, rules] of Object.entries(targeting)) byCampaign.set(campaignId, compileTargeting(rules, `targeting["${campaignId}"]`));
+    for (const [campaignId, rules] of Object.entries(targeting)) byCampaign.set(campaignId, compileTargeting(rules, `targeting["${campaignId}"]`, counterNames));
     rulesOf = (candidate) => byCampaign.get(candidate.campaignId);
   }
 
@@ -643,7 +679,7 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
             value = Number.NaN;
           } else {
             value = reader.read(counter, row);
-            if (value < (caps.max[c] as number)) continue;
+            if (value !== MISSING && value < (caps.max[c] as number)) continue;
           }
           (capCounter ??= [])[row] = counter;
           (capValue ??= [])[row] = value;
@@ -703,7 +739,11 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
             else if (code === CODE.frequency_cap) {
               const counter = capCounter?.[i] as string;
               const value = capValue?.[i] as number;
-              detail = Number.isNaN(value) ? `counters degraded; cannot verify cap on ${counter}` : `${counter} = ${value} ≥ cap ${capMax?.[i]}`;
+              detail = Number.isNaN(value)
+                ? `counters degraded; cannot verify cap on ${counter}`
+                : value === MISSING
+                  ? `the counters have no ${counter}; cannot verify its cap`
+                  : `${counter} = ${value} ≥ cap ${capMax?.[i]}`;
             } else detail = targetingDetail?.[i];
             const reason = REASONS[code] as Rejection['reason'];
             rejected.push(detail === undefined ? { adId: candidate.adId, reason } : { adId: candidate.adId, reason, detail });

@@ -329,12 +329,12 @@ describe('with a filter', () => {
   });
 
   it('passes per-request block lists and counters to the filter', () => {
-    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 3 }] });
+    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'user_ad.imp_count.24h', max: 3 }], counterNames: ['user_ad.imp_count.24h'] });
     const candidates = [ad('a', 3, { domain: 'shop.example.com' }), ad('b', 2), ad('c', 1)];
     const seen = [0, 5, 1];
     const result = createAuction({ filter }).run(request(candidates, slots(1)), new Float32Array([0.1, 0.1, 0.1]), {
       blockedAdvertisers: ['example.com'],
-      counters: (counter, row) => (counter === 'user_ad.impressions.1d' ? seen[row] : undefined),
+      counters: (counter, row) => (counter === 'user_ad.imp_count.24h' ? seen[row] : undefined),
     });
     expect(result.winners.map((w) => w.adId)).toEqual(['c']);
     expect(result.rejected.map((r) => [r.adId, r.reason])).toEqual([

@@ -192,7 +192,7 @@ describe('OpenRTB bidder: bids', () => {
 
   it('applies targeting and frequency caps from the host', async () => {
     const b = bidder({
-      filter: { targeting: { 'cmp-b': { countries: ['FR'] } }, frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 2 }] },
+      filter: { targeting: { 'cmp-b': { countries: ['FR'] } }, frequencyCaps: [{ counter: 'user_ad.imp_count.24h', max: 2 }], counterNames: ['user_ad.imp_count.24h'] },
       counters: (request) => (counter, row) => (request.candidates[row]?.adId === 'a' ? 5 : 0),
     });
     const outcome = await b.handle(bidRequest({ device: { geo: { country: 'DEU' } } }));

@@ -91,8 +91,9 @@ describe('consent gating', () => {
 });
 
 describe('frequency caps', () => {
+  const NAMES = ['user_ad.imp_count.24h', 'user_advertiser.imp_count.24h', 'user_campaign.imp_count.24h', 'user_campaign.imp_count.1h', 'user_ad.imp.1d'];
   const lookup = (values: number[], degraded = false): StoreLookup => ({
-    names: ['user_ad.impressions.1d', 'user_advertiser.impressions.1d'],
+    names: ['user_ad.imp_count.24h', 'user_advertiser.imp_count.24h'],
     rows: values.length / 2,
     values: new Float32Array(values),
     degraded,
@@ -100,40 +101,65 @@ describe('frequency caps', () => {
 
   it('reads a StoreLookup row per candidate; a counter at the cap rejects', () => {
     const filter = createCandidateFilter({
-      frequencyCaps: [{ counter: 'user_ad.impressions.1d', max: 3 }],
-      targeting: { 'cmp-b': { frequencyCaps: [{ counter: 'user_advertiser.impressions.1d', max: 5 }] } },
+      frequencyCaps: [{ counter: 'user_ad.imp_count.24h', max: 3 }],
+      targeting: { 'cmp-b': { frequencyCaps: [{ counter: 'user_advertiser.imp_count.24h', max: 5 }] } },
+      counterNames: NAMES,
     });
     const candidates = [ad('a', 1), ad('b', 1), ad('c', 1)];
     const result = filter.apply(request(candidates), { counters: lookup([3, 0, 1, 5, 2, 9]) });
     expect(result.rejected).toEqual([
-      { adId: 'a', reason: 'frequency_cap', detail: 'user_ad.impressions.1d = 3 ≥ cap 3' },
-      { adId: 'b', reason: 'frequency_cap', detail: 'user_advertiser.impressions.1d = 5 ≥ cap 5' },
+      { adId: 'a', reason: 'frequency_cap', detail: 'user_ad.imp_count.24h = 3 ≥ cap 3' },
+      { adId: 'b', reason: 'frequency_cap', detail: 'user_advertiser.imp_count.24h = 5 ≥ cap 5' },
     ]);
     expect(result.passed).toBe(1);
     expect(Array.from(result.codes).map(rejectionReasonOf)).toEqual(['frequency_cap', 'frequency_cap', undefined]);
   });
 
-  it('counts a missing counter or NaN as 0, and a function source works the same', () => {
-    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'user_ad.clicks.7d', max: 1 }] });
-    expect(filter.apply(request([ad('a', 1)]), { counters: lookup([5, 5]) }).passed).toBe(1);
-    const fn = filter.apply(request([ad('a', 1), ad('b', 1)]), { counters: (name, row) => (row === 0 ? 1 : Number.NaN) });
+  it('max 3: three impressions block the 4th, exactly at the count (not a decayed sum)', () => {
+    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'user_campaign.imp_count.24h', max: 3 }], counterNames: NAMES });
+    const at = (count: number) => filter.apply(request([ad('a', 1)]), { counters: () => count }).passed;
+    expect([0, 1, 2, 3, 4].map(at)).toEqual([1, 1, 1, 0, 0]);
+  });
+
+  it('a cap naming a counter that does not exist is an E_CONFIG error with a suggestion, not a 0', () => {
+    const make = (counter: string, counterNames?: readonly string[]) => () => createCandidateFilter({ frequencyCaps: [{ counter, max: 3 }], ...(counterNames === undefined ? {} : { counterNames }) });
+    expect(make('user_campaign.imp_count.42h', NAMES)).toThrow(/frequencyCaps\[0\]: counter "user_campaign.imp_count.42h" is not among the 5 counterNames; did you mean "user_campaign.imp_count.24h"\?/);
+    // The old TSDoc example's name: nothing is close, so the exact counts of that entity are listed.
+    expect(make('user_advertiser.impressions.1d', NAMES)).toThrow(/"user_advertiser.impressions.1d" is not among .*exact impression counts are user_advertiser.imp_count.24h/);
+    expect(make('user_ad.imp_count.24h')).toThrow(/caps need counterNames/);
+    expect(() => createCandidateFilter({ targeting: { c: { frequencyCaps: [{ counter: 'user_ad.imp_cnt.24h', max: 1 }] } }, counterNames: NAMES })).toThrow(/targeting\["c"\]\.frequencyCaps\[0\]: .*did you mean "user_ad.imp_count.24h"/);
+    try {
+      make('nope', NAMES)();
+      expect.fail('no error');
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'E_CONFIG' });
+    }
+    expect(make('user_ad.imp_count.24h', NAMES)).not.toThrow();
+  });
+
+  it('a lookup without the capped column rejects (cannot verify); a function\'s undefined or NaN counts as 0', () => {
+    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'user_campaign.imp_count.24h', max: 1 }], counterNames: NAMES });
+    expect(filter.apply(request([ad('a', 1)]), { counters: lookup([5, 5]) }).rejected).toEqual([
+      { adId: 'a', reason: 'frequency_cap', detail: 'the counters have no user_campaign.imp_count.24h; cannot verify its cap' },
+    ]);
+    const fn = filter.apply(request([ad('a', 1), ad('b', 1), ad('c', 1)]), { counters: (_name, row) => (row === 0 ? 1 : row === 1 ? Number.NaN : undefined) });
     expect(fn.rejected.map((r) => r.adId)).toEqual(['a']);
   });
 
   it('degraded counters reject capped candidates unless configured to allow them', () => {
-    const caps = [{ counter: 'user_ad.impressions.1d', max: 3 }];
+    const caps = [{ counter: 'user_ad.imp_count.24h', max: 3 }];
     const degraded = lookup([0, 0], true);
-    expect(createCandidateFilter({ frequencyCaps: caps }).apply(request([ad('a', 1)]), { counters: degraded }).rejected[0]).toMatchObject({
+    expect(createCandidateFilter({ frequencyCaps: caps, counterNames: NAMES }).apply(request([ad('a', 1)]), { counters: degraded }).rejected[0]).toMatchObject({
       reason: 'frequency_cap',
       detail: expect.stringMatching(/degraded/),
     });
-    expect(createCandidateFilter({ frequencyCaps: caps, degradedCounters: 'allow' }).apply(request([ad('a', 1)]), { counters: degraded }).passed).toBe(1);
+    expect(createCandidateFilter({ frequencyCaps: caps, counterNames: NAMES, degradedCounters: 'allow' }).apply(request([ad('a', 1)]), { counters: degraded }).passed).toBe(1);
     // A candidate without caps is not affected by degraded counters.
     expect(createCandidateFilter().apply(request([ad('a', 1)]), { counters: degraded }).passed).toBe(1);
   });
 
   it('refuses counters whose rows do not match the candidates', () => {
-    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'x', max: 1 }] });
+    const filter = createCandidateFilter({ frequencyCaps: [{ counter: 'x', max: 1 }], counterNames: ['x'] });
     expect(() => filter.apply(request([ad('a', 1), ad('b', 1)]), { counters: lookup([1, 1]) })).toThrow(/counters have 1 rows .* 2 candidates/);
   });
 });
@@ -202,7 +228,7 @@ describe('filter mechanics', () => {
   });
 
   it('rejections read later describe their own request, not a later one', () => {
-    const filter = createCandidateFilter({ targeting: { 'cmp-a': { countries: ['FR'] } }, frequencyCaps: [{ counter: 'n', max: 1 }] });
+    const filter = createCandidateFilter({ targeting: { 'cmp-a': { countries: ['FR'] } }, frequencyCaps: [{ counter: 'n', max: 1 }], counterNames: ['n'] });
     const first = filter.apply(request([ad('a', 1), ad('b', 1)], undefined, { country: 'DE' }), { counters: (_c, row) => row });
     const second = filter.apply(request([ad('a', 1), ad('b', 1)], undefined, { country: 'IT' }), { counters: () => 0 });
     expect(second.rejected).toEqual([{ adId: 'a', reason: 'targeting_geo', detail: 'country IT not targeted' }]);
@@ -216,7 +242,7 @@ describe('filter mechanics', () => {
     expect(() => createCandidateFilter({ targeting: { x: { ageMin: 40, ageMax: 30 } } })).toThrow(/ageMin 40 is above ageMax 30/);
     expect(() => createCandidateFilter({ targeting: { x: { devices: ['phone' as never] } } })).toThrow(/"phone" is not one of desktop, mobile, tablet, ctv, other/);
     expect(() => createCandidateFilter({ frequencyCaps: [{ counter: '', max: 1 }] })).toThrow(/counter must name a counter/);
-    expect(() => createCandidateFilter({ frequencyCaps: [{ counter: 'x' } as never] })).toThrow(/max is required/);
+    expect(() => createCandidateFilter({ frequencyCaps: [{ counter: 'x' } as never], counterNames: ['x'] })).toThrow(/max is required/);
     expect(() => createCandidateFilter({ targeting: { x: { behaviour: [{ action: 'click', minCount: 0 }] } } })).toThrow(/minCount must be a finite number in \[1, Infinity\]/);
     expect(() => createCandidateFilter({ blockedCategories: 'IAB1' as never })).toThrow(/blockedCategories must be an array of non-empty strings/);
     expect(() => createCandidateFilter({ degradedCounters: 'maybe' as never })).toThrow(/degradedCounters/);
