@@ -1,5 +1,5 @@
 /**
- * ONNX builders: turn a layout and weights into an opset-17 model that reads a `FeatureBatch`
+ * ONNX builders (LR, FM, DCN-v2, DeepFM, DIN): turn a layout and weights into an opset-17 model that reads a `FeatureBatch`
  * directly (int32 ids into `Gather`, which onnxruntime accepts without a cast) and has two
  * outputs, `logit` and `probability`, each of shape `[batch]`.
  */
@@ -11,6 +11,7 @@ import { VERSION } from './version.js';
 import {
   checkWeights,
   type DcnV2Weights,
+  type DeepFmWeights,
   type DenseLayerWeights,
   type DinWeights,
   type FmWeights,
@@ -261,6 +262,44 @@ export function buildDcnV2Model(layout: FeatureLayout, weights: DcnV2Weights, op
 }
 
 /**
+ * Builds a DeepFM model (Guo et al., IJCAI 2017): the linear term of {@link buildLrModel}, plus
+ * the FM interaction `½(‖Σ_j e_j‖² − Σ_j ‖e_j‖²)` over the embedding blocks of `x0` (one per
+ * field, a bag pooled by its `values`; one per mean-pooled sequence), plus a ReLU MLP over `x0`
+ * (`[fields, sequences, dense]`, as DCN-v2 reads it) ending in one output.
+ *
+ * @param layout - The encoder's layout.
+ * @param weights - DeepFM weights for that layout.
+ * @param options - Description.
+ * @returns The ONNX model's bytes.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on weights of the wrong shape or non-finite weights.
+ * @example
+ * ```ts
+ * import { buildDeepFmModel, initDeepFmWeights } from '@ctrkit/models';
+ * import type { FeatureLayout } from '@ctrkit/core';
+ * declare const layout: FeatureLayout;
+ * const bytes = buildDeepFmModel(layout, initDeepFmWeights(layout, { embeddingDim: 8, deep: [128, 64] }));
+ * ```
+ */
+export function buildDeepFmModel(layout: FeatureLayout, weights: DeepFmWeights, options: BuildOptions = {}): Uint8Array {
+  checkInputs(layout, weights);
+  const g = new GraphBuilder('ctrkit_deepfm');
+  const D = weights.embeddingDim;
+  const inputs = idInputs(g, layout);
+  const linear = linearTerm(g, inputs, 'deepfm', weights.bias, weights.ids, weights.dense);
+  const table = g.floats('deepfm.embedding', weights.embedding, [weights.idSpace, D]);
+  let blocks = fieldEmbeddings(g, layout, inputs, table); // [batch, F, D]
+  if (layout.sequences.length > 0) blocks = g.op('Concat', [blocks, meanPooled(g, sequenceInputs(g, layout, table))], { axis: 1 }); // [batch, F + S, D]
+  // ½(‖Σ_j e_j‖² − Σ_j ‖e_j‖²): the pairwise dot products in O((F + S)·D) instead of O((F + S)²·D).
+  const sum = g.op('ReduceSum', [blocks, g.int64s([1])], { keepdims: 0 }); // [batch, D]
+  const sumSquared = g.op('ReduceSum', [g.op('Mul', [sum, sum]), g.int64s([1])], { keepdims: 0 });
+  const squares = g.op('ReduceSum', [g.op('Mul', [blocks, blocks]), g.int64s([1, 2])], { keepdims: 0 });
+  const fm = g.op('Mul', [g.op('Sub', [sumSquared, squares]), g.floatConst([0.5], [])]);
+  const x0 = concatX0(g, [blocks], (layout.fields.length + layout.sequences.length) * D, inputs.dense);
+  const deep = logitOf(g, tower(g, x0, weights.deep, 'deepfm.deep'), weights.output, 'deepfm.output');
+  return finish(g, layout, 'deepfm', g.op('Add', [g.op('Add', [linear, fm]), deep]), options);
+}
+
+/**
  * Builds a DIN model (Zhou et al. 2018): every sequence with `sharesIdsWith` is pooled by an
  * activation unit over `[k, q, k−q, k⊙q]` (q: the candidate's embedding in that field), masked
  * by length, as `Σ a_t·k_t`; other sequences are mean-pooled; a ReLU MLP over
@@ -343,9 +382,11 @@ export function buildModel(layout: FeatureLayout, weights: ModelWeights, options
       return buildFmModel(layout, weights, options);
     case 'dcnv2':
       return buildDcnV2Model(layout, weights, options);
+    case 'deepfm':
+      return buildDeepFmModel(layout, weights, options);
     case 'din':
       return buildDinModel(layout, weights, options);
     default:
-      throw new CtrkitError('E_INPUT', `unknown weights kind "${String((weights as { kind?: unknown }).kind)}"; expected lr, fm, dcnv2 or din`);
+      throw new CtrkitError('E_INPUT', `unknown weights kind "${String((weights as { kind?: unknown }).kind)}"; expected lr, fm, dcnv2, deepfm or din`);
   }
 }

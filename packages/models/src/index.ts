@@ -1,7 +1,7 @@
 /**
  * `@ctrkit/models` — turns a `FeatureBatch` into click probabilities the same way on a server and
  * in a browser: the backend registry, the model manifest, ONNX builders for LR / FM / DCN-v2 /
- * DIN, the native (pure TypeScript) LR/FM runner, the micro-batcher, ensembles, A/B routing, a
+ * DeepFM / DIN, the native (pure TypeScript) LR/FM runner, the micro-batcher, ensembles, A/B routing, a
  * fallback runner and hot swap. Loads neither onnxruntime-node nor onnxruntime-web: those come
  * with the platform entries `@ctrkit/models/node` and `@ctrkit/models/browser`.
  *
@@ -20,13 +20,15 @@ export type {
 } from './backend.js';
 export { checkManifestAgainstLayout, createManifest, manifestToJSON, parseManifest } from './manifest.js';
 export type { BatchSource, CreateManifestOptions, InputType, ManifestInput, ManifestOutput, ModelManifest } from './manifest.js';
-export { buildDcnV2Model, buildDinModel, buildFmModel, buildLrModel, buildModel } from './builders.js';
+export { buildDcnV2Model, buildDeepFmModel, buildDinModel, buildFmModel, buildLrModel, buildModel } from './builders.js';
 export type { BuildOptions } from './builders.js';
-export { checkWeights, initDcnV2Weights, initDinWeights, initFmWeights, initLrWeights, modelInputWidth } from './weights.js';
+export { checkWeights, initDcnV2Weights, initDeepFmWeights, initDinWeights, initFmWeights, initLrWeights, modelInputWidth } from './weights.js';
 export type {
   CrossLayerWeights,
   DcnV2InitOptions,
   DcnV2Weights,
+  DeepFmInitOptions,
+  DeepFmWeights,
   DenseLayerWeights,
   DinInitOptions,
   DinSequencePooling,

@@ -89,7 +89,7 @@ export interface ModelManifest {
   readonly format: 'ctrkit.model';
   /** Manifest format version (1). */
   readonly formatVersion: 1;
-  /** Architecture name: lr, fm, dcnv2, din, or any name of your own. */
+  /** Architecture name: lr, fm, dcnv2, deepfm, din, or any name of your own. */
   readonly architecture: string;
   /** Model version (any string; shown in `ModelInfo`). */
   readonly version: string;
@@ -160,7 +160,7 @@ export function layoutShape(layout: FeatureLayout, source: BatchSource): number[
 export function builtInInputs(layout: FeatureLayout, kind: ModelWeights['kind']): ManifestInput[] {
   const sources: BatchSource[] = ['ids', 'values'];
   if (layout.denseWidth > 0) sources.push('dense');
-  if ((kind === 'dcnv2' || kind === 'din') && layout.sequences.length > 0) sources.push('sequenceIds', 'sequenceLengths');
+  if ((kind === 'dcnv2' || kind === 'deepfm' || kind === 'din') && layout.sequences.length > 0) sources.push('sequenceIds', 'sequenceLengths');
   return sources.map((source) => ({
     name: STANDARD_INPUT_NAMES[source],
     source,
@@ -208,6 +208,13 @@ function configOf(weights: ModelWeights): Record<string, unknown> {
         deep: weights.deep.map((layer) => layer.outputs),
         structure: 'parallel',
       };
+    case 'deepfm':
+      return {
+        embeddingDim: weights.embeddingDim,
+        inputWidth: weights.inputWidth,
+        deep: weights.deep.map((layer) => layer.outputs),
+        interactions: 'fm over field embeddings',
+      };
     case 'din':
       return {
         embeddingDim: weights.embeddingDim,
@@ -220,7 +227,7 @@ function configOf(weights: ModelWeights): Record<string, unknown> {
 
 /**
  * Writes the manifest of a model built by {@link buildLrModel}, {@link buildFmModel},
- * {@link buildDcnV2Model} or {@link buildDinModel} from the same layout and weights.
+ * {@link buildDcnV2Model}, {@link buildDeepFmModel} or {@link buildDinModel} from the same layout and weights.
  *
  * @param layout - The layout the model was built for.
  * @param weights - The weights it was built from (only their kind and shapes are read).

@@ -6,7 +6,7 @@
  * - All arrays are `Float32Array`, row-major.
  * - A fully connected layer stores `weight` as `[outputs × inputs]` — the layout of PyTorch's
  *   `nn.Linear.weight` — so `y = W·x + b`, i.e. `y[o] = b[o] + Σ_i weight[o·inputs + i]·x[i]`.
- * - The model input `x0` of DCN-v2 and DIN is, in this order: one `embeddingDim` block per field
+ * - The model input `x0` of DCN-v2, DeepFM and DIN is, in this order: one `embeddingDim` block per field
  *   of the layout (the `values`-weighted sum of its ids' embeddings; a bag sums its columns), one
  *   block per behaviour sequence (pooled), then the `denseWidth` dense columns. Its width is
  *   {@link modelInputWidth}.
@@ -160,6 +160,48 @@ export interface DcnV2Weights {
   readonly output: DenseLayerWeights;
 }
 
+/**
+ * DeepFM (Guo et al., IJCAI 2017): a linear part, a factorisation-machine interaction term and a
+ * ReLU MLP, the last two on one shared embedding table:
+ * `logit = bias + Σ_c values[c]·ids[idOf(c)] + Σ_d dense[d]·denseWeights[d] + ½(‖Σ_j e_j‖² − Σ_j ‖e_j‖²) + MLP(x0)`.
+ * The `e_j` are the embedding blocks of `x0`: one per field (the `values`-weighted sum of its
+ * ids' embeddings, so a bag is pooled before it interacts) and one per behaviour sequence
+ * (mean-pooled), so the FM term is the sum of the pairwise dot products `⟨e_i, e_j⟩`, i < j. As in
+ * DCN-v2, dense columns enter the MLP through `x0`; they also have linear weights, and no factors.
+ *
+ * @example
+ * ```ts
+ * import { initDeepFmWeights, type DeepFmWeights } from '@ctrkit/models';
+ * import type { FeatureLayout } from '@ctrkit/core';
+ * declare const layout: FeatureLayout;
+ * const weights: DeepFmWeights = initDeepFmWeights(layout, { embeddingDim: 8, deep: [128, 64], seed: 7 });
+ * ```
+ */
+export interface DeepFmWeights {
+  /** Architecture tag. */
+  readonly kind: 'deepfm';
+  /** Size of the id space. */
+  readonly idSpace: number;
+  /** Dense columns (the layout's `denseWidth`). */
+  readonly denseWidth: number;
+  /** Embedding dimension D (the FM's factor dimension k). */
+  readonly embeddingDim: number;
+  /** Width d0 of `x0` (see {@link modelInputWidth}). */
+  readonly inputWidth: number;
+  /** The intercept of the linear part. */
+  readonly bias: number;
+  /** `[idSpace]` linear weight of each id. */
+  readonly ids: Float32Array;
+  /** `[denseWidth]` linear weight of each dense column. */
+  readonly dense: Float32Array;
+  /** `[idSpace × embeddingDim]` shared embedding table (the FM's factors and the MLP's input). */
+  readonly embedding: Float32Array;
+  /** MLP over `x0`, ReLU after every layer (may be empty). */
+  readonly deep: readonly DenseLayerWeights[];
+  /** Final MLP layer: inputs = last deep width (or d0), one output. */
+  readonly output: DenseLayerWeights;
+}
+
 /** How DIN pools one behaviour sequence: an attention unit against the candidate's field, or a masked mean.
  *
  * @example
@@ -222,10 +264,10 @@ export interface DinWeights {
  * const describe = (weights: ModelWeights) => `${weights.kind} over ${weights.idSpace} ids`;
  * ```
  */
-export type ModelWeights = LrWeights | FmWeights | DcnV2Weights | DinWeights;
+export type ModelWeights = LrWeights | FmWeights | DcnV2Weights | DeepFmWeights | DinWeights;
 
 /**
- * Width of the `x0` vector that DCN-v2 and DIN build from a batch: one `embeddingDim` block per
+ * Width of the `x0` vector that DCN-v2, DeepFM and DIN build from a batch: one `embeddingDim` block per
  * field and per sequence, plus the dense columns.
  *
  * @param layout - The feature layout.
@@ -295,6 +337,29 @@ export interface DcnV2InitOptions {
   /** Standard deviation of embeddings (default 0.01). */
   readonly embeddingScale?: number;
   /** Standard deviation of biases (default 0). */
+  readonly biasScale?: number;
+}
+
+/** Options for {@link initDeepFmWeights}.
+ *
+ * @example
+ * ```ts
+ * import type { DeepFmInitOptions } from '@ctrkit/models';
+ * const options: DeepFmInitOptions = { embeddingDim: 8, deep: [128, 64], seed: 1 };
+ * ```
+ */
+export interface DeepFmInitOptions {
+  /** Embedding dimension D (default 8). */
+  readonly embeddingDim?: number;
+  /** MLP widths (default `[128, 64]`). */
+  readonly deep?: readonly number[];
+  /** Seed (default 0). */
+  readonly seed?: number | string;
+  /** Standard deviation of the embeddings (default 0.01). */
+  readonly embeddingScale?: number;
+  /** Standard deviation of the linear weights (default 0: zeros, FTRL's and LR's starting point). */
+  readonly linearScale?: number;
+  /** Standard deviation of the biases (default 0). */
   readonly biasScale?: number;
 }
 
@@ -482,6 +547,48 @@ export function initDcnV2Weights(layout: FeatureLayout, options: DcnV2InitOption
 }
 
 /**
+ * Creates DeepFM weights for a layout: normal embeddings, zero (or `linearScale`-normal) linear
+ * weights, a Glorot-normal MLP.
+ *
+ * @param layout - The feature layout the model will read.
+ * @param options - Embedding dimension, MLP widths, seed, scales.
+ * @returns Fresh {@link DeepFmWeights}.
+ * @throws `CtrkitError` `E_CONFIG` on a non-positive dimension or width, a negative scale or an invalid layout.
+ * @example
+ * ```ts
+ * import { initDeepFmWeights } from '@ctrkit/models';
+ * import type { FeatureLayout } from '@ctrkit/core';
+ * declare const layout: FeatureLayout;
+ * const weights = initDeepFmWeights(layout, { embeddingDim: 8, deep: [64, 32], seed: 'deepfm' });
+ * ```
+ */
+export function initDeepFmWeights(layout: FeatureLayout, options: DeepFmInitOptions = {}): DeepFmWeights {
+  checkLayoutBasics(layout);
+  const embeddingDim = positiveInt(options.embeddingDim ?? 8, 'embeddingDim');
+  const random = createRandom(options.seed ?? 0);
+  const embeddingScale = scaleOf(options.embeddingScale, 0.01, 'embeddingScale');
+  const linearScale = scaleOf(options.linearScale, 0, 'linearScale');
+  const biasScale = scaleOf(options.biasScale, 0, 'biasScale');
+  const d0 = modelInputWidth(layout, embeddingDim);
+  const embedding = normals(random, layout.idSpace * embeddingDim, embeddingScale);
+  const deep = tower(random, d0, options.deep ?? [128, 64], biasScale, 'deep');
+  const last = deep.length === 0 ? d0 : (deep[deep.length - 1] as DenseLayerWeights).outputs;
+  return {
+    kind: 'deepfm',
+    idSpace: layout.idSpace,
+    denseWidth: layout.denseWidth,
+    embeddingDim,
+    inputWidth: d0,
+    bias: biasScale === 0 ? 0 : Math.fround(random.normal() * biasScale),
+    ids: normals(random, layout.idSpace, linearScale),
+    dense: normals(random, layout.denseWidth, linearScale),
+    embedding,
+    deep,
+    output: denseLayer(random, last, 1, biasScale),
+  };
+}
+
+/**
  * Creates DIN weights for a layout: an attention unit for every sequence that names
  * `sharesIdsWith`, masked-mean pooling for the others, and a ReLU MLP.
  *
@@ -595,7 +702,7 @@ function checkScalar(value: unknown, what: string): void {
  * ```
  */
 export function checkWeights(layout: FeatureLayout, weights: ModelWeights): void {
-  if (typeof weights !== 'object' || weights === null) throw new CtrkitError('E_INPUT', 'weights must be an object with a kind (lr, fm, dcnv2, din)');
+  if (typeof weights !== 'object' || weights === null) throw new CtrkitError('E_INPUT', 'weights must be an object with a kind (lr, fm, dcnv2, deepfm, din)');
   checkLayoutBasics(layout);
   if (weights.idSpace !== layout.idSpace) {
     throw new CtrkitError(
@@ -641,6 +748,19 @@ export function checkWeights(layout: FeatureLayout, weights: ModelWeights): void
       checkDense(weights.output, d0 + (weights.deep.length === 0 ? 0 : last), 1, 'dcnv2.output');
       return;
     }
+    case 'deepfm': {
+      checkScalar(weights.bias, 'deepfm.bias');
+      positiveInt(weights.embeddingDim, 'deepfm.embeddingDim');
+      if (weights.denseWidth !== layout.denseWidth) throw new CtrkitError('E_INPUT', `deepfm weights have ${weights.denseWidth} dense columns but the layout has ${layout.denseWidth}`);
+      const d0 = modelInputWidth(layout, weights.embeddingDim);
+      if (weights.inputWidth !== d0) throw new CtrkitError('E_INPUT', `deepfm.inputWidth is ${weights.inputWidth} but this layout gives x0 a width of ${d0}`);
+      checkArray(weights.ids, layout.idSpace, 'deepfm.ids', '[idSpace]');
+      checkArray(weights.dense, layout.denseWidth, 'deepfm.dense', '[denseWidth]');
+      checkArray(weights.embedding, layout.idSpace * weights.embeddingDim, 'deepfm.embedding', `[idSpace × embeddingDim ${weights.embeddingDim}]`);
+      const last = checkTower(weights.deep, d0, 'deepfm.deep');
+      checkDense(weights.output, last, 1, 'deepfm.output');
+      return;
+    }
     case 'din': {
       positiveInt(weights.embeddingDim, 'din.embeddingDim');
       const D = weights.embeddingDim;
@@ -668,6 +788,6 @@ export function checkWeights(layout: FeatureLayout, weights: ModelWeights): void
       return;
     }
     default:
-      throw new CtrkitError('E_INPUT', `unknown weights kind "${String((weights as { kind?: unknown }).kind)}"; expected lr, fm, dcnv2 or din`);
+      throw new CtrkitError('E_INPUT', `unknown weights kind "${String((weights as { kind?: unknown }).kind)}"; expected lr, fm, dcnv2, deepfm or din`);
   }
 }

@@ -5,12 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isCtrkitError, type FeatureLayout } from '@ctrkit/core';
 import {
   buildDcnV2Model,
+  buildDeepFmModel,
   buildDinModel,
   buildFmModel,
   buildLrModel,
   buildModel,
   checkWeights,
   initDcnV2Weights,
+  initDeepFmWeights,
   initDinWeights,
   initFmWeights,
   initLrWeights,
@@ -35,6 +37,8 @@ function architectures(layout: FeatureLayout): [string, ModelWeights][] {
     ['dcnv2 low rank', initDcnV2Weights(layout, { seed: 'dcn-lr', embeddingDim: 4, crossLayers: 2, lowRank: 3, deep: [16], embeddingScale: 0.5, biasScale: 0.1 })],
     ['dcnv2 cross only', initDcnV2Weights(layout, { seed: 'dcn-x', embeddingDim: 3, crossLayers: 2, deep: [], embeddingScale: 0.5, biasScale: 0.1 })],
     ['din', initDinWeights(layout, { seed: 'din', embeddingDim: 4, attention: [8, 4], deep: [16, 8], embeddingScale: 0.5, biasScale: 0.1 })],
+    ['deepfm', initDeepFmWeights(layout, { seed: 'deepfm', embeddingDim: 4, deep: [16, 8], embeddingScale: 0.4, linearScale: 0.3, biasScale: 0.1 })],
+    ['deepfm without an MLP', initDeepFmWeights(layout, { seed: 'deepfm-0', embeddingDim: 3, deep: [], embeddingScale: 0.4, linearScale: 0.3, biasScale: 0.1 })],
   ];
 }
 
@@ -58,7 +62,7 @@ describe.each([
     expect(maxAbsDiff(onWeb.logit, onNode.logit)).toBeLessThanOrEqual(1e-5);
     // Unused inputs are omitted: LR/FM never read sequences, nobody reads dense when there is none.
     expect(onNode.inputs.includes('dense')).toBe(layout.denseWidth > 0);
-    expect(onNode.inputs.includes('sequence_ids')).toBe(layout.sequences.length > 0 && (weights.kind === 'dcnv2' || weights.kind === 'din'));
+    expect(onNode.inputs.includes('sequence_ids')).toBe(layout.sequences.length > 0 && (weights.kind === 'dcnv2' || weights.kind === 'deepfm' || weights.kind === 'din'));
   });
 });
 
@@ -189,6 +193,15 @@ describe('weights', () => {
           return buildDinModel(layout, { ...w, pooling: [w.pooling[0]!, w.pooling[0]!] });
         },
         /names no field in sharesIdsWith/,
+      ],
+      [() => buildDeepFmModel(layout, { ...initDeepFmWeights(layout, { embeddingDim: 2, deep: [4] }), ids: new Float32Array(3) }), /deepfm\.ids has 3 values but must have 997/],
+      [() => buildDeepFmModel(layout, { ...initDeepFmWeights(layout, { embeddingDim: 2, deep: [4] }), inputWidth: 13 }), /deepfm\.inputWidth is 13 but this layout gives x0 a width of 14/],
+      [
+        () => {
+          const w = initDeepFmWeights(layout, { embeddingDim: 2, deep: [4] });
+          return buildDeepFmModel(layout, { ...w, output: { ...w.output, inputs: 14 } });
+        },
+        /deepfm\.output takes 14 inputs but receives 4/,
       ],
       [() => buildLrModel({ ...layout, idWidth: 5 }, lr), /fields cover 6 id columns but idWidth is 5/],
       [() => initDinWeights({ ...layout, sequences: [{ name: 'h', maxLength: 3, sharesIdsWith: 'nope' }] }), /not a field of the layout/],

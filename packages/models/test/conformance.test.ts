@@ -13,6 +13,7 @@ import {
   createManifest,
   createNativeBackend,
   initDcnV2Weights,
+  initDeepFmWeights,
   initDinWeights,
   initFmWeights,
   initLrWeights,
@@ -35,8 +36,8 @@ interface BackendCase {
 }
 
 const cases: BackendCase[] = [
-  { name: 'onnx-node', backend: createOnnxNodeBackend({ providers: ['cpu'] }), provider: 'cpu', architectures: ['lr', 'fm', 'dcnv2', 'din'] },
-  { name: 'onnx-web', backend: createOnnxWebBackend({ providers: ['wasm'], wasmPaths: wasmDirectory }), provider: 'wasm', architectures: ['lr', 'fm', 'dcnv2', 'din'] },
+  { name: 'onnx-node', backend: createOnnxNodeBackend({ providers: ['cpu'] }), provider: 'cpu', architectures: ['lr', 'fm', 'dcnv2', 'deepfm', 'din'] },
+  { name: 'onnx-web', backend: createOnnxWebBackend({ providers: ['wasm'], wasmPaths: wasmDirectory }), provider: 'wasm', architectures: ['lr', 'fm', 'dcnv2', 'deepfm', 'din'] },
   { name: 'native', backend: createNativeBackend(), provider: 'js', architectures: ['lr', 'fm'] },
 ];
 
@@ -48,6 +49,8 @@ function weightsFor(kind: ModelWeights['kind'], layout: FeatureLayout): ModelWei
       return initFmWeights(layout, { seed: 'c-fm', dim: 4, scale: 0.3, biasScale: 0.3 });
     case 'dcnv2':
       return initDcnV2Weights(layout, { seed: 'c-dcn', embeddingDim: 4, crossLayers: 2, deep: [16, 8], embeddingScale: 0.5, biasScale: 0.1 });
+    case 'deepfm':
+      return initDeepFmWeights(layout, { seed: 'c-deepfm', embeddingDim: 4, deep: [16, 8], embeddingScale: 0.5, linearScale: 0.3, biasScale: 0.1 });
     case 'din':
       return initDinWeights(layout, { seed: 'c-din', embeddingDim: 4, attention: [8], deep: [16], embeddingScale: 0.5, biasScale: 0.1 });
   }

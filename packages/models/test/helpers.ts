@@ -5,7 +5,7 @@
  * W = U·Vᵀ explicitly).
  */
 import { createRandom, type FeatureBatch, type FeatureLayout, type Random } from '@ctrkit/core';
-import type { DcnV2Weights, DenseLayerWeights, DinWeights, FmWeights, LrWeights, ModelWeights } from '../src/index.js';
+import type { DcnV2Weights, DeepFmWeights, DenseLayerWeights, DinWeights, FmWeights, LrWeights, ModelWeights } from '../src/index.js';
 
 /** 4 categorical fields (one a bag of 3), 2 dense columns, 2 sequences (maxLength 5 attending to ad_category, and 3), stride 5. */
 export function richLayout(fingerprint = 'spec-rich'): FeatureLayout {
@@ -258,6 +258,29 @@ export function referenceDcnV2(layout: FeatureLayout, w: DcnV2Weights, batch: Fe
   return out;
 }
 
+/** DeepFM with the FM term written as the explicit sum of pairwise dot products Σ_{i<j} ⟨e_i, e_j⟩ (not the ½ identity the model uses). */
+export function referenceDeepFm(layout: FeatureLayout, w: DeepFmWeights, batch: FeatureBatch): Float64Array {
+  const D = w.embeddingDim;
+  const out = new Float64Array(batch.rows);
+  for (let r = 0; r < batch.rows; r++) {
+    const blocks = fieldVectors(layout, batch, r, w.embedding, D);
+    layout.sequences.forEach((_, s) => {
+      const items = sequenceItems(layout, batch, r, s, w.embedding, D);
+      blocks.push(items.length === 0 ? new Array<number>(D).fill(0) : mean(items, D));
+    });
+    let z = w.bias;
+    for (let c = 0; c < layout.idWidth; c++) z += at(batch.values, r * layout.idWidth + c) * at(w.ids, at(batch.ids, r * layout.idWidth + c));
+    for (let d = 0; d < layout.denseWidth; d++) z += at(batch.dense, r * layout.denseWidth + d) * at(w.dense, d);
+    for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) for (let k = 0; k < D; k++) z += blocks[i]![k]! * blocks[j]![k]!;
+    const x0 = blocks.flat();
+    for (let d = 0; d < layout.denseWidth; d++) x0.push(at(batch.dense, r * layout.denseWidth + d));
+    let h = x0;
+    for (const layer of w.deep) h = relu(linear(layer, h));
+    out[r] = z + linear(w.output, h)[0]!;
+  }
+  return out;
+}
+
 export function referenceDin(layout: FeatureLayout, w: DinWeights, batch: FeatureBatch): Float64Array {
   const D = w.embeddingDim;
   const out = new Float64Array(batch.rows);
@@ -300,6 +323,8 @@ export function referenceLogits(layout: FeatureLayout, weights: ModelWeights, ba
       return referenceFm(weights, batch);
     case 'dcnv2':
       return referenceDcnV2(layout, weights, batch);
+    case 'deepfm':
+      return referenceDeepFm(layout, weights, batch);
     case 'din':
       return referenceDin(layout, weights, batch);
   }

@@ -9,7 +9,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { isCtrkitError, type FeatureLayout } from '@ctrkit/core';
-import { buildModel, initDcnV2Weights, initDinWeights, initFmWeights, initLrWeights, type ModelWeights } from '../src/index.js';
+import { buildModel, initDcnV2Weights, initDeepFmWeights, initDinWeights, initFmWeights, initLrWeights, type ModelWeights } from '../src/index.js';
 import { findInitializer, inspectOnnxModel, readFloatInitializer, type OnnxValueInfo } from '../src/onnx-graph-reader.js';
 import { plainLayout, richLayout } from './helpers.js';
 import { bytesOf, floatBytes, floatField, lengthField, stringField, tag, varint, varintField } from './protobuf-encode.js';
@@ -77,6 +77,7 @@ function architectures(layout: FeatureLayout): [string, ModelWeights][] {
     ['dcnv2 low rank', initDcnV2Weights(layout, { seed: 'dcn-lr', embeddingDim: 4, crossLayers: 2, lowRank: 3, deep: [16] })],
     ['dcnv2 cross only', initDcnV2Weights(layout, { seed: 'dcn-x', embeddingDim: 3, crossLayers: 2, deep: [] })],
     ['din', initDinWeights(layout, { seed: 'din', embeddingDim: 4, attention: [8, 4], deep: [16, 8] })],
+    ['deepfm', initDeepFmWeights(layout, { seed: 'deepfm', embeddingDim: 4, deep: [16, 8], linearScale: 0.3 })],
   ];
 }
 
