@@ -96,7 +96,9 @@ const catalogue: BidderCreative[] = Array.from({ length: 200 }, (_, i) => ({
   domain: `adv-${i % 40}.example`,
   width: i % 2 === 0 ? 300 : 728,
   height: i % 2 === 0 ? 250 : 90,
-  adm: `<a href="https://adv-${i % 40}.example/"><img src="https://cdn.example/cr-${i}.png"></a>`,
+  ...(i % 4 === 3
+    ? { adm: `<VAST version="4.0"><Ad id="cr-${i}"><InLine><AdSystem>bench</AdSystem><AdTitle>cr-${i}</AdTitle><Creatives/></InLine></Ad></VAST>`, mimes: ['video/mp4'], duration: 15, protocol: 7 }
+    : { adm: `<a href="https://adv-${i % 40}.example/"><img src="https://cdn.example/cr-${i}.png"></a>` }),
 }));
 const stubPCtr = Float64Array.from({ length: 200 }, () => random.uniform(0.001, 0.02));
 const bidder = createOpenRtbBidder({

@@ -13,6 +13,8 @@ import type { ConsentEvaluation, ConsentOptions } from './consent.js';
 import { mapBidRequest, mapImp, validateBidRequest } from './openrtb.js';
 import type { MappedImp, ValidationIssue } from './openrtb.js';
 import { CATTAX_IAB_1_0, categoryBlocked, isIabCategory } from './categories.js';
+import { nativeProblem, nativeResponse, parseNativeRequest } from './native.js';
+import type { NativeCreative, NativeRequest } from './native.js';
 import { DEFAULT_PRICE_DECIMALS } from './price.js';
 import { createCandidateFilter, domainBlocked } from './targeting.js';
 import type { CandidateFilterOptions, CounterSource } from './targeting.js';
@@ -34,7 +36,10 @@ export interface BidderCreative extends AdCandidate {
   readonly width?: number;
   /** Height in pixels. */
   readonly height?: number;
-  /** Ad markup returned in the bid. One of `adm` and `nurl` is required. */
+  /**
+   * Ad markup returned in the bid: HTML for a banner, VAST XML for a video. One of `adm`, `nurl`
+   * and (native creatives) `native` is required.
+   */
   readonly adm?: string;
   /** Win notice URL (serves the markup when there is no `adm`). */
   readonly nurl?: string;
@@ -60,6 +65,14 @@ export interface BidderCreative extends AdCandidate {
   readonly bundle?: string;
   /** Creative attributes (OpenRTB / AdCOM list Creative Attributes), checked against each impression's `battr`. */
   readonly attr?: readonly number[];
+  /** Video (required): the media types of its files (`video/mp4`); one must be in the impression's `video.mimes`. */
+  readonly mimes?: readonly string[];
+  /** Video (required): its length in seconds, within the impression's `minduration` / `maxduration` (and one of `rqddurs`); sent as `dur`. */
+  readonly duration?: number;
+  /** Video: the VAST version of its `adm` (OpenRTB list Protocols: 7 = VAST 4.0, 11 = 4.1, 13 = 4.2); must be one of the impression's `protocols` when it lists any; sent as `protocol`. */
+  readonly protocol?: number;
+  /** Native: the content of its Native 1.2 response, assembled per impression for the assets that impression's request asks for (the bid's `adm`). */
+  readonly native?: NativeCreative;
   /** The most this creative may bid, CPM in the bidder's currency. */
   readonly maxBidCpm?: number;
 }
@@ -280,6 +293,22 @@ function categoryProblem(creative: Record<string, unknown>): string | undefined 
   return `${where} is not an IAB Content Taxonomy 1.0 code (IAB1 … IAB26 or a subcategory such as IAB13-6), so an exchange's bcat could never block it; give the creative cat: [its IAB codes] (category stays free text for the model), or set cattax for another taxonomy`;
 }
 
+/** Why a video or native creative lacks what its impressions are checked against, or undefined. */
+function mediaProblem(creative: Record<string, unknown>): string | undefined {
+  if (creative.native !== undefined) {
+    if (creative.format !== 'native') return `native content is only for format native, got format ${describe(creative.format)}`;
+    const problem = nativeProblem(creative.native);
+    if (problem !== undefined) return problem;
+  }
+  if (creative.format !== 'video') return undefined;
+  const mimes = creative.mimes;
+  if (!(Array.isArray(mimes) && mimes.length > 0 && mimes.every((m) => typeof m === 'string' && m.length > 0))) return `a video creative needs mimes, the media types of its files (["video/mp4"]), got ${describe(mimes)}`;
+  if (!(typeof creative.duration === 'number' && Number.isFinite(creative.duration) && creative.duration > 0)) return `a video creative needs duration, its length in seconds (> 0), got ${describe(creative.duration)}`;
+  if (creative.protocol !== undefined && !(isInteger(creative.protocol) && creative.protocol >= 1)) return `protocol must be an OpenRTB protocol id (7 = VAST 4.0), got ${describe(creative.protocol)}`;
+  if (typeof creative.adm === 'string' && !/<VAST[\s>]/.test(creative.adm)) return 'a video creative\'s adm must be VAST XML (a <VAST> document)';
+  return undefined;
+}
+
 /** Why a creative cannot be used, or undefined when it can. */
 function creativeProblem(creative: unknown): string | undefined {
   if (!isRecord(creative)) return `a creative must be an object, got ${describe(creative)}`;
@@ -290,10 +319,14 @@ function creativeProblem(creative: unknown): string | undefined {
   if (categories !== undefined) return categories;
   if (creative.bundle !== undefined && !(typeof creative.bundle === 'string' && creative.bundle.length > 0)) return `bundle must be a non-empty app store id, got ${describe(creative.bundle)}`;
   if (creative.attr !== undefined && !(Array.isArray(creative.attr) && creative.attr.every(isInteger))) return `attr must be an array of creative attribute integers, got ${describe(creative.attr)}`;
+  const media = mediaProblem(creative);
+  if (media !== undefined) return media;
   if (typeof creative.format !== 'string' || !FORMATS.includes(creative.format)) return `format must be one of ${FORMATS.join(', ')}, got ${describe(creative.format)}`;
   if (typeof creative.bidType !== 'string' || !BID_TYPES.includes(creative.bidType)) return `bidType must be one of ${BID_TYPES.join(', ')}, got ${describe(creative.bidType)}`;
   if (typeof creative.bid !== 'number' || !Number.isFinite(creative.bid) || creative.bid <= 0) return `bid must be a finite number > 0, got ${describe(creative.bid)}`;
-  if (typeof creative.adm !== 'string' && typeof creative.nurl !== 'string') return 'needs adm (markup) or nurl (win notice serving the markup)';
+  if (typeof creative.adm !== 'string' && typeof creative.nurl !== 'string' && !(creative.format === 'native' && creative.native !== undefined)) {
+    return 'needs adm (markup), nurl (win notice serving the markup) or, for a native creative, native (its assets)';
+  }
   if (creative.maxBidCpm !== undefined && !(typeof creative.maxBidCpm === 'number' && creative.maxBidCpm > 0)) return `maxBidCpm must be a number > 0, got ${describe(creative.maxBidCpm)}`;
   if (creative.pCvr !== undefined && !(typeof creative.pCvr === 'number' && creative.pCvr >= 0 && creative.pCvr <= 1)) return `pCvr must be in [0, 1], got ${describe(creative.pCvr)}`;
   if (creative.adomain !== undefined && !(Array.isArray(creative.adomain) && creative.adomain.every((d) => typeof d === 'string'))) return 'adomain must be an array of domains';
@@ -327,6 +360,20 @@ function brandSafetyOf(request: BidRequest): { check(creative: BidderCreative): 
       return undefined;
     },
   };
+}
+
+/** Whether a video creative meets the impression's `video` object: a media type it plays, its duration, its VAST protocol. */
+function videoFits(imp: Imp, creative: BidderCreative): boolean {
+  const video = imp.video;
+  if (video === undefined) return false;
+  const mimes = creative.mimes ?? [];
+  if (video.mimes !== undefined && video.mimes.length > 0 && !mimes.some((m) => video.mimes?.includes(m))) return false;
+  const duration = creative.duration ?? 0;
+  if (video.minduration !== undefined && duration < video.minduration) return false;
+  if (video.maxduration !== undefined && video.maxduration > 0 && duration > video.maxduration) return false;
+  if (video.rqddurs !== undefined && video.rqddurs.length > 0 && !video.rqddurs.includes(duration)) return false;
+  if (video.protocols !== undefined && video.protocols.length > 0 && (creative.protocol === undefined || !(video.protocols as readonly number[]).includes(creative.protocol))) return false;
+  return true;
 }
 
 /** Whether the impression's media object for the creative's format blocks one of its attributes (`battr`). */
@@ -380,9 +427,11 @@ class NoBid extends Error {
  *    no-bid with `nbr` 2 and the issues. `bseat` / `wseat` excluding the seat: no-bid.
  * 2. Evaluate consent ({@link createConsentEvaluator}); without consent for personalised ads the
  *    request is stripped ({@link stripPersonalData}) and `predictContextual` is used.
- * 3. Each impression becomes a slot (banner → display, video, native; audio-only and private
- *    auctions are skipped with a reason). Floors are converted from `bidfloorcur` (default USD)
- *    into the response currency; an unknown currency skips that impression with a reason.
+ * 3. Each impression becomes a slot taking the formats of its media objects (`banner` →
+ *    display, `video`, `native`; audio-only and private auctions are skipped with a reason; a
+ *    native request that is not readable Native 1.2 JSON takes the native format away). Floors
+ *    are converted from `bidfloorcur` (default USD) into the response currency; an unknown
+ *    currency skips that impression with a reason.
  * 4. Creatives of a format some impression takes are filtered: targeting, frequency caps,
  *    brand safety — `bcat` against each creative's `cat` codes (a code and its subcategories:
  *    `IAB13` blocks `IAB13-6`), `acat` (must cover every code), a `bcat` / `acat` in another
@@ -398,10 +447,14 @@ class NoBid extends Error {
  * 7. Bid CPM = value per impression × 1000 × multiplier: bid (CPM), pCTR × bid (CPC),
  *    pCTR × pCVR × bid (CPA); × `firstPriceShading` unless `at` = 2; capped by `maxBidCpm` and
  *    the creative's own cap. Below the floor: raised when within `floorRaise`, else no bid there.
- * 8. Impressions are served in request order, each taking the highest bid among creatives of an
- *    accepted format and size (each creative once, with `oneBidPerAd`). Prices are rounded to
- *    `priceDecimals` places, to the nearest multiple not above the computed bid, and never below
- *    the floor.
+ * 8. Impressions are served in request order, each taking the highest bid among creatives that
+ *    fit it (each creative once, with `oneBidPerAd`): of a format it takes; a banner of one of its
+ *    sizes; a video with a media type in `video.mimes`, a `duration` within `minduration` /
+ *    `maxduration` (and in `rqddurs`) and a `protocol` in `protocols`; a native creative able to
+ *    fill every required asset of its native request, whose Native 1.2 response (with the
+ *    request's asset ids) becomes the bid's `adm`. Video bids carry `protocol` and `dur`; `mtype`
+ *    is 1, 2 or 4. Prices are rounded to `priceDecimals` places, to the nearest multiple not
+ *    above the computed bid, and never below the floor.
  *
  * @param options - Catalogue, predictor, pacing, consent, currency, limits, clock.
  * @returns The bidder.
@@ -544,7 +597,7 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
         const index = Number(/^imp\[(\d+)\]/.exec(issue.path)?.[1]);
         impIssueByIndex.set(index, `${impIssueByIndex.has(index) ? `${impIssueByIndex.get(index)}; ` : ''}${issue.path} ${issue.message}`);
       }
-      const mapped: (MappedImp & { readonly floor: number })[] = [];
+      const mapped: (MappedImp & { readonly floor: number; readonly native: NativeRequest | undefined })[] = [];
       imps = request.imp.map((imp, index) => {
         const problem = impIssueByIndex.get(index);
         if (problem !== undefined) return { impId: imp.id, reason: problem };
@@ -553,7 +606,18 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
         const floorRate = rate(floorCurrency, responseCurrency);
         if (floorRate === undefined) return { impId: imp.id, reason: `bidfloorcur ${floorCurrency} cannot be converted to ${responseCurrency}; configure exchangeRate` };
         const floor = (imp.bidfloor ?? 0) * floorRate;
-        mapped.push({ ...mapImp(imp, index, floor), floor });
+        let slot = mapImp(imp, index, floor);
+        let native: NativeRequest | undefined;
+        if (imp.native !== undefined) {
+          const parsed = parseNativeRequest(imp.native.request);
+          if (typeof parsed === 'string') {
+            // An unreadable native request: the impression may still take its banner or video.
+            const formats = slot.formats.filter((f) => f !== 'native');
+            if (formats.length === 0) return { impId: imp.id, reason: `imp[${index}].${parsed}` };
+            slot = { ...slot, formats };
+          } else native = parsed;
+        }
+        mapped.push({ ...slot, floor, native });
         return { impId: imp.id };
       });
       if (mapped.length === 0) throw new NoBid(`no impression can be bid on: ${imps.map((i) => `${i.impId}: ${i.reason ?? ''}`).join('; ')}`, undefined);
@@ -691,6 +755,7 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       for (const m of mapped) {
         let best = -1;
         let bestPrice = 0;
+        let bestAdm: string | undefined;
         let compatible = 0;
         for (let i = 0; i < survivors.length; i++) {
           const creative = survivors[i] as BidderCreative;
@@ -698,6 +763,12 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
           if (Number.isNaN(price) || (oneBidPerAd && used[i] === 1) || !m.formats.includes(creative.format)) continue;
           if (creative.format === 'display' && m.sizes.length > 0 && creative.width !== undefined && creative.height !== undefined && !m.sizes.some(([w, h]) => w === creative.width && h === creative.height)) continue;
           if (attributeBlocked(m.imp, creative)) continue;
+          if (creative.format === 'video' && !videoFits(m.imp, creative)) continue;
+          let adm: string | undefined;
+          if (creative.format === 'native' && creative.native !== undefined) {
+            adm = m.native === undefined ? undefined : nativeResponse(creative.native, m.native);
+            if (adm === undefined) continue;
+          }
           compatible++;
           if (price < m.floor) {
             if (price >= m.floor * (1 - floorRaise)) price = m.floor;
@@ -709,10 +780,11 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
           if (price > bestPrice) {
             best = i;
             bestPrice = price;
+            bestAdm = adm;
           }
         }
         if (best < 0 || !(bestPrice > 0)) {
-          byImp.set(m.imp.id, { impId: m.imp.id, reason: compatible === 0 ? 'no creative of an accepted format and size' : `every bid is below the floor ${m.floor} ${responseCurrency}` });
+          byImp.set(m.imp.id, { impId: m.imp.id, reason: compatible === 0 ? 'no creative of an accepted format, size and media (video mimes, duration, protocols; native assets)' : `every bid is below the floor ${m.floor} ${responseCurrency}` });
           continue;
         }
         const creative = survivors[best] as BidderCreative;
@@ -720,6 +792,7 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
         const price = roundBid(bestPrice, m.floor, scale);
         const adomain = creative.adomain ?? (creative.domain === undefined ? undefined : [creative.domain]);
         const mtype = MTYPE[creative.format];
+        const adm = bestAdm ?? creative.adm;
         bids.push({
           id: `${m.imp.id}:${creative.adId}`,
           impid: m.imp.id,
@@ -732,12 +805,14 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
           ...(creative.bundle === undefined ? {} : { bundle: creative.bundle }),
           ...(creative.attr === undefined ? {} : { attr: [...creative.attr] as NonNullable<Bid['attr']> }),
           ...(adomain === undefined ? {} : { adomain: [...adomain] }),
-          ...(creative.adm === undefined ? {} : { adm: creative.adm }),
+          ...(adm === undefined ? {} : { adm }),
           ...(creative.nurl === undefined ? {} : { nurl: creative.nurl }),
           ...(creative.burl === undefined ? {} : { burl: creative.burl }),
           ...(creative.width === undefined ? {} : { w: creative.width }),
           ...(creative.height === undefined ? {} : { h: creative.height }),
           ...(mtype === undefined ? {} : { mtype }),
+          ...(creative.format === 'video' && creative.protocol !== undefined ? { protocol: creative.protocol as NonNullable<Bid['protocol']> } : {}),
+          ...(creative.format === 'video' && creative.duration !== undefined ? { dur: creative.duration } : {}),
         });
         byImp.set(m.imp.id, { impId: m.imp.id, bid: { adId: creative.adId, price } });
       }

@@ -23,6 +23,7 @@ export { DEFAULT_PRICE_DECIMALS, eventsPerMille, roundPrice } from './price.js';
 export { consentInputFromOpenRtb, createConsentEvaluator, stripPersonalData } from './consent.js';
 export type { ConsentEvaluation, ConsentEvaluator, ConsentFinding, ConsentFindingCode, ConsentInput, ConsentOptions } from './consent.js';
 export { isIabCategory } from './categories.js';
+export type { NativeCreative, NativeImage } from './native.js';
 export { validateBidRequest } from './openrtb.js';
 export type { BidRequestValidation, ValidationIssue } from './openrtb.js';
 export { createOpenRtbBidder, NO_BID_REASONS } from './bidder.js';

@@ -135,7 +135,7 @@ const checkRegs = object({
 });
 const format = object({ w: integer(0), h: integer(0) });
 const checkBanner = object({ w: integer(0), h: integer(0), format: arrayOf(format), pos: integer(0), mimes: arrayOf(string), btype: arrayOf(integer()), battr: arrayOf(integer()) });
-const checkVideo = object({ mimes: arrayOf(string), w: integer(0), h: integer(0), minduration: integer(0), maxduration: integer(0), protocols: arrayOf(integer()), battr: arrayOf(integer()) }, ['mimes']);
+const checkVideo = object({ mimes: arrayOf(string), w: integer(0), h: integer(0), minduration: integer(0), maxduration: integer(0), rqddurs: arrayOf(integer(1)), protocols: arrayOf(integer()), battr: arrayOf(integer()) }, ['mimes']);
 const checkNative = object({ request: string, ver: string, battr: arrayOf(integer()) }, ['request']);
 const checkAudio = object({ mimes: arrayOf(string) }, ['mimes']);
 const checkImp = object({

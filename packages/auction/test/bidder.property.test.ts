@@ -64,7 +64,7 @@ describe('bidder properties', () => {
           category: 'IAB1',
           bid: c.bid,
           bidType: c.bidType,
-          adm: '<div></div>',
+          ...(c.format === 'video' ? { adm: '<VAST version="4.0"></VAST>', mimes: ['video/mp4'], duration: 15 } : { adm: '<div></div>' }),
           ...(c.maxBidCpm === undefined ? {} : { maxBidCpm: c.maxBidCpm }),
         }));
         const pCtr = Float64Array.from(x.creatives, (c) => c.pCtr);

@@ -147,7 +147,7 @@ describe('OpenRTB bidder: bids', () => {
   });
 
   it('fills several impressions in order, each creative once, matching format and size', async () => {
-    const catalogue = [creative('a', 1.5), creative('b', 1), creative('v', 20, { bidType: 'CPM', format: 'video', width: 640, height: 360 }), creative('big', 4, { width: 728, height: 90 })];
+    const catalogue = [creative('a', 1.5), creative('b', 1), creative('v', 20, { bidType: 'CPM', format: 'video', width: 640, height: 360, mimes: ['video/mp4'], duration: 30, adm: '<VAST version="4.0"></VAST>' }), creative('big', 4, { width: 728, height: 90 })];
     const outcome = await bidder({ catalogue }).handle(
       bidRequest({
         imp: [banner('1'), banner('2'), { id: '3', video: { mimes: ['video/mp4'], w: 640, h: 360 } }, { id: '4', banner: { format: [{ w: 728, h: 90 }] } }],
@@ -292,6 +292,99 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
   });
 });
 
+describe('OpenRTB bidder: video and native', () => {
+  const VAST = '<VAST version="4.0"><Ad id="v"><InLine><Creatives/></InLine></Ad></VAST>';
+  const video = (adId: string, bid: number, extra: Partial<BidderCreative> = {}) =>
+    creative(adId, bid, { format: 'video', adm: VAST, mimes: ['video/mp4'], duration: 15, protocol: 7, width: 640, height: 360, ...extra });
+  const native = (adId: string, bid: number, extra: Partial<BidderCreative> = {}): BidderCreative => {
+    const { adm: _adm, width: _w, height: _h, ...rest } = creative(adId, bid);
+    return {
+      ...rest,
+      format: 'native',
+      native: { title: `Title ${adId}`, sponsored: 'brand.example', description: 'A fine thing', cta: 'Book', clickUrl: `https://brand.example/${adId}`, image: { url: `https://cdn.example/${adId}.jpg`, w: 1200, h: 627 }, icon: { url: `https://cdn.example/${adId}-icon.png`, w: 80, h: 80 }, impressionTrackers: ['https://t.example/i'] },
+      ...extra,
+    };
+  };
+  const videoImp = (extra: Record<string, unknown> = {}) => ({ id: '1', video: { mimes: ['video/mp4', 'video/webm'], minduration: 5, maxduration: 30, protocols: [2, 3, 7], w: 640, h: 360, ...extra } });
+  const nativeRequest = (assets: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ ver: '1.2', assets, eventtrackers: [{ event: 1, methods: [1] }], ...extra });
+  const ASSETS = [
+    { id: 1, required: 1, title: { len: 40 } },
+    { id: 2, required: 1, img: { type: 3, wmin: 600, hmin: 300 } },
+    { id: 3, required: 0, data: { type: 2, len: 90 } },
+    { id: 4, required: 0, data: { type: 1 } },
+    { id: 5, required: 0, img: { type: 1, w: 50, h: 50 } },
+  ];
+  const catalogue = () => [creative('banner', 3), video('clip', 2.5), native('card', 2)];
+
+  it('a video-only impression gets a video creative with its VAST as adm, protocol, dur and mtype 2', async () => {
+    const outcome = await bidder({ catalogue: catalogue() }).handle(bidRequest({ imp: [videoImp()] }));
+    expect(outcome.bid).toBe(true);
+    expect(outcome.response.seatbid?.[0]?.bid[0]).toMatchObject({ impid: '1', adid: 'clip', adm: VAST, mtype: 2, protocol: 7, dur: 15 });
+  });
+
+  it('checks the video object: mimes, duration range, rqddurs, protocols', async () => {
+    const b = bidder({ catalogue: [video('clip', 2.5)] });
+    const reason = async (imp: Record<string, unknown>) => (await b.handle(bidRequest({ imp: [videoImp(imp)] }))).imps[0]?.reason;
+    expect(await reason({ mimes: ['video/webm'] })).toMatch(/no creative of an accepted format, size and media/);
+    expect(await reason({ maxduration: 10 })).toMatch(/no creative/);
+    expect(await reason({ minduration: 20 })).toMatch(/no creative/);
+    expect(await reason({ rqddurs: [6, 30] })).toMatch(/no creative/);
+    expect(await reason({ protocols: [2, 3] })).toMatch(/no creative/);
+    expect(await reason({ rqddurs: [15], protocols: [] })).toBeUndefined();
+  });
+
+  it('a native-only impression gets the native response built for its request: its asset ids, no asset it did not ask for, mtype 4', async () => {
+    const outcome = await bidder({ catalogue: catalogue() }).handle(bidRequest({ imp: [{ id: '1', native: { request: nativeRequest(ASSETS), ver: '1.2' } }] }));
+    const bid = outcome.response.seatbid?.[0]?.bid[0];
+    expect(bid).toMatchObject({ adid: 'card', mtype: 4 });
+    expect(JSON.parse(bid?.adm ?? '')).toEqual({
+      ver: '1.2',
+      assets: [
+        { id: 1, title: { text: 'Title card' } },
+        { id: 2, img: { url: 'https://cdn.example/card.jpg', w: 1200, h: 627 } },
+        { id: 3, data: { value: 'A fine thing' } },
+        { id: 4, data: { value: 'brand.example' } },
+      ],
+      link: { url: 'https://brand.example/card' },
+      eventtrackers: [{ event: 1, method: 1, url: 'https://t.example/i' }],
+    });
+  });
+
+  it('a Native 1.0 request (wrapped in "native") gets a wrapped response; a required asset it cannot fill leaves the creative out', async () => {
+    const b = bidder({ catalogue: catalogue() });
+    const wrapped = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: JSON.stringify({ native: { assets: [{ id: 7, required: 1, title: { len: 20 } }] } }) } }] }));
+    expect(JSON.parse(wrapped.response.seatbid?.[0]?.bid[0]?.adm ?? '')).toEqual({ native: { ver: '1.2', assets: [{ id: 7, title: { text: 'Title card' } }], link: { url: 'https://brand.example/card' }, imptrackers: ['https://t.example/i'] } });
+    const short = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: nativeRequest([{ id: 1, required: 1, title: { len: 5 } }]) } }] }));
+    expect(short.bid).toBe(false);
+    const video = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: nativeRequest([{ id: 1, required: 1, video: { mimes: ['video/mp4'] } }]) } }] }));
+    expect(video.bid).toBe(false);
+  });
+
+  it('a banner impression never gets a video or native creative, even when they bid more', async () => {
+    const b = bidder({ catalogue: [creative('banner', 1), video('clip', 9), native('card', 9)] });
+    const outcome = await b.handle(bidRequest({ imp: [banner('1'), banner('2')] }));
+    expect(outcome.imps).toEqual([{ impId: '1', bid: { adId: 'banner', price: 10 } }, { impId: '2', reason: 'no creative of an accepted format, size and media (video mimes, duration, protocols; native assets)' }]);
+    expect(outcome.rejected).toContainEqual({ adId: 'clip', reason: 'format_mismatch', detail: 'no impression takes video' });
+  });
+
+  it('an impression offering banner and video takes either; an unreadable native request leaves its other formats', async () => {
+    const b = bidder({ catalogue: [creative('banner', 1), video('clip', 2)] });
+    const both = await b.handle(bidRequest({ imp: [{ ...videoImp(), banner: { w: 300, h: 250 }, native: { request: '{not json' } }] }));
+    expect(both.imps[0]?.bid?.adId).toBe('clip');
+    const only = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: '{not json' } }] }));
+    expect(only.imps[0]?.reason).toMatch(/^imp\[0\]\.native\.request is not JSON/);
+  });
+
+  it('refuses video creatives without mimes or duration or with non-VAST markup, and native content on another format', () => {
+    const build = (c: BidderCreative) => () => createOpenRtbBidder({ catalogue: [c], predict: predictor({}) });
+    expect(build(video('v', 1, { mimes: [] }))).toThrow(/a video creative needs mimes/);
+    expect(build(video('v', 1, { duration: 0 }))).toThrow(/needs duration/);
+    expect(build(video('v', 1, { adm: '<div>not vast</div>' }))).toThrow(/must be VAST XML/);
+    expect(build(native('n', 1, { format: 'display' }))).toThrow(/native content is only for format native/);
+    expect(build(native('n', 1, { native: { title: '', clickUrl: 'https://x.example' } }))).toThrow(/native.title/);
+  });
+});
+
 describe('OpenRTB bidder: pacing', () => {
   it('multiplies bids and drops campaigns that are not admitted', async () => {
     const b = bidder({ pacing: async (campaignId) => (campaignId === 'cmp-b' ? { multiplier: 1, admit: false } : { multiplier: 0.5, admit: true }) });
@@ -403,7 +496,7 @@ describe('OpenRTB bidder: failures never throw', () => {
     const outcome = await bidder({ catalogue: async () => [creative('a', 1.5), { ...creative('x', 1), adm: undefined } as never, creative('y', Number.NaN)] }).handle(bidRequest());
     expect(outcome.imps).toEqual([{ impId: '1', bid: { adId: 'a', price: 30 } }]);
     expect(outcome.rejected).toEqual([
-      { adId: 'x', reason: 'invalid_bid', detail: 'needs adm (markup) or nurl (win notice serving the markup)' },
+      { adId: 'x', reason: 'invalid_bid', detail: 'needs adm (markup), nurl (win notice serving the markup) or, for a native creative, native (its assets)' },
       { adId: 'y', reason: 'invalid_bid', detail: 'bid must be a finite number > 0, got NaN' },
     ]);
   });
