@@ -89,6 +89,26 @@ export interface ServerConfig {
   readonly maxConnections: number;
   /** Most requests one keep-alive socket may carry before it is closed (default 10,000). */
   readonly maxRequestsPerSocket: number;
+  /** Online learning in serving: an FTRL-LR learns from joined served rows and may replace the serving model. */
+  readonly online: OnlineLearningConfig;
+}
+
+/** Settings of the online-learning loop (`ONLINE_*`). */
+export interface OnlineLearningConfig {
+  /** On by default (`ONLINE_LEARNING=0` turns it off). */
+  readonly enabled: boolean;
+  /** A candidate is judged after this many rows learnt (default 5,000). */
+  readonly everyRows: number;
+  /** …or when this long has passed since the last decision, ms (default 60,000). */
+  readonly everyMs: number;
+  /** Most recent joined rows held out of training to judge candidates on (default 2,000). */
+  readonly holdoutRows: number;
+  /** Fewest window rows a decision is made on (default 500). */
+  readonly minRows: number;
+  /** Fewest clicks among them (default 10). */
+  readonly minPositives: number;
+  /** A candidate may be this much worse in relative log loss and still swap in (default 0). */
+  readonly tolerance: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -138,6 +158,11 @@ function numberFrom(env: Env, name: string, fallback: number, check: (n: number)
  * | `REQUEST_TIMEOUT_MS`, `CONNECTION_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS` | 10000, 10000, 5000 | socket timeouts |
  * | `MAX_CONNECTIONS`, `MAX_REQUESTS_PER_SOCKET` | 1024, 10000 | connection caps |
  * | `EVENTS_REQUIRE_TOKEN` | true | every event must carry its bid's token (`0` / `false`: trust the caller) |
+ * | `ONLINE_LEARNING` | true | learn online from served rows joined to their clicks (`0` / `false`: off) |
+ * | `ONLINE_EVERY_ROWS`, `ONLINE_EVERY_MS` | 5000, 60000 | judge a candidate after this many rows learnt, or this long |
+ * | `ONLINE_HOLDOUT_ROWS` | 2000 | most recent joined rows held out to judge on |
+ * | `ONLINE_MIN_ROWS`, `ONLINE_MIN_POSITIVES` | 500, 10 | fewest window rows and clicks to judge on |
+ * | `ONLINE_TOLERANCE` | 0 | relative log-loss slack a candidate may have and still swap in |
  *
  * @param env - The environment (default `process.env`).
  * @returns The configuration.
@@ -165,6 +190,16 @@ export function readConfig(env: Env = process.env): ServerConfig {
     if (!Number.isFinite(noticeKeyPreviousUntil)) throw new CtrkitError('E_CONFIG', `NOTICE_KEY_PREVIOUS_UNTIL must be ms since the epoch or an ISO time, got ${JSON.stringify(untilRaw)}`);
   }
   const vendorRaw = env.TCF_VENDOR_ID;
+  const onlineMinRows = numberFrom(env, 'ONLINE_MIN_ROWS', 500, (n) => integer(n) && n >= 1, 'a positive integer');
+  const online: OnlineLearningConfig = {
+    enabled: !['0', 'false', 'no', 'off'].includes((env.ONLINE_LEARNING ?? '').toLowerCase()),
+    everyRows: numberFrom(env, 'ONLINE_EVERY_ROWS', 5_000, (n) => integer(n) && n >= 1, 'a positive integer'),
+    everyMs: numberFrom(env, 'ONLINE_EVERY_MS', 60_000, (n) => n >= 1_000, 'a number of ms ≥ 1000'),
+    holdoutRows: numberFrom(env, 'ONLINE_HOLDOUT_ROWS', Math.max(2_000, onlineMinRows), (n) => integer(n) && n >= onlineMinRows, `an integer ≥ ONLINE_MIN_ROWS (${onlineMinRows})`),
+    minRows: onlineMinRows,
+    minPositives: numberFrom(env, 'ONLINE_MIN_POSITIVES', Math.min(10, onlineMinRows), (n) => integer(n) && n <= onlineMinRows, `an integer from 0 to ONLINE_MIN_ROWS (${onlineMinRows})`),
+    tolerance: numberFrom(env, 'ONLINE_TOLERANCE', 0, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+  };
   return {
     host: env.HOST || '127.0.0.1',
     port: numberFrom(env, 'PORT', 8080, (n) => integer(n) && n < 65536, 'a port number (0 picks a free one)'),
@@ -206,5 +241,6 @@ export function readConfig(env: Env = process.env): ServerConfig {
     eventsRequireToken: !['0', 'false', 'no'].includes((env.EVENTS_REQUIRE_TOKEN ?? '').toLowerCase()),
     maxConnections: numberFrom(env, 'MAX_CONNECTIONS', 1_024, (n) => integer(n) && n >= 1, 'a positive integer'),
     maxRequestsPerSocket: numberFrom(env, 'MAX_REQUESTS_PER_SOCKET', 10_000, (n) => integer(n) && n >= 1, 'a positive integer'),
+    online,
   };
 }

@@ -4,7 +4,7 @@
  * releases it, and a bid whose notice never comes is released after `ttlMs`. Every hold leaves
  * the book exactly once — settling is idempotent, whatever the order and repetition of notices.
  */
-import type { Clock } from '@ctrkit/core';
+import type { Clock, ServedRow } from '@ctrkit/core';
 import type { BudgetLedger, Reservation } from '@ctrkit/pacing';
 
 /** One bid's reservation and what the event path needs to know about it. */
@@ -28,6 +28,8 @@ export interface Hold {
   readonly reservation: Reservation;
   /** When it was made (clock ms). */
   readonly createdAt: number;
+  /** The encoded row the bid was priced with, for the online trainer (online learning only). */
+  readonly servedRow?: ServedRow;
 }
 
 /** How a hold left the book. */

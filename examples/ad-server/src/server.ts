@@ -13,6 +13,10 @@
  * notice releases the hold, a hold whose notice never comes is released after `HOLD_TTL_MS`;
  * events are recorded in the feature store (counters for the next lookups), reported per
  * campaign and joined with the served pCTR by the quality monitor.
+ *
+ * Online learning (`ONLINE_LEARNING`, on by default): the encoded row of every bid that became an
+ * impression waits in a label joiner for its click; an FTRL-LR learns from the joined rows and
+ * replaces the serving model when it is not worse on the most recent of them (`online.ts`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,11 +28,13 @@ import { createOpenRtbBidder, NO_BID_REASONS, type BidderOutcome, type PacingDec
 import {
   createCampaignReporter,
   createDriftMonitor,
+  createLabelJoiner,
   createPipelineMetrics,
   createPredictor,
   createQualityMonitor,
   CtrkitError,
   isCtrkitError,
+  servedRowOf,
   systemClock,
   type AdCandidate,
   type AdEvent,
@@ -40,6 +46,7 @@ import {
   type FeatureProfile,
   type FeatureStore,
   type ModelRunner,
+  type OnlineLearningCounters,
   type Predictor,
 } from '@ctrkit/core';
 import { registerCtrkitMetrics } from '@ctrkit/core/prometheus';
@@ -68,6 +75,7 @@ import { createNoticeSigner, randomNoticeKey, type NoticeSigner, type SignedFiel
 import { classifyNoBid, registerServerMetrics, type NoBidClass } from './metrics.js';
 import { bidRequestSchema, countersQuerySchema, eventBatchSchema, noticeQuerySchema } from './schemas.js';
 import { createWorld, type World } from './world.js';
+import { createOnlineLoop, type OnlineLoop } from './online.js';
 
 type BidResponse = BidderOutcome['response'];
 type Bid = NonNullable<BidResponse['seatbid']>[number]['bid'][number];
@@ -124,6 +132,8 @@ export interface AdServer {
   swapModel(dir?: string): Promise<SwapResult>;
   /** Graceful shutdown (idempotent). */
   shutdown(reason?: string): Promise<ShutdownReport>;
+  /** The online-learning loop, once the first model is loaded (undefined when `ONLINE_LEARNING` is off). */
+  online(): OnlineLoop | undefined;
 }
 
 /** Money in the notices: CPM in integer micros; the charge of one impression is CPM micros ÷ 1000 in currency micros. */
@@ -343,7 +353,14 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   // Label sets bounded by the catalogue: events are checked against it, and the reporter is capped at its size.
   const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntities: Math.max(1, world.budgets.length) });
   const drift = createDriftHolder();
-  const registry = registerCtrkitMetrics({ pipeline, quality, drift, reporter }, new Registry());
+  // The online loop starts with the first model; until then its series read zero.
+  let online: OnlineLoop | undefined;
+  const idle: OnlineLearningCounters = { rowsAdded: 0, rowsLearnt: 0, windowRows: 0, swaps: 0, refusals: 0, refusalsByReason: {}, rollbacks: 0, servingVersion: 'none', lastLogLoss: undefined };
+  const idleJoiner = createLabelJoiner({ windowMs: config.attributionWindowMs, clock, onLabel: () => undefined });
+  const onlineSources = config.online.enabled
+    ? { joiner: { stats: () => online?.joinerStats() ?? idleJoiner.stats() }, onlineLearning: { stats: () => online?.stats() ?? idle } }
+    : {};
+  const registry = registerCtrkitMetrics({ pipeline, quality, drift, reporter, ...onlineSources }, new Registry());
   // The quality monitor labels overdue impressions (no click within the window) only when it is
   // read; read it every 30 s so its pending impressions stay bounded even when nobody scrapes.
   const qualityTimer = setInterval(() => quality.snapshot(), 30_000);
@@ -440,12 +457,24 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       },
       dispose: () => hot.dispose(),
     };
-    const predictor = createPredictor({ encoder, store, runner, metrics: pipeline, budgets: config.stageBudgets, clock });
+    // With online learning the predictor hands back each request's encoded rows: a winning bid's row is kept for training.
+    const predictor = createPredictor({ encoder, store, runner, metrics: pipeline, budgets: config.stageBudgets, clock, keepBatch: config.online.enabled });
     // Warm up: JIT, onnxruntime's arenas at the served batch size, the store's scripts.
     const warm = warmRequest();
     state.warmBatch = encoder.encode(warm);
     for (let i = 0; i < 20; i++) await predictor.predict({ ...warm, requestId: `warm-up-${i}` });
     pipeline.reset();
+    if (config.online.enabled) {
+      online = createOnlineLoop({
+        config: config.online,
+        layout: encoder.layout,
+        target: hot,
+        windowMs: config.attributionWindowMs,
+        clock,
+        log: (line) => log.info({ serving: hot.info.version }, line),
+        warn: (line) => log.warn(line),
+      });
+    }
     state.predictor = predictor;
     if (state.phase === 'starting') state.phase = 'serving';
     log.info({ model: hot.info.version, dir: config.modelDir, candidates: world.catalogue.length, redis: redis !== undefined }, 'model loaded and warmed');
@@ -459,6 +488,9 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     readonly version: string;
     /** The user id the request was scored for (events of its bids carry it). */
     readonly userId: string;
+    /** The encoded rows scored (online learning only) and each candidate's row among them. */
+    readonly batch: FeatureBatch | undefined;
+    readonly batchRows: Int32Array | undefined;
   }
   /** The predictions of requests in flight, by BidRequest id (ids in flight are unique). */
   const scored = new Map<string, Scored>();
@@ -471,7 +503,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       if (predictor === undefined) throw new CtrkitError('E_STATE', 'the model is not loaded');
       // A private id: the predictor shares one computation between calls with the same id.
       const result = await predictor.predict({ ...request, requestId: `${request.requestId}#${++predictions}` });
-      scored.set(request.requestId, { candidates: request.candidates, pCtr: result.pCtr, version: result.modelVersion, userId: request.user.id });
+      scored.set(request.requestId, { candidates: request.candidates, pCtr: result.pCtr, version: result.modelVersion, userId: request.user.id, batch: result.batch, batchRows: result.batchRows });
       return result.pCtr;
     },
     pacing(campaignId) {
@@ -521,6 +553,23 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
         }
         metrics.reservations.inc({ result: 'ok' });
         const i = entry === undefined ? -1 : entry.candidates.findIndex((c) => c.adId === creative.adId);
+        const pCtr = i < 0 ? Number.NaN : (entry?.pCtr[i] ?? Number.NaN);
+        const row = i < 0 || entry?.batch === undefined || entry.batchRows === undefined ? undefined : (entry.batchRows[i] as number);
+        const createdAt = clock.now();
+        // The row exactly as scored, copied now: the next request encodes into fresh arrays, but the hold outlives this one.
+        const servedRow =
+          row === undefined || !(pCtr >= 0 && pCtr <= 1)
+            ? undefined
+            : servedRowOf(entry?.batch as FeatureBatch, row, {
+                eventId: `${requestId}:${bid.impid}`,
+                requestId,
+                impId: bid.impid,
+                adId: creative.adId,
+                position: 0, // one bid per slot: each is the top of its own
+                pCtr,
+                servedAt: createdAt,
+                modelVersion: entry?.version ?? 'unknown',
+              });
         held.set(bid.id, {
           requestId,
           impId: bid.impid,
@@ -530,10 +579,11 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           category: creative.category,
           userId,
           priceCpm: bid.price,
-          pCtr: i < 0 ? Number.NaN : (entry?.pCtr[i] ?? Number.NaN),
+          pCtr,
           modelVersion: entry?.version ?? 'unknown',
           reservation: answer,
-          createdAt: clock.now(),
+          createdAt,
+          ...(servedRow === undefined ? {} : { servedRow }),
         });
       }),
     );
@@ -795,6 +845,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       : { ...from, cost: chargeMicros / MICROS };
     reporter.record(event);
     if (hold !== undefined && Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
+    if (hold?.servedRow !== undefined) online?.served(hold.servedRow);
     rememberCounted(key);
     if (from !== undefined || event.userId === '') return; // the event path records it itself; no user: nothing to count for
     try {
@@ -936,7 +987,10 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
         reporter.record({ ...event, cost: 0 });
       } else {
         reporter.record(event);
-        if (event.type === 'click') quality.click(key);
+        if (event.type === 'click') {
+          quality.click(key);
+          online?.click(event);
+        }
       }
       toStore.push({ index, event });
     }
@@ -1101,6 +1155,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       if (syncTimer !== undefined) clearInterval(syncTimer);
       if (pingTimer !== undefined) clearInterval(pingTimer);
       clearInterval(qualityTimer);
+      await online?.close();
       try {
         await ledger.close(); // the Redis ledger settles its spend and returns its leases
       } catch (error) {
@@ -1148,5 +1203,6 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     isReady: () => state.predictor !== undefined && state.phase === 'serving' && redisUp(),
     swapModel,
     shutdown,
+    online: () => online,
   };
 }
