@@ -74,6 +74,7 @@ export const COMMAND_RULES: readonly CommandRule[] = [
   { match: /^npx ctrkit eval .*--report /, policy: { mode: 'check', why: 'writes a report into the working directory' } },
   { match: /^npx ctrkit train --data \.\.\/shared\/data\//, policy: { mode: 'check', why: 'trains on a shared data set: tens of seconds to minutes' } },
   { match: /^npx ctrkit train --data synthetic:[0-9]{7,}:/, policy: { mode: 'check', why: 'millions of synthetic rows: minutes to a quarter of an hour' } },
+  { match: /^npx ctrkit report /, policy: { mode: 'check', why: 'reads the reports ad servers wrote to Redis' } },
   { match: /^npx ctrkit train --data clicks\.csv /, policy: { mode: 'skip', why: 'illustrates the CSV options on the reader\'s own file, which the repository does not have' } },
 
   // --- workspaces' scripts

@@ -11,6 +11,7 @@ export { COMMANDS } from './commands/index.js';
 export { simulateCommand } from './commands/simulate.js';
 export { trainCommand } from './commands/train.js';
 export { evalCommand } from './commands/eval.js';
+export { reportCommand } from './commands/report.js';
 export { formatCommandHelp } from './command.js';
 export type { Command, CommandLoader } from './command.js';
 export { parseArgs, suggest, usageError } from './args.js';

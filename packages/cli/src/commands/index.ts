@@ -14,4 +14,5 @@ export const COMMANDS: Readonly<Record<string, CommandLoader>> = Object.freeze({
   simulate: async () => (await import('./simulate.js')).simulateCommand,
   train: async () => (await import('./train.js')).trainCommand,
   eval: async () => (await import('./eval.js')).evalCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 });
