@@ -133,7 +133,11 @@ export const NO_BID_REASONS = {
  * ```
  */
 export interface OpenRtbBidderOptions {
-  /** The host's creatives, or a function returning those worth considering for a request. */
+  /**
+   * The host's creatives — an array checked once, here (so change it by creating a new bidder) —
+   * or a function returning those worth considering for a request, whose creatives are checked on
+   * every request.
+   */
   readonly catalogue: readonly BidderCreative[] | ((request: AdRequest) => readonly BidderCreative[] | Promise<readonly BidderCreative[]>);
   /** pCTR (and optionally pCVR) per candidate of the request it is given. */
   readonly predict: (request: AdRequest) => Promise<BidPrediction>;
@@ -633,14 +637,20 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       const brandSafety = brandSafetyOf(request);
       const pool: BidderCreative[] = [];
       const seenIds = new Set<string>();
+      // A static catalogue was checked (ids unique included) when the bidder was created; a
+      // function's creatives are checked on every request.
+      const checked = typeof catalogue !== 'function';
       for (const creative of listed) {
-        const problem = creativeProblem(creative);
-        const adId = isRecord(creative) && typeof creative.adId === 'string' ? creative.adId : '';
-        if (problem !== undefined || seenIds.has(adId)) {
-          rejected.push({ adId, reason: 'invalid_bid', detail: problem ?? `adId "${adId}" appears twice in the catalogue` });
-          continue;
+        if (!checked) {
+          const problem = creativeProblem(creative);
+          const adId = isRecord(creative) && typeof creative.adId === 'string' ? creative.adId : '';
+          if (problem !== undefined || seenIds.has(adId)) {
+            rejected.push({ adId, reason: 'invalid_bid', detail: problem ?? `adId "${adId}" appears twice in the catalogue` });
+            continue;
+          }
+          seenIds.add(adId);
         }
-        seenIds.add(adId);
+        const adId = creative.adId;
         if (!acceptedFormats.has(creative.format)) {
           rejected.push({ adId, reason: 'format_mismatch', detail: `no impression takes ${creative.format}` });
           continue;
