@@ -358,14 +358,16 @@ const machine = {
   loadBefore: os.loadavg().map((v) => Number(v.toFixed(2))),
   date: new Date().toISOString(),
 };
-const report: Record<string, unknown> = { machine, model: made.version, server: serverEnv, catalogue: world.catalogue.length, distinctRequests: distinct };
+// Banner requests: each scores the display creatives only (a request scores the creatives of its impressions' formats).
+const scoredPerRequest = world.catalogue.filter((c) => c.format === 'display').length;
+const report: Record<string, unknown> = { machine, model: made.version, server: serverEnv, catalogue: world.catalogue.length, candidatesPerRequest: scoredPerRequest, distinctRequests: distinct };
 
 try {
   log('warm-up: 5 s at 4 connections');
   await run(4, 5, undefined, soak); // in the soak, with win notices: no holds left waiting from the warm-up
 
   if (!soak) {
-    console.log(`\n## Load — ${world.catalogue.length} candidates per request, DCN-v2, ${redisUrl === '' ? 'embedded store and ledger' : 'Redis store and ledger'}, ${stepSeconds} s per step\n`);
+    console.log(`\n## Load — ${scoredPerRequest} candidates per request, DCN-v2, ${redisUrl === '' ? 'embedded store and ledger' : 'Redis store and ledger'}, ${stepSeconds} s per step\n`);
     console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average before ${machine.loadBefore.join(' / ')}\n`);
     console.log(header);
     console.log(rule);

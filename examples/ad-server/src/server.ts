@@ -427,12 +427,12 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     return loadModel(dir, { expect: state.encoder.layout, backends: ['onnx-node'], intraOpThreads: config.modelThreads });
   };
 
-  /** A request with the whole catalogue, to warm the model on the shape it serves. */
+  /** A banner request with every display creative, to warm the model on the shape it serves (a request scores the creatives of its formats: 100 each). */
   const warmRequest = (): AdRequest => ({
     requestId: 'warm-up',
     user: world.generator.userProfile('u-0'),
     context: { timestamp: clock.now(), publisherId: world.generator.publishers[1]?.id ?? 'pub', slots: [{ id: '1', format: 'display', position: 0 }] },
-    candidates: world.catalogue,
+    candidates: world.catalogue.filter((c) => c.format === 'display'),
   });
 
   async function loadFirstModel(): Promise<void> {
@@ -839,7 +839,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           campaignId: creative.campaignId,
           advertiserId: creative.advertiserId,
           category: creative.category,
-          format: 'display',
+          format: creative.format,
           cost: chargeMicros / MICROS,
         }
       : { ...from, cost: chargeMicros / MICROS };

@@ -91,8 +91,8 @@ describe('health, readiness and metrics', () => {
 });
 
 describe('POST /openrtb2/bid', () => {
-  it('scores the 100 creatives of the catalogue and bids on each impression, with notice URLs', async () => {
-    expect(testWorld().catalogue).toHaveLength(100);
+  it('scores the 100 display creatives of the catalogue and bids on each impression, with notice URLs', async () => {
+    expect(testWorld().catalogue.filter((c) => c.format === 'display')).toHaveLength(100);
     const before = metric((await send(`${main.url}/metrics`)).text, 'ctrkit_candidates_scored_total');
     const [request] = makeBidRequests(1, { imps: 2 });
     const answer = await postJson(`${main.url}/openrtb2/bid`, request);

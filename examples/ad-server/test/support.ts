@@ -279,7 +279,7 @@ export function testWorld(): ReturnType<typeof createWorld> {
 }
 
 /** `count` bid requests of the world, with ids unique to this call. */
-export function makeBidRequests(count: number, options: { imps?: number; bidfloor?: number; tmax?: number } = {}): SimBidRequest[] {
+export function makeBidRequests(count: number, options: { imps?: number; bidfloor?: number; tmax?: number; media?: 'banner' | 'video' | 'native' } = {}): SimBidRequest[] {
   const stream = `t${randomUUID().slice(0, 8)}`;
   return bidRequests(testWorld(), count, { stream, ...options }).map((r) => r.bid);
 }
