@@ -8,7 +8,7 @@
  *   two halves alone (encode only; update only on pre-encoded rows) and the FM trainer.
  * - DCN-v2 mini-batch training (forward, hand-written backward, Adam), rows/s, for the serving
  *   benchmark's architecture (D 16, 3 full-rank cross layers, deep 256-128) and the smaller
- *   configurations the results table trains.
+ *   configurations the results table trains, and DeepFM of the same embeddings and tower.
  *
  * Each case runs ROUNDS short rounds interleaved with the others; the table shows each case's
  * best round (the machine is shared and other processes only ever slow a case down).
@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatBenchTable, measure, type BenchResult } from '@ctrkit/core/bench';
 import { allocateBatch, createFeatureEncoder, criteoSpec, readCriteo, type LogChunk } from '@ctrkit/features';
-import { createDcnV2Trainer, createFmTrainer, createFtrlTrainer, createRowCollector, sliceRows, type DcnV2TrainerOptions } from '@ctrkit/models';
+import { createDcnV2Trainer, createDeepFmTrainer, createFmTrainer, createFtrlTrainer, createRowCollector, sliceRows, type DcnV2TrainerOptions } from '@ctrkit/models';
 
 const MS = Number(process.env.BENCH_MS ?? 2100);
 const ROUNDS = 5;
@@ -106,5 +106,17 @@ function best(cases: readonly [string, () => unknown, number][]): BenchResult[] 
       256,
     ];
   });
-  console.log(formatBenchTable('DCN-v2 training on Criteo rows (39 fields, 2^18 ids)', best(cases)));
+  // DeepFM beside the DCN-v2 of the same embeddings and tower: the FM term and linear weights in place of the cross layers.
+  const deepfm = createDeepFmTrainer(encoder.layout, { embeddingDim: 8, deep: [128, 64], batchSize: 256, seed: 1 });
+  let start = 0;
+  cases.push([
+    'DeepFM D 8, deep 128-64: Adam step, batch 256',
+    () => {
+      const batch = sliceRows(rows, start, start + 256);
+      start = (start + 256) % (rows.batch.rows - 256);
+      return deepfm.step(batch);
+    },
+    256,
+  ]);
+  console.log(formatBenchTable('DCN-v2 and DeepFM training on Criteo rows (39 fields, 2^18 ids)', best(cases)));
 }

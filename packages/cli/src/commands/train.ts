@@ -444,7 +444,7 @@ export const DEFAULT_TIME_BUDGET_S = 1800;
  * The hyper-parameters of `model` from the flags. `trained` lists every architecture this run
  * trains (more than one with `--model auto`): a flag that applies to none of them is a usage error.
  */
-function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, trained: readonly TrainableArchitecture[] = [model]): Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'> {
+function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, trained: readonly TrainableArchitecture[] = [model]): Pick<FitOptions, 'lr' | 'fm' | 'dcnv2' | 'deepfm'> {
   const given = (name: string) => args.given(name);
   const num = (name: string) => args.number(name) as number;
   const only = (names: readonly string[], models: readonly TrainableArchitecture[]) => {
@@ -684,7 +684,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
       refit,
       ...(calibratorArg === 'auto' ? {} : { calibrators: [calibratorArg] }),
       seed,
-      ...(hypers.get(model) as Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'>),
+      ...(hypers.get(model) as Pick<FitOptions, 'lr' | 'fm' | 'dcnv2' | 'deepfm'>),
       onProgress: (p) => {
         // Passes of the main loop arrive in order; a pass numbered at or below those done is the refit.
         const label = `${p.epoch <= epochsDone ? 'refit' : 'epoch'} ${p.epoch}/${p.epochs}`;
@@ -724,7 +724,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
     if (chosen === undefined || (final !== undefined && (best === undefined || final < best))) chosen = { model: candidate, result };
   }
   const { model, result } = chosen as { model: TrainableArchitecture; result: FitResult };
-  const hyper = hypers.get(model) as Pick<FitOptions, 'lr' | 'fm' | 'dcnv2'>;
+  const hyper = hypers.get(model) as Pick<FitOptions, 'lr' | 'fm' | 'dcnv2' | 'deepfm'>;
   const seconds = (io.clock.now() - started) / 1000;
   for (const warning of result.warnings) io.stderr.write(`ctrkit train: warning: ${warning}\n`);
 

@@ -1,7 +1,7 @@
 /**
  * Training end to end on rows held in memory: optional negative downsampling, passes over the
  * training rows with early stopping on a validation slice, a calibrator chosen on that slice,
- * and the ONNX model with its manifest. The trainers themselves (FTRL, FM, DCN-v2) stay usable
+ * and the ONNX model with its manifest. The trainers themselves (FTRL, FM, DCN-v2, DeepFM) stay usable
  * on their own for online learning.
  */
 import {
@@ -17,9 +17,10 @@ import {
 import { buildModel } from '../builders.js';
 import { createManifest, parseManifest, type ModelManifest } from '../manifest.js';
 import { createNativeRunner } from '../native-runner-impl.js';
-import type { DcnV2Weights, FmWeights, LrWeights } from '../weights.js';
+import type { DcnV2Weights, DeepFmWeights, FmWeights, LrWeights } from '../weights.js';
 import { chooseCalibrator, type CalibratorChoice, type CalibratorKind } from './calibrate.js';
 import { createDcnV2Trainer, type DcnV2TrainerOptions } from './dcnv2-trainer.js';
+import { createDeepFmTrainer, type DeepFmTrainerOptions } from './deepfm-trainer.js';
 import { createFmTrainer, type FmTrainer, type FmTrainerOptions } from './fm-trainer.js';
 import { createFtrlTrainer, type FtrlOptions, type FtrlTrainer } from './ftrl.js';
 import { createRowCollector, downsampleNegatives, sliceRows, type LabelledRows } from './rows.js';
@@ -32,7 +33,7 @@ import { createRowCollector, downsampleNegatives, sliceRows, type LabelledRows }
  * const model: TrainableArchitecture = 'dcnv2';
  * ```
  */
-export type TrainableArchitecture = 'lr' | 'fm' | 'dcnv2';
+export type TrainableArchitecture = 'lr' | 'fm' | 'dcnv2' | 'deepfm';
 
 /** Weights {@link fitModel} returns.
  *
@@ -42,7 +43,7 @@ export type TrainableArchitecture = 'lr' | 'fm' | 'dcnv2';
  * const kind = (w: TrainedWeights) => w.kind;
  * ```
  */
-export type TrainedWeights = LrWeights | FmWeights | DcnV2Weights;
+export type TrainedWeights = LrWeights | FmWeights | DcnV2Weights | DeepFmWeights;
 
 /** How far {@link fitModel} has got, reported after every chunk of rows.
  *
@@ -74,7 +75,7 @@ export interface FitProgress {
 export interface EpochRecord {
   /** Pass number, from 1. */
   readonly epoch: number;
-  /** Mean training log loss: progressive (before each row's update) for LR and FM, mini-batch for DCN-v2. */
+  /** Mean training log loss: progressive (before each row's update) for LR and FM, mini-batch for DCN-v2 and DeepFM. */
   readonly trainLogLoss: number;
   /** Validation log loss after the pass (after the downsampling correction, before calibration). */
   readonly validLogLoss?: number;
@@ -123,11 +124,11 @@ export interface FmFitOptions extends FmTrainerOptions {
 export interface FitOptions {
   /** Which architecture to train. */
   readonly model: TrainableArchitecture;
-  /** Training rows, learnt in order by LR and FM, shuffled per pass by DCN-v2. */
+  /** Training rows, learnt in order by LR and FM, shuffled per pass by DCN-v2 and DeepFM. */
   readonly train: LabelledRows;
   /** Held-out rows for early stopping and the calibrator (none: fixed passes, no calibrator). */
   readonly valid?: LabelledRows;
-  /** Passes over the training rows at most (default 1 for LR and FM, 10 for DCN-v2). */
+  /** Passes over the training rows at most (default 1 for LR and FM, 10 for DCN-v2 and DeepFM). */
   readonly epochs?: number;
   /** Stop after this many passes without a better validation log loss (default 2); the best pass's weights are returned. */
   readonly patience?: number;
@@ -157,6 +158,8 @@ export interface FitOptions {
   readonly fm?: FmFitOptions;
   /** DCN-v2 hyper-parameters (model `dcnv2`). */
   readonly dcnv2?: DcnV2TrainerOptions;
+  /** DeepFM hyper-parameters (model `deepfm`). */
+  readonly deepfm?: DeepFmTrainerOptions;
   /** Called as training proceeds (synchronously, from the training loop). */
   readonly onProgress?: (progress: FitProgress) => void;
   /** Called after every pass with its figures (not during a refit). */
@@ -259,8 +262,16 @@ function learnerFor(options: FitOptions, layout: FeatureLayout): Learner {
         snapshot: () => trainer.weights(),
       };
     }
+    case 'deepfm': {
+      const trainer = createDeepFmTrainer(layout, { seed, ...(options.deepfm ?? {}) });
+      return {
+        pass: (train, report) => trainer.trainEpoch(train, (done) => report(done)),
+        predict: (rows) => trainer.predict(rows.batch),
+        snapshot: () => trainer.weights(),
+      };
+    }
     default:
-      throw new CtrkitError('E_CONFIG', `fitModel: model must be lr, fm or dcnv2, got ${JSON.stringify((options as { model?: unknown }).model)}`);
+      throw new CtrkitError('E_CONFIG', `fitModel: model must be lr, fm, dcnv2 or deepfm, got ${JSON.stringify((options as { model?: unknown }).model)}`);
   }
 }
 
@@ -292,8 +303,8 @@ function constantLogLoss(labels: Float32Array, rate: number): number {
 }
 
 /**
- * Trains a model on rows in memory: LR by FTRL-Proximal, FM online (FTRL + AdaGrad), DCN-v2 by
- * mini-batch Adam. After every pass it scores the validation rows, keeps the weights of the
+ * Trains a model on rows in memory: LR by FTRL-Proximal, FM online (FTRL + AdaGrad), DCN-v2 and
+ * DeepFM by mini-batch Adam. After every pass it scores the validation rows, keeps the weights of the
  * pass with the lowest validation log loss and stops after `patience` passes without
  * improvement; then it chooses the calibrator on the validation rows ({@link chooseCalibrator}:
  * Platt, isotonic or none), compares the result with the base rate (a warning when it is worse)
@@ -322,7 +333,7 @@ export function fitModel(options: FitOptions): FitResult {
   if (valid !== undefined && valid.batch.layout.fingerprint !== layout.fingerprint) {
     throw new CtrkitError('E_INPUT', `fitModel: validation rows use spec ${valid.batch.layout.fingerprint}, training rows ${layout.fingerprint}`);
   }
-  const epochs = options.epochs ?? (options.model === 'dcnv2' ? 10 : 1);
+  const epochs = options.epochs ?? (options.model === 'dcnv2' || options.model === 'deepfm' ? 10 : 1);
   const patience = options.patience ?? 2;
   if (!Number.isInteger(epochs) || epochs < 1) throw new CtrkitError('E_CONFIG', `fitModel: epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(patience) || patience < 1) throw new CtrkitError('E_CONFIG', `fitModel: patience must be a positive integer, got ${patience}`);
@@ -437,10 +448,14 @@ export function fitModel(options: FitOptions): FitResult {
   };
 }
 
-/** Scores rows with fixed weights: the native runner for LR and FM, a trainer's forward pass for DCN-v2. */
+/** Scores rows with fixed weights: the native runner for LR and FM, a trainer's forward pass for DCN-v2 and DeepFM. */
 function scorerOf(layout: FeatureLayout, weights: TrainedWeights): (rows: LabelledRows) => Float32Array {
   if (weights.kind === 'dcnv2') {
     const trainer = createDcnV2Trainer(layout, { initial: weights });
+    return (rows) => trainer.predict(rows.batch);
+  }
+  if (weights.kind === 'deepfm') {
+    const trainer = createDeepFmTrainer(layout, { initial: weights });
     return (rows) => trainer.predict(rows.batch);
   }
   const runner = createNativeRunner({ layout, weights });
