@@ -80,7 +80,7 @@ function streamError(what: string, error: unknown): CtrkitError {
  *
  * @param options - Servers or connection, names, limits.
  * @returns The stream, connected.
- * @throws {@link CtrkitError} `E_CONFIG` for a bad name or limit; `E_STREAM` when NATS does not
+ * @throws `CtrkitError` `E_CONFIG` for a bad name or limit; `E_STREAM` when NATS does not
  *   answer or JetStream is not enabled there (`nats-server -js`).
  * @remarks Every delivery is decoded with `decodeStreamEvent` (served rows get arrays of their
  *   own); `ack` waits for the server's confirmation (`ackAck`), so an acked event is never

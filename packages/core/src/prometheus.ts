@@ -38,9 +38,15 @@ export interface PrometheusSources {
   /** Alarm rules (default `DEFAULT_ALARM_THRESHOLDS`). */
   readonly alarms?: AlarmThresholds;
   /** The label joiner that turns served rows and clicks into training rows. */
-  readonly joiner?: { stats(): LabelJoinerStats };
+  readonly joiner?: {
+    /** The joiner's counters now. */
+    stats(): LabelJoinerStats;
+  };
   /** The online-learning loop (the models package's online refresher): swaps, refusals, rows learnt. */
-  readonly onlineLearning?: { stats(): OnlineLearningCounters };
+  readonly onlineLearning?: {
+    /** The online loop's counters now. */
+    stats(): OnlineLearningCounters;
+  };
   /** Metric name prefix (default `ctrkit_`). */
   readonly prefix?: string;
 }
