@@ -20,7 +20,7 @@ export interface MemoryFeatureStoreOptions extends FeatureStoreOptions {
   readonly maxUsers?: number;
   /** Ads kept (default 100,000). */
   readonly maxAds?: number;
-  /** User × ad, × category and × advertiser pairs kept per user, each (default 1,000). */
+  /** User × ad, × category and × advertiser pairs kept per user, each (default 1,000); with `frequency`, also its exact-count rings per ad, campaign and advertiser, each. */
   readonly maxPairsPerUser?: number;
   /** Keys with no event for this long (relative to the newest event recorded) are dropped (default 3 × the longest window). */
   readonly idleMs?: number;
@@ -70,9 +70,11 @@ class UserEntry {
   readonly byAd = new Map<string, KeyState>();
   readonly byCategory = new Map<string, KeyState>();
   readonly byAdvertiser = new Map<string, KeyState>();
-  /** Exact impression counts (`frequency`): the user's own, and by `a|ad`, `m|campaign`, `v|advertiser`, in LRU order. */
+  /** Exact impression counts (`frequency`): the user's own, and per ad, campaign and advertiser, each map in LRU order. */
   ring: ImpressionRing | undefined;
-  readonly rings = new Map<string, ImpressionRing>();
+  readonly ringsByAd = new Map<string, ImpressionRing>();
+  readonly ringsByCampaign = new Map<string, ImpressionRing>();
+  readonly ringsByAdvertiser = new Map<string, ImpressionRing>();
 
   constructor(readonly self: KeyState) {}
 
@@ -217,15 +219,9 @@ class MemoryStore implements MemoryFeatureStore {
     if (frequency !== undefined && type === 0) {
       const limit = frequency.limit;
       ringRecord((entry.ring ??= new ImpressionRing()), time, event.eventId, limit);
-      for (const key of [`a|${event.adId}`, `m|${event.campaignId}`, `v|${event.advertiserId}`]) {
-        const ring = touch(entry.rings, key, () => new ImpressionRing());
-        // Three kinds of pair, each bounded like the decayed pairs.
-        if (entry.rings.size > 3 * this.maxPairs) {
-          entry.rings.delete(entry.rings.keys().next().value as string);
-          this.evicted++;
-        }
-        ringRecord(ring, time, event.eventId, limit);
-      }
+      ringRecord(this.ringOf(entry.ringsByAd, event.adId), time, event.eventId, limit);
+      ringRecord(this.ringOf(entry.ringsByCampaign, event.campaignId), time, event.eventId, limit);
+      ringRecord(this.ringOf(entry.ringsByAdvertiser, event.advertiserId), time, event.eventId, limit);
     }
     if (time > this.newest) this.newest = time;
     this.sweep();
@@ -273,6 +269,16 @@ class MemoryStore implements MemoryFeatureStore {
     out[p] = last[1] === NEVER ? Number.NaN : (now - (last[1] as number)) / 1000;
   }
 
+  /** The ring of one pair, made when new; each map is bounded like the decayed pairs (least recently written out). */
+  private ringOf(map: Map<string, ImpressionRing>, id: string): ImpressionRing {
+    const ring = touch(map, id, () => new ImpressionRing());
+    if (map.size > this.maxPairs) {
+      map.delete(map.keys().next().value as string);
+      this.evicted++;
+    }
+    return ring;
+  }
+
   /** Writes one key's exact impression counts, one per frequency window, at `out[at…]`. */
   private writeCounts(out: Float32Array, at: number, ring: ImpressionRing | undefined, now: number): void {
     const ms = (this.config.frequency as NonNullable<StoreConfig['frequency']>).ms;
@@ -307,9 +313,9 @@ class MemoryStore implements MemoryFeatureStore {
         if (frequency !== undefined) {
           const at = p + frequency.column;
           this.writeCounts(values, at, entry?.ring, now);
-          this.writeCounts(values, at + Wf, entry?.rings.get(`a|${candidate.adId}`), now);
-          this.writeCounts(values, at + 2 * Wf, entry?.rings.get(`m|${candidate.campaignId}`), now);
-          this.writeCounts(values, at + 3 * Wf, entry?.rings.get(`v|${candidate.advertiserId}`), now);
+          this.writeCounts(values, at + Wf, entry?.ringsByAd.get(candidate.adId), now);
+          this.writeCounts(values, at + 2 * Wf, entry?.ringsByCampaign.get(candidate.campaignId), now);
+          this.writeCounts(values, at + 3 * Wf, entry?.ringsByAdvertiser.get(candidate.advertiserId), now);
         }
       }
     } catch (error) {

@@ -27,6 +27,21 @@ describe('memory store limits', () => {
     await store.close();
   });
 
+  it('bounds the exact-count rings a flood of campaigns creates: maxPairsPerUser per kind, least recently written out', async () => {
+    const store = createMemoryFeatureStore({ clock, maxPairsPerUser: 5, maxAds: 1_000, frequency: { windows: [{ name: '1h', ms: HOUR }], limit: 4 } });
+    for (let i = 0; i < 500; i++) await store.record(event('impression', T0 + i, 'u1', `ad-${i}`, { campaignId: `camp-${i}`, advertiserId: `adv-${i}` }));
+    const rows = [0, 494, 499].map((i) => ({ ...candidate(`ad-${i}`), campaignId: `camp-${i}`, advertiserId: `adv-${i}` }));
+    const lookup = await store.lookup({ id: 'u1' }, rows, T0 + 1_000);
+    const at = (row: number, name: string) => lookup.values[row * lookup.names.length + lookup.names.indexOf(name)];
+    // The oldest pairs are gone (their counts read 0), the five newest are kept; the user's own ring holds its limit.
+    expect([0, 1, 2].map((r) => at(r, 'user_campaign.imp_count.1h'))).toEqual([0, 0, 1]);
+    expect([0, 1, 2].map((r) => at(r, 'user_ad.imp_count.1h'))).toEqual([0, 0, 1]);
+    expect(at(2, 'user.imp_count.1h')).toBe(4);
+    // 495 evicted per kind of decayed pair (ad, category… here one category each) and ring, and no more.
+    expect(store.stats().evicted).toBeGreaterThanOrEqual(3 * 495);
+    await store.close();
+  });
+
   it('drops keys idle for longer than idleMs', async () => {
     const store = createMemoryFeatureStore({ clock, idleMs: HOUR });
     await store.record(event('impression', T0, 'old', 'ad-old'));
