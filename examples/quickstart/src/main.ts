@@ -76,6 +76,15 @@ function printScenario(report: ScenarioReport, reportPath: string, elapsed: numb
   out.push(`  online (from the click stream): AUC ${f(s.online.auc)}, calibration ratio ${f(s.online.calibration, 3)}, log loss ${f(s.online.logloss, 5)} over ${s.online.rows.toLocaleString('en')} impressions`);
   out.push(`  conversions ${s.conversions}, revenue ${f(s.revenue, 2)}, overspend ${f(s.overspend, 2)}, degraded requests ${s.degradedRequests}`);
   out.push('');
+  const l = report.loop;
+  out.push(`the online loop on day two (${l.rows.toLocaleString('en')} served impressions, ${l.launchedRows.toLocaleString('en')} of ads launched that day; each scored before anything learnt from it)`);
+  out.push(`  ${'model'.padEnd(36)} ${'AUC'.padStart(7)} ${'log loss'.padStart(9)}`);
+  out.push(`  ${`frozen after day one (${l.frozenModel})`.padEnd(36)} ${f(l.frozen.auc).padStart(7)} ${f(l.frozen.logloss, 5).padStart(9)}`);
+  out.push(`  ${'online loop (what it served)'.padEnd(36)} ${f(l.online.auc).padStart(7)} ${f(l.online.logloss, 5).padStart(9)}`);
+  out.push(`  ${'online trainer (FTRL-LR, progressive)'.padEnd(36)} ${f(l.trainer.auc).padStart(7)} ${f(l.trainer.logloss, 5).padStart(9)}`);
+  out.push(`  ${'Bayes optimum (true pCTR)'.padEnd(36)} ${f(l.bayes.auc).padStart(7)} ${f(l.bayes.logloss, 5).padStart(9)}`);
+  out.push(`  the loop closes ${(l.gapClosed * 100).toFixed(1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused (${Object.entries(l.refusalsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}), ${l.rowsLearnt.toLocaleString('en')} joined rows learnt (${l.joined.positives} clicks), serving ${l.servingVersion} at the end`);
+  out.push('');
   out.push('latency per stage (ms)');
   out.push(`  ${'stage'.padEnd(10)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)}`);
   for (const stage of report.latency.stages) out.push(`  ${stage.stage.padEnd(10)} ${f(stage.p50Ms, 3).padStart(8)} ${f(stage.p95Ms, 3).padStart(8)} ${f(stage.p99Ms, 3).padStart(8)}`);

@@ -140,6 +140,27 @@ export function renderReport(report: ScenarioReport, title: string): string {
     .map((c) => row([c.campaignId, c.bidType, c.plan, fmt(c.budget, 2), fmt(c.spend, 2), `${(c.utilisation * 100).toFixed(0)}%`, c.impressions, c.clicks, c.conversions]))
     .join('');
   const s = report.serving;
+  const l = report.loop;
+  const loopRows = [
+    [`frozen after day one (${l.frozenModel})`, l.frozen],
+    ['online loop (what it served)', l.online],
+    ['online trainer (FTRL-LR, progressive)', l.trainer],
+    ['Bayes optimum (true pCTR)', l.bayes],
+  ]
+    .map(([name, figures]) => row([name as string, fmt((figures as { auc: number }).auc), fmt((figures as { logloss: number }).logloss, 5)]))
+    .join('');
+  const hourly = lineChart({
+    title: 'Log loss per hour of day two (served impressions)',
+    xLabel: 'hour of day two (UTC)',
+    yLabel: 'log loss',
+    width: 560,
+    xMax: 24,
+    series: [
+      { name: `frozen (${l.frozenModel})`, color: '#e45756', markers: true, points: l.hourly.map((h) => [h.hour + 0.5, h.frozen] as const) },
+      { name: 'online loop', color: '#4c78a8', markers: true, points: l.hourly.map((h) => [h.hour + 0.5, h.online] as const) },
+      { name: 'Bayes (true pCTR)', color: '#54a24b', dashed: true, points: l.hourly.map((h) => [h.hour + 0.5, h.bayes] as const) },
+    ],
+  });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1180px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}.plots{display:flex;flex-wrap:wrap;gap:12px}</style>
@@ -151,6 +172,10 @@ export function renderReport(report: ScenarioReport, title: string): string {
 <div class="plots">${reliability}</div>
 <h2>Serving day two</h2>
 <p>${s.winners.toLocaleString('en')} ads shown, ${s.clicks} clicks (model expected ${fmt(s.predictedClicks, 1)}, truth ${fmt(s.expectedClicks, 1)}), ${s.conversions} conversions, revenue ${fmt(s.revenue, 2)}, overspend ${fmt(s.overspend, 2)}. Online: AUC ${fmt(s.online.auc)}, calibration ${fmt(s.online.calibration, 3)} over ${s.online.rows.toLocaleString('en')} labelled impressions.</p>
+<h3>The online loop</h3>
+<p>${l.rows.toLocaleString('en')} served impressions (${l.launchedRows.toLocaleString('en')} of ads launched on day two), each scored before anything learnt from it. The loop closes ${fmt(l.gapClosed * 100, 1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused; ${l.rowsLearnt.toLocaleString('en')} joined rows learnt; serving ${escape(l.servingVersion)} at the end.</p>
+<table><tr><th>model</th><th>AUC</th><th>log loss</th></tr>${loopRows}</table>
+<div class="plots">${hourly}</div>
 <h3>Latency per stage (ms)</h3>
 <table><tr><th>stage</th><th>calls</th><th>p50</th><th>p95</th><th>p99</th></tr>${stageRows}</table>
 <div class="plots">${latency}</div>

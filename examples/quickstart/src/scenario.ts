@@ -4,10 +4,19 @@
  * trained and calibrated on it, then a second day served through the whole request path —
  * predictor, pacing, GSP auction, budget ledger — with the outcomes fed back as events.
  *
+ * The world drifts (ad appeal wanders, campaigns and creatives launch on day two, some users'
+ * tastes shift), and day two runs the online loop: every shown ad's row goes to the label joiner,
+ * its click (or the end of its attribution window) labels it, and an FTRL-LR that learnt day one
+ * keeps learning from the joined rows through the online refresher, which hot-swaps its snapshot
+ * in for the serving model only when it is not worse on the most recent joined rows. Each served
+ * impression is scored, before anything learns from it, by the model frozen after day one, by
+ * what the loop serves, and by the truth.
+ *
  * The demo prints what this returns; the end-to-end test checks it against the generator's truth.
  */
 import {
   createAdSelector,
+  createLabelJoiner,
   createCampaignReporter,
   createManualClock,
   createPipelineMetrics,
@@ -17,6 +26,9 @@ import {
   CtrkitError,
   evaluate,
   explainByOcclusion,
+  logLoss,
+  servedRowOf,
+  servedRowsToBatch,
   summarizeFactors,
   systemClock,
   type AdEvent,
@@ -24,15 +36,30 @@ import {
   type CampaignFigures,
   type EvaluationSummary,
   type FeatureBatch,
+  type JoinedRow,
+  type ServedRow,
   type ImpressionEvent,
   type ModelRunner,
   type PipelineSnapshot,
   type StoreLookup,
 } from '@ctrkit/core';
-import { createTrafficGenerator, type SimImpression } from '@ctrkit/core/sim';
+import { createTrafficGenerator, type SimDriftOptions, type SimImpression } from '@ctrkit/core/sim';
 import { createAuction } from '@ctrkit/auction';
 import { adRequestSpec, allocateBatch, createFactorDescriber, createFeatureEncoder, createMemoryFeatureStore } from '@ctrkit/features';
-import { createNativeRunner, createRowCollector, exportModel, fitModel, loadModelFromBytes, sliceRows, type FitResult, type LabelledRows } from '@ctrkit/models';
+import {
+  createFtrlTrainer,
+  createHotSwapRunner,
+  createNativeRunner,
+  createOnlineRefresher,
+  createRowCollector,
+  exportModel,
+  fitModel,
+  loadModelFromBytes,
+  sliceRows,
+  type FitResult,
+  type LabelledRows,
+  type RefreshDecision,
+} from '@ctrkit/models';
 import { registerNodeBackends } from '@ctrkit/models/node';
 import {
   createAsapPlan,
@@ -46,6 +73,29 @@ import {
 } from '@ctrkit/pacing';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The demo world's drift over its two days (fractions of the period: day two is [0.5, 1)): ad
+ * appeal wanders, new campaigns and creatives launch in the first hours of day two, and a share
+ * of users' tastes shift on day two, partly all the same way (a trend).
+ */
+export const DEMO_DRIFT: SimDriftOptions = {
+  appeal: { sd: 0.5, timescaleMs: 24 * HOUR_MS },
+  launches: { campaigns: 0.3, creatives: 0.2, window: [0.5, 0.7] },
+  tastes: { users: 0.4, strength: 0.8, shared: 0.7, rampMs: 3 * HOUR_MS, window: [0.5, 0.75] },
+};
+
+/** How the online loop runs on day two. */
+const LOOP = {
+  /** Attribution window of the label joiner (the sim's clicks come 2–12 s after the impression). */
+  windowMs: 15 * 60_000,
+  holdoutRows: 1_000,
+  everyRows: 1_000,
+  everyMs: 30 * 60_000,
+  guard: { minRows: 500, minPositives: 10 },
+  ftrl: { alpha: 0.15, beta: 1, l1: 1, l2: 1 },
+} as const;
 
 /** Sizes of a scenario. */
 export interface ScenarioOptions {
@@ -61,8 +111,48 @@ export interface ScenarioOptions {
   readonly candidates?: number;
   /** DCN-v2 training passes at most (early stopping on a validation slice). */
   readonly dcnEpochs?: number;
+  /** How the world drifts (default {@link DEMO_DRIFT}; `false`: a stationary world). */
+  readonly drift?: SimDriftOptions | false;
   /** Reports progress (phase, done, total). */
   readonly onProgress?: (phase: string, done: number, total: number) => void;
+  /** Receives the online refresher's log lines (one per swap or refusal). */
+  readonly onLoopLog?: (line: string) => void;
+}
+
+/** AUC and log loss of one model on day two's served impressions. */
+export interface LoopFigures {
+  readonly auc: number;
+  readonly logloss: number;
+}
+
+/** What the online loop did on day two, scored on the served impressions. */
+export interface LoopReport {
+  /** Which day-one model is the frozen one (the better of FTRL-LR and DCN-v2 on the held-out log). */
+  readonly frozenModel: string;
+  /** The frozen model, calibrated as on day one. */
+  readonly frozen: LoopFigures;
+  /** What the loop served at the time (DCN-v2 until the first swap, then the FTRL-LR snapshots it swapped in). */
+  readonly online: LoopFigures;
+  /** The online trainer itself at the time (its progressive predictions, before each swap's guard). */
+  readonly trainer: LoopFigures;
+  /** The true click probabilities. */
+  readonly bayes: LoopFigures;
+  /** (frozen − online) / (frozen − Bayes) log loss: the share of the frozen model's gap to Bayes the loop closes. */
+  readonly gapClosed: number;
+  /** Served impressions scored. */
+  readonly rows: number;
+  /** Served impressions of ads launched on day two. */
+  readonly launchedRows: number;
+  readonly swaps: number;
+  readonly refusedSwaps: number;
+  readonly refusalsByReason: Readonly<Record<string, number>>;
+  /** Joined rows the trainer learnt on day two. */
+  readonly rowsLearnt: number;
+  /** Labels the joiner decided (positives, negatives). */
+  readonly joined: { readonly positives: number; readonly negatives: number };
+  readonly servingVersion: string;
+  /** Log loss per hour of day two: frozen, online, Bayes. */
+  readonly hourly: readonly { readonly hour: number; readonly rows: number; readonly frozen: number; readonly online: number; readonly bayes: number }[];
 }
 
 /** A model's figures on the held-out log. */
@@ -115,6 +205,8 @@ export interface ScenarioReport {
     /** Rolling quality of served impressions, from the click stream. */
     readonly online: EvaluationSummary;
   };
+  /** The online loop on day two. */
+  readonly loop: LoopReport;
   readonly campaigns: readonly CampaignDay[];
   /** Reporting figures from the event stream (last 24 h), per campaign. */
   readonly reported: readonly CampaignFigures[];
@@ -167,7 +259,9 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     candidates = 20,
     dcnEpochs = 3,
     onProgress = () => undefined,
+    onLoopLog = () => undefined,
   } = options;
+  const drift = options.drift === undefined ? DEMO_DRIFT : options.drift;
   for (const [name, value] of Object.entries({ users, logImpressions, requests, candidates, dcnEpochs })) {
     if (!Number.isInteger(value) || value < 1) throw new CtrkitError('E_CONFIG', `scenario: ${name} must be a positive integer, got ${value}`);
   }
@@ -181,7 +275,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   };
 
   const startTime = Date.UTC(2026, 0, 5);
-  const generator = createTrafficGenerator({ seed, users, candidatesPerRequest: candidates, slotsPerRequest: 3, startTime, durationMs: 2 * DAY_MS });
+  const generator = createTrafficGenerator({ seed, users, candidatesPerRequest: candidates, slotsPerRequest: 3, startTime, durationMs: 2 * DAY_MS, ...(drift === false ? {} : { drift }) });
   const simClock = createManualClock(startTime);
   const store = createMemoryFeatureStore({ clock: simClock });
   const spec = adRequestSpec({ idSpace: 1 << 20 });
@@ -221,7 +315,9 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const train = sliceRows(trainAll, 0, trainAll.batch.rows - validRows);
   const valid = sliceRows(trainAll, trainAll.batch.rows - validRows, trainAll.batch.rows);
   const ctr0 = clicksByPosition[0]! / Math.max(1, shownByPosition[0]!);
-  const positionEffects = clicksByPosition.map((clicks, p) => Math.min(1, clicks / Math.max(1, shownByPosition[p]!) / ctr0));
+  // A lower slot never gets more clicks: a noisy estimate (small logs, a drifting world) is capped by the slot above.
+  const positionEffects: number[] = [];
+  clicksByPosition.forEach((clicks, p) => positionEffects.push(Math.min(positionEffects[p - 1] ?? 1, clicks / Math.max(1, shownByPosition[p]!) / ctr0)));
   phase('log');
 
   // Train FTRL-LR and DCN-v2, each calibrated on held-out rows.
@@ -240,11 +336,20 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   });
   phase('train-dcn');
 
+  // The online learner: FTRL-LR over day one in time order (training then validation rows), one
+  // pass, as it would have learnt had it been running; on day two it goes on from there.
+  const trainer = createFtrlTrainer(layout, LOOP.ftrl);
+  trainer.update(trainAll.batch, trainAll.labels);
+  phase('train-online');
+
   const lrRunner = createNativeRunner({ layout, weights: lr.weights as Parameters<typeof createNativeRunner>[0]['weights'] });
   registerNodeBackends();
   const exported = exportModel(layout, dcn, { version: 'dcnv2-day1', profileRows: sliceRows(train, 0, Math.min(20_000, train.batch.rows)) });
   const loaded = await loadModelFromBytes({ model: exported.model, manifest: exported.manifest }, { expect: layout, backends: ['onnx-node'], intraOpThreads: 1 });
   const dcnRunner: ModelRunner = loaded.runner;
+  // A second session of the same bytes for the frozen model: the hot swap disposes the serving
+  // session once the loop replaces it, and the frozen model must go on scoring (and explaining).
+  const frozenDcn = await loadModelFromBytes({ model: exported.model, manifest: exported.manifest }, { expect: layout, backends: ['onnx-node'], intraOpThreads: 1 });
 
   const testLabels = Uint8Array.from(test.labels);
   const lrTest = lr.calibrator ? lr.calibrator.apply(predictAll(lrRunner, test)) : predictAll(lrRunner, test);
@@ -257,6 +362,24 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     { model: 'DCN-v2', ...evaluate(testLabels, dcnTest) },
   ];
   phase('evaluate');
+  // The frozen model is the better day-one model on the held-out log.
+  const frozenIsDcn = (quality[2] as ModelQuality).logloss <= (quality[1] as ModelQuality).logloss;
+  const frozenScores = async (batch: FeatureBatch): Promise<ArrayLike<number>> => {
+    if (frozenIsDcn) return frozenDcn.calibrator.apply(await frozenDcn.runner.predict(batch, new Float32Array(batch.rows)));
+    const raw = lrRunner.predictSync(batch, new Float32Array(batch.rows));
+    return lr.calibrator ? lr.calibrator.apply(raw) : raw;
+  };
+
+  // Serving goes through a hot-swap runner, each version with its own calibrator: DCN-v2 first,
+  // then whatever snapshot the online refresher swaps in.
+  const hot = createHotSwapRunner({ runner: dcnRunner, calibrator: loaded.calibrator });
+  const servingRunner: ModelRunner = {
+    get info() {
+      return hot.info;
+    },
+    predict: (batch, out) => hot.predictCalibrated(batch, out),
+    dispose: () => hot.dispose(),
+  };
 
   // Day two: budgets sized from a dry run so that some campaigns are budget-bound and others
   // are not, with a mix of pacing plans.
@@ -265,9 +388,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const predictor = createPredictor({
     encoder,
     store,
-    runner: dcnRunner,
+    runner: servingRunner,
     fallback: lrRunner,
-    calibrator: loaded.calibrator,
     metrics,
     budgets: { lookup: 50, encode: 50, predict: 200, calibrate: 10 }, // generous: this is a shared 2-core machine
   });
@@ -314,6 +436,38 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const random = createRandom(`${String(seed)}:outcomes`);
   const describe = createFactorDescriber(spec);
   const missingIds = encoder.missingIds();
+
+  // The loop: served rows → label joiner (clicks within the window) → refresher (hold-out window,
+  // trainer, guarded hot swap into `hot`).
+  const joined: JoinedRow[] = [];
+  const joiner = createLabelJoiner({ windowMs: LOOP.windowMs, allowedLatenessMs: 5_000, clock: simClock, layout, onLabel: (row) => joined.push(row) });
+  const refresher = createOnlineRefresher({
+    trainer,
+    target: hot,
+    holdoutRows: LOOP.holdoutRows,
+    everyRows: LOOP.everyRows,
+    everyMs: LOOP.everyMs,
+    guard: LOOP.guard,
+    clock: simClock,
+    log: onLoopLog,
+  });
+  let decision: Promise<RefreshDecision> | undefined;
+  const flushLoop = async (): Promise<void> => {
+    joiner.advance();
+    if (joined.length > 0) decision = refresher.add(joined.splice(0, joined.length)) ?? decision;
+    if (decision !== undefined) {
+      await decision;
+      decision = undefined;
+    }
+  };
+  const launchAt = new Map(generator.ads.map((ad) => [ad.id, ad.launchAt]));
+  const loopLabels: number[] = [];
+  const loopFrozen: number[] = [];
+  const loopOnline: number[] = [];
+  const loopTrainer: number[] = [];
+  const loopTruth: number[] = [];
+  const loopHour: number[] = [];
+  let launchedRows = 0;
   phase('setup-day2');
 
   const spendByHour = new Map(generator.campaigns.map((c) => [c.id, new Float64Array(24)]));
@@ -335,6 +489,43 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     latencies[served] = systemClock.now() - t0;
     if (selection.degraded.length > 0) degradedRequests++;
     const hour = Math.floor((request.context.timestamp - day2) / 3_600_000);
+    // Each shown ad's row as shown: the request encoded at the winner's slot (as the day-one log
+    // was), scored before anything learns from it by the frozen model, the loop's serving model
+    // and the online trainer.
+    const servedRows: ServedRow[] = [];
+    const lookup = selection.prediction.lookup as StoreLookup | undefined;
+    for (const winner of selection.winners) {
+      const i = request.candidates.findIndex((c) => c.adId === winner.adId);
+      const slot = request.context.slots?.[winner.position] ?? request.context.slots?.[0];
+      const shown = encoder.encode({ ...request, context: { ...request.context, slots: slot === undefined ? [] : [slot] } }, lookup);
+      servedRows.push(
+        servedRowOf(shown, i, {
+          eventId: `${request.requestId}:${winner.adId}:i`,
+          requestId: request.requestId,
+          impId: slot?.id ?? String(winner.position),
+          adId: winner.adId,
+          position: winner.position,
+          pCtr: Math.min(1, Math.max(0, winner.pCtr)),
+          servedAt: request.context.timestamp,
+          modelVersion: hot.info.version,
+        }),
+      );
+    }
+    const servedTruth: number[] = [];
+    if (servedRows.length > 0) {
+      const batch = servedRowsToBatch(layout, servedRows);
+      const frozenNow = await frozenScores(batch);
+      const onlineNow = await hot.predictCalibrated(batch, new Float32Array(batch.rows));
+      const trainerNow = trainer.predict(batch);
+      for (let r = 0; r < batch.rows; r++) {
+        loopFrozen.push(frozenNow[r] as number);
+        loopOnline.push(onlineNow[r] as number);
+        loopTrainer.push(trainerNow[r] as number);
+        loopHour.push(hour);
+        if (launchAt.get((servedRows[r] as ServedRow).adId) !== undefined) launchedRows++;
+      }
+    }
+    for (const row of servedRows) joiner.impression(row);
     for (const winner of selection.winners) {
       winners++;
       const i = request.candidates.findIndex((c) => c.adId === winner.adId);
@@ -347,6 +538,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       const servedPctr = Math.min(1, winner.pCtr * (positionEffects[winner.position] ?? 1));
       predictedClicks += servedPctr;
       expectedClicks += outcome.pClick;
+      servedTruth.push(outcome.pClick);
+      loopLabels.push(outcome.clicked ? 1 : 0);
       let billed = false;
       for (const event of outcome.events) {
         simClock.set(Math.max(simClock.now(), event.timestamp));
@@ -360,6 +553,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
           impressions++;
         } else if (event.type === 'click') {
           quality2.click(key);
+          joiner.click(event);
           clicks++;
         } else {
           conversions++;
@@ -378,15 +572,57 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       if (!billed) await selector.release(request.requestId, winner.adId);
       if (explanations.length < 5 && selection.winners[0] === winner) {
         const batch = encoder.encode(request, selection.prediction.lookup as StoreLookup | undefined);
-        const contributions = await explainByOcclusion(dcnRunner, batch, i, missingIds);
+        const contributions = await explainByOcclusion(frozenDcn.runner, batch, i, missingIds);
         explanations.push({ adId: winner.adId, category: request.candidates[i]!.category, pCtr: winner.pCtr, reasons: summarizeFactors(contributions, request, i, describe) });
       }
     }
+    for (const p of servedTruth) loopTruth.push(p);
+    await flushLoop();
     served++;
     if (served % 500 === 0) onProgress('serving day two', served, requests);
   }
   await selector.releaseAll();
+  // The last 24 h of reporting, before the clock moves on to close the loop's last windows.
+  const reported = reporter.report(DAY_MS).campaigns;
+  // Close the last windows, so every served row is labelled.
+  simClock.set(simClock.now() + LOOP.windowMs + 10_000);
+  await flushLoop();
   phase('serve');
+  const loopStats = refresher.stats();
+  const joinerStats = joiner.stats();
+  await refresher.dispose();
+  const figures = (scores: ArrayLike<number>): LoopFigures => {
+    const e = evaluate(loopLabels, scores);
+    return { auc: e.auc, logloss: e.logloss };
+  };
+  const loopFrozenFigures = figures(loopFrozen);
+  const loopOnlineFigures = figures(loopOnline);
+  const loopBayesFigures = figures(loopTruth);
+  const hourly: LoopReport['hourly'][number][] = [];
+  for (let h = 0; h < 24; h++) {
+    const idx = loopHour.flatMap((x, k) => (x === h ? [k] : []));
+    if (idx.length === 0) continue;
+    const labels = idx.map((k) => loopLabels[k] as number);
+    const ll = (scores: readonly number[]) => logLoss(labels, idx.map((k) => scores[k] as number));
+    hourly.push({ hour: h, rows: idx.length, frozen: ll(loopFrozen), online: ll(loopOnline), bayes: ll(loopTruth) });
+  }
+  const loop: LoopReport = {
+    frozenModel: frozenIsDcn ? 'DCN-v2' : 'FTRL-LR',
+    frozen: loopFrozenFigures,
+    online: loopOnlineFigures,
+    trainer: figures(loopTrainer),
+    bayes: loopBayesFigures,
+    gapClosed: (loopFrozenFigures.logloss - loopOnlineFigures.logloss) / (loopFrozenFigures.logloss - loopBayesFigures.logloss),
+    rows: loopLabels.length,
+    launchedRows,
+    swaps: loopStats.swaps,
+    refusedSwaps: loopStats.refusals,
+    refusalsByReason: loopStats.refusalsByReason,
+    rowsLearnt: loopStats.rowsLearnt,
+    joined: { positives: joinerStats.positives, negatives: joinerStats.negatives },
+    servingVersion: loopStats.servingVersion,
+    hourly,
+  };
 
   const campaigns: CampaignDay[] = generator.campaigns.map((c) => {
     const { budget, plan, weights } = budgets.get(c.id) as { budget: number; plan: string; weights: readonly number[] };
@@ -438,8 +674,9 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       degradedRequests,
       online: quality2.snapshot(),
     },
+    loop,
     campaigns,
-    reported: reporter.report(DAY_MS).campaigns,
+    reported,
     latency: metrics.snapshot(),
     explanations,
     requestLatencies: latencies.subarray(0, served),

@@ -40,6 +40,8 @@ export interface DemoSummary {
     readonly degradedRequests: number;
     readonly online: { readonly rows: number; readonly auc: number; readonly logloss: number; readonly calibration: number };
   };
+  /** The online loop on day two, on the served impressions. */
+  readonly loop: ScenarioReport['loop'];
   readonly latency: readonly { readonly stage: string; readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number }[];
   readonly seconds: Readonly<Record<string, number>>;
   readonly report?: string;
@@ -82,6 +84,7 @@ export function summarise(report: ScenarioReport, extra: { readonly seed: string
       degradedRequests: s.degradedRequests,
       online: { rows: s.online.rows, auc: s.online.auc, logloss: s.online.logloss, calibration: s.online.calibration },
     },
+    loop: report.loop,
     latency: report.latency.stages.map((stage) => ({ stage: stage.stage, p50Ms: stage.p50Ms, p95Ms: stage.p95Ms, p99Ms: stage.p99Ms })),
     seconds: report.seconds,
     ...(extra.report === undefined ? {} : { report: extra.report }),

@@ -55,6 +55,17 @@ describe('npm run demo (short)', () => {
       expect(out.log.rows).toBe(6000);
       expect(out.serving.requests).toBe(300);
       expect(out.serving.winners).toBeGreaterThan(0);
+      // The loop: frozen, online and Bayes on the same served impressions, and what the refresher did.
+      for (const figures of [out.loop.frozen, out.loop.online, out.loop.bayes]) {
+        expect(figures.auc).toBeGreaterThan(0);
+        expect(figures.auc).toBeLessThanOrEqual(1);
+        expect(figures.logloss).toBeGreaterThan(0);
+      }
+      expect(out.loop.rows).toBe(out.serving.winners);
+      expect(out.loop.bayes.logloss).toBeLessThan(out.loop.frozen.logloss);
+      expect(Number.isInteger(out.loop.swaps)).toBe(true);
+      expect(Number.isInteger(out.loop.refusedSwaps)).toBe(true);
+      expect(out.loop.joined.positives + out.loop.joined.negatives).toBe(out.loop.rows);
       // The tables a person reads, and the progress, went to stderr.
       expect(run.stderr).toContain('model quality on the held-out log');
       expect(run.stderr).toMatch(/training DCN-v2: \d+%/);
