@@ -91,6 +91,29 @@ export interface ServerConfig {
   readonly maxRequestsPerSocket: number;
   /** Online learning in serving: an FTRL-LR learns from joined served rows and may replace the serving model. */
   readonly online: OnlineLearningConfig;
+  /** At most `max` impressions per user per campaign in a sliding window (`FREQUENCY_CAP`, e.g. `3/24h`); none when undefined. */
+  readonly frequencyCap: FrequencyCapConfig | undefined;
+}
+
+/** A frequency cap: `max` impressions per user per campaign in `windowMs`, named `window` in counter names. */
+export interface FrequencyCapConfig {
+  readonly max: number;
+  /** As written (`24h`): the store's counter is `user_campaign.imp_count.<window>`. */
+  readonly window: string;
+  readonly windowMs: number;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `FREQUENCY_CAP`: `<max>/<n><m|h|d>`, such as `3/24h`. */
+function frequencyCapFrom(raw: string | undefined): FrequencyCapConfig | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^([1-9][0-9]{0,2})\/([1-9][0-9]{0,3})([mhd])$/.exec(raw);
+  const windowMs = match === null ? Number.NaN : Number(match[2]) * (UNIT_MS[match[3] as string] as number);
+  if (match === null || Number(match[1]) > 1_000 || !(windowMs <= 30 * 86_400_000)) {
+    throw new CtrkitError('E_CONFIG', `FREQUENCY_CAP must be <max impressions>/<window> per user per campaign, max 1 to 1000 and the window in m, h or d up to 30 days (such as 3/24h), got ${JSON.stringify(raw)}`);
+  }
+  return { max: Number(match[1]), window: `${match[2]}${match[3]}`, windowMs };
 }
 
 /** Settings of the online-learning loop (`ONLINE_*`). */
@@ -163,6 +186,7 @@ function numberFrom(env: Env, name: string, fallback: number, check: (n: number)
  * | `ONLINE_HOLDOUT_ROWS` | 2000 | most recent joined rows held out to judge on |
  * | `ONLINE_MIN_ROWS`, `ONLINE_MIN_POSITIVES` | 500, 10 | fewest window rows and clicks to judge on |
  * | `ONLINE_TOLERANCE` | 0 | relative log-loss slack a candidate may have and still swap in |
+ * | `FREQUENCY_CAP` | — | at most this many impressions per user per campaign in a sliding window, `<max>/<window>` (`3/24h`; window in m, h or d) |
  *
  * @param env - The environment (default `process.env`).
  * @returns The configuration.
@@ -242,5 +266,6 @@ export function readConfig(env: Env = process.env): ServerConfig {
     maxConnections: numberFrom(env, 'MAX_CONNECTIONS', 1_024, (n) => integer(n) && n >= 1, 'a positive integer'),
     maxRequestsPerSocket: numberFrom(env, 'MAX_REQUESTS_PER_SOCKET', 10_000, (n) => integer(n) && n >= 1, 'a positive integer'),
     online,
+    frequencyCap: frequencyCapFrom(env.FREQUENCY_CAP),
   };
 }

@@ -301,9 +301,12 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   // ---- Feature store, ledger, pacers --------------------------------------------------------
   // Serving looks up at "now": a key needs its unfolded recent events only for a minute (not the
   // default hour, up to 128 a key), which keeps the memory store's size flat under load.
-  const memoryStore = redis === undefined ? createMemoryFeatureStore({ maxUsers: 200_000, horizonMs: 60_000, pendingCapacity: 32 }) : undefined;
+  // FREQUENCY_CAP: the stores also keep exact impression counts in the cap's window.
+  const cap = config.frequencyCap;
+  const frequency = cap === undefined ? {} : { frequency: { windows: [{ name: cap.window, ms: cap.windowMs }], limit: cap.max } };
+  const memoryStore = redis === undefined ? createMemoryFeatureStore({ maxUsers: 200_000, horizonMs: 60_000, pendingCapacity: 32, ...frequency }) : undefined;
   const store: FeatureStore =
-    memoryStore ?? createRedisFeatureStore({ redis: redis as Redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup });
+    memoryStore ?? createRedisFeatureStore({ redis: redis as Redis, prefix: `${config.redisPrefix}fs:`, lookupDeadlineMs: config.stageBudgets.lookup, ...frequency });
   const ledgerBudgets = { campaigns: world.budgets };
   // The ledger keeps a reservation longer than the server waits for its notice, so it is always
   // the server that settles it (a late win notice still finds it).
@@ -515,6 +518,13 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       return pacing.decide(campaignId);
     },
     maxBidCpm: config.maxBidCpm,
+    // At most cap.max impressions per user per campaign in the window: counts of the creatives of the request's formats, read before scoring (a lookup that fails or runs late rejects them).
+    ...(cap === undefined
+      ? {}
+      : {
+          counters: (request: AdRequest) => store.lookup(request.user, request.candidates, clock.now(), { deadlineMs: config.stageBudgets.lookup, degradeOnError: true }),
+          filter: { frequencyCaps: [{ counter: `user_campaign.imp_count.${cap.window}`, max: cap.max }], counterNames: store.names },
+        }),
     seat: 'ctrkit',
     // TCF v2.2 for this vendor: purposes 1, 3, 4 need consent (the TCF allows no legitimate interest for 3 and 4) and so does the vendor.
     consent: config.tcfVendorId === undefined ? {} : { vendorId: config.tcfVendorId },

@@ -4,12 +4,14 @@
  * "At most 3 impressions per user per campaign in 24 h": the 4th is not bid, and once the first
  * impression is 24 h old the campaign bids again.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createOpenRtbBidder, type BidderCreative } from '@ctrkit/auction';
 import { createManualClock, type FeatureStore } from '@ctrkit/core';
 import { createMemoryFeatureStore, type FrequencyOptions } from '@ctrkit/features';
 import { createRedisFeatureStore } from '@ctrkit/features/redis';
-import { deleteKeys, sharedRedisAvailable, uniquePrefix } from './support.js';
+import { ADMIN_TOKEN, bidsOf, deleteKeys, ensureTestModels, makeBidRequests, postJson, send, sharedRedisAvailable, startInProcess, stopAll, uniquePrefix } from './support.js';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5, 12);
@@ -33,6 +35,7 @@ const catalogue = [creative('a1', 'cmp-a', 3), creative('a2', 'cmp-a', 2.5), cre
 const redisUp = await sharedRedisAvailable('example-ad-server: frequency caps on the Redis feature store');
 const prefixes: string[] = [];
 afterAll(async () => {
+  await stopAll();
   for (const prefix of prefixes) await deleteKeys(prefix);
 });
 
@@ -97,5 +100,44 @@ describe.each(stores)('frequency caps on the %s store', (_name, enabled, make) =
     } finally {
       void store.close();
     }
+  });
+});
+
+describe('FREQUENCY_CAP on the server', () => {
+  it('2/1h: a user sees a campaign twice, then the server bids another campaign for that user', async () => {
+    await ensureTestModels();
+    const server = await startInProcess({ FREQUENCY_CAP: '2/1h' });
+    const [request] = makeBidRequests(1, { tmax: 500 });
+    if (request === undefined) throw new Error('no request');
+    const won: string[] = [];
+    const ads: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const answer = await postJson(`${server.url}/openrtb2/bid`, { ...request, id: `${request.id}-${round}` });
+      expect(answer.status).toBe(200);
+      const [bid] = bidsOf(answer);
+      if (bid === undefined) throw new Error('no bid');
+      won.push(bid.cid);
+      ads.push(bid.adid);
+      // The exchange reports the win: the impression is counted for this user and campaign.
+      expect((await send(bid.burl.replace('${AUCTION_PRICE}', String(bid.price)))).status).toBe(204);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the next lookup is strictly after the impression
+    }
+    // The same user and page: the best campaign wins twice, then it is capped and the next one wins.
+    expect(won[1]).toBe(won[0]);
+    expect(won[2]).not.toBe(won[0]);
+    const perCampaign = new Map<string, number>();
+    for (const cid of won) perCampaign.set(cid, (perCampaign.get(cid) ?? 0) + 1);
+    for (const count of perCampaign.values()) expect(count).toBeLessThanOrEqual(2);
+    // What the cap read: the store's exact count for that user and the first campaign.
+    const counters = await send(`${server.url}/admin/counters?user=${request.user.id}&ad=${ads[0]}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect((counters.json as { counters: Record<string, number> }).counters['user_campaign.imp_count.1h']).toBe(2);
+    await server.server.shutdown();
+  });
+
+  it('refuses a malformed FREQUENCY_CAP at start', async () => {
+    const { readConfig } = await import('../src/config.js');
+    expect(() => readConfig({ FREQUENCY_CAP: '3 per day' })).toThrow(/FREQUENCY_CAP must be <max impressions>\/<window>/);
+    expect(readConfig({ FREQUENCY_CAP: '3/24h' }).frequencyCap).toEqual({ max: 3, window: '24h', windowMs: 86_400_000 });
+    expect(readConfig({}).frequencyCap).toBeUndefined();
   });
 });
