@@ -38,7 +38,8 @@ export const EXIT = Object.freeze({
 export function reportError(error: unknown, io: CliIo, command: string | undefined): number {
   const who = command === undefined ? 'ctrkit' : `ctrkit ${command}`;
   if (isCtrkitError(error)) {
-    const usage = error.details?.usage;
+    // Usage errors are E_INPUT errors whose typed details name the command (args.ts usageError).
+    const usage = isCtrkitError(error, 'E_INPUT') ? error.details?.usage : undefined;
     io.stderr.write(`${who}: ${error.message} [${error.code}]\n`);
     if (typeof usage === 'string') {
       io.stderr.write(`run \`ctrkit ${usage === '' ? '' : `${usage} `}--help\` for usage\n`);

@@ -1,5 +1,6 @@
 /**
- * The closed set of error codes that ctrkit raises. Hosts switch on `code`, never on message text.
+ * Every error code ctrkit raises, in one list; {@link ErrorCode} is derived from it. Hosts switch
+ * on `code`, never on message text.
  *
  * - `E_INPUT` — a value passed in (request, array, event, option) is malformed.
  * - `E_CONFIG` — options given to a factory are invalid.
@@ -21,38 +22,11 @@
  *
  * @example
  * ```ts
- * import type { ErrorCode } from '@ctrkit/core';
- * const code: ErrorCode = 'E_INPUT';
- * ```
- */
-export type ErrorCode =
-  | 'E_INPUT'
-  | 'E_CONFIG'
-  | 'E_SPEC'
-  | 'E_PARSE'
-  | 'E_IO'
-  | 'E_MODEL_LOAD'
-  | 'E_INFERENCE'
-  | 'E_BACKEND_UNAVAILABLE'
-  | 'E_STORE'
-  | 'E_LEDGER'
-  | 'E_BUDGET'
-  | 'E_TIMEOUT'
-  | 'E_QUEUE_FULL'
-  | 'E_STATE'
-  | 'E_NOT_FOUND'
-  | 'E_CONSENT'
-  | 'E_STREAM';
-
-/** Every error code, in declaration order. Useful for metrics labels and exhaustive tests.
- *
- * @example
- * ```ts
  * import { ERROR_CODES } from '@ctrkit/core';
- * console.log(ERROR_CODES.includes('E_STORE')); // true
+ * console.log(ERROR_CODES.includes('E_INPUT')); // true
  * ```
  */
-export const ERROR_CODES: readonly ErrorCode[] = [
+export const ERROR_CODES = Object.freeze([
   'E_INPUT',
   'E_CONFIG',
   'E_SPEC',
@@ -70,7 +44,105 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'E_NOT_FOUND',
   'E_CONSENT',
   'E_STREAM',
-];
+] as const);
+
+/**
+ * One of {@link ERROR_CODES}.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCode } from '@ctrkit/core';
+ * const code: ErrorCode = 'E_INPUT';
+ * ```
+ */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Structured context any error may carry, for logs: plain JSON-safe values under names that say
+ * what they are.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorDetails } from '@ctrkit/core';
+ * const details: ErrorDetails = { path: 'model.json' };
+ * ```
+ */
+export interface ErrorDetails {
+  readonly [key: string]: unknown;
+}
+
+/**
+ * What an `E_INPUT` error may say about the input it refused. Every key is optional; a thrower
+ * sets those that apply.
+ *
+ * @example
+ * ```ts
+ * import type { InputErrorDetails } from '@ctrkit/core';
+ * const details: InputErrorDetails = { row: 3, column: 1, value: Number.NaN };
+ * ```
+ */
+export interface InputErrorDetails extends ErrorDetails {
+  /** The row (0-based) of a batch or array that was refused. */
+  readonly row?: number;
+  /** The column within the row. */
+  readonly column?: number;
+  /** The line (1-based) of a file or text. */
+  readonly line?: number;
+  /** The offending value. */
+  readonly value?: unknown;
+  /**
+   * Set on a command-line usage error (`@ctrkit/cli`): the command whose `--help` applies (`''`
+   * for the top level). The `ctrkit` command exits with status 2 for these, 1 for other errors.
+   */
+  readonly usage?: string;
+}
+
+/**
+ * What an `E_IO` error says about the file.
+ *
+ * @example
+ * ```ts
+ * import type { IoErrorDetails } from '@ctrkit/core';
+ * const details: IoErrorDetails = { path: '/tmp/model.onnx', errno: 'ENOENT' };
+ * ```
+ */
+export interface IoErrorDetails extends ErrorDetails {
+  /** The file or directory. */
+  readonly path?: string;
+  /** The system error code (`ENOENT`, `EACCES`, …). */
+  readonly errno?: string;
+}
+
+/**
+ * What a budget error (`E_BUDGET`) or an unknown campaign (`E_NOT_FOUND`) says.
+ *
+ * @example
+ * ```ts
+ * import type { BudgetErrorDetails } from '@ctrkit/core';
+ * const details: BudgetErrorDetails = { campaignId: 'c-1', price: 0.004, remaining: 0.001 };
+ * ```
+ */
+export interface BudgetErrorDetails extends ErrorDetails {
+  /** The campaign concerned. */
+  readonly campaignId?: string;
+  /** The reservation concerned. */
+  readonly reservation?: string;
+  /** The price asked, in currency units. */
+  readonly price?: number;
+  /** What the budget had left, in currency units. */
+  readonly remaining?: number;
+}
+
+/**
+ * The details type of each code: what `details` holds when `code` is that code.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorDetailsOf } from '@ctrkit/core';
+ * const line = (details: ErrorDetailsOf['E_INPUT']) => details.line;
+ * ```
+ */
+export type ErrorDetailsOf = { readonly [C in ErrorCode]: C extends 'E_INPUT' | 'E_PARSE' ? InputErrorDetails : C extends 'E_IO' ? IoErrorDetails : C extends 'E_BUDGET' | 'E_NOT_FOUND' ? BudgetErrorDetails : ErrorDetails };
 
 const BRAND = Symbol.for('ctrkit.error');
 
@@ -83,11 +155,11 @@ const BRAND = Symbol.for('ctrkit.error');
  * throw new CtrkitError('E_INPUT', 'age must be a number', options);
  * ```
  */
-export interface CtrkitErrorOptions {
+export interface CtrkitErrorOptions<C extends ErrorCode = ErrorCode> {
   /** The underlying error, kept for diagnostics. */
   readonly cause?: unknown;
-  /** Structured context (field name, line number, …) that a host can log. */
-  readonly details?: Readonly<Record<string, unknown>>;
+  /** Structured context (field name, line number, …) that a host can log; typed per code by {@link ErrorDetailsOf}. */
+  readonly details?: ErrorDetailsOf[C];
 }
 
 /**
@@ -104,18 +176,18 @@ export interface CtrkitErrorOptions {
  * }
  * ```
  */
-export class CtrkitError extends Error {
+export class CtrkitError<C extends ErrorCode = ErrorCode> extends Error {
   /** What kind of failure this is. */
-  readonly code: ErrorCode;
-  /** Structured context for logs. */
-  readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly code: C;
+  /** Structured context for logs, typed per code ({@link ErrorDetailsOf}). */
+  readonly details: ErrorDetailsOf[C] | undefined;
 
   /**
    * @param code - The failure's code.
    * @param message - What was wrong and how to mend it.
    * @param options - Cause and structured details.
    */
-  constructor(code: ErrorCode, message: string, options: CtrkitErrorOptions = {}) {
+  constructor(code: C, message: string, options: CtrkitErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CtrkitError';
     this.code = code;
@@ -124,7 +196,7 @@ export class CtrkitError extends Error {
   }
 
   /** A JSON-safe view of the error for logs and HTTP responses. */
-  toJSON(): { name: string; code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> } {
+  toJSON(): { name: string; code: C; message: string; details?: ErrorDetailsOf[C] } {
     return this.details === undefined
       ? { name: this.name, code: this.code, message: this.message }
       : { name: this.name, code: this.code, message: this.message, details: this.details };
@@ -132,18 +204,24 @@ export class CtrkitError extends Error {
 }
 
 /**
- * Tells whether a value is a {@link CtrkitError}, even one thrown by another copy of the library.
+ * Tells whether a value is a {@link CtrkitError}, even one thrown by another copy of the library;
+ * with `code`, whether it is one of that code, whose `details` are then typed for it.
  *
  * @param value - Anything caught.
- * @returns `true` when the value carries ctrkit's error brand.
+ * @param code - Optionally, the code it must have.
+ * @returns `true` when the value carries ctrkit's error brand (and the code).
  * @example
  * ```ts
- * import { isCtrkitError } from '@ctrkit/core';
+ * import { CtrkitError, isCtrkitError } from '@ctrkit/core';
  * console.log(isCtrkitError(new Error('x'))); // false
+ * const error: unknown = new CtrkitError('E_INPUT', 'row 3 is not 0/1', { details: { row: 3 } });
+ * if (isCtrkitError(error, 'E_INPUT')) console.log(error.details?.row); // 3, typed number | undefined
  * ```
  */
-export function isCtrkitError(value: unknown): value is CtrkitError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+export function isCtrkitError(value: unknown): value is CtrkitError;
+export function isCtrkitError<C extends ErrorCode>(value: unknown, code: C): value is CtrkitError<C>;
+export function isCtrkitError(value: unknown, code?: ErrorCode): value is CtrkitError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true && (code === undefined || (value as CtrkitError).code === code);
 }
 
 /**
@@ -162,11 +240,11 @@ export function isCtrkitError(value: unknown): value is CtrkitError {
  * ensure(rows > 0, 'E_INPUT', () => `rows must be positive, got ${rows}`);
  * ```
  */
-export function ensure(
+export function ensure<C extends ErrorCode>(
   condition: unknown,
-  code: ErrorCode,
+  code: C,
   message: () => string,
-  details?: Readonly<Record<string, unknown>>,
+  details?: ErrorDetailsOf[C],
 ): asserts condition {
   if (!condition) throw new CtrkitError(code, message(), details === undefined ? {} : { details });
 }

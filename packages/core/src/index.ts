@@ -19,7 +19,7 @@ export type {
   StoreLookup,
 } from './stages.js';
 export { CtrkitError, ERROR_CODES, isCtrkitError, toCtrkitError } from './errors.js';
-export type { CtrkitErrorOptions, ErrorCode } from './errors.js';
+export type { BudgetErrorDetails, CtrkitErrorOptions, ErrorCode, ErrorDetails, ErrorDetailsOf, InputErrorDetails, IoErrorDetails } from './errors.js';
 export { createManualClock, systemClock } from './clock.js';
 export type { Clock, ManualClock } from './clock.js';
 export { createRandom, restoreRandom, seedFromString } from './random.js';

@@ -35,6 +35,25 @@ describe('CtrkitError', () => {
     expect(toCtrkitError(same, 'E_STORE', 'x')).toBe(same);
   });
 
+  it('one frozen list of codes; isCtrkitError with a code narrows, and details are typed per code', () => {
+    expect(Object.isFrozen(ERROR_CODES)).toBe(true);
+    expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+    const caught: unknown = new CtrkitError('E_INPUT', 'bad row', { details: { row: 3, usage: 'train' } });
+    expect(isCtrkitError(caught, 'E_INPUT')).toBe(true);
+    expect(isCtrkitError(caught, 'E_STORE')).toBe(false);
+    expect(isCtrkitError(new Error('x'), 'E_INPUT')).toBe(false);
+    if (isCtrkitError(caught, 'E_INPUT')) {
+      const row: number | undefined = caught.details?.row;
+      const usage: string | undefined = caught.details?.usage;
+      expect([row, usage]).toEqual([3, 'train']);
+    }
+    const io = new CtrkitError('E_IO', 'cannot read', { details: { path: 'x.log', errno: 'ENOENT' } });
+    const path: string | undefined = io.details?.path;
+    expect(path).toBe('x.log');
+    // @ts-expect-error an E_INPUT row is a number
+    void new CtrkitError('E_INPUT', 'typed', { details: { row: 'three' } });
+  });
+
   it('ensure builds its message only on failure', () => {
     let built = 0;
     ensure(true, 'E_INPUT', () => `${++built}`);
