@@ -107,6 +107,13 @@ export const swapBodySchema = {
   ],
 } as const;
 
+/** `GET /admin/report?windowMs=…` (at most a day, the reporters' horizon). */
+export const reportQuerySchema = {
+  type: 'object',
+  properties: { windowMs: { type: 'string', pattern: '^[0-9]{1,9}$' } },
+  additionalProperties: false,
+} as const;
+
 /** `GET /admin/counters?user=…&ad=…`. */
 export const countersQuerySchema = {
   type: 'object',

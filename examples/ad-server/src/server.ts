@@ -38,6 +38,7 @@ import {
   systemClock,
   type AdCandidate,
   type AdEvent,
+  type CampaignReport,
   type AdRequest,
   type Clock,
   type DriftMonitor,
@@ -67,13 +68,13 @@ import {
   type PacingController,
   type Reservation,
 } from '@ctrkit/pacing';
-import { createRedisLedger, type RedisLedger } from '@ctrkit/pacing/redis';
+import { createRedisCampaignReporter, createRedisLedger, type RedisLedger } from '@ctrkit/pacing/redis';
 import type { ServerConfig } from './config.js';
 import { createHoldBook, type Hold, type HoldBook, type HoldOutcome } from './holds.js';
 import { createMemorySettlementRegistry, createRedisSettlementRegistry, type SettlementRegistry, type SettlementState } from './settlement.js';
 import { createNoticeSigner, randomNoticeKey, type NoticeSigner, type SignedFields } from './signing.js';
 import { classifyNoBid, registerServerMetrics, type NoBidClass } from './metrics.js';
-import { bidRequestSchema, countersQuerySchema, eventBatchSchema, noticeQuerySchema } from './schemas.js';
+import { bidRequestSchema, countersQuerySchema, eventBatchSchema, noticeQuerySchema, reportQuerySchema } from './schemas.js';
 import { createWorld, type World } from './world.js';
 import { createOnlineLoop, type OnlineLoop } from './online.js';
 
@@ -355,6 +356,17 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   const quality = createQualityMonitor({ clock, attributionWindowMs: config.attributionWindowMs });
   // Label sets bounded by the catalogue: events are checked against it, and the reporter is capped at its size.
   const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntities: Math.max(1, world.budgets.length) });
+  // With Redis, the same figures for the whole fleet: every process adds its counts to shared
+  // buckets (flushed each second), so GET /admin/report answers for all servers of the prefix.
+  const catalogueEntities = world.budgets.length + new Set(world.catalogue.map((c) => c.advertiserId)).size;
+  const fleetReporter =
+    redis === undefined
+      ? undefined
+      : createRedisCampaignReporter({ redis, keyPrefix: `${config.redisPrefix}report:`, clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntitiesPerBucket: Math.max(2, catalogueEntities), maxPendingEntities: Math.max(2, 2 * catalogueEntities) });
+  const report = (event: AdEvent): void => {
+    reporter.record(event);
+    fleetReporter?.record(event);
+  };
   const drift = createDriftHolder();
   // The online loop starts with the first model; until then its series read zero.
   let online: OnlineLoop | undefined;
@@ -853,7 +865,7 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           cost: chargeMicros / MICROS,
         }
       : { ...from, cost: chargeMicros / MICROS };
-    reporter.record(event);
+    report(event);
     if (hold !== undefined && Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
     if (hold?.servedRow !== undefined) online?.served(hold.servedRow);
     rememberCounted(key);
@@ -994,9 +1006,9 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
           metrics.events.inc({ type: event.type, result: 'duplicate' });
           continue;
         }
-        reporter.record({ ...event, cost: 0 });
+        report({ ...event, cost: 0 });
       } else {
-        reporter.record(event);
+        report(event);
         if (event.type === 'click') {
           quality.click(key);
           online?.click(event);
@@ -1122,6 +1134,18 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       return reply.code(503).send({ error: 'ledger_unavailable', reason: describe(error) });
     }
   });
+  app.get('/admin/report', { onRequest: adminGuard, schema: { querystring: reportQuerySchema } }, async (request, reply) => {
+    const windowMs = Number((request.query as { windowMs?: string }).windowMs ?? 3_600_000);
+    if (!(windowMs >= 60_000 && windowMs <= 86_400_000)) return reply.code(400).send({ error: 'invalid', reason: `windowMs must be between 60000 (a minute) and 86400000 (a day), got ${windowMs}` });
+    // NaN ratios (no impressions, no clicks) as null.
+    const json = (scope: 'fleet' | 'process', figures: CampaignReport) => JSON.parse(JSON.stringify({ scope, ...figures }, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value))) as unknown;
+    if (fleetReporter === undefined) return json('process', reporter.report(windowMs));
+    try {
+      return json('fleet', await fleetReporter.report(windowMs));
+    } catch (error) {
+      return reply.code(503).send({ error: 'report_unavailable', reason: describe(error) });
+    }
+  });
   app.get('/admin/counters', { onRequest: adminGuard, schema: { querystring: countersQuerySchema } }, async (request, reply) => {
     const { user, ad } = request.query as { user: string; ad: string };
     const creative = world.creativeById.get(ad);
@@ -1166,6 +1190,11 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       if (pingTimer !== undefined) clearInterval(pingTimer);
       clearInterval(qualityTimer);
       await online?.close();
+      try {
+        await fleetReporter?.close(); // the last second of counts
+      } catch (error) {
+        problems.push(`reporter: ${describe(error)}`);
+      }
       try {
         await ledger.close(); // the Redis ledger settles its spend and returns its leases
       } catch (error) {

@@ -93,6 +93,20 @@ describe.skipIf(!available)('on the shared Redis', () => {
     const text = (await send(`${server.url}/metrics`)).text;
     expect(metric(text, 'adserver_redis_up')).toBe(1);
     expect(metric(text, 'adserver_ledger', { stat: 'redisErrors' })).toBe(0);
+
+    // Any server of the prefix reports for the fleet: a second one sees the first one's win.
+    const other = await startInProcess({ REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, EVENTS_REQUIRE_TOKEN: '0' });
+    type Figures = { id: string; impressions: number; clicks: number; spend: number };
+    let fleet: { scope: string; campaigns: Figures[] } | undefined;
+    await eventually(async () => {
+      const answer = await send(`${other.url}/admin/report?windowMs=3600000`, { headers: auth });
+      fleet = answer.json as typeof fleet;
+      return answer.status === 200 && (fleet?.campaigns.find((c) => c.id === campaignId)?.clicks ?? 0) === 1;
+    }, 10_000, "the first server's win and click in the second server's fleet report");
+    expect(fleet?.scope).toBe('fleet');
+    expect(fleet?.campaigns.find((c) => c.id === campaignId)).toMatchObject({ impressions: 1, clicks: 1, spend: 0.0025 });
+    expect((await send(`${other.url}/admin/report?windowMs=5`, { headers: auth })).status).toBe(400);
+    expect((await send(`${other.url}/admin/report`)).status).toBe(401);
   });
 });
 
