@@ -144,7 +144,7 @@ describe('ctrkit dispatcher', () => {
     expect(also.out()).toBe(help.out());
     const typo = captureIo();
     expect(await runCli(['simulat'], typo)).toBe(2);
-    expect(typo.err()).toMatch(/^ctrkit: unknown command "simulat"; did you mean simulate\? \(commands: simulate, train, eval\) \[E_INPUT\]\nrun `ctrkit --help` for usage\n$/);
+    expect(typo.err()).toMatch(/^ctrkit: unknown command "simulat"; did you mean simulate\? \(commands: simulate, train, eval, report\) \[E_INPUT\]\nrun `ctrkit --help` for usage\n$/);
     const none = captureIo();
     expect(await runCli([], none)).toBe(2);
     expect(none.out()).toMatch(/usage: ctrkit <command>/);
