@@ -82,6 +82,7 @@ export const COMMAND_RULES: readonly CommandRule[] = [
   { match: 'npm run model -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'trains the DCN-v2 (~40 s); the ad server tests train small models of their own' } },
   { match: /^(REDIS_URL=\S+ REDIS_PREFIX=\S+ )?npm start -w @ctrkit\/example-ad-server$/, policy: { mode: 'check', why: 'a long-running server; examples/ad-server/test starts it' } },
   { match: 'npm run soak -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'five minutes of load' } },
+  { match: 'npm run bench:hostile -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'trains the default model when absent, then a minute of hostile load' } },
   { match: /^npm run (dev|build|preview) -w @ctrkit\/example-browser-demo$/, policy: { mode: 'check', why: 'a dev server, a production build or a static server' } },
   { match: /^curl -s/, policy: { mode: 'check', why: 'needs the ad server running (examples/ad-server/test covers these endpoints)', cwd: 'examples/ad-server' } },
 
