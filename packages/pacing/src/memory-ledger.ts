@@ -1,8 +1,9 @@
-import { CtrkitError, systemClock, type Clock } from '@ctrkit/core';
+import { systemClock, type Clock } from '@ctrkit/core';
 import { ensure } from '@ctrkit/core/internal';
 import { compileBudgets, dayIndex, dayStartOf, type BudgetLine, type CompiledCampaign, type LedgerBudgets } from './budget.js';
 import { ExpiryQueue } from './expiry-queue.js';
-import type { BudgetLedger, BudgetSnapshot, Refusal, Reservation, ReserveResult } from './ledger.js';
+import type { BudgetLedger, BudgetSnapshot, Reservation, ReserveResult } from './ledger.js';
+import { alreadySettled, budgetRefusal, checkCommitPrice, checkOpen, foreignReservation, lateCommitRefused, releaseAfterCommit, unknownCampaign } from './ledger-guards.js';
 import { checkAmount, fromMicros, toMicros } from './money.js';
 
 const OPEN = 0;
@@ -168,36 +169,18 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
 
   const campaignOf = (campaignId: string): CampaignState => {
     const state = campaigns.get(campaignId);
-    if (state === undefined) {
-      throw new CtrkitError('E_NOT_FOUND', `unknown campaign ${JSON.stringify(campaignId)}: it is not in the ledger's budgets; add it to budgets.campaigns`, {
-        details: { campaignId },
-      });
-    }
+    if (state === undefined) throw unknownCampaign(campaignId);
     return state;
   };
 
-  const checkOpen = (what: string): void => {
-    if (closed) throw new CtrkitError('E_STATE', `${what}: the ledger is closed; create a new one`);
-  };
-
   const ownReservation = (reservation: Reservation, what: string): MemoryReservation => {
-    if (!(reservation instanceof MemoryReservation) || reservation.owner !== owner) {
-      throw new CtrkitError('E_INPUT', `${what}: this reservation was not made by this ledger; pass back the object its reserve() returned`);
-    }
+    if (!(reservation instanceof MemoryReservation) || reservation.owner !== owner) throw foreignReservation(what);
     return reservation;
   };
 
-  const refusal = (campaignId: string, available: number, micros: number): Refusal => ({
-    ok: false,
-    campaignId,
-    reason: 'budget',
-    remaining: fromMicros(Math.max(0, available)),
-    detail: `campaign ${campaignId}: ${fromMicros(micros)} asked, ${fromMicros(Math.max(0, available))} left on its most restrictive budget`,
-  });
-
   return {
     async reserve(campaignId: string, maxPrice: number): Promise<ReserveResult> {
-      checkOpen('reserve');
+      checkOpen(closed, 'reserve');
       const { lines } = campaignOf(campaignId);
       checkAmount(maxPrice, `reserve(${campaignId}): maxPrice`);
       const micros = toMicros(maxPrice);
@@ -208,7 +191,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
         const left = (lines[i] as LineState).available();
         if (left < available) available = left;
       }
-      if (micros > available) return refusal(campaignId, available, micros);
+      if (micros > available) return budgetRefusal(campaignId, available, micros);
       for (let i = 0; i < lines.length; i++) (lines[i] as LineState).reserved += micros;
       const reservation = new MemoryReservation(owner, ++serial, campaignId, micros, now + ttl, lines);
       queue.push(reservation);
@@ -216,17 +199,11 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
     },
 
     async commit(given: Reservation, price: number): Promise<void> {
-      checkOpen('commit');
+      checkOpen(closed, 'commit');
       const reservation = ownReservation(given, 'commit');
       checkAmount(price, `commit(${reservation.id}): price`);
       const priceMicros = toMicros(price);
-      if (priceMicros > reservation.micros) {
-        throw new CtrkitError(
-          'E_INPUT',
-          `commit(${reservation.id}): price ${price} exceeds the reserved maximum ${reservation.amount}; reserve the full bid before bidding`,
-          { details: { price, reserved: reservation.amount } },
-        );
-      }
+      checkCommitPrice(reservation.id, price, priceMicros, reservation.micros);
       const now = clock.now();
       advance(reservation.lines, now);
       const lines = reservation.lines;
@@ -244,25 +221,16 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
         // Late win notice: the amount went back to the budget; take the price again only if it fits.
         let available = Number.POSITIVE_INFINITY;
         for (let i = 0; i < lines.length; i++) available = Math.min(available, (lines[i] as LineState).available());
-        if (priceMicros > available) {
-          throw new CtrkitError(
-            'E_BUDGET',
-            `commit(${reservation.id}): the reservation expired before its win notice and the budget no longer covers ${price} (${fromMicros(Math.max(0, available))} left); nothing was recorded — raise reservationTtlMs above the exchange's win-notice delay`,
-            { details: { reservation: reservation.id, price, remaining: fromMicros(Math.max(0, available)) } },
-          );
-        }
+        if (priceMicros > available) throw lateCommitRefused(reservation.id, price, available);
         for (let i = 0; i < lines.length; i++) (lines[i] as LineState).spent += priceMicros;
         reservation.state = COMMITTED;
         return;
       }
-      throw new CtrkitError(
-        'E_STATE',
-        `commit(${reservation.id}): the reservation was already ${reservation.state === COMMITTED ? 'committed' : 'released'}; commit each won bid once`,
-      );
+      throw alreadySettled(reservation.id, reservation.state === COMMITTED);
     },
 
     async release(given: Reservation): Promise<void> {
-      checkOpen('release');
+      checkOpen(closed, 'release');
       const reservation = ownReservation(given, 'release');
       advance(reservation.lines, clock.now());
       if (reservation.state === OPEN) {
@@ -273,12 +241,12 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
         return;
       }
       if (reservation.state === COMMITTED) {
-        throw new CtrkitError('E_STATE', `release(${reservation.id}): the reservation was committed (a won bid); its spend stays recorded`);
+        throw releaseAfterCommit(reservation.id);
       }
     },
 
     async snapshot(campaignId: string): Promise<BudgetSnapshot> {
-      checkOpen('snapshot');
+      checkOpen(closed, 'snapshot');
       const { lines } = campaignOf(campaignId);
       advance(lines, clock.now());
       const out = lines.map((state) => ({

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { createRedisLedger } from './redis-ledger.js';
-export type { LeaseOptions, RedisLedger, RedisLedgerOptions, RedisLedgerStats } from './redis-ledger.js';
+export { createRedisLedger } from './redis-ledger/ledger.js';
+export type { LeaseOptions, RedisLedger, RedisLedgerOptions, RedisLedgerStats } from './redis-ledger/options.js';
 export { createRedisCampaignReporter } from './redis-reporter.js';
 export type { RedisCampaignReporter, RedisCampaignReporterOptions, RedisCampaignReporterStats } from './redis-reporter.js';
