@@ -4,7 +4,7 @@
  * settings, and the function that turns the page's profile controls into an `AdRequest`.
  * Pure TypeScript with no DOM or Node API, so Node computes exactly what the page computes.
  */
-import type { AdCandidate, AdRequest, AdSlot, BehaviourEvent, DeviceType, UserProfile } from '@ctrkit/core';
+import { AD_FORMATS, type AdCandidate, type AdRequest, type AdSlot, type BehaviourEvent, type DeviceType, type UserProfile } from '@ctrkit/core';
 import { createTrafficGenerator, SIM_CATEGORIES, type TrafficGenerator, type TrafficGeneratorOptions } from '@ctrkit/core/sim';
 import type { AuctionOptions } from '@ctrkit/auction';
 import { adRequestSpec, type FeatureSpecJSON } from '@ctrkit/features';
@@ -83,7 +83,7 @@ export const AUCTION_OPTIONS: AuctionOptions = {
   pricing: 'gsp',
   positionEffects: [1, 0.7, 0.5],
   reserveCpm: 0.5,
-  formatCompatibility: { display: ['search', 'display', 'video', 'native', 'social'] },
+  formatCompatibility: { display: [...AD_FORMATS] },
   seed: 'browser-demo',
 };
 

@@ -2,7 +2,8 @@
  * The auction: score candidates by expected value, allocate the page's slots in rank order, and
  * price the winners by GSP, VCG, first price or second price, with reserves per slot and format.
  */
-import { CtrkitError, createRandom } from '@ctrkit/core';
+import { AD_FORMATS, CtrkitError, createRandom } from '@ctrkit/core';
+import { fmix32 } from '@ctrkit/core/internal';
 import type { AdCandidate, AdFormat, AdRequest, AdSlot, AuctionResult, AuctionWinner, BidType, Random, Rejection } from '@ctrkit/core';
 import { checkKnownKeys, checkNumber, describe, isRecord } from './checks.js';
 import { CODE, PASS, REASONS } from './codes.js';
@@ -179,7 +180,7 @@ const OPTION_KEYS = [
   'defaultSlot',
   'capacity',
 ] as const;
-const FORMATS: readonly AdFormat[] = ['search', 'display', 'video', 'native', 'social'];
+const FORMATS: readonly AdFormat[] = AD_FORMATS;
 const FORMAT_INDEX: Readonly<Record<string, number>> = { search: 0, display: 1, video: 2, native: 3, social: 4 };
 const BID_TYPE_INDEX: Readonly<Record<string, number>> = { CPM: 0, CPC: 1, CPA: 2 };
 const BID_TYPES: readonly BidType[] = ['CPM', 'CPC', 'CPA'];
@@ -238,17 +239,6 @@ class Scratch {
     // Filled, not sparse: sparse writes into a large empty array would turn it into a dictionary.
     this.details = new Array<string | undefined>(capacity).fill(undefined);
   }
-}
-
-/** Murmur3's 32-bit finaliser: a bijection, so distinct candidates get distinct tie keys. */
-function fmix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 function checkFormat(value: unknown, where: string, code: 'E_CONFIG' | 'E_INPUT'): AdFormat {

@@ -3,7 +3,7 @@
  * around the host's own creatives, predict, pace, and answer a BidResponse or a no-bid with a
  * reason. The handler never throws.
  */
-import { CtrkitError, isCtrkitError, systemClock } from '@ctrkit/core';
+import { AD_FORMATS, CtrkitError, isCtrkitError, systemClock } from '@ctrkit/core';
 import type { AdCandidate, AdFormat, AdRequest, Clock, Rejection } from '@ctrkit/core';
 import type { Bid, BidRequest, BidResponse, Imp } from 'iab-openrtb/v26';
 import { checkKnownKeys, checkNumber, describe, isRecord } from './checks.js';
@@ -269,7 +269,7 @@ const OPTION_KEYS = [
   'oneBidPerAd',
   'priceDecimals',
 ] as const;
-const FORMATS = ['search', 'display', 'video', 'native', 'social'];
+const FORMATS: readonly string[] = AD_FORMATS;
 const BID_TYPES = ['CPM', 'CPC', 'CPA'];
 const MTYPE: Readonly<Record<string, 1 | 2 | 4>> = { display: 1, video: 2, native: 4 };
 const TIMEOUT = Symbol('timeout');

@@ -11,5 +11,6 @@
  * @internal
  */
 export { ensure } from './errors.js';
+export { fmix32 } from './hash-mix.js';
 export { argsort } from './sort.js';
 export { closestMatch, editDistance } from './suggest.js';

@@ -14,7 +14,7 @@
  * const format: AdFormat = 'native';
  * ```
  */
-export type AdFormat = 'search' | 'display' | 'video' | 'native' | 'social';
+export type AdFormat = (typeof AD_FORMATS)[number];
 
 /** Every {@link AdFormat}.
  *
@@ -24,7 +24,7 @@ export type AdFormat = 'search' | 'display' | 'video' | 'native' | 'social';
  * console.log(AD_FORMATS.length); // 5
  * ```
  */
-export const AD_FORMATS: readonly AdFormat[] = ['search', 'display', 'video', 'native', 'social'];
+export const AD_FORMATS = Object.freeze(['search', 'display', 'video', 'native', 'social'] as const);
 
 /** What an advertiser pays for: a thousand impressions, a click or a conversion.
  *

@@ -6,6 +6,7 @@
  * `new TextEncoder().encode(text)` with `murmurhash3js-revisited`. The tests hold it to that oracle.
  */
 import { CtrkitError } from '@ctrkit/core';
+import { fmix32 } from '@ctrkit/core/internal';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -120,13 +121,8 @@ function hashParts(h: number, k: number, n: number, len: number, p0: string, p1:
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, C2);
   }
-  h ^= len;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
   // Signed: an int32 stays a small integer in V8, where an unsigned value above 2^31 would be boxed.
-  return h ^ (h >>> 16);
+  return fmix32(h ^ len) | 0;
 }
 
 /**
@@ -276,13 +272,7 @@ export function murmur3Bytes(bytes: Uint8Array, seed = 0): number {
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, C2);
   }
-  h ^= bytes.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ bytes.length);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ensure } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
-import type { AdFormat, BehaviourEvent, BidType, DeviceType } from '../types.js';
+import { AD_FORMATS, type AdFormat, type BehaviourEvent, type BidType, type DeviceType } from '../types.js';
 import { appealAt, buildAppeal, buildTastes, checkDrift, drawLaunches, tasteWeight, type DriftState, type SimDriftOptions, type SimLaunches, type SimPeriod } from './drift.js';
 
 /**
@@ -61,7 +61,7 @@ const OS_BY_DEVICE: Record<DeviceType, readonly string[]> = {
   ctv: ['tizen', 'webos', 'android'],
   other: ['other'],
 };
-const FORMATS: readonly AdFormat[] = ['search', 'display', 'video', 'native', 'social'];
+const FORMATS: readonly AdFormat[] = AD_FORMATS;
 /** Latent dimension of the user × category interaction. */
 const LATENT = 4;
 
