@@ -1,11 +1,8 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', node: 'src/node.ts', redis: 'src/redis.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  treeshake: true,
-});
+export default defineConfig(
+  packageBuild({
+    entry: { index: 'src/index.ts', node: 'src/node.ts', redis: 'src/redis.ts' },
+  }),
+);
