@@ -162,6 +162,24 @@ describe('ctrkit train and eval', () => {
     expect((await ctrkit('train', '--data', CRITEO, '--format', 'criteo', '--synthetic-spec', 'plain', '--model', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
   });
 
+  it('--model deepfm trains on the ad-request preset (sequences and a dense column enter it), evaluates, and takes its flags; DCN-v2-only flags are a usage error', async () => {
+    const trained = await ctrkit('train', '--data', 'synthetic:4000:9', '--synthetic-spec', 'ad-request', '--model', 'deepfm', '--valid-rows', '1000', '--epochs', '2', '--embedding-dim', '4', '--deep', '8', '--frequency-l2', '1', '--id-space', '65536', '--json', '--quiet', '--out', 'deepfm');
+    expect(trained.status, trained.err).toBe(0);
+    const json = JSON.parse(trained.out) as { model: string; validAuc: number; finalLogLoss: number; baseLogLoss: number };
+    expect(json.model).toBe('deepfm');
+    expect(Number.isFinite(json.validAuc) && Number.isFinite(json.finalLogLoss)).toBe(true); // 3,000 rows teach little; the quality checks are the models package's
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'deepfm', 'model.json'), 'utf8')) as Record<string, any>;
+    expect(manifest.architecture).toBe('deepfm');
+    expect(manifest.inputs.map((i: { name: string }) => i.name)).toEqual(['ids', 'values', 'dense', 'sequence_ids', 'sequence_lengths']);
+    expect(manifest.config.hyperParameters).toMatchObject({ embeddingDim: 4, deep: [8], frequencyL2: 1 });
+    const evaluated = await ctrkit('eval', '--model', 'deepfm', '--data', 'synthetic:5000:9', '--skip-rows', '4000', '--json', '--quiet');
+    expect(evaluated.status, evaluated.err).toBe(0);
+    expect((JSON.parse(evaluated.out) as { rows: number }).rows).toBe(1000);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'deepfm', '--cross-layers', '2', '--out', 'x', '--quiet')).err).toMatch(/--cross-layers applies to --model dcnv2/);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,deepfm', '--low-rank', '4', '--out', 'x', '--quiet')).err).toMatch(/--low-rank applies to --model dcnv2/);
+    expect((await ctrkit('train', '--help')).out).toMatch(/deepfm: MLP widths/);
+  });
+
   it('reads CSV (label, ignored and numeric columns) and libsvm with a field map', async () => {
     writeCsv('log.csv', 3000);
     const csv = await ctrkit('train', '--data', 'log.csv', '--format', 'csv', '--label', 'click', '--ignore', 'id', '--numeric', 'hour', '--model', 'lr', '--valid-rows', '500', '--epochs', '3', '--quiet', '--out', 'csv');
