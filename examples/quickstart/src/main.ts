@@ -16,13 +16,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { nodeIo, parseArgs, runCli, type CliIo } from '@ctrkit/cli';
 import { renderReport } from './report.js';
-import { runScenario, type ScenarioReport } from './scenario.js';
+import { DEMO_SIZES, DEMO_WORLD, runScenario, type ScenarioReport } from './scenario.js';
 import { summarise, toJsonLine } from './summary.js';
 
 const OPTIONS = {
-  rows: { type: 'number', description: 'impressions logged on day one (default 200000)' },
-  requests: { type: 'number', description: 'requests served on day two (default 6000)' },
-  users: { type: 'number', description: 'users in the synthetic world (default 4000)' },
+  rows: { type: 'number', description: `impressions logged on day one (default ${DEMO_SIZES.logImpressions})` },
+  requests: { type: 'number', description: `requests served on day two (default ${DEMO_SIZES.requests})` },
+  users: { type: 'number', description: `users in the synthetic world (default ${DEMO_WORLD.users})` },
   candidates: { type: 'number', description: 'candidates per request (default 20)' },
   seed: { type: 'string', description: 'seed of the world (default "demo")' },
   report: { type: 'string', description: 'where to write the HTML report (default artifacts/ctrkit-demo.html)' },
@@ -173,14 +173,14 @@ async function main(): Promise<number> {
   const json = args.flag('json');
   const print = printerOf(json);
   const seed = args.string('seed') ?? 'demo';
-  const rows = args.number('rows') ?? 200_000;
-  const requests = args.number('requests') ?? 6_000;
+  const rows = args.number('rows') ?? DEMO_SIZES.logImpressions;
+  const requests = args.number('requests') ?? DEMO_SIZES.requests;
   print(`ctrkit demo — embedded defaults (memory store, onnxruntime-node CPU, memory ledger), seed "${seed}"`);
   const report = await runScenario({
     seed,
     logImpressions: rows,
     requests,
-    users: args.number('users') ?? 4_000,
+    users: args.number('users') ?? DEMO_WORLD.users,
     candidates: args.number('candidates') ?? 20,
     onProgress: progressPrinter(process.stderr),
   });

@@ -43,7 +43,7 @@ import {
   type PipelineSnapshot,
   type StoreLookup,
 } from '@ctrkit/core';
-import { createTrafficGenerator, type SimDriftOptions, type SimImpression } from '@ctrkit/core/sim';
+import { createTrafficGenerator, type SimDriftOptions, type SimImpression, type SimWorldOptions } from '@ctrkit/core/sim';
 import { createAuction } from '@ctrkit/auction';
 import { adRequestSpec, allocateBatch, createFactorDescriber, createFeatureEncoder, createMemoryFeatureStore } from '@ctrkit/features';
 import {
@@ -57,6 +57,7 @@ import {
   loadModelFromBytes,
   sliceRows,
   type FitResult,
+  type FtrlOptions,
   type LabelledRows,
   type RefreshDecision,
 } from '@ctrkit/models';
@@ -77,14 +78,53 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The demo world's drift over its two days (fractions of the period: day two is [0.5, 1)): ad
- * appeal wanders, new campaigns and creatives launch in the first hours of day two, and a share
- * of users' tastes shift on day two, partly all the same way (a trend).
+ * appeal wanders (creatives fatigue and recover, sd 0.4 logit over about 12 h), a fifth of the
+ * campaigns and a tenth of the other creatives launch in the first five hours of day two (cold
+ * start), and on day two's morning 70% of users' tastes move, mostly the same way (a trend: shared
+ * 0.9, over 3 h each).
  */
 export const DEMO_DRIFT: SimDriftOptions = {
-  appeal: { sd: 0.5, timescaleMs: 24 * HOUR_MS },
-  launches: { campaigns: 0.3, creatives: 0.2, window: [0.5, 0.7] },
-  tastes: { users: 0.4, strength: 0.8, shared: 0.7, rampMs: 3 * HOUR_MS, window: [0.5, 0.75] },
+  appeal: { sd: 0.4, timescaleMs: 12 * HOUR_MS },
+  launches: { campaigns: 0.2, creatives: 0.1, window: [0.5, 0.6] },
+  tastes: { users: 0.7, strength: 0.8, shared: 0.9, rampMs: 3 * HOUR_MS, window: [0.5, 0.6] },
 };
+
+/**
+ * The demo world's sizes and strengths (beside {@link DEMO_DRIFT}); `runScenario`'s `users`
+ * option overrides the user count. 500 users and 120,000 day-one impressions: about 240 a user
+ * on day one and 90 on day two, so that a user's clicks of the day tell a model something.
+ *
+ * @example
+ * ```ts
+ * import { DEMO_WORLD } from './scenario.js';
+ * console.log(DEMO_WORLD.users); // 500
+ * ```
+ */
+export const DEMO_WORLD = { users: 500, interactionStrength: 1, baseCtr: 0.03 } as const satisfies SimWorldOptions;
+
+/**
+ * The demo's default sizes: day one's log and day two's requests (about 2.8 ads shown each).
+ *
+ * @example
+ * ```ts
+ * import { DEMO_SIZES } from './scenario.js';
+ * console.log(DEMO_SIZES.logImpressions); // 120000
+ * ```
+ */
+export const DEMO_SIZES = { logImpressions: 120_000, requests: 16_000 } as const;
+
+/**
+ * The online learner's FTRL-LR settings: it learns day one in time order, then day two's joined rows.
+ *
+ * @example
+ * ```ts
+ * import { createFtrlTrainer } from '@ctrkit/models';
+ * import { adRequestSpec, createFeatureEncoder } from '@ctrkit/features';
+ * import { LOOP_FTRL } from './scenario.js';
+ * const trainer = createFtrlTrainer(createFeatureEncoder(adRequestSpec()).layout, LOOP_FTRL);
+ * ```
+ */
+export const LOOP_FTRL = { alpha: 0.15, beta: 1, l1: 1, l2: 1 } as const satisfies FtrlOptions;
 
 /** How the online loop runs on day two. */
 const LOOP = {
@@ -94,7 +134,7 @@ const LOOP = {
   everyRows: 1_000,
   everyMs: 30 * 60_000,
   guard: { minRows: 500, minPositives: 10 },
-  ftrl: { alpha: 0.15, beta: 1, l1: 1, l2: 1 },
+  ftrl: LOOP_FTRL,
 } as const;
 
 /** Sizes of a scenario. */
@@ -253,9 +293,9 @@ function predictAll(runner: { logitsSync?: unknown; predictSync(b: FeatureBatch,
 export async function runScenario(options: ScenarioOptions = {}): Promise<ScenarioReport> {
   const {
     seed = 'demo',
-    users = 4_000,
-    logImpressions = 200_000,
-    requests = 6_000,
+    users = DEMO_WORLD.users,
+    logImpressions = DEMO_SIZES.logImpressions,
+    requests = DEMO_SIZES.requests,
     candidates = 20,
     dcnEpochs = 3,
     onProgress = () => undefined,
@@ -275,7 +315,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   };
 
   const startTime = Date.UTC(2026, 0, 5);
-  const generator = createTrafficGenerator({ seed, users, candidatesPerRequest: candidates, slotsPerRequest: 3, startTime, durationMs: 2 * DAY_MS, ...(drift === false ? {} : { drift }) });
+  const generator = createTrafficGenerator({ ...DEMO_WORLD, seed, users, candidatesPerRequest: candidates, slotsPerRequest: 3, startTime, durationMs: 2 * DAY_MS, ...(drift === false ? {} : { drift }) });
   const simClock = createManualClock(startTime);
   const store = createMemoryFeatureStore({ clock: simClock });
   const spec = adRequestSpec({ idSpace: 1 << 20 });
