@@ -247,8 +247,8 @@ export function createRedisCampaignReporter(options: RedisCampaignReporterOption
   const send = async (batch: Batch): Promise<void> => {
     const args: string[] = [batch.id, '', String(maxEntities), String(batch.entities.size)];
     for (const [entity, counts] of batch.entities) args.push(entity, String(counts[0]), String(counts[1]), String(counts[2]), String(counts[3]));
-    // Buckets live `horizonMs` past their end, by this process's clock; never less than a minute.
-    args[1] = String(Math.max(60_000, (batch.bucket + 1) * bucketMs + horizonMs - clock.now()));
+    // Buckets live `horizonMs` past their end, by this process's clock (whole ms: clocks may carry a fraction, PEXPIRE takes none); never less than a minute.
+    args[1] = String(Math.ceil(Math.max(60_000, (batch.bucket + 1) * bucketMs + horizonMs - clock.now())));
     counters.flushes++;
     const reply = (await withTimeout((redis as Redis).eval(FLUSH_SCRIPT, 2, ...keysOf(batch.bucket), ...args))) as [number, number];
     counters.shed += Number(reply[1]);

@@ -73,6 +73,15 @@ function suite(label: string, connect: () => Redis | Cluster, cleanup: (redis: R
       await reader.close();
     });
 
+    it('flushes on a clock that carries a fraction of a millisecond (as the system clock does)', async () => {
+      const prefix = prefixFor('fraction');
+      const reporter = make(prefix, { clock: createManualClock(NOON + 0.375) });
+      reporter.record(event('impression', 'c', 'adv', NOON - 1000.5, 0.5));
+      await reporter.flush();
+      expect((await reporter.report(HOUR)).campaigns).toEqual([expect.objectContaining({ id: 'c', impressions: 1, spend: 0.5 })]);
+      await reporter.close();
+    });
+
     it('applies a flush once when its reply was lost and it is sent again', async () => {
       const prefix = prefixFor('retry');
       const redis = fresh();
