@@ -34,6 +34,11 @@ afterAll(stopAll);
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+/** An amount of the ledger (whole micros) as micros, exactly. */
+const micros = (amount: number): number => Math.round(amount * 1e6);
+/** What the server charges (or holds) for a CPM: the CPM in micros, per impression, rounded to the micro. */
+const chargeMicros = (cpm: number): number => Math.round(Math.round(cpm * 1e6) / 1000);
+
 async function snapshot(server: InProcess, campaignId: string) {
   const line = (await server.server.ledger.snapshot(campaignId)).lines.find((l) => l.scope === 'campaign' && l.period === 'daily');
   if (line === undefined) throw new Error(`no daily line for ${campaignId}`);
@@ -127,8 +132,8 @@ describe('POST /openrtb2/bid', () => {
     const wonCampaign = testWorld().creativeById.get(won.adid)?.campaignId as string;
     const lostCampaign = testWorld().creativeById.get(lost.adid)?.campaignId as string;
     expect(wonCampaign).not.toBe(lostCampaign); // one creative per campaign
-    expect((await snapshot(server, wonCampaign)).reserved).toBeCloseTo(won.price / 1000, 6);
-    expect((await snapshot(server, lostCampaign)).reserved).toBeCloseTo(lost.price / 1000, 6);
+    expect(micros((await snapshot(server, wonCampaign)).reserved)).toBe(chargeMicros(won.price));
+    expect(micros((await snapshot(server, lostCampaign)).reserved)).toBe(chargeMicros(lost.price));
     expect(server.server.holds.size()).toBe(2);
 
     const clearing = Math.round(won.price * 0.6 * 1e4) / 1e4;
@@ -138,7 +143,7 @@ describe('POST /openrtb2/bid', () => {
     expect(first.headers.get('x-ctrkit-settled')).toBe('committed');
     expect((await send(winUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate'); // once only
     const line = await snapshot(server, wonCampaign);
-    expect(line.spent).toBeCloseTo(clearing / 1000, 6);
+    expect(micros(line.spent)).toBe(chargeMicros(clearing));
     expect(line.reserved).toBe(0);
 
     const lossUrl = lost.lurl.replace('${AUCTION_LOSS}', '102');
@@ -226,7 +231,7 @@ describe('POST /events', () => {
     const campaignId = creative?.campaignId as string;
     const spentBefore = (await snapshot(main, campaignId)).spent;
     const reservedBefore = (await snapshot(main, campaignId)).reserved;
-    expect(reservedBefore).toBeGreaterThanOrEqual((bid?.price ?? 0) / 1000 - 1e-6);
+    expect(micros(reservedBefore)).toBeGreaterThanOrEqual(chargeMicros(bid?.price ?? 0));
     const metricsBefore = (await send(`${main.url}/metrics`)).text;
     const base = { requestId: request?.id, userId, adId: bid?.adid, campaignId, advertiserId: creative?.advertiserId, category: creative?.category, format: 'display' };
     const now = Date.now();
@@ -240,9 +245,10 @@ describe('POST /events', () => {
       ],
     });
     expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({ received: 3, recorded: 3, settled: 1, spend: Math.min(0.002, (bid?.price ?? 0) / 1000), failed: [] });
-    expect((await snapshot(main, campaignId)).spent - spentBefore).toBeCloseTo(Math.min(0.002, (bid?.price ?? 0) / 1000), 6);
-    expect(reservedBefore - (await snapshot(main, campaignId)).reserved).toBeCloseTo((bid?.price ?? 0) / 1000, 6);
+    expect(answer.json).toEqual({ received: 3, recorded: 3, settled: 1, spend: expect.any(Number), failed: [] });
+    expect(micros((answer.json as { spend: number }).spend)).toBe(Math.min(2000, chargeMicros(bid?.price ?? 0)));
+    expect(micros((await snapshot(main, campaignId)).spent) - micros(spentBefore)).toBe(Math.min(2000, chargeMicros(bid?.price ?? 0)));
+    expect(micros(reservedBefore) - micros((await snapshot(main, campaignId)).reserved)).toBe(chargeMicros(bid?.price ?? 0));
 
     const counters = await send(`${main.url}/admin/counters?user=${userId}&ad=${bid?.adid}`, { headers: auth });
     expect(counters.status).toBe(200);
@@ -312,7 +318,7 @@ describe('holds and budgets', () => {
     expect((await snapshot(short, campaignId)).spent).toBe(0);
     // A win notice after the release still commits, within the notice window (once).
     expect((await send(bid?.burl.replace('${AUCTION_PRICE}', '1') ?? '')).headers.get('x-ctrkit-settled')).toBe('committed');
-    expect((await snapshot(short, campaignId)).spent).toBeCloseTo(0.001, 9);
+    expect(micros((await snapshot(short, campaignId)).spent)).toBe(1000);
     expect((await send(bid?.burl.replace('${AUCTION_PRICE}', '1') ?? '')).headers.get('x-ctrkit-settled')).toBe('duplicate');
     await short.server.shutdown();
   });
