@@ -7,6 +7,7 @@
  * fields pass). Event batches are strict: unknown fields are refused, because a misspelt `cost`
  * would silently bill nothing.
  */
+import { AD_FORMATS } from '@ctrkit/core';
 
 /** The BidRequest envelope: an object with an id and 1–20 impressions with ids. */
 export const bidRequestSchema = {
@@ -60,7 +61,7 @@ export function eventBatchSchema(maxEvents: number) {
             campaignId: id,
             advertiserId: id,
             category: id,
-            format: { enum: ['search', 'display', 'video', 'native', 'social'] },
+            format: { enum: AD_FORMATS },
             position: { type: 'integer', minimum: 0, maximum: 100 },
             cost: { type: 'number', minimum: 0, maximum: 1e6 },
             value: { type: 'number', minimum: 0, maximum: 1e9 },
