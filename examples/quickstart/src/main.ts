@@ -74,7 +74,7 @@ function printScenario(report: ScenarioReport, reportPath: string, elapsed: numb
   out.push(`day two: ${s.requests.toLocaleString('en')} requests, ${s.winners.toLocaleString('en')} ads shown`);
   out.push(`  clicks ${s.clicks} — the model expected ${f(s.predictedClicks, 1)}, the true click probabilities add up to ${f(s.expectedClicks, 1)}`);
   out.push(`  online (from the click stream): AUC ${f(s.online.auc)}, calibration ratio ${f(s.online.calibration, 3)}, log loss ${f(s.online.logloss, 5)} over ${s.online.rows.toLocaleString('en')} impressions`);
-  out.push(`  conversions ${s.conversions}, revenue ${f(s.revenue, 2)}, overspend ${f(s.overspend, 2)}, degraded requests ${s.degradedRequests}`);
+  out.push(`  conversions ${s.conversions}, revenue ${f(s.revenue, 2)}, overspend ${f(s.overspend, 2)} (${f(s.spendAfterMidnight, 2)} of day two's clicks and conversions billed after midnight, on the next day's budgets), degraded requests ${s.degradedRequests}`);
   out.push('');
   const l = report.loop;
   out.push(`the online loop on day two (${l.rows.toLocaleString('en')} served impressions, ${l.launchedRows.toLocaleString('en')} of ads launched that day; each scored before anything learnt from it)`);

@@ -26,6 +26,7 @@ import {
   CtrkitError,
   evaluate,
   explainByOcclusion,
+  isCtrkitError,
   logLoss,
   servedRowOf,
   servedRowsToBatch,
@@ -207,10 +208,14 @@ export interface CampaignDay {
   readonly bidType: string;
   readonly plan: string;
   readonly budget: number;
+  /** Everything day two's impressions were billed, after midnight included (what the reporter counts). */
   readonly spend: number;
+  /** Of `spend`, what was committed before midnight: the day's budget line holds it. */
+  readonly daySpend: number;
   readonly impressions: number;
   readonly clicks: number;
   readonly conversions: number;
+  /** `daySpend / budget`. */
   readonly utilisation: number;
   /** Cumulative spend at the end of each hour of day two. */
   readonly spendByHour: readonly number[];
@@ -241,6 +246,10 @@ export interface ScenarioReport {
     readonly expectedClicks: number;
     readonly revenue: number;
     readonly overspend: number;
+    /** Spend of day two's clicks and conversions that arrived after midnight (on the next day's budget lines, not in `overspend`). */
+    readonly spendAfterMidnight: number;
+    /** Billable events refused by the ledger: their hold had expired and the budget no longer covered them. */
+    readonly lateChargesRefused: number;
     readonly degradedRequests: number;
     /** Rolling quality of served impressions, from the click stream. */
     readonly online: EvaluationSummary;
@@ -462,6 +471,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const ledger = createMemoryLedger({
     budgets: { campaigns: generator.campaigns.map((c) => ({ id: c.id, dailyBudget: (budgets.get(c.id) as { budget: number }).budget })) },
     clock: simClock,
+    // A hold waits for its billable event: a click within seconds, a conversion up to 11 minutes later.
+    reservationTtlMs: 15 * 60_000,
   });
   const pacers = new Map(
     generator.campaigns.map((c, k) => [
@@ -472,7 +483,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const pacing = createPacingStage(pacers);
   const selector = createAdSelector({ predictor, auction, pacing, ledger, metrics });
   const quality2 = createQualityMonitor({ clock: simClock, attributionWindowMs: 30 * 60_000, windowRows: 200_000 });
-  const reporter = createCampaignReporter({ clock: simClock, bucketMs: 60_000, horizonMs: DAY_MS });
+  const reporter = createCampaignReporter({ clock: simClock, bucketMs: 60_000, horizonMs: 2 * DAY_MS });
   const random = createRandom(`${String(seed)}:outcomes`);
   const describe = createFactorDescriber(spec);
   const missingIds = encoder.missingIds();
@@ -511,7 +522,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   phase('setup-day2');
 
   const spendByHour = new Map(generator.campaigns.map((c) => [c.id, new Float64Array(24)]));
-  const perCampaign = new Map(generator.campaigns.map((c) => [c.id, { impressions: 0, clicks: 0, conversions: 0, spend: 0 }]));
+  const perCampaign = new Map(generator.campaigns.map((c) => [c.id, { impressions: 0, clicks: 0, conversions: 0, spendMicros: 0, daySpendMicros: 0 }]));
   const latencies = new Float64Array(requests);
   const explanations: { adId: string; category: string; pCtr: number; reasons: string[] }[] = [];
   let winners = 0;
@@ -522,7 +533,77 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   let expectedClicks = 0;
   let degradedRequests = 0;
   let served = 0;
+  /** Spend committed after day two's midnight: it counts on the next day's budget lines. */
+  let spendAfterMidnightMicros = 0;
+  /** Billable events that came after their hold expired, when the budget no longer covered them. */
+  let lateChargesRefused = 0;
+  const dayEnd = day2 + DAY_MS;
+  /**
+   * Events waiting for their time, in time order: a click comes seconds after its impression, a
+   * conversion minutes after, and the server sees each only then — the clock never runs ahead of
+   * the traffic (a conversion handled at once would move it minutes ahead, and near midnight
+   * commit later requests' spend on the next day's budget).
+   */
+  type PendingEvent = { readonly event: AdEvent; readonly campaignId: string; readonly key: string; readonly servedPctr: number; readonly hour: number };
+  const pending: PendingEvent[] = [];
+  const schedule = (item: PendingEvent): void => {
+    let lo = 0;
+    let hi = pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((pending[mid] as PendingEvent).event.timestamp <= item.event.timestamp) lo = mid + 1;
+      else hi = mid;
+    }
+    pending.splice(lo, 0, item);
+  };
+  const deliver = async ({ event, campaignId, key, servedPctr, hour }: PendingEvent): Promise<void> => {
+    simClock.set(Math.max(simClock.now(), event.timestamp));
+    await store.record(event);
+    let committed = 0;
+    try {
+      committed = await selector.settle(event);
+    } catch (error) {
+      // A charge whose hold expired and that the budget no longer covers is not billed (never overspent).
+      if (!isCtrkitError(error, 'E_BUDGET')) throw error;
+      lateChargesRefused++;
+    }
+    // Money in integer micros, as the ledger holds it: what it recorded, not the unrounded price.
+    const micros = Math.round(committed * 1e6);
+    const billedEvent: AdEvent = { ...event, cost: micros / 1e6 } as AdEvent;
+    reporter.record(billedEvent);
+    if (event.type === 'impression') {
+      quality2.impression(key, servedPctr);
+      impressions++;
+    } else if (event.type === 'click') {
+      quality2.click(key);
+      joiner.click(event);
+      clicks++;
+    } else {
+      conversions++;
+    }
+    const figures = perCampaign.get(campaignId)!;
+    if (event.type === 'impression') figures.impressions++;
+    else if (event.type === 'click') figures.clicks++;
+    else figures.conversions++;
+    if (micros > 0) {
+      figures.spendMicros += micros;
+      if (event.timestamp >= dayEnd) {
+        spendAfterMidnightMicros += micros;
+        return;
+      }
+      figures.daySpendMicros += micros;
+      const series = spendByHour.get(campaignId)!;
+      series[Math.min(23, Math.max(0, hour))]! += committed;
+    }
+  };
+  const deliverUntil = async (time: number): Promise<void> => {
+    let due = 0;
+    while (due < pending.length && (pending[due] as PendingEvent).event.timestamp <= time) due++;
+    for (const item of pending.splice(0, due)) await deliver(item);
+  };
+  const BILLED_BY: Readonly<Record<string, AdEvent['type']>> = { CPM: 'impression', CPC: 'click', CPA: 'conversion' };
   for (const { request } of generator.requests({ count: requests, stream: 'serve', timeRange: [0.5, 1] })) {
+    await deliverUntil(request.context.timestamp);
     simClock.set(Math.max(simClock.now(), request.context.timestamp));
     const t0 = systemClock.now();
     const selection = await selector.select(request);
@@ -580,36 +661,11 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       expectedClicks += outcome.pClick;
       servedTruth.push(outcome.pClick);
       loopLabels.push(outcome.clicked ? 1 : 0);
-      let billed = false;
-      for (const event of outcome.events) {
-        simClock.set(Math.max(simClock.now(), event.timestamp));
-        await store.record(event);
-        const committed = await selector.settle(event);
-        const billedEvent: AdEvent = committed > 0 ? ({ ...event, cost: committed } as AdEvent) : ({ ...event, cost: 0 } as AdEvent);
-        reporter.record(billedEvent);
-        const key = `${request.requestId}:${winner.adId}`;
-        if (event.type === 'impression') {
-          quality2.impression(key, servedPctr);
-          impressions++;
-        } else if (event.type === 'click') {
-          quality2.click(key);
-          joiner.click(event);
-          clicks++;
-        } else {
-          conversions++;
-        }
-        const figures = perCampaign.get(winner.campaignId)!;
-        if (event.type === 'impression') figures.impressions++;
-        else if (event.type === 'click') figures.clicks++;
-        else figures.conversions++;
-        if (committed > 0) {
-          billed = true;
-          figures.spend += committed;
-          const series = spendByHour.get(winner.campaignId)!;
-          series[Math.min(23, Math.max(0, hour))]! += committed;
-        }
-      }
-      if (!billed) await selector.release(request.requestId, winner.adId);
+      const key = `${request.requestId}:${winner.adId}`;
+      for (const event of outcome.events) schedule({ event, campaignId: winner.campaignId, key, servedPctr, hour });
+      // No billable event will come (no click for a CPC ad, no conversion for a CPA one): the hold goes back now.
+      if (!outcome.events.some((e) => e.type === BILLED_BY[winner.bidType])) await selector.release(request.requestId, winner.adId);
+      await deliverUntil(request.context.timestamp); // the impression itself
       if (explanations.length < 5 && selection.winners[0] === winner) {
         const batch = encoder.encode(request, selection.prediction.lookup as StoreLookup | undefined);
         const contributions = await explainByOcclusion(frozenDcn.runner, batch, i, missingIds);
@@ -621,9 +677,13 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     served++;
     if (served % 500 === 0) onProgress('serving day two', served, requests);
   }
+  // Clicks and conversions of the last requests arrive after them (some after midnight).
+  await deliverUntil(Number.POSITIVE_INFINITY);
+  await flushLoop();
   await selector.releaseAll();
   // The last 24 h of reporting, before the clock moves on to close the loop's last windows.
-  const reported = reporter.report(DAY_MS).campaigns;
+  // (From day two's first minute to now: its last clicks and conversions may come after midnight.)
+  const reported = reporter.report(Math.ceil((simClock.now() - day2 + 1) / 60_000) * 60_000).campaigns;
   // Close the last windows, so every served row is labelled.
   simClock.set(simClock.now() + LOOP.windowMs + 10_000);
   await flushLoop();
@@ -685,16 +745,18 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       bidType: c.bidType,
       plan,
       budget,
-      spend: figures.spend,
+      spend: figures.spendMicros / 1e6,
+      daySpend: figures.daySpendMicros / 1e6,
       impressions: figures.impressions,
       clicks: figures.clicks,
       conversions: figures.conversions,
-      utilisation: figures.spend / budget,
+      utilisation: figures.daySpendMicros / 1e6 / budget,
       spendByHour: spendCumulative,
       planByHour: planCumulative,
     };
   });
-  const overspend = campaigns.reduce((sum, c) => sum + Math.max(0, c.spend - c.budget), 0);
+  // Against the day's budget line: what was committed on day two (the ledger's daily line), to the micro.
+  const overspend = campaigns.reduce((sum, c) => sum + Math.max(0, Math.round(c.daySpend * 1e6) - Math.round(c.budget * 1e6)), 0) / 1e6;
   return {
     world: { users, advertisers: generator.advertisers.length, campaigns: generator.campaigns.length, ads: generator.ads.length, publishers: generator.publishers.length },
     log: { rows: logImpressions, trainRows: trainAll.batch.rows, testRows, ctr: all.labels.reduce((s, y) => s + y, 0) / logImpressions },
@@ -711,6 +773,8 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
       expectedClicks,
       revenue: campaigns.reduce((s, c) => s + c.spend, 0),
       overspend,
+      spendAfterMidnight: spendAfterMidnightMicros / 1e6,
+      lateChargesRefused,
       degradedRequests,
       online: quality2.snapshot(),
     },

@@ -37,6 +37,8 @@ export interface DemoSummary {
     readonly expectedClicks: number;
     readonly revenue: number;
     readonly overspend: number;
+    /** Day two's spend billed after midnight, on the next day's budget lines. */
+    readonly spendAfterMidnight: number;
     readonly degradedRequests: number;
     readonly online: { readonly rows: number; readonly auc: number; readonly logloss: number; readonly calibration: number };
   };
@@ -81,6 +83,7 @@ export function summarise(report: ScenarioReport, extra: { readonly seed: string
       expectedClicks: s.expectedClicks,
       revenue: s.revenue,
       overspend: s.overspend,
+      spendAfterMidnight: s.spendAfterMidnight,
       degradedRequests: s.degradedRequests,
       online: { rows: s.online.rows, auc: s.online.auc, logloss: s.online.logloss, calibration: s.online.calibration },
     },
