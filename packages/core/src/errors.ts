@@ -204,21 +204,30 @@ export class CtrkitError<C extends ErrorCode = ErrorCode> extends Error {
 }
 
 /**
- * Tells whether a value is a {@link CtrkitError}, even one thrown by another copy of the library;
- * with `code`, whether it is one of that code, whose `details` are then typed for it.
+ * Tells whether a value is a {@link CtrkitError}, even one thrown by another copy of the library.
  *
  * @param value - Anything caught.
- * @param code - Optionally, the code it must have.
- * @returns `true` when the value carries ctrkit's error brand (and the code).
+ * @returns `true` when the value carries ctrkit's error brand.
+ * @example
+ * ```ts
+ * import { isCtrkitError } from '@ctrkit/core';
+ * console.log(isCtrkitError(new Error('x'))); // false
+ * ```
+ */
+export function isCtrkitError(value: unknown): value is CtrkitError;
+/**
+ * Tells whether a value is a {@link CtrkitError} of one code, whose `details` are then typed for it.
+ *
+ * @param value - Anything caught.
+ * @param code - The code it must have.
+ * @returns `true` when the value carries ctrkit's error brand and that code.
  * @example
  * ```ts
  * import { CtrkitError, isCtrkitError } from '@ctrkit/core';
- * console.log(isCtrkitError(new Error('x'))); // false
  * const error: unknown = new CtrkitError('E_INPUT', 'row 3 is not 0/1', { details: { row: 3 } });
  * if (isCtrkitError(error, 'E_INPUT')) console.log(error.details?.row); // 3, typed number | undefined
  * ```
  */
-export function isCtrkitError(value: unknown): value is CtrkitError;
 export function isCtrkitError<C extends ErrorCode>(value: unknown, code: C): value is CtrkitError<C>;
 export function isCtrkitError(value: unknown, code?: ErrorCode): value is CtrkitError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true && (code === undefined || (value as CtrkitError).code === code);

@@ -8,7 +8,7 @@ import { CtrkitError, toCtrkitError } from '@ctrkit/core';
 import { compileBudgets, dayIndex } from '../budget.js';
 import { ExpiryQueue } from '../expiry-queue.js';
 import { alreadySettled, checkCommitPrice, checkOpen, foreignReservation, lateCommitRefused, releaseAfterCommit, unknownCampaign } from '../ledger-guards.js';
-import type { BudgetSnapshot, Refusal, Reservation, ReserveResult } from '../ledger.js';
+import type { BudgetLedger, BudgetSnapshot, Refusal, Reservation, ReserveResult } from '../ledger.js';
 import { checkAmount, fromMicros, toMicros } from '../money.js';
 import { createDirectMode } from './direct.js';
 import { CampaignLease, COMMITTED, EXPIRED, FREE, LATE_FIT, LATE_NONE, OPEN, RedisReservation, RELEASED, unavailable } from './lease-state.js';
