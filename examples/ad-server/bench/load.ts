@@ -25,7 +25,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +33,7 @@ import { Redis } from 'ioredis';
 import { DEFAULT_MODEL_DIR } from '../src/config.js';
 import { makeModel } from '../src/training.js';
 import { bidRequests, createWorld } from '../src/world.js';
+import { freePort, metric } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, '..');
@@ -60,32 +60,9 @@ const distinct = 2_000;
 // ---- Helpers ------------------------------------------------------------------------------------
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-}
-
-/** Sum of a Prometheus series over the label sets that contain `labels`. */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (.+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    if (!Object.entries(labels).every(([k, v]) => (match[2] ?? '').includes(`${k}="${v}"`))) continue;
-    total += Number(match[3]);
-  }
-  return total;
 }
 
 /** Cumulative counts of the server's own bid latency histogram, by upper bound (seconds). */
