@@ -62,7 +62,7 @@ export { createLatencyHistogram } from './histogram.js';
 export type { LatencyHistogram, LatencyHistogramOptions } from './histogram.js';
 export { createDriftMonitor, populationStabilityIndex, profileFeatures } from './monitor/drift.js';
 export type { DriftEntry, DriftMonitor, FeatureProfile, FieldDistribution, ProfileOptions } from './monitor/drift.js';
-export { createCampaignReporter } from './monitor/reporting.js';
+export { campaignFiguresOf, createCampaignReporter } from './monitor/reporting.js';
 export type { CampaignFigures, CampaignReport, CampaignReporter, CampaignReporterOptions } from './monitor/reporting.js';
 export { createQualityMonitor } from './monitor/quality.js';
 export type { QualityMonitor, QualityMonitorOptions } from './monitor/quality.js';

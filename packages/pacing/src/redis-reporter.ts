@@ -10,7 +10,7 @@
  * atomic script on one Redis Cluster node.
  */
 import { randomBytes } from 'node:crypto';
-import { CtrkitError, systemClock, type AdEvent, type CampaignFigures, type CampaignReport, type Clock } from '@ctrkit/core';
+import { campaignFiguresOf, CtrkitError, systemClock, type AdEvent, type CampaignFigures, type CampaignReport, type Clock } from '@ctrkit/core';
 import { ensure } from '@ctrkit/core/internal';
 import type { Cluster, Redis } from 'ioredis';
 import { MAX_AMOUNT, toMicros } from './money.js';
@@ -309,18 +309,7 @@ export function createRedisCampaignReporter(options: RedisCampaignReporterOption
 
   const figures = (id: string, counts: readonly number[]): CampaignFigures => {
     const [impressions = 0, clicks = 0, conversions = 0, micros = 0] = counts;
-    const spend = micros / 1_000_000;
-    return {
-      id,
-      impressions,
-      clicks,
-      conversions,
-      spend,
-      ctr: impressions > 0 ? clicks / impressions : Number.NaN,
-      cpc: clicks > 0 ? spend / clicks : Number.NaN,
-      cpm: impressions > 0 ? (spend / impressions) * 1000 : Number.NaN,
-      cpa: conversions > 0 ? spend / conversions : Number.NaN,
-    };
+    return campaignFiguresOf(id, impressions, clicks, conversions, micros / 1_000_000);
   };
 
   return {

@@ -100,6 +100,37 @@ export interface CampaignReporter {
 const FIELDS = 4; // impressions, clicks, conversions, spend
 
 /**
+ * The figures of one campaign or advertiser from its counts: CTR, CPC, CPM and CPA derived, each
+ * NaN when its denominator is 0. Every reporter (in process, or the Redis one of
+ * `@ctrkit/pacing/redis`) builds its figures with it, so they read alike.
+ *
+ * @param id - Campaign or advertiser id.
+ * @param impressions - Impressions counted.
+ * @param clicks - Clicks counted.
+ * @param conversions - Conversions counted.
+ * @param spend - Money charged, currency units.
+ * @returns The figures.
+ * @example
+ * ```ts
+ * import { campaignFiguresOf } from '@ctrkit/core';
+ * console.log(campaignFiguresOf('c-1', 2000, 30, 2, 6).cpm); // 3
+ * ```
+ */
+export function campaignFiguresOf(id: string, impressions: number, clicks: number, conversions: number, spend: number): CampaignFigures {
+  return {
+    id,
+    impressions,
+    clicks,
+    conversions,
+    spend,
+    ctr: impressions > 0 ? clicks / impressions : Number.NaN,
+    cpc: clicks > 0 ? spend / clicks : Number.NaN,
+    cpm: impressions > 0 ? (spend / impressions) * 1000 : Number.NaN,
+    cpa: conversions > 0 ? spend / conversions : Number.NaN,
+  };
+}
+
+/**
  * Creates a {@link CampaignReporter}: per entity a ring of time buckets, so memory is
  * O(entities × horizon / bucket) and `record` is O(1).
  *
@@ -156,17 +187,7 @@ export function createCampaignReporter(options: CampaignReporterOptions = {}): C
       for (let f = 0; f < FIELDS; f++) sum[f] = (sum[f] as number) + (series.data[slot * FIELDS + f] as number);
     }
     const [impressions = 0, clicks = 0, conversions = 0, spend = 0] = sum;
-    return {
-      id,
-      impressions,
-      clicks,
-      conversions,
-      spend,
-      ctr: impressions > 0 ? clicks / impressions : Number.NaN,
-      cpc: clicks > 0 ? spend / clicks : Number.NaN,
-      cpm: impressions > 0 ? (spend / impressions) * 1000 : Number.NaN,
-      cpa: conversions > 0 ? spend / conversions : Number.NaN,
-    };
+    return campaignFiguresOf(id, impressions, clicks, conversions, spend);
   };
   return {
     record(event) {
