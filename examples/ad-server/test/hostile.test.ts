@@ -8,7 +8,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOpenRtbBidder } from '@ctrkit/auction';
-import { tcString } from '../../../packages/auction/test/tcf.js';
+import { tcString } from '@ctrkit/test-support';
 import type { BidStep } from '../src/server.js';
 import {
   ADMIN_TOKEN,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '@ctrkit/core';
 import type { AdRequest } from '@ctrkit/core';
 import { createOpenRtbBidder, validateBidRequest, type BidderCreative, type OpenRtbBidderOptions } from '../src/index.js';
-import { tcString } from './tcf.js';
+import { tcString } from '@ctrkit/test-support';
 
 function creative(adId: string, bid: number, extra: Partial<BidderCreative> = {}): BidderCreative {
   return {

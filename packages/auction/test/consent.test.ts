@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdRequest } from '@ctrkit/core';
 import { consentInputFromOpenRtb, createConsentEvaluator, stripPersonalData } from '../src/index.js';
 import { decodeGppHeader, parseGpp, readUsSection } from '../src/gpp.js';
-import { gppHeader, tcString } from './tcf.js';
+import { gppHeader, tcString } from '@ctrkit/test-support';
 
 const consent = createConsentEvaluator({ vendorId: 755 });
 const codes = (input: Parameters<typeof consent.evaluate>[0], evaluator = consent) => evaluator.evaluate(input).findings.map((f) => f.code);

@@ -1,6 +1,7 @@
 /**
- * Builds real TCF v2 strings offline: `@iabtcf/core` needs a Global Vendor List to encode, so
- * tests give it a minimal in-memory one (10 purposes, a few vendors) instead of downloading it.
+ * Consent strings built offline, for the auction's consent tests and the ad server's: real TCF v2
+ * strings (`@iabtcf/core` needs a Global Vendor List to encode, so tests give it a minimal
+ * in-memory one, 11 purposes and three vendors, instead of downloading it) and GPP headers.
  */
 import { GVL, PurposeRestriction, RestrictionType, TCModel, TCString } from '@iabtcf/core';
 
@@ -35,15 +36,32 @@ const vendorList = {
   vendors: { 32: vendor(32), 755: vendor(755), 1000: vendor(1000, [2, 3, 7]) },
 };
 
+/** What a TC string of {@link tcString} grants and restricts. */
 export interface TcOptions {
+  /** Purposes consented to (default 1, 3 and 4). */
   readonly purposes?: readonly number[];
+  /** Vendors consented to (default 755; the vendor list knows 32, 755 and 1000). */
   readonly vendors?: readonly number[];
+  /** The purpose-one-treatment flag (default false). */
   readonly purposeOneTreatment?: boolean;
+  /** Publisher restrictions: this vendor may not process for this purpose. */
   readonly notAllowed?: readonly (readonly [vendor: number, purpose: number])[];
+  /** Publisher restrictions: this vendor must rely on legitimate interest for this purpose. */
   readonly requireLi?: readonly (readonly [vendor: number, purpose: number])[];
 }
 
-/** Encodes a TC string with the given consents (default: purposes 1, 3, 4 and vendor 755). */
+/**
+ * Encodes a TC string (TCF v2.2) with the given consents and restrictions, publisher country FR.
+ *
+ * @param options - What it grants (default: purposes 1, 3, 4 and vendor 755).
+ * @returns The encoded core string.
+ * @throws Error from `@iabtcf/core` when a purpose or vendor is not in the vendor list.
+ * @example
+ * ```ts
+ * import { tcString } from '@ctrkit/test-support';
+ * const consent = tcString({ purposes: [1], vendors: [755] }); // 'CQ…'
+ * ```
+ */
 export function tcString(options: TcOptions = {}): string {
   const model = new TCModel(new GVL(vendorList as never));
   model.cmpId = 10;
@@ -62,7 +80,17 @@ export function tcString(options: TcOptions = {}): string {
   return TCString.encode(model);
 }
 
-/** Encodes a GPP header for the given section ids (Fibonacci ranges, as the GPP spec defines). */
+/**
+ * Encodes a GPP header for the given section ids (Fibonacci ranges, as the GPP spec defines).
+ *
+ * @param ids - The section ids (e.g. 2 for TCF EU v2, 7 for US national).
+ * @returns The header's base64url text, without the sections themselves.
+ * @example
+ * ```ts
+ * import { gppHeader } from '@ctrkit/test-support';
+ * const header = gppHeader([2, 7]);
+ * ```
+ */
 export function gppHeader(ids: readonly number[]): string {
   const fib = (value: number): string => {
     const weights: number[] = [1, 2];
