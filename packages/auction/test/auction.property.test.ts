@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AdCandidate, AdSlot, AuctionResult, BidType } from '@ctrkit/core';
 import { createAuction, type PricingRule } from '../src/index.js';
-import { ad, request } from './helpers.js';
+import { ad, request } from './fixtures/ad-requests.js';
 
 interface Instance {
   readonly candidates: AdCandidate[];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CtrkitError, createRandom } from '@ctrkit/core';
 import { createAuction, createCandidateFilter, eventsPerMille, roundPrice } from '../src/index.js';
-import { ad, request, slots } from './helpers.js';
+import { ad, request, slots } from './fixtures/ad-requests.js';
 
 /** Prices are rounded to 1e-6; hand-computed values are compared to that precision. */
 const CENT = 6;

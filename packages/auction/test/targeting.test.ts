@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdCandidate, StoreLookup } from '@ctrkit/core';
 import { createCandidateFilter, rejectionReasonOf, type TargetingRules } from '../src/index.js';
-import { ad, request } from './helpers.js';
+import { ad, request } from './fixtures/ad-requests.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 5, 12);
