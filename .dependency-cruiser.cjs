@@ -1,7 +1,7 @@
 // The boundary check (`npm run check:deps`): every import is declared by its own package, published
 // code (`src/`) uses no devDependency, the packages point one way (core ← features ← models;
-// core ← auction, pacing; cli on top), and an optional peer (ioredis, prom-client, onnxruntime-*)
-// is reachable only from the subpath that needs it.
+// core ← auction, pacing; cli on top), an optional peer (ioredis, prom-client, onnxruntime-*)
+// is reachable only from the subpath that needs it, and no import cycle exists anywhere.
 //
 // Why dependency-cruiser: it resolves each import the way Node does (the exports map with our
 // `@ctrkit/source` condition, so `@ctrkit/features` lands on packages/features/src), classifies it
@@ -155,6 +155,18 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/[^/]+/src/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['npm', 'npm-peer', 'npm-optional'] },
+    },
+    {
+      name: 'no-circular',
+      // A cycle means neither module can be read, tested or moved without the other, and at run
+      // time one of them sees the other half-initialised (an import that is `undefined` until the
+      // cycle unwinds). Type-only imports count too (tsPreCompilationDeps below): they are in the
+      // published .d.ts, and a type import for a doc link is how the first cycle crept in. When a
+      // type is needed both ways, move it to the module both already import.
+      comment: 'an import cycle: move what both modules need into a third that imports neither, so dependencies point one way',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
     },
     ...layering,
     ...published.flatMap((name) => undeclaredWorkspace(name, packages[name])),

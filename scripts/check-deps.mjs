@@ -3,7 +3,8 @@
 //
 // 1. dependency-cruiser with .dependency-cruiser.cjs: every import is declared by its own
 //    package, src/ uses no devDependency, the layering (core ← features ← models; core ← auction,
-//    pacing) holds, and an optional peer is reachable only from the subpath that needs it.
+//    pacing) holds, an optional peer is reachable only from the subpath that needs it, and no
+//    import cycle exists (type-only imports included).
 // 2. The other direction, which dependency-cruiser does not check: every `dependencies` or
 //    `peerDependencies` entry of a published package is imported by that package's src/ (a
 //    type-only import counts: it is in the published .d.ts). A dependency only tests use belongs
@@ -34,7 +35,9 @@ const findings = [];
 
 const comments = new Map(result.summary.ruleSetUsed.forbidden.map((rule) => [rule.name, rule.comment]));
 for (const violation of result.summary.violations) {
-  const via = violation.via?.length ? ` (via ${violation.via.map((step) => step.name ?? step).join(' → ')})` : '';
+  // A reachability finding carries its path in `via`, a cycle finding the whole loop in `cycle`.
+  const path = violation.via?.length ? violation.via : violation.cycle;
+  const via = path?.length ? ` (via ${path.map((step) => step.name ?? step).join(' → ')})` : '';
   findings.push(`${violation.rule.name}: ${violation.from} → ${violation.to}${via}\n    ${comments.get(violation.rule.name) ?? ''}`);
 }
 

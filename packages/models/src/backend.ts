@@ -4,7 +4,6 @@
  * ones that fail, and throws one error listing every cause when none can run.
  */
 import type { FeatureLayout, ModelRunner } from '@ctrkit/core';
-import type { LoadModelOptions } from './load.js';
 import type { ModelManifest } from './manifest.js';
 
 /** What a backend's one-time initialisation found: the providers that work here, and why the others do not.
@@ -56,7 +55,13 @@ export interface RunnerOptions {
   readonly intraOpThreads?: number;
   /** Threads across operators (default 1). */
   readonly interOpThreads?: number;
-  /** Scan every id and value of every batch before running (default true; see {@link LoadModelOptions.checkValues}). */
+  // LoadModelOptions is named in the link below, not imported: load.ts imports this module, and a
+  // type import back would make a cycle (typedoc resolves the name from the package's exports).
+  /**
+   * Scan every id and value of every batch before running (default true). The loader passes
+   * {@link LoadModelOptions.checkValues} here, whose comment says what the scan costs and what
+   * skipping it gives up.
+   */
   readonly checkValues?: boolean;
 }
 
