@@ -5,7 +5,7 @@
 import { CtrkitError, ensure } from './errors.js';
 import type { FeatureLayout } from './stages.js';
 import type { ServedLog, ServedLogStats } from './served-log.js';
-import { checkServedRow, type ServedRow } from './served-row.js';
+import { checkServedRow, servedRowScalarsOf, type ServedRow } from './served-row.js';
 
 /** One row held by a memory log, with its label when the log is labelled.
  *
@@ -54,15 +54,7 @@ export interface MemoryServedLog extends ServedLog {
 
 function copyRow(row: ServedRow): ServedRow {
   return {
-    eventId: row.eventId,
-    requestId: row.requestId,
-    impId: row.impId,
-    adId: row.adId,
-    position: row.position,
-    pCtr: row.pCtr,
-    servedAt: row.servedAt,
-    modelVersion: row.modelVersion,
-    fingerprint: row.fingerprint,
+    ...servedRowScalarsOf(row),
     ids: row.ids.slice(),
     values: row.values.slice(),
     dense: row.dense.slice(),

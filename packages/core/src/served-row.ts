@@ -66,6 +66,36 @@ export interface ServedRow extends ServedRowInfo {
   readonly sequenceLengths: Int32Array;
 }
 
+/**
+ * The fields of a served row that are not arrays: its {@link ServedRowInfo} and its fingerprint.
+ *
+ * @internal
+ */
+export type ServedRowScalars = ServedRowInfo & { readonly fingerprint: string };
+
+/**
+ * Copies the scalar fields of a served row (or of anything that carries them, such as a decoded
+ * stream header) into a new object holding exactly those nine fields — what the memory log keeps
+ * beside its copied arrays, and what the stream codec sends as a row's header.
+ *
+ * @param row - The row.
+ * @returns Its scalars, and nothing else the object carried.
+ * @internal
+ */
+export function servedRowScalarsOf(row: ServedRowScalars): ServedRowScalars {
+  return {
+    eventId: row.eventId,
+    requestId: row.requestId,
+    impId: row.impId,
+    adId: row.adId,
+    position: row.position,
+    pCtr: row.pCtr,
+    servedAt: row.servedAt,
+    modelVersion: row.modelVersion,
+    fingerprint: row.fingerprint,
+  };
+}
+
 function sequenceStride(layout: FeatureLayout): number {
   let max = 0;
   for (const s of layout.sequences) if (s.maxLength > max) max = s.maxLength;

@@ -7,7 +7,7 @@
  */
 import { CtrkitError } from './errors.js';
 import { STREAM_TOPICS, type StreamEvent, type StreamTopic } from './event-stream.js';
-import type { ServedRow } from './served-row.js';
+import { servedRowScalarsOf, type ServedRow, type ServedRowScalars } from './served-row.js';
 
 const VERSION = 1;
 const utf8Encoder = new TextEncoder();
@@ -15,17 +15,8 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 // Typed arrays travel as host-order bytes; every platform ctrkit runs on is little-endian.
 const littleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-interface RowHeader {
-  eventId: string;
-  requestId: string;
-  impId: string;
-  adId: string;
-  position: number;
-  pCtr: number;
-  servedAt: number;
-  modelVersion: string;
-  fingerprint: string;
-  n: [number, number, number, number, number];
+interface RowHeader extends ServedRowScalars {
+  readonly n: [number, number, number, number, number];
 }
 
 /**
@@ -56,18 +47,7 @@ export function encodeStreamEvent(event: StreamEvent): Uint8Array {
   if (!littleEndian) throw new CtrkitError('E_STATE', 'stream codec: served rows are encoded little-endian; this host is big-endian');
   const row = event.row;
   const arrays = [row.ids, row.values, row.dense, row.sequenceIds, row.sequenceLengths] as const;
-  const header: RowHeader = {
-    eventId: row.eventId,
-    requestId: row.requestId,
-    impId: row.impId,
-    adId: row.adId,
-    position: row.position,
-    pCtr: row.pCtr,
-    servedAt: row.servedAt,
-    modelVersion: row.modelVersion,
-    fingerprint: row.fingerprint,
-    n: arrays.map((a) => a.length) as RowHeader['n'],
-  };
+  const header: RowHeader = { ...servedRowScalarsOf(row), n: arrays.map((a) => a.length) as RowHeader['n'] };
   const head = utf8Encoder.encode(JSON.stringify(header));
   const start = (6 + head.length + 3) & ~3;
   let size = start;
@@ -142,15 +122,7 @@ export function decodeStreamEvent(bytes: Uint8Array): StreamEvent {
   };
   const [nIds, nValues, nDense, nSeq, nLen] = header.n;
   const row: ServedRow = {
-    eventId: header.eventId,
-    requestId: header.requestId,
-    impId: header.impId,
-    adId: header.adId,
-    position: header.position,
-    pCtr: header.pCtr,
-    servedAt: header.servedAt,
-    modelVersion: header.modelVersion,
-    fingerprint: header.fingerprint,
+    ...servedRowScalarsOf(header),
     ids: take(Int32Array, nIds),
     values: take(Float32Array, nValues),
     dense: take(Float32Array, nDense),
