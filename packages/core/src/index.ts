@@ -48,16 +48,14 @@ export type {
 } from './metrics.js';
 export { createWindowedEvaluator } from './streaming-metrics.js';
 export type { WindowedEvaluator, WindowedEvaluatorOptions } from './streaming-metrics.js';
-export {
-  calibratorFromJSON,
-  chainCalibrators,
-  createDownsamplingCorrection,
-  createIdentityCalibrator,
-  createIsotonicCalibrator,
-  createPlattCalibrator,
-  isotonicRegression,
-} from './calibration.js';
-export type { Calibrator, CalibratorJSON, PlattOptions } from './calibration.js';
+export type { Calibrator, CalibratorJSON } from './calibration/calibrator.js';
+export { createPlattCalibrator } from './calibration/platt.js';
+export type { PlattOptions } from './calibration/platt.js';
+export { createIsotonicCalibrator, isotonicRegression } from './calibration/isotonic.js';
+export { createDownsamplingCorrection } from './calibration/downsampling.js';
+export { createIdentityCalibrator } from './calibration/identity.js';
+export { chainCalibrators } from './calibration/chain.js';
+export { calibratorFromJSON } from './calibration/from-json.js';
 export { createLatencyHistogram } from './histogram.js';
 export type { LatencyHistogram, LatencyHistogramOptions } from './histogram.js';
 export { createDriftMonitor, populationStabilityIndex, profileFeatures } from './monitor/drift.js';

@@ -1,4 +1,4 @@
-import type { Calibrator } from '../calibration.js';
+import type { Calibrator } from '../calibration/calibrator.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { CtrkitError, ensure, isCtrkitError } from '../errors.js';
