@@ -3,7 +3,7 @@ import { sharedNatsFor } from '@ctrkit/test-support';
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStream, decodeStreamEvent, encodeStreamEvent } from '../src/index.js';
 import { createNatsEventStream } from '../src/nats.js';
-import { clickEvent, eventStreamConformance, servedEvent } from './event-stream-conformance.js';
+import { clickEvent, eventStreamConformance, servedEvent } from './fixtures/event-stream-conformance.js';
 
 eventStreamConformance('in-process', async ({ maxMessages }) => {
   const stream = createMemoryEventStream(maxMessages === undefined ? {} : { maxMessages });

@@ -5,14 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { natsAnswers, needs } from '@ctrkit/test-support';
+import { freePort, natsAnswers, needs, pollUntil } from '@ctrkit/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StreamDelivery } from '../src/index.js';
 import { createNatsEventStream } from '../src/nats.js';
-import { clickEvent, until } from './event-stream-conformance.js';
+import { clickEvent } from './fixtures/event-stream-conformance.js';
 
 const binary = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
 const present = needs({ what: 'the nats-server binary', forWhat: 'core: the NATS event stream across a server restart', present: binary !== undefined, hint: 'apt-get install nats-server' });
@@ -23,26 +22,17 @@ afterAll(() => {
   rmSync(store, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
-
 async function startServer(port: number): Promise<ChildProcess> {
   const child = spawn(binary as string, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: 'ignore' });
-  const start = Date.now();
-  for (;;) {
-    const probe = await natsAnswers(port, { timeoutMs: 200 });
-    if (probe.up && probe.jetstream) return child;
-    if (Date.now() - start > 10_000) throw new Error('nats-server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil(
+    `nats-server with JetStream on port ${port}`,
+    async () => {
+      const probe = await natsAnswers(port, { timeoutMs: 200 });
+      return probe.up && probe.jetstream;
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+  return child;
 }
 
 describe.runIf(present)('NATS event stream: server restart', () => {
@@ -57,7 +47,7 @@ describe.runIf(present)('NATS event stream: server restart', () => {
         await d.ack().catch(() => d.nak());
       } });
       for (let i = 0; i < 5; i++) await stream.publish(clickEvent(i, 'restart'));
-      await until('5 deliveries', () => got.length >= 5);
+      await pollUntil('5 deliveries', () => got.length >= 5);
       const exited = new Promise((resolve) => server?.once('exit', resolve));
       server.kill('SIGKILL');
       await exited;
@@ -75,7 +65,7 @@ describe.runIf(present)('NATS event stream: server restart', () => {
           }
         }
       }
-      await until('10 distinct events', () => new Set(got.map((d) => d.eventId)).size === 10, 30_000);
+      await pollUntil('10 distinct events', () => new Set(got.map((d) => d.eventId)).size === 10, { timeoutMs: 30_000 });
       expect([...new Set(got.map((d) => d.eventId))].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `clk-restart-${i}`).sort());
     } finally {
       await stream.destroy().catch(() => stream.close());

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sharedNatsFor } from '@ctrkit/test-support';
+import { pollUntil, sharedNatsFor } from '@ctrkit/test-support';
 import { describe, expect, it } from 'vitest';
 import { createNatsEventStream } from '../src/nats.js';
 import {
@@ -54,13 +54,6 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 const noTimers = { setTimeout: () => 0, clearTimeout: () => undefined };
 
 const nats = await sharedNatsFor('core: the stream joiner over NATS JetStream');
-const until = async (what: string, condition: () => boolean, timeoutMs = 15_000) => {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
 
 /**
  * The crash test on one stream: `unit` ms of the (manual) clock between rows, the window 60 units;
@@ -84,13 +77,13 @@ async function crashAndTakeOver(stream: EventStream, clock: ReturnType<typeof cr
     const a = createStreamJoiner({ ...common, output: outA });
     await a.start();
     await publishUpTo(120);
-    await until('120 rows in joiner A', () => a.stats().impressions === 120);
+    await pollUntil('120 rows in joiner A', () => a.stats().impressions === 120, { timeoutMs: 15_000 });
     clock.set(t0 + 119 * unit); // rows 0..59 have closed
     await a.flush();
     const durableA = outA.committed.length;
     expect(durableA).toBeGreaterThan(60);
     await publishUpTo(200, 120);
-    await until('200 rows in joiner A', () => a.stats().impressions === 200);
+    await pollUntil('200 rows in joiner A', () => a.stats().impressions === 200, { timeoutMs: 15_000 });
     clock.set(t0 + 150 * unit);
     outA.crash();
     await a.abort(); // dies: what it labelled since its last flush is lost, and nothing of it acked
@@ -100,7 +93,7 @@ async function crashAndTakeOver(stream: EventStream, clock: ReturnType<typeof cr
     // A acked rows 0..59 (closed) and the clicked rows up to 119 (labelled at their click) at its
     // flush; everything else comes back to B.
     const left = rows.filter((_, i) => !(i < 60 || (i < 120 && clicked(i)))).length;
-    await until(`joiner B to get back the ${left} rows A left`, () => b.stats().impressions === left, ackWaitMs + 15_000);
+    await pollUntil(`joiner B to get back the ${left} rows A left`, () => b.stats().impressions === left, { timeoutMs: ackWaitMs + 15_000 });
     clock.set(t0 + 400 * unit);
     await b.flush();
     await b.stop();
