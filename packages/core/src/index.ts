@@ -24,28 +24,15 @@ export { createManualClock, systemClock } from './clock.js';
 export type { Clock, ManualClock } from './clock.js';
 export { createRandom, restoreRandom, seedFromString } from './random.js';
 export type { Random, RandomState } from './random.js';
-export {
-  auc,
-  calibrationRatio,
-  evaluate,
-  expectedCalibrationError,
-  fieldRelativeCalibrationError,
-  logLoss,
-  normalizedEntropy,
-  precisionRecallAtK,
-  reliabilityBins,
-  rocCurve,
-} from './metrics.js';
-export type {
-  BinStrategy,
-  CalibrationBinOptions,
-  EvaluationSummary,
-  LogLossOptions,
-  Numbers,
-  ReliabilityBin,
-  RocCurve,
-  TopKResult,
-} from './metrics.js';
+export type { Numbers } from './metrics/numbers.js';
+export { auc, precisionRecallAtK, rocCurve } from './metrics/ranking.js';
+export type { RocCurve, TopKResult } from './metrics/ranking.js';
+export { logLoss, normalizedEntropy } from './metrics/log-loss.js';
+export type { LogLossOptions } from './metrics/log-loss.js';
+export { calibrationRatio, expectedCalibrationError, fieldRelativeCalibrationError, reliabilityBins } from './metrics/calibration-error.js';
+export type { BinStrategy, CalibrationBinOptions, ReliabilityBin } from './metrics/calibration-error.js';
+export { evaluate } from './metrics/evaluate.js';
+export type { EvaluationSummary } from './metrics/evaluate.js';
 export { createWindowedEvaluator } from './streaming-metrics.js';
 export type { WindowedEvaluator, WindowedEvaluatorOptions } from './streaming-metrics.js';
 export type { Calibrator, CalibratorJSON } from './calibration/calibrator.js';

@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { CtrkitError, ensure } from './errors.js';
-import { evaluate, type EvaluationSummary } from './metrics.js';
+import { evaluate, type EvaluationSummary } from './metrics/evaluate.js';
 
 /** Options for {@link createWindowedEvaluator}.
  *

@@ -3,7 +3,7 @@
  * folder extend.
  */
 import { ensure } from '../errors.js';
-import type { Numbers } from '../metrics.js';
+import type { Numbers } from '../metrics/numbers.js';
 
 /** The JSON form of every calibrator; {@link calibratorFromJSON} turns it back into one.
  *

@@ -3,7 +3,7 @@
  * then Platt or isotonic).
  */
 import { ensure } from '../errors.js';
-import type { Numbers } from '../metrics.js';
+import type { Numbers } from '../metrics/numbers.js';
 import { BaseCalibrator, type Calibrator, type CalibratorJSON } from './calibrator.js';
 
 /**

@@ -3,7 +3,7 @@
  * order, interpolated linearly between the ends of its steps.
  */
 import { ensure } from '../errors.js';
-import type { Numbers } from '../metrics.js';
+import type { Numbers } from '../metrics/numbers.js';
 import { argsort } from '../sort.js';
 import { checkScoredRows } from '../validate.js';
 import { BaseCalibrator, type Calibrator, type CalibratorJSON } from './calibrator.js';

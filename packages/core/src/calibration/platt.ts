@@ -3,7 +3,7 @@
  * backtracking line search on Platt's smoothed targets.
  */
 import { ensure } from '../errors.js';
-import type { Numbers } from '../metrics.js';
+import type { Numbers } from '../metrics/numbers.js';
 import { checkScoredRows } from '../validate.js';
 import { BaseCalibrator, type Calibrator, type CalibratorJSON } from './calibrator.js';
 

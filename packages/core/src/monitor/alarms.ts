@@ -1,4 +1,4 @@
-import type { EvaluationSummary } from '../metrics.js';
+import type { EvaluationSummary } from '../metrics/evaluate.js';
 import type { DriftEntry } from './drift.js';
 
 /** Alarm thresholds; omit a rule to disable it.

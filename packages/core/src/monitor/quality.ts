@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { ensure } from '../errors.js';
-import type { EvaluationSummary } from '../metrics.js';
+import type { EvaluationSummary } from '../metrics/evaluate.js';
 import { createWindowedEvaluator } from '../streaming-metrics.js';
 
 /** Options for {@link createQualityMonitor}.
