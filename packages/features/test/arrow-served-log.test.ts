@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock, type ServedRow } from '@ctrkit/core';
 import { createArrowServedLog, listServedLogFiles, readArrowLogFile, readServedLog, servedRowsOfBatch } from '../src/node.js';
+import { spawnSource } from '@ctrkit/test-support';
 import { crashLayout, crashRow } from './fixtures/served-rows.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -116,14 +116,12 @@ describe('Arrow served log', () => {
 
   it('survives SIGKILL mid-write: every closed file reads back whole, only the open buffer is lost', async () => {
     const dir = freshDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', path.join(here, 'fixtures/served-log-writer.ts'), dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnSource(path.join(here, 'fixtures/served-log-writer.ts'), [dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let lastReported = 0;
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     await new Promise<void>((resolve, reject) => {
       let text = '';
-      child.stdout.on('data', (chunk: Buffer) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
         text += chunk.toString();
         const all = [...text.matchAll(/persisted (\d+)/g)];
         lastReported = Number(all.at(-1)?.[1] ?? 0);

@@ -7,7 +7,7 @@ import type { FeatureBatch } from '@ctrkit/core';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
 import { batchFromArrow, batchToArrow, createFeatureEncoder, criteoSpec, readArrowLog, readCriteo, writeArrowLog, type FeatureSpecJSON } from '../src/index.js';
 import { createArrowLogWriter, openLogFile, readArrowLogFile } from '../src/node.js';
-import { sharedData } from './helpers.js';
+import { criteoSampleFile } from '@ctrkit/test-support';
 
 const spec: FeatureSpecJSON = {
   version: 1,
@@ -76,7 +76,7 @@ describe('Arrow interop', () => {
     expect(() => batchFromArrow(stripped)).toThrow(/no 'ctrkit.layout' metadata/);
   });
 
-  const file = sharedData('criteo/train_10k.tsv');
+  const file = criteoSampleFile('features: Arrow IPC files of the encoded Criteo sample');
   it.skipIf(file === undefined)('writes and reads an Arrow IPC file of the encoded Criteo sample', async () => {
     const criteo = createFeatureEncoder(criteoSpec({ crosses: [['C1', 'C2']] }));
     const out = path.join(dir, 'criteo.arrow');

@@ -2,9 +2,10 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AdRequest, FeatureBatch } from '@ctrkit/core';
 import { allocateBatch, createFeatureEncoder, criteoSpec, readCriteo } from '../src/index.js';
-import { referenceId, sharedData } from './helpers.js';
+import { criteoSampleFile } from '@ctrkit/test-support';
+import { referenceId } from './fixtures/reference-id.js';
 
-const file = sharedData('criteo/train_10k.tsv');
+const file = criteoSampleFile('features: encoding the shared Criteo sample');
 const SEED = 0x2a;
 const ID_SPACE = 1 << 20;
 const CROSSES = [['C1', 'C2'], ['I1', 'C3'], ['C14', 'C17', 'C20']];

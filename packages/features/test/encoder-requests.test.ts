@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdRequest, FeatureBatch, StoreLookup } from '@ctrkit/core';
 import { createTrafficGenerator } from '@ctrkit/core/sim';
 import { allocateBatch, bagOffsets, createFeatureEncoder, type FeatureSpecJSON } from '../src/index.js';
-import { referenceId } from './helpers.js';
+import { referenceId } from './fixtures/reference-id.js';
 
 const SEED = 1234;
 const ID_SPACE = 1_000_003;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '@ctrkit/core';
 import { createMemoryFeatureStore } from '../src/index.js';
-import { HOUR, T0, candidate, describeStoreConformance, event } from './store-conformance.js';
+import { HOUR, T0, candidate, describeStoreConformance, event } from './fixtures/store-conformance.js';
 
 describeStoreConformance('memory', async (options) => createMemoryFeatureStore(options));
 

@@ -12,7 +12,8 @@ import {
   type ReaderProgress,
   type StringColumn,
 } from '../src/index.js';
-import { referenceId, sharedData } from './helpers.js';
+import { criteoSampleFile, sharedDataFile } from '@ctrkit/test-support';
+import { referenceId } from './fixtures/reference-id.js';
 
 async function collect(reader: LogReader): Promise<LogChunk[]> {
   const chunks: LogChunk[] = [];
@@ -91,7 +92,7 @@ describe('readCriteo', () => {
     expect((again?.columns.find((c) => c.name === 'C1') as StringColumn).data).toEqual(['é€😀']);
   });
 
-  const file = sharedData('criteo/train_10k.tsv');
+  const file = criteoSampleFile('features: the Criteo reader on the shared sample');
   it.skipIf(file === undefined)('reads the shared sample with progress up to its size', async () => {
     const size = statSync(file as string).size;
     const seen: ReaderProgress[] = [];
@@ -147,9 +148,9 @@ describe('readCsv', () => {
     await expect(collect(readCsv(''))).rejects.toMatchObject({ code: 'E_PARSE' });
   });
 
-  it('reads headerless files with given column names (Taobao sample) and encodes them', async () => {
-    const file = sharedData('taobao/alimama_seq_500.csv');
-    if (file === undefined) return;
+  const taobao = sharedDataFile('taobao/alimama_seq_500.csv', 'features: the CSV reader on the Taobao sample');
+  it.skipIf(taobao === undefined)('reads headerless files with given column names (Taobao sample) and encodes them', async () => {
+    const file = taobao as string;
     const names = Array.from({ length: 267 }, (_, i) => `c${i}`);
     names[266] = 'label';
     names[258] = 'ad_category';
@@ -185,8 +186,8 @@ describe('readLibsvm', () => {
     expect(() => parseFieldMap('a:1\tzero\n')).toThrow(expect.objectContaining({ code: 'E_PARSE' }));
   });
 
-  const index = sharedData('ipinyou/onehot/featindex.fm.txt');
-  const train = sharedData('ipinyou/onehot/train.fm.txt');
+  const index = sharedDataFile('ipinyou/onehot/featindex.fm.txt', 'features: the libsvm reader and field map on the iPinYou one-hot sample');
+  const train = sharedDataFile('ipinyou/onehot/train.fm.txt', 'features: the libsvm reader and field map on the iPinYou one-hot sample');
   it.skipIf(index === undefined || train === undefined)('maps iPinYou one-hot rows back to their 16 fields', async () => {
     const map = parseFieldMap(readFileSync(index as string, 'utf8'));
     expect(map.fields).toEqual(['weekday', 'hour', 'useragent', 'IP', 'region', 'city', 'adexchange', 'domain', 'slotid', 'slotwidth', 'slotheight', 'slotvisibility', 'slotformat', 'creative', 'advertiser', 'slotprice']);

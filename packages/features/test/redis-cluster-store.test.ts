@@ -4,42 +4,29 @@
  * Every key a script touches is declared and shares one slot, or the cluster refuses the call
  * (CROSSSLOT) — so this suite is what proves the layout, not the single-node suite.
  */
-import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '@ctrkit/core';
-import { redisClusterFor } from '@ctrkit/test-support';
+import { deleteKeysUnder, keysUnder, redisClusterFor, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { createMemoryFeatureStore } from '../src/index.js';
 import { createRedisFeatureStore } from '../src/redis.js';
-import { HOUR, T0, candidate, describeStoreConformance, event } from './store-conformance.js';
+import { HOUR, T0, candidate, describeStoreConformance, event } from './fixtures/store-conformance.js';
 
 const nodes = await redisClusterFor('features: the feature store on Redis Cluster');
-const run = randomUUID();
 const cluster = nodes === undefined ? undefined : new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 2 } });
 cluster?.on('error', () => undefined);
 const prefixes: string[] = [];
 
-async function keysOf(prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for (const node of (cluster as Cluster).nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-  }
-  return keys;
-}
+const keysOf = (prefix: string): Promise<string[]> => keysUnder(cluster as Cluster, prefix);
 
 afterAll(async () => {
   if (cluster === undefined) return;
-  for (const prefix of prefixes) for (const key of await keysOf(prefix)) await cluster.del(key);
+  for (const prefix of prefixes) await deleteKeysUnder(cluster, prefix);
   cluster.disconnect();
 });
 
 function freshPrefix(): string {
-  const prefix = `ctrkit-test:features:${run}:${prefixes.length}:`;
+  const prefix = uniqueKeyPrefix('features', 'cluster-store');
   prefixes.push(prefix);
   return prefix;
 }
@@ -84,18 +71,7 @@ describe.skipIf(cluster === undefined)('redis store specifics on Redis Cluster',
       }
     }
     // The keys landed on more than one master: the test really spans the cluster.
-    const perMaster = await Promise.all(
-      (cluster as Cluster).nodes('master').map(async (node) => {
-        let count = 0;
-        let cursor = '0';
-        do {
-          const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          count += found.length;
-        } while (cursor !== '0');
-        return count;
-      }),
-    );
+    const perMaster = await Promise.all((cluster as Cluster).nodes('master').map(async (node) => (await keysUnder(node, prefix)).length));
     expect(perMaster.filter((n) => n > 0).length).toBeGreaterThan(1);
     await redis.close();
     await memory.close();

@@ -1,46 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { sharedRedisFor } from '@ctrkit/test-support';
+import { deleteKeysUnder, freePort, keysUnder, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock, type FeatureStore } from '@ctrkit/core';
 import { createMemoryFeatureStore } from '../src/index.js';
 import { createRedisFeatureStore } from '../src/redis.js';
-import { HOUR, T0, candidate, describeStoreConformance, event } from './store-conformance.js';
+import { HOUR, T0, candidate, describeStoreConformance, event } from './fixtures/store-conformance.js';
 
 const available = await sharedRedisFor('features: the Redis feature store tests');
-const run = randomUUID();
 const admin = available ? new Redis({ host: '127.0.0.1', port: 6379 }) : undefined;
 const prefixes: string[] = [];
-
-async function keysOf(prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await (admin as Redis).scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  return keys;
-}
-
-async function cleanup(prefix: string): Promise<void> {
-  if (admin === undefined) return;
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.del(...keys);
-  } while (cursor !== '0');
-}
+const keysOf = (prefix: string): Promise<string[]> => keysUnder(admin as Redis, prefix);
 
 afterAll(async () => {
-  for (const prefix of prefixes) await cleanup(prefix);
+  if (admin !== undefined) for (const prefix of prefixes) await deleteKeysUnder(admin, prefix);
   admin?.disconnect();
 });
 
 function freshPrefix(): string {
-  const prefix = `ctrkit-test:features:${run}:${prefixes.length}:`;
+  const prefix = uniqueKeyPrefix('features', 'redis-store');
   prefixes.push(prefix);
   return prefix;
 }
@@ -129,14 +107,6 @@ describe('redis store when Redis is down or slow', () => {
     await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
   });
 
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-  }
-
   async function expectFast(store: FeatureStore, deadlineMs: number): Promise<void> {
     const started = performance.now();
     await expect(store.lookup({ id: 'u1' }, [candidate('ad-1')], T0, { deadlineMs })).rejects.toMatchObject({ code: 'E_STORE' });
@@ -150,7 +120,7 @@ describe('redis store when Redis is down or slow', () => {
   }
 
   it('fails fast with E_STORE when nothing listens, or degrades when asked', async () => {
-    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: await closedPort(), retryStrategy: () => 50 }, clock, writeDeadlineMs: 200 });
+    const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: await freePort(), retryStrategy: () => 50 }, clock, writeDeadlineMs: 200 });
     await expectFast(store, 100);
     await store.close();
   });
