@@ -55,16 +55,11 @@ export { createPipelineMetrics } from './monitor/pipeline-metrics.js';
 export type { LabelledCount, PipelineMetrics, PipelineSnapshot, StageLatency } from './monitor/pipeline-metrics.js';
 export { DEFAULT_ALARM_THRESHOLDS, evaluateAlarms } from './monitor/alarms.js';
 export type { Alarm, AlarmName, AlarmThresholds } from './monitor/alarms.js';
-export { createPredictor, DEFAULT_STAGE_BUDGETS } from './pipeline/predictor.js';
-export type {
-  Degradation,
-  PredictionResult,
-  PredictionStage,
-  Predictor,
-  PredictorOptions,
-  StageBudgets,
-  TimerScheduler,
-} from './pipeline/predictor.js';
+export { DEFAULT_STAGE_BUDGETS } from './pipeline/prediction.js';
+export type { Degradation, PredictionResult, PredictionStage, StageBudgets } from './pipeline/prediction.js';
+export type { TimerScheduler } from './timer-scheduler.js';
+export { createPredictor } from './pipeline/predictor.js';
+export type { Predictor, PredictorOptions } from './pipeline/predictor.js';
 export { createAdSelector } from './pipeline/ad-selector.js';
 export type {
   AdSelector,

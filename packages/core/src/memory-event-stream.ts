@@ -16,7 +16,7 @@ import {
   type StreamTopic,
   type SubscribeOptions,
 } from './event-stream.js';
-import type { TimerScheduler } from './pipeline/predictor.js';
+import { defaultScheduler, type TimerScheduler } from './timer-scheduler.js';
 
 /** Options for {@link createMemoryEventStream}.
  *
@@ -95,7 +95,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function createMemoryEventStream(options: MemoryEventStreamOptions = {}): EventStream {
   const { maxMessages = 1_000_000, duplicateWindowMs = 120_000, clock = systemClock } = options;
-  const scheduler: TimerScheduler = options.scheduler ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+  const scheduler: TimerScheduler = options.scheduler ?? defaultScheduler;
   ensure(Number.isInteger(maxMessages) && maxMessages > 0, 'E_CONFIG', () => `memory event stream: maxMessages must be a positive integer, got ${maxMessages}`);
   ensure(Number.isFinite(duplicateWindowMs) && duplicateWindowMs >= 0, 'E_CONFIG', () => `memory event stream: duplicateWindowMs must be ≥ 0, got ${duplicateWindowMs}`);
   let log: Message[] = [];

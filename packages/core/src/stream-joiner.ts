@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CtrkitError, ensure } from './errors.js';
 import type { EventStream, StreamDelivery, StreamSubscription } from './event-stream.js';
 import { createLabelJoiner, type JoinedConversion, type LabelJoiner, type LabelJoinerStats } from './label-joiner.js';
-import type { TimerScheduler } from './pipeline/predictor.js';
+import { defaultScheduler, type TimerScheduler } from './timer-scheduler.js';
 import type { ServedLog } from './served-log.js';
 
 /** Options for {@link createStreamJoiner}.
@@ -107,7 +107,7 @@ export interface StreamJoiner {
  */
 export function createStreamJoiner(options: StreamJoinerOptions): StreamJoiner {
   const { stream, consumer, output, windowMs, allowedLatenessMs = 10_000, maxPending = 1_000_000, flushEveryMs = 1_000, clock = systemClock } = options;
-  const scheduler: TimerScheduler = options.scheduler ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+  const scheduler: TimerScheduler = options.scheduler ?? defaultScheduler;
   const ackWaitMs = options.ackWaitMs ?? windowMs + allowedLatenessMs + flushEveryMs + 30_000;
   const maxInFlight = options.maxInFlight ?? maxPending;
   ensure(Number.isFinite(flushEveryMs) && flushEveryMs > 0, 'E_CONFIG', () => `stream joiner: flushEveryMs must be > 0, got ${flushEveryMs}`);

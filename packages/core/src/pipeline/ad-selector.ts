@@ -4,7 +4,8 @@ import { ensure, isCtrkitError } from '../errors.js';
 import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
 import type { StoreLookup } from '../stages.js';
 import type { AdEvent, AdRequest, AuctionResult, AuctionWinner, BidType, Rejection } from '../types.js';
-import type { Degradation, PredictionResult, Predictor } from './predictor.js';
+import type { Degradation, PredictionResult } from './prediction.js';
+import type { Predictor } from './predictor.js';
 
 /** What pacing says about one campaign right now.
  *

@@ -1,109 +1,19 @@
+/**
+ * The prediction half of the request path, {@link createPredictor}: store lookup → encode →
+ * predict → calibrate, each within its budget, degrading rather than missing the auction.
+ */
 import type { Calibrator } from '../calibration/calibrator.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { CtrkitError, ensure, isCtrkitError } from '../errors.js';
 import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
 import type { FeatureBatch, FeatureEncoder, FeatureStore, ModelRunner, StoreLookup } from '../stages.js';
+import { defaultScheduler, type TimerScheduler } from '../timer-scheduler.js';
 import type { AdRequest } from '../types.js';
-
-/** The stages a prediction passes through, in order.
- *
- * @example
- * ```ts
- * import type { PredictionStage } from '@ctrkit/core';
- * const stage: PredictionStage = 'predict';
- * ```
- */
-export type PredictionStage = 'lookup' | 'encode' | 'predict' | 'calibrate';
-
-/** Time allowed to each stage, in milliseconds.
- *
- * @example
- * ```ts
- * import type { StageBudgets } from '@ctrkit/core';
- * const tight: StageBudgets = { lookup: 2, encode: 1, predict: 3, calibrate: 0.5 };
- * ```
- */
-export type StageBudgets = Readonly<Record<PredictionStage, number>>;
-
-/**
- * Default stage budgets, from the serving design this SDK follows: retrieval (store lookup)
- * 3 ms, features 2 ms, inference 4 ms, calibration 0.5 ms.
- *
- * @example
- * ```ts
- * import { DEFAULT_STAGE_BUDGETS } from '@ctrkit/core';
- * console.log(DEFAULT_STAGE_BUDGETS.predict); // 4
- * ```
- */
-export const DEFAULT_STAGE_BUDGETS: StageBudgets = Object.freeze({ lookup: 3, encode: 2, predict: 4, calibrate: 0.5 });
-
-/** A stage that did not run as planned, and what the predictor did instead.
- *
- * @example
- * ```ts
- * import type { Degradation } from '@ctrkit/core';
- * const degradation: Degradation = { stage: 'lookup', reason: 'deadline', action: 'cached-features', detail: 'store answered after 3 ms' };
- * ```
- */
-export interface Degradation {
-  /** Which stage. */
-  readonly stage: PredictionStage;
-  /** Why: `deadline` (ran late), `error` (threw), `nan` (returned non-numbers), `skipped` (no time left). */
-  readonly reason: 'deadline' | 'error' | 'nan' | 'skipped';
-  /** What was used instead. */
-  readonly action: 'cached-features' | 'empty-features' | 'fallback-model' | 'default-score' | 'uncalibrated';
-  /** Human-readable detail (the error message, the time spent). */
-  readonly detail: string;
-}
-
-/** What {@link Predictor.predict} returns.
- *
- * @example
- * ```ts
- * import type { PredictionResult } from '@ctrkit/core';
- * const best = (r: PredictionResult) => Math.max(...r.pCtr);
- * ```
- */
-export interface PredictionResult {
-  /** The request's id. */
-  readonly requestId: string;
-  /** Calibrated click probability per candidate, in request order; always finite, in [0, 1]. */
-  readonly pCtr: Float32Array;
-  /** The model's probability before calibration, per candidate. */
-  readonly raw: Float32Array;
-  /** Version of the model that produced the scores (`default` when none could). */
-  readonly modelVersion: string;
-  /** Stages that degraded; empty on the happy path. */
-  readonly degraded: readonly Degradation[];
-  /** Milliseconds spent per stage, and in total. */
-  readonly timings: Readonly<Record<PredictionStage | 'total', number>>;
-  /** The store's counters the scores were computed with (for frequency caps downstream). */
-  readonly lookup?: StoreLookup;
-  /**
-   * The encoded rows the model scored, one per distinct ad in order of first appearance, owned by
-   * the caller (only with `keepBatch`, and only when encoding succeeded): what a served-row log or
-   * an online trainer needs, as `servedRowOf(result.batch, result.batchRows[i], …)` for candidate i.
-   */
-  readonly batch?: FeatureBatch;
-  /** With `batch`: the row of `batch` that scored each candidate, in request order. */
-  readonly batchRows?: Int32Array;
-}
-
-/** A scheduler for deadlines; inject fake timers in tests.
- *
- * @example
- * ```ts
- * import type { TimerScheduler } from '@ctrkit/core';
- * const scheduler: TimerScheduler = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) };
- * ```
- */
-export interface TimerScheduler {
-  /** Calls `callback` after `ms`; returns a handle. */
-  setTimeout(callback: () => void, ms: number): unknown;
-  /** Cancels a pending callback. */
-  clearTimeout(handle: unknown): void;
-}
+import { createBatchPool } from './batch-pool.js';
+import { TIMED_OUT, within } from './deadline.js';
+import { DEFAULT_STAGE_BUDGETS, type Degradation, type PredictionResult, type PredictionStage, type StageBudgets } from './prediction.js';
+import { createUserCounterCache } from './user-counter-cache.js';
 
 /** Options for {@link createPredictor}.
  *
@@ -170,50 +80,9 @@ export interface Predictor {
   predict(request: AdRequest): Promise<PredictionResult>;
 }
 
-const defaultScheduler: TimerScheduler = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
-};
-
-const TIMED_OUT = Symbol('timed-out');
-
-/** Resolves to the promise's value, or `TIMED_OUT` after `ms`; a rejection propagates. */
-function within<T>(promise: Promise<T>, ms: number, scheduler: TimerScheduler): Promise<T | typeof TIMED_OUT> {
-  if (!(ms > 0)) {
-    promise.catch(() => undefined); // late failures of an abandoned stage must not go unhandled
-    return Promise.resolve(TIMED_OUT);
-  }
-  let handle: unknown;
-  const timer = new Promise<typeof TIMED_OUT>((resolve) => {
-    handle = scheduler.setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  return Promise.race([promise, timer]).finally(() => {
-    scheduler.clearTimeout(handle);
-    promise.catch(() => undefined);
-  });
-}
-
 function describe(error: unknown): string {
   if (isCtrkitError(error)) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A user's last good counters. Entries are rewritten in place and an evicted entry's buffer goes
- * to the next user, so a busy cache copies into memory it already holds instead of keeping each
- * request's arrays alive (which, churned at hundreds of requests a second, would all survive into
- * the old generation and trigger full collections).
- */
-interface CachedUser {
-  names: readonly string[];
-  at: number;
-  /** Row-major counters, `rows × names.length` (the buffer may be longer). */
-  values: Float32Array;
-  rows: number;
-  /** The ad id of each row (the array may be longer than `rows`). */
-  readonly adIds: string[];
-  /** Built on first use: most cached lookups are never read back. */
-  rowOf: Map<string, number> | undefined;
 }
 
 /**
@@ -258,84 +127,12 @@ export function createPredictor(options: PredictorOptions): Predictor {
   const clock = options.clock ?? systemClock;
   const scheduler = options.scheduler ?? defaultScheduler;
   const cacheTtl = options.userCacheTtlMs ?? 0;
-  const cacheSize = options.userCacheSize ?? 256;
   const keepBatch = options.keepBatch === true;
-  const userCache = new Map<string, CachedUser>();
+  const userCache = createUserCounterCache(options.userCacheSize ?? 256);
   // Batches are reused across requests: a request takes one from the pool and gives it back once
   // the model has answered (never when the model was abandoned mid-call, as it may still read it).
-  const pool: FeatureBatch[] = [];
-  const layout = encoder.layout;
-  const stride = layout.sequences.reduce((max, s) => Math.max(max, s.maxLength), 0);
-  const acquire = (rows: number): FeatureBatch => {
-    for (let i = pool.length - 1; i >= 0; i--) {
-      const batch = pool[i] as FeatureBatch;
-      if (batch.rows >= rows) {
-        pool.splice(i, 1);
-        return batch;
-      }
-    }
-    const capacity = Math.max(rows, 64);
-    const S = layout.sequences.length;
-    return {
-      layout,
-      rows: capacity,
-      ids: new Int32Array(capacity * layout.idWidth),
-      values: new Float32Array(capacity * layout.idWidth),
-      dense: new Float32Array(capacity * layout.denseWidth),
-      sequenceIds: new Int32Array(capacity * S * stride),
-      sequenceLengths: new Int32Array(capacity * S),
-    };
-  };
-  const giveBack = (batch: FeatureBatch): void => {
-    if (pool.length < 8) pool.push(batch);
-  };
+  const pool = createBatchPool(encoder.layout);
   const inFlight = new Map<string, Promise<PredictionResult>>();
-
-  const remember = (userId: string, request: AdRequest, lookup: StoreLookup, at: number): void => {
-    if (cacheSize <= 0 || lookup.degraded) return;
-    let entry = userCache.get(userId);
-    if (entry !== undefined) userCache.delete(userId);
-    else if (userCache.size >= cacheSize) {
-      const oldest = userCache.keys().next().value as string;
-      entry = userCache.get(oldest);
-      userCache.delete(oldest);
-    }
-    const size = lookup.rows * lookup.names.length;
-    const values = entry !== undefined && entry.values.length >= size ? entry.values : new Float32Array(size);
-    values.set(lookup.values.length === size ? lookup.values : lookup.values.subarray(0, size));
-    const adIds = entry?.adIds ?? [];
-    for (let r = 0; r < lookup.rows; r++) adIds[r] = (request.candidates[r] as AdRequest['candidates'][number]).adId;
-    if (entry === undefined) entry = { names: lookup.names, at, values, rows: lookup.rows, adIds, rowOf: undefined };
-    else {
-      entry.names = lookup.names;
-      entry.at = at;
-      entry.values = values;
-      entry.rows = lookup.rows;
-      entry.rowOf = undefined;
-    }
-    userCache.set(userId, entry);
-  };
-
-  /** Counters from the cache: `complete` when every candidate had a row. */
-  const fromCache = (request: AdRequest, now: number, maxAge: number): { lookup: StoreLookup; complete: boolean } | undefined => {
-    const cached = userCache.get(request.user.id);
-    if (cached === undefined || now - cached.at > maxAge) return undefined;
-    const width = cached.names.length;
-    const values = new Float32Array(request.candidates.length * width);
-    let complete = true;
-    if (cached.rowOf === undefined) {
-      const built = new Map<string, number>();
-      for (let r = 0; r < cached.rows; r++) if (!built.has(cached.adIds[r] as string)) built.set(cached.adIds[r] as string, r);
-      cached.rowOf = built;
-    }
-    const rowOf = cached.rowOf;
-    request.candidates.forEach((candidate, r) => {
-      const row = rowOf.get(candidate.adId);
-      if (row === undefined) complete = false;
-      else values.set(cached.values.subarray(row * width, (row + 1) * width), r * width);
-    });
-    return { lookup: { names: cached.names, rows: request.candidates.length, values, degraded: false }, complete };
-  };
 
   /** Counters for a store that never answered: NaN everywhere, so store fields go to their missing buckets. */
   const unknownLookup = (rows: number, reason: string): StoreLookup => ({
@@ -382,7 +179,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
     let lookup: StoreLookup | undefined;
     if (store !== undefined) {
       const t0 = clock.now();
-      const cached = cacheTtl > 0 ? fromCache(unique, t0, cacheTtl) : undefined;
+      const cached = cacheTtl > 0 ? userCache.lookup(unique, t0, cacheTtl) : undefined;
       if (cached?.complete === true) {
         lookup = cached.lookup;
       } else {
@@ -401,14 +198,14 @@ export function createPredictor(options: PredictorOptions): Predictor {
             failure = { reason: /deadline|timed? ?out|within/i.test(reason) ? 'deadline' : 'error', detail: reason };
           } else {
             lookup = answer;
-            remember(unique.user.id, unique, answer, clock.now());
+            userCache.remember(unique.user.id, unique, answer, clock.now());
           }
         } catch (error) {
           const late = isCtrkitError(error) && error.code === 'E_TIMEOUT';
           failure = { reason: late ? 'deadline' : 'error', detail: describe(error) };
         }
         if (failure !== undefined) {
-          const stale = fromCache(unique, clock.now(), Number.POSITIVE_INFINITY);
+          const stale = userCache.lookup(unique, clock.now(), Number.POSITIVE_INFINITY);
           lookup = stale?.lookup ?? storeFallback ?? unknownLookup(rows, failure.detail);
           metrics?.recordError('lookup', failure.reason === 'deadline' ? 'E_TIMEOUT' : 'E_STORE');
           degrade({ stage: 'lookup', reason: failure.reason, action: stale ? 'cached-features' : 'empty-features', detail: failure.detail });
@@ -430,7 +227,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
         // A kept batch leaves with the result, so it cannot come from (or go back to) the pool.
         if (keepBatch) batch = encoder.encode(unique, lookup);
         else {
-          scratch = acquire(rows);
+          scratch = pool.acquire(rows);
           batch = encoder.encode(unique, lookup, scratch);
         }
       } catch (error) {
@@ -479,7 +276,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
       };
       const ok = (await attempt(runner, 'primary')) || (fallback !== undefined && (await attempt(fallback, 'fallback')));
       if (!ok) raw.fill(defaultPctr);
-      if (!abandoned && scratch !== undefined) giveBack(scratch);
+      if (!abandoned && scratch !== undefined) pool.giveBack(scratch);
       timings.predict = clock.now() - t0;
       metrics?.recordStage('predict', timings.predict);
     } else {
