@@ -11,7 +11,7 @@
  * does).
  */
 import type { ServedRow } from './served-row.js';
-import type { ClickEvent, ConversionEvent, ImpressionEvent } from './types.js';
+import type { ClickEvent, ConversionEvent, ImpressionEvent } from './types/events.js';
 
 /** The kinds of event a stream carries.
  *

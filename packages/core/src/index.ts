@@ -5,7 +5,9 @@
  *
  * @packageDocumentation
  */
-export * from './types.js';
+export * from './types/request.js';
+export * from './types/events.js';
+export * from './types/auction.js';
 export type {
   FeatureBatch,
   FeatureEncoder,

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CtrkitError, ensure } from './errors.js';
 import type { FeatureLayout } from './stages.js';
 import { checkServedRow, type ServedRow } from './served-row.js';
-import type { ClickEvent, ConversionEvent } from './types.js';
+import type { ClickEvent, ConversionEvent } from './types/events.js';
 
 /** A served row with its label, as the joiner emits it.
  *

@@ -3,7 +3,8 @@
  * live here so that each package implements them and a host can replace any step without
  * touching the rest.
  */
-import type { AdCandidate, AdEvent, AdRequest, UserProfile } from './types.js';
+import type { AdEvent } from './types/events.js';
+import type { AdCandidate, AdRequest, UserProfile } from './types/request.js';
 
 /** Where one encoded field sits in a {@link FeatureBatch}'s id matrix.
  *

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { ensure } from '../errors.js';
-import type { AdEvent } from '../types.js';
+import type { AdEvent } from '../types/events.js';
 
 /** Figures of one campaign or advertiser over a window.
  *

@@ -3,7 +3,9 @@ import { systemClock } from '../clock.js';
 import { ensure, isCtrkitError } from '../errors.js';
 import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
 import type { StoreLookup } from '../stages.js';
-import type { AdEvent, AdRequest, AuctionResult, AuctionWinner, BidType, Rejection } from '../types.js';
+import type { AuctionResult, AuctionWinner, Rejection } from '../types/auction.js';
+import type { AdEvent } from '../types/events.js';
+import type { AdRequest, BidType } from '../types/request.js';
 import type { Degradation, PredictionResult } from './prediction.js';
 import type { Predictor } from './predictor.js';
 

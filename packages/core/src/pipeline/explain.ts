@@ -1,6 +1,6 @@
 import { ensure } from '../errors.js';
 import type { FeatureBatch, ModelRunner } from '../stages.js';
-import type { AdRequest } from '../types.js';
+import type { AdRequest } from '../types/request.js';
 
 /** How much one field moved a candidate's score, in logit units (positive raises the pCTR).
  *

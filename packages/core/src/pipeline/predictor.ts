@@ -9,7 +9,7 @@ import { CtrkitError, ensure, isCtrkitError } from '../errors.js';
 import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
 import type { FeatureBatch, FeatureEncoder, FeatureStore, ModelRunner, StoreLookup } from '../stages.js';
 import { defaultScheduler, type TimerScheduler } from '../timer-scheduler.js';
-import type { AdRequest } from '../types.js';
+import type { AdRequest } from '../types/request.js';
 import { createBatchPool } from './batch-pool.js';
 import { TIMED_OUT, within } from './deadline.js';
 import { DEFAULT_STAGE_BUDGETS, type Degradation, type PredictionResult, type PredictionStage, type StageBudgets } from './prediction.js';

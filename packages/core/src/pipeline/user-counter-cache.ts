@@ -3,7 +3,7 @@
  * asking the store again, and as stale counters when the store fails.
  */
 import type { StoreLookup } from '../stages.js';
-import type { AdRequest } from '../types.js';
+import type { AdRequest } from '../types/request.js';
 
 /**
  * A user's last good counters. Entries are rewritten in place and an evicted entry's buffer goes

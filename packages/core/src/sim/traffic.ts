@@ -1,6 +1,7 @@
 import { CtrkitError, ensure } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
-import type { AdCandidate, AdEvent, AdFormat, AdRequest, AdSlot, UserProfile } from '../types.js';
+import type { AdEvent } from '../types/events.js';
+import type { AdCandidate, AdFormat, AdRequest, AdSlot, UserProfile } from '../types/request.js';
 import {
   buildWorld,
   clickLogit,

@@ -1,6 +1,6 @@
 import { ensure } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
-import { AD_FORMATS, type AdFormat, type BehaviourEvent, type BidType, type DeviceType } from '../types.js';
+import { AD_FORMATS, type AdFormat, type BehaviourEvent, type BidType, type DeviceType } from '../types/request.js';
 import { appealAt, buildAppeal, buildTastes, checkDrift, drawLaunches, tasteWeight, type DriftState, type SimDriftOptions, type SimLaunches, type SimPeriod } from './drift.js';
 
 /**
