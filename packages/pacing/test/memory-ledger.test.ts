@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryLedger, type BudgetLedger, type LedgerBudgets, type Reservation } from '../src/index.js';
 import { ExpiryQueue } from '../src/expiry-queue.js';
 import { toMicros } from '../src/money.js';
-import { describeLedgerConformance } from './support/ledger-conformance.js';
-import { propertyOptions } from './support/property.js';
+import { describeLedgerConformance } from './fixtures/ledger-conformance.js';
+import { propertyOptions } from './fixtures/property-options.js';
 
 describeLedgerConformance(
   'memory',

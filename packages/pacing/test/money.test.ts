@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromMicros, MAX_AMOUNT, MICROS_PER_UNIT, toMicros } from '../src/money.js';
-import { propertyOptions } from './support/property.js';
+import { propertyOptions } from './fixtures/property-options.js';
 
 describe('money', () => {
   it('toMicros recovers every micro count from its currency figure exactly, up to MAX_AMOUNT', () => {

@@ -2,7 +2,7 @@ import { createManualClock, createRandom } from '@ctrkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toMicros } from '../src/money.js';
-import { propertyOptions } from './support/property.js';
+import { propertyOptions } from './fixtures/property-options.js';
 import {
   controllerFor,
   createAsapPlan,

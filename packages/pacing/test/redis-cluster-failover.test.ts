@@ -5,23 +5,21 @@
  * clients follow (MOVED, reconnects), and at the end the money really spent stays within the
  * budget plus the ledger's stated bound, with no hold left open.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisClusterFor } from '@ctrkit/test-support';
+import { REPO_ROOT, redisClusterFor, spawnSource, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { toMicros } from '../src/money.js';
 import { createRedisLedger } from '../src/redis.js';
-import { uniquePrefix } from './support/redis.js';
 
 // The shared cluster tells us the machine runs one; the failover suite starts its own to kill.
 const shared = await redisClusterFor('pacing: ledger failover on Redis Cluster');
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../..');
-const script = path.join(repoRoot, 'scripts/redis-cluster.sh');
+const script = path.join(REPO_ROOT, 'scripts/redis-cluster.sh');
 const worker = path.join(here, 'fixtures/ledger-worker.ts');
 const BASE_PORT = 7200;
 const BUDGET = 30;
@@ -82,11 +80,7 @@ async function runFleet(prefix: string, strike: (cluster: Cluster) => Promise<vo
   const runs = ['f0', 'f1', 'f2', 'f3'].map((name) => {
     const tallyFile = path.join(dir, `${name}.tally`);
     const config = { name, prefix, budget: BUDGET, leaseAmount: LEASE, leaseTtlMs: LEASE_TTL, reservationTtlMs: 300, flushIntervalMs: 20, tallyFile, quietMs: 15_000, maxMs: 90_000, clusterNodes: nodes, ...(process.env.CTRKIT_TEST_REPLICA_ACKS === undefined ? {} : { replicaAcks: Number(process.env.CTRKIT_TEST_REPLICA_ACKS) }) };
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', worker], {
-      cwd: repoRoot,
-      env: { ...process.env, CTRKIT_WORKER: JSON.stringify(config) },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const child = spawnSource(worker, [], { env: { ...process.env, CTRKIT_WORKER: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     children.add(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
@@ -162,7 +156,7 @@ describe.skipIf(shared === undefined)('ledger failover on Redis Cluster', () => 
   };
 
   it('a master killed mid-run: its replica takes over and spend stays within the bound', async () => {
-    const prefix = uniquePrefix('failover-kill');
+    const prefix = uniqueKeyPrefix('pacing', 'failover-kill');
     let victim = -1;
     let promoted = -1;
     const outcomes = await runFleet(prefix, async (cluster) => {
@@ -181,7 +175,7 @@ describe.skipIf(shared === undefined)('ledger failover on Redis Cluster', () => 
   }, 120_000);
 
   it('a master frozen mid-run (DEBUG SLEEP): spend stays within the bound', async () => {
-    const prefix = uniquePrefix('failover-freeze');
+    const prefix = uniqueKeyPrefix('pacing', 'failover-freeze');
     let victim = -1;
     let promoted = -1;
     const outcomes = await runFleet(prefix, async (cluster) => {

@@ -4,66 +4,27 @@
  * modes, and several ledgers with clients of their own racing on one budget. Every script's keys
  * share one hash tag, or the cluster refuses the call (CROSSSLOT).
  */
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { redisClusterFor } from '@ctrkit/test-support';
+import { deleteKeysUnder, redisClusterFor, uniqueKeyPrefix } from '@ctrkit/test-support';
 import type { LedgerBudgets } from '../src/index.js';
 import { toMicros } from '../src/money.js';
 import { createRedisLedger } from '../src/redis.js';
-import { describeLedgerConformance } from './support/ledger-conformance.js';
-import { jumpClock, sleep, uniquePrefix } from './support/redis.js';
+import { describeLedgerConformance } from './fixtures/ledger-conformance.js';
+import { clusterClient } from './fixtures/redis-clients.js';
+import { CONFORMANCE_TTL_MS, redisLedgerHarness } from './fixtures/redis-ledger-harness.js';
 
 const nodes = await redisClusterFor('pacing: the Redis ledger on Redis Cluster');
-const TTL = 400;
-const leaseSettings = { amount: 10, ttlMs: 2_000, flushIntervalMs: 20, idleMs: 300 };
-
-function clusterClient(): Cluster {
-  const cluster = new Cluster(nodes ?? [], { redisOptions: { maxRetriesPerRequest: 2 } });
-  cluster.on('error', () => undefined); // failures surface through the ledger
-  return cluster;
-}
-
-/** Deletes every key under `prefix` on every master. */
-async function deleteClusterKeys(cluster: Cluster, prefix: string): Promise<void> {
-  for (const node of cluster.nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) await node.del(key);
-    } while (cursor !== '0');
-  }
-}
 
 if (nodes !== undefined) {
   for (const mode of ['leases', 'direct'] as const) {
-    describeLedgerConformance(
-      `redis (${mode}) on Redis Cluster`,
-      async (budgets, { reservationTtlMs, start }) => {
-        const redis = clusterClient();
-        const prefix = uniquePrefix(`cluster-${mode}`);
-        const clock = jumpClock(start);
-        const ledger = createRedisLedger({ redis, budgets, keyPrefix: prefix, clock, reservationTtlMs, lease: mode === 'leases' ? leaseSettings : false });
-        return {
-          ledger,
-          pass: (ms) => sleep(ms),
-          jump: async (ms) => clock.jump(ms),
-          settle: () => ledger.flush(),
-          dispose: async () => {
-            await ledger.close().catch(() => undefined);
-            await deleteClusterKeys(redis, prefix);
-            redis.disconnect();
-          },
-        };
-      },
-      { ttlMs: TTL },
-    );
+    describeLedgerConformance(`redis (${mode}) on Redis Cluster`, redisLedgerHarness(mode, 'cluster', () => clusterClient(nodes)), { ttlMs: CONFORMANCE_TTL_MS });
   }
 }
 
 describe.skipIf(nodes === undefined)('Redis ledger on Redis Cluster', () => {
   it('four ledgers with clients of their own never commit more than the budget, to the micro', async () => {
-    const prefix = uniquePrefix('cluster-race');
+    const prefix = uniqueKeyPrefix('pacing', 'cluster-race');
     const budgets: LedgerBudgets = {
       campaigns: [
         { id: 'a', dailyBudget: 3, advertiserId: 'adv' },
@@ -71,7 +32,7 @@ describe.skipIf(nodes === undefined)('Redis ledger on Redis Cluster', () => {
       ],
       advertisers: [{ id: 'adv', dailyBudget: 4 }],
     };
-    const clients = [0, 1, 2, 3].map(() => clusterClient());
+    const clients = [0, 1, 2, 3].map(() => clusterClient(nodes ?? []));
     const ledgers = clients.map((redis, i) =>
       createRedisLedger({ redis, budgets, keyPrefix: prefix, reservationTtlMs: 2_000, lease: i % 2 === 0 ? { amount: 0.5, ttlMs: 5_000, flushIntervalMs: 20, idleMs: 300 } : false }),
     );
@@ -111,7 +72,7 @@ describe.skipIf(nodes === undefined)('Redis ledger on Redis Cluster', () => {
       expect(budgetRefusals).toBeGreaterThan(0);
     } finally {
       await Promise.all(ledgers.map((ledger) => ledger.close().catch(() => undefined)));
-      await deleteClusterKeys(clients[0] as Cluster, prefix);
+      await deleteKeysUnder(clients[0] as Cluster, prefix);
       for (const redis of clients) redis.disconnect();
     }
   });

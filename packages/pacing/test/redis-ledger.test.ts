@@ -6,38 +6,20 @@ import type { LedgerBudgets, Reservation } from '../src/index.js';
 import { toMicros } from '../src/money.js';
 import { HOLD_SCRIPT, SETTLE_SCRIPT } from '../src/redis-scripts.js';
 import { createRedisLedger, type RedisLedgerOptions } from '../src/redis.js';
-import { describeLedgerConformance } from './support/ledger-conformance.js';
-import { propertyOptions } from './support/property.js';
-import { client, deleteKeys, jumpClock, redisAvailable, redisProxy, sleep, uniquePrefix } from './support/redis.js';
+import { deleteKeysUnder, sharedRedisFor, sleep, uniqueKeyPrefix } from '@ctrkit/test-support';
+import { describeLedgerConformance } from './fixtures/ledger-conformance.js';
+import { propertyOptions } from './fixtures/property-options.js';
+import { redisClient } from './fixtures/redis-clients.js';
+import { CONFORMANCE_LEASE, CONFORMANCE_TTL_MS, redisLedgerHarness } from './fixtures/redis-ledger-harness.js';
+import { redisProxy } from './fixtures/redis-proxy.js';
 
-const available = await redisAvailable();
-if (!available) console.warn('pacing: Redis is not answering on 127.0.0.1:6379; the Redis ledger tests are skipped (start one with `redis-server --save "" --appendonly no`)');
+const available = await sharedRedisFor('pacing: the Redis ledger tests');
 
-const TTL = 400;
-const leaseSettings = { amount: 10, ttlMs: 2_000, flushIntervalMs: 20, idleMs: 300 };
+const TTL = CONFORMANCE_TTL_MS;
+const leaseSettings = CONFORMANCE_LEASE;
 
 function conformance(mode: 'leases' | 'direct'): void {
-  describeLedgerConformance(
-    `redis (${mode})`,
-    async (budgets, { reservationTtlMs, start }) => {
-      const redis = client();
-      const prefix = uniquePrefix(`conformance-${mode}`);
-      const clock = jumpClock(start);
-      const ledger = createRedisLedger({ redis, budgets, keyPrefix: prefix, clock, reservationTtlMs, lease: mode === 'leases' ? leaseSettings : false });
-      return {
-        ledger,
-        pass: (ms) => sleep(ms),
-        jump: async (ms) => clock.jump(ms),
-        settle: () => ledger.flush(),
-        dispose: async () => {
-          await ledger.close().catch(() => undefined);
-          await deleteKeys(redis, prefix);
-          redis.disconnect();
-        },
-      };
-    },
-    { ttlMs: TTL },
-  );
+  describeLedgerConformance(`redis (${mode})`, redisLedgerHarness(mode, 'conformance', () => redisClient()), { ttlMs: TTL });
 }
 
 describe.skipIf(!available)('Redis ledger', () => {
@@ -47,14 +29,14 @@ describe.skipIf(!available)('Redis ledger', () => {
   let redis: Redis;
   const prefixes: string[] = [];
   beforeAll(() => {
-    redis = client();
+    redis = redisClient();
   });
   afterAll(async () => {
-    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+    for (const prefix of prefixes) await deleteKeysUnder(redis, prefix);
     redis.disconnect();
   });
   const prefixFor = (what: string): string => {
-    const prefix = uniquePrefix(what);
+    const prefix = uniqueKeyPrefix('pacing', what);
     prefixes.push(prefix);
     return prefix;
   };
@@ -88,7 +70,7 @@ describe.skipIf(!available)('Redis ledger', () => {
     const budgets: LedgerBudgets = { campaigns: [{ id: 'c', dailyBudget: 2 }] };
     const prefix = prefixFor('shared');
     for (const lease of [false, { ...leaseSettings, amount: 0.5 }] as const) {
-      await deleteKeys(redis, prefix);
+      await deleteKeysUnder(redis, prefix);
       const one = createRedisLedger({ redis, budgets, keyPrefix: prefix, lease, reservationTtlMs: TTL });
       const two = createRedisLedger({ redis, budgets, keyPrefix: prefix, lease, reservationTtlMs: TTL });
       let spent = 0;
@@ -112,7 +94,7 @@ describe.skipIf(!available)('Redis ledger', () => {
   });
 
   it('refuses (does not bid) when Redis is unreachable, and errors clearly where it must', async () => {
-    const down = client(6390, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
+    const down = redisClient(6390, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
     const budgets: LedgerBudgets = { campaigns: [{ id: 'c', dailyBudget: 1 }] };
     for (const lease of [false, leaseSettings] as const) {
       const ledger = createRedisLedger({ redis: down, budgets, keyPrefix: prefixFor('down'), lease, reservationTtlMs: TTL, commandTimeoutMs: 200 });
@@ -132,7 +114,7 @@ describe.skipIf(!available)('Redis ledger', () => {
 
   it('keeps serving from its lease through a partition, stops when the lease is used, and settles afterwards', async () => {
     const proxy = await redisProxy();
-    const through = client(proxy.port, { commandTimeout: 300 });
+    const through = redisClient(proxy.port, { commandTimeout: 300 });
     const prefix = prefixFor('partition');
     const budgets: LedgerBudgets = { campaigns: [{ id: 'c', dailyBudget: 10 }] };
     const ledger = createRedisLedger({ redis: through, budgets, keyPrefix: prefix, reservationTtlMs: TTL, commandTimeoutMs: 200, lease: { amount: 1, ttlMs: 3_000, flushIntervalMs: 20, idleMs: 5_000 } });
@@ -169,7 +151,7 @@ describe.skipIf(!available)('Redis ledger', () => {
 
   it('stops reserving from a lease it cannot renew before Redis could expire it', async () => {
     const proxy = await redisProxy();
-    const through = client(proxy.port);
+    const through = redisClient(proxy.port);
     const prefix = prefixFor('deadline');
     const budgets: LedgerBudgets = { campaigns: [{ id: 'c', dailyBudget: 10 }] };
     const lease = { amount: 5, ttlMs: 1_000, flushIntervalMs: 20, idleMs: 60_000 };
@@ -191,7 +173,7 @@ describe.skipIf(!available)('Redis ledger', () => {
 
   it('a lost lease overspends by at most its amount, and its late spend is still recorded', async () => {
     const proxy = await redisProxy();
-    const victimClient = client(proxy.port);
+    const victimClient = redisClient(proxy.port);
     const prefix = prefixFor('lost-lease');
     const budget = 3;
     const budgets: LedgerBudgets = { campaigns: [{ id: 'c', dailyBudget: budget }] };
@@ -338,7 +320,7 @@ describe.skipIf(!available)('Redis ledger', () => {
         }
         const total = (await reader.snapshot('a')).lines.find((l) => l.scope === 'advertiser' && l.period === 'lifetime');
         expect(toMicros(total?.spent ?? 0)).toBe(committed);
-        await deleteKeys(redis, prefix);
+        await deleteKeysUnder(redis, prefix);
       }),
       propertyOptions(40),
     );

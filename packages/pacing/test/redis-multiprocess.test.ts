@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deleteKeysUnder, sharedRedisFor, spawnSource, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { createRedisLedger } from '../src/redis.js';
-import { client, deleteKeys, redisAvailable, uniquePrefix } from './support/redis.js';
+import { redisClient } from './fixtures/redis-clients.js';
 
-const available = await redisAvailable();
+const available = await sharedRedisFor('pacing: four processes sharing one Redis budget');
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../..');
 const worker = path.join(here, 'fixtures/ledger-worker.ts');
 const BUDGET = 400;
 const LEASE = 0.5;
@@ -46,11 +46,7 @@ async function runFleet(prefix: string, killOne: boolean): Promise<Outcome[]> {
       quietMs: LEASE_TTL + 700, // keep trying long enough for a dead process's lease to come back
       maxMs: 60_000,
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', worker], {
-      cwd: repoRoot,
-      env: { ...process.env, CTRKIT_WORKER: JSON.stringify(config) },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const child = spawnSource(worker, [], { env: { ...process.env, CTRKIT_WORKER: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     children.add(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -75,10 +71,10 @@ async function runFleet(prefix: string, killOne: boolean): Promise<Outcome[]> {
 }
 
 describe.skipIf(!available)('four processes sharing one Redis budget', () => {
-  const redis = client();
+  const redis = redisClient();
   const prefixes: string[] = [];
   afterAll(async () => {
-    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+    for (const prefix of prefixes) await deleteKeysUnder(redis, prefix);
     redis.disconnect();
   });
   const ledgerState = async (prefix: string) => {
@@ -87,7 +83,7 @@ describe.skipIf(!available)('four processes sharing one Redis budget', () => {
   };
 
   it('without failures: total spend stays within the budget and uses it up', async () => {
-    const prefix = uniquePrefix('fleet');
+    const prefix = uniqueKeyPrefix('pacing', 'fleet');
     prefixes.push(prefix);
     const outcomes = await runFleet(prefix, false);
     const real = outcomes.reduce((sum, o) => sum + o.tally, 0);
@@ -101,7 +97,7 @@ describe.skipIf(!available)('four processes sharing one Redis budget', () => {
   }, 90_000);
 
   it('one process killed mid-flight: spend ≤ budget + one lease, and its lease returns to the others', async () => {
-    const prefix = uniquePrefix('fleet-kill');
+    const prefix = uniqueKeyPrefix('pacing', 'fleet-kill');
     prefixes.push(prefix);
     const outcomes = await runFleet(prefix, true);
     const victim = outcomes[0] as Outcome;

@@ -5,13 +5,14 @@
  * Redis Cluster where one is named (CTRKIT_REDIS_CLUSTER).
  */
 import { createManualClock, isCtrkitError, type AdEvent } from '@ctrkit/core';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redisClusterFor } from '@ctrkit/test-support';
+import { codeThrownBy, deleteKeysUnder, pollUntil, redisClusterFor, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { createRedisCampaignReporter, type RedisCampaignReporterOptions } from '../src/redis.js';
-import { client, deleteKeys, redisAvailable, redisProxy, uniquePrefix } from './support/redis.js';
+import { clusterClient, redisClient } from './fixtures/redis-clients.js';
+import { redisProxy } from './fixtures/redis-proxy.js';
 
-const available = await redisAvailable('pacing: the Redis campaign reporter tests');
+const available = await sharedRedisFor('pacing: the Redis campaign reporter tests');
 const clusterNodes = await redisClusterFor('pacing: the Redis campaign reporter on Redis Cluster');
 
 const HOUR = 3_600_000;
@@ -24,7 +25,7 @@ function event(type: AdEvent['type'], campaignId: string, advertiserId: string, 
   return { type, eventId: `e${serial}`, requestId: `r${serial}`, adId: `ad-${campaignId}`, campaignId, advertiserId, userId: 'u', timestamp, ...(cost === undefined ? {} : { cost }) } as AdEvent;
 }
 
-function suite(label: string, connect: () => Redis | Cluster, cleanup: (redis: Redis | Cluster, prefix: string) => Promise<void>): void {
+function suite(label: string, connect: () => Redis | Cluster): void {
   describe(label, () => {
     const clients: (Redis | Cluster)[] = [];
     const prefixes: string[] = [];
@@ -34,13 +35,13 @@ function suite(label: string, connect: () => Redis | Cluster, cleanup: (redis: R
       return redis;
     };
     const prefixFor = (what: string) => {
-      const prefix = uniquePrefix(`report-${what}`);
+      const prefix = uniqueKeyPrefix('pacing', `report-${what}`);
       prefixes.push(prefix);
       return prefix;
     };
     afterAll(async () => {
       const first = clients[0];
-      if (first !== undefined) for (const prefix of prefixes) await cleanup(first, prefix);
+      if (first !== undefined) for (const prefix of prefixes) await deleteKeysUnder(first, prefix);
       for (const redis of clients) redis.disconnect();
     });
     const make = (prefix: string, extra: Partial<RedisCampaignReporterOptions> = {}) =>
@@ -143,19 +144,11 @@ function suite(label: string, connect: () => Redis | Cluster, cleanup: (redis: R
 
     it('refuses bad settings and bad windows', async () => {
       const redis = fresh();
-      const code = (fn: () => unknown) => {
-        try {
-          fn();
-        } catch (error) {
-          return isCtrkitError(error) ? error.code : 'foreign';
-        }
-        return 'none';
-      };
-      expect(code(() => createRedisCampaignReporter({ redis: {} as Redis }))).toBe('E_CONFIG');
-      expect(code(() => createRedisCampaignReporter({ redis, keyPrefix: 'a{b}' }))).toBe('E_CONFIG');
-      expect(code(() => createRedisCampaignReporter({ redis, bucketMs: 60_000, horizonMs: 90_000 }))).toBe('E_CONFIG');
-      expect(code(() => createRedisCampaignReporter({ redis, flushIntervalMs: 5 }))).toBe('E_CONFIG');
-      expect(code(() => createRedisCampaignReporter({ redis, clientId: 'a b' }))).toBe('E_CONFIG');
+      expect(codeThrownBy(() => createRedisCampaignReporter({ redis: {} as Redis }))).toBe('E_CONFIG');
+      expect(codeThrownBy(() => createRedisCampaignReporter({ redis, keyPrefix: 'a{b}' }))).toBe('E_CONFIG');
+      expect(codeThrownBy(() => createRedisCampaignReporter({ redis, bucketMs: 60_000, horizonMs: 90_000 }))).toBe('E_CONFIG');
+      expect(codeThrownBy(() => createRedisCampaignReporter({ redis, flushIntervalMs: 5 }))).toBe('E_CONFIG');
+      expect(codeThrownBy(() => createRedisCampaignReporter({ redis, clientId: 'a b' }))).toBe('E_CONFIG');
       const reporter = make(prefixFor('bad'));
       await expect(reporter.report(0)).rejects.toMatchObject({ code: 'E_INPUT' });
       await reporter.close();
@@ -164,16 +157,14 @@ function suite(label: string, connect: () => Redis | Cluster, cleanup: (redis: R
 }
 
 describe.skipIf(!available)('Redis campaign reporter', () => {
-  suite('on one Redis', () => client(), (redis, prefix) => deleteKeys(redis as Redis, prefix).then(() => undefined));
+  suite('on one Redis', () => redisClient());
 
   it('keeps counts pending while Redis is unreachable and sends them once it answers', async () => {
     const proxy = await redisProxy();
-    const redis = client(proxy.port, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
-    const prefix = uniquePrefix('report-outage');
+    const redis = redisClient(proxy.port, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const prefix = uniqueKeyPrefix('pacing', 'report-outage');
     const reporter = createRedisCampaignReporter({ redis, keyPrefix: prefix, flushIntervalMs: 0, commandTimeoutMs: 300, clock: createManualClock(NOON) });
-    const ready = async () => {
-      for (let attempt = 0; attempt < 100 && redis.status !== 'ready'; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
-    };
+    const ready = () => pollUntil('the client to reconnect', () => redis.status === 'ready', { timeoutMs: 5_000, intervalMs: 50 });
     try {
       await ready();
       await redis.ping();
@@ -184,13 +175,13 @@ describe.skipIf(!available)('Redis campaign reporter', () => {
       await proxy.restore();
       await ready();
       await reporter.flush();
-      const reader = createRedisCampaignReporter({ redis: client(), keyPrefix: prefix, flushIntervalMs: 0, clock: createManualClock(NOON) });
+      const reader = createRedisCampaignReporter({ redis: redisClient(), keyPrefix: prefix, flushIntervalMs: 0, clock: createManualClock(NOON) });
       expect((await reader.report(HOUR)).campaigns).toEqual([expect.objectContaining({ id: 'c', impressions: 5, spend: 0.05 })]);
       await reader.close();
     } finally {
       await reporter.close().catch(() => undefined);
-      const cleaner = client();
-      await deleteKeys(cleaner, prefix);
+      const cleaner = redisClient();
+      await deleteKeysUnder(cleaner, prefix);
       cleaner.disconnect();
       redis.disconnect();
       await proxy.close();
@@ -198,23 +189,4 @@ describe.skipIf(!available)('Redis campaign reporter', () => {
   });
 });
 
-if (clusterNodes !== undefined) {
-  suite(
-    'Redis campaign reporter on Redis Cluster',
-    () => {
-      const cluster = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 2 } });
-      cluster.on('error', () => undefined);
-      return cluster;
-    },
-    async (redis, prefix) => {
-      for (const node of (redis as Cluster).nodes('master')) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          for (const key of keys) await node.del(key);
-        } while (cursor !== '0');
-      }
-    },
-  );
-}
+if (clusterNodes !== undefined) suite('Redis campaign reporter on Redis Cluster', () => clusterClient(clusterNodes));
