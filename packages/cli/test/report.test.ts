@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { createManualClock, type AdEvent } from '@ctrkit/core';
 import { createRedisCampaignReporter } from '@ctrkit/pacing/redis';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sharedRedisFor } from '@ctrkit/test-support';
+import { deleteKeysUnder, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { runCli } from '../src/index.js';
-import { captureIo } from './support.js';
+import { captureIo } from './fixtures/captured-io.js';
 
 const available = await sharedRedisFor('cli: ctrkit report against the shared Redis');
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
-const prefix = `ctrkit-test:cli-report:${randomUUID()}:`;
+const prefix = uniqueKeyPrefix('cli', 'report');
 
 async function ctrkit(...argv: string[]) {
   const io = captureIo();
@@ -22,8 +21,7 @@ describe.skipIf(!available)('ctrkit report', () => {
   const redis = available ? new Redis({ maxRetriesPerRequest: 1 }) : undefined;
   afterAll(async () => {
     if (redis === undefined) return;
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteKeysUnder(redis, prefix);
     redis.disconnect();
   });
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { sharedDataFile } from '@ctrkit/test-support';
-import { captureIo } from './support.js';
+import { captureIo } from './fixtures/captured-io.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');

@@ -7,7 +7,7 @@ import { createTrafficGenerator } from '@ctrkit/core/sim';
 import { adRequestSpec, createFeatureEncoder, type FeatureSpecJSON } from '@ctrkit/features';
 import { createArrowServedLog } from '@ctrkit/features/node';
 import { runCli } from '../src/index.js';
-import { captureIo } from './support.js';
+import { captureIo } from './fixtures/captured-io.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-train-arrow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRandom } from '@ctrkit/core';
-import { sharedDataFile } from '@ctrkit/test-support';
+import { CRITEO_SPLIT, criteoSampleFile } from '@ctrkit/test-support';
 import { runCli } from '../src/index.js';
-import { captureIo } from './support.js';
+import { captureIo } from './fixtures/captured-io.js';
 
 /** The real Criteo sample, for the accuracy check only (skipped visibly when absent; required in CI). */
-const REAL_CRITEO = sharedDataFile('criteo/train_10k.tsv', 'cli: train and eval reach AUC > 0.7 on the real Criteo sample');
+const REAL_CRITEO = criteoSampleFile('cli: train and eval reach AUC > 0.7 on the real Criteo sample');
 const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -82,9 +82,9 @@ describe('ctrkit train and eval', () => {
 
   it.skipIf(REAL_CRITEO === undefined)('on the real Criteo sample, LR trained on 8,000 rows reaches AUC > 0.7 and log loss < 0.5 on the last 2,000', async () => {
     const file = REAL_CRITEO as string;
-    const trained = await ctrkit('train', '--data', file, '--format', 'criteo', '--model', 'lr', '--train-rows', '8000', '--quiet', '--out', 'lr-real');
+    const trained = await ctrkit('train', '--data', file, '--format', 'criteo', '--model', 'lr', '--train-rows', String(CRITEO_SPLIT.trainRows), '--quiet', '--out', 'lr-real');
     expect(trained.status, trained.err).toBe(0);
-    const evaluated = await ctrkit('eval', '--model', 'lr-real', '--data', file, '--skip-rows', '8000', '--json', '--quiet');
+    const evaluated = await ctrkit('eval', '--model', 'lr-real', '--data', file, '--skip-rows', String(CRITEO_SPLIT.trainRows), '--json', '--quiet');
     expect(evaluated.status, evaluated.err).toBe(0);
     const result = JSON.parse(evaluated.out) as Record<string, number>;
     expect(result.rows).toBe(2000);
