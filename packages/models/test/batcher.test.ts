@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CtrkitError, isCtrkitError, type FeatureBatch, type ModelInfo, type ModelRunner } from '@ctrkit/core';
+import type { FeatureBatch, ModelInfo, ModelRunner } from '@ctrkit/core';
 import { createManualScheduler, createMicroBatcher } from '../src/index.js';
-import { randomBatch, richLayout, rowOf, strideOf } from './helpers.js';
+import { ctrkitRejectionOf } from '@ctrkit/test-support';
+import { richLayout } from './fixtures/layouts.js';
+import { randomBatch, rowOf, strideOf } from './fixtures/random-batches.js';
 
 const layout = richLayout();
 
@@ -63,16 +65,6 @@ const rows = (n: number, seed: string) => {
   return Array.from({ length: n }, (_, r) => rowOf(batch, r));
 };
 
-async function rejection(promise: Promise<unknown>): Promise<CtrkitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCtrkitError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('micro-batcher', () => {
   it('merges concurrent calls into one batch once the wait elapses, and hands each caller its own rows', async () => {
     const scheduler = createManualScheduler();
@@ -121,7 +113,7 @@ describe('micro-batcher', () => {
     const first = batcher.predict(calls[0]!); // maxWaitMs 0: runs at once, and stays in flight
     await scheduler.advance(0);
     const queued = [batcher.predict(calls[1]!), batcher.predict(calls[2]!), batcher.predict(calls[3]!)];
-    const refused = await rejection(batcher.predict(calls[4]!));
+    const refused = await ctrkitRejectionOf(batcher.predict(calls[4]!));
     expect(refused.code).toBe('E_QUEUE_FULL');
     expect(refused.message).toMatch(/queue is full \(3 rows waiting, limit 3\)/);
     expect(batcher.stats()).toMatchObject({ rejected: 1, queuedRows: 3, inFlight: 1 });
@@ -143,9 +135,9 @@ describe('micro-batcher', () => {
     const late = batcher.predict(calls[1]!, undefined, { deadlineMs: 5 });
     const patient = [batcher.predict(calls[2]!), batcher.predict(calls[3]!)];
     await scheduler.advance(3);
-    expect((await rejection(inFlight)).code).toBe('E_TIMEOUT'); // in flight and late: the caller stops waiting
+    expect((await ctrkitRejectionOf(inFlight)).code).toBe('E_TIMEOUT'); // in flight and late: the caller stops waiting
     await scheduler.advance(2);
-    const timedOut = await rejection(late);
+    const timedOut = await ctrkitRejectionOf(late);
     expect(timedOut.code).toBe('E_TIMEOUT');
     expect(timedOut.message).toMatch(/missed its 5 ms deadline/);
     probe.gated = false;
@@ -162,7 +154,7 @@ describe('micro-batcher', () => {
     const probe = probeRunner();
     const batcher = createMicroBatcher(probe.runner, { maxWaitMs: 1, scheduler });
     const [a] = rows(1, 'first');
-    const wrong = await rejection(batcher.predict({ ...a!, layout: { ...layout, fingerprint: 'elsewhere' } }));
+    const wrong = await ctrkitRejectionOf(batcher.predict({ ...a!, layout: { ...layout, fingerprint: 'elsewhere' } }));
     expect(wrong.message).toMatch(/feature spec elsewhere but the model expects spec spec-rich/);
     const good = batcher.predict(a!);
     await scheduler.advance(1);
@@ -176,10 +168,10 @@ describe('micro-batcher', () => {
     const [a, b] = rows(2, 'bad');
     const broken = { ...b!, dense: new Float32Array([Number.NaN, 0]) };
     const good = batcher.predict(a!);
-    const bad = await rejection(batcher.predict(broken));
+    const bad = await ctrkitRejectionOf(batcher.predict(broken));
     expect(bad.code).toBe('E_INPUT');
     expect(bad.message).toMatch(/batch\.dense\[row 0, column 0\] is NaN/);
-    const otherSpec = await rejection(batcher.predict({ ...a!, layout: { ...layout, fingerprint: 'elsewhere' } }));
+    const otherSpec = await ctrkitRejectionOf(batcher.predict({ ...a!, layout: { ...layout, fingerprint: 'elsewhere' } }));
     expect(otherSpec.message).toMatch(/feature spec elsewhere/);
     await scheduler.advance(1);
     expect((await good)[0]).toBeCloseTo(checksum(a!, 0), 6);
@@ -190,7 +182,7 @@ describe('micro-batcher', () => {
     const probe = probeRunner();
     const batcher = createMicroBatcher(probe.runner, { maxWaitMs: 1, scheduler });
     probe.fail = new Error('session exploded');
-    const pending = rows(3, 'fail').map((call) => rejection(batcher.predict(call)));
+    const pending = rows(3, 'fail').map((call) => ctrkitRejectionOf(batcher.predict(call)));
     await scheduler.advance(1);
     const errors = await Promise.all(pending);
     expect(errors.map((e) => e.code)).toEqual(['E_INFERENCE', 'E_INFERENCE', 'E_INFERENCE']);
@@ -220,7 +212,7 @@ describe('micro-batcher', () => {
     await batcher.dispose();
     expect((await Promise.all(pending)).length).toBe(3);
     expect(probe.disposed).toBe(true);
-    expect((await rejection(batcher.predict(rows(1, 'x')[0]!))).code).toBe('E_STATE');
+    expect((await ctrkitRejectionOf(batcher.predict(rows(1, 'x')[0]!))).code).toBe('E_STATE');
   });
 
   it('refuses invalid options', () => {

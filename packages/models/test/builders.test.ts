@@ -19,7 +19,10 @@ import {
   modelInputWidth,
   type ModelWeights,
 } from '../src/index.js';
-import { maxAbsDiff, plainLayout, probabilities, randomBatch, referenceLogits, richLayout, runSession, type OrtLike } from './helpers.js';
+import { plainLayout, richLayout } from './fixtures/layouts.js';
+import { runSession, type OrtLike } from './fixtures/onnx-session.js';
+import { randomBatch } from './fixtures/random-batches.js';
+import { maxAbsDiff, probabilities, referenceLogits } from './fixtures/reference-models.js';
 
 const node = ortNode as unknown as OrtLike;
 const web = ortWeb as unknown as OrtLike;

@@ -24,7 +24,9 @@ import {
 } from '../src/index.js';
 import { createOnnxWebBackend } from '../src/browser.js';
 import { createOnnxNodeBackend } from '../src/node.js';
-import { maxAbsDiff, plainLayout, probabilities, randomBatch, referenceLogits, richLayout } from './helpers.js';
+import { plainLayout, richLayout } from './fixtures/layouts.js';
+import { randomBatch } from './fixtures/random-batches.js';
+import { maxAbsDiff, probabilities, referenceLogits } from './fixtures/reference-models.js';
 
 const wasmDirectory = pathToFileURL(`${dirname(createRequire(import.meta.url).resolve('onnxruntime-web'))}/`).href;
 

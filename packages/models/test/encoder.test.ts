@@ -20,7 +20,7 @@ import {
   type ModelWeights,
 } from '../src/index.js';
 import { createOnnxNodeBackend } from '../src/node.js';
-import { maxAbsDiff, probabilities, referenceLogits } from './helpers.js';
+import { maxAbsDiff, probabilities, referenceLogits } from './fixtures/reference-models.js';
 
 const encoder = createFeatureEncoder({
   version: 1,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlattCalibrator, isCtrkitError, type FeatureLayout } from '@ctrkit/core';
+import { createPlattCalibrator, type FeatureLayout } from '@ctrkit/core';
 import {
   buildDcnV2Model,
   buildLrModel,
@@ -21,19 +21,12 @@ import {
 } from '../src/index.js';
 import { loadModel as loadModelInBrowser } from '../src/browser.js';
 import { createOnnxNodeBackend, loadModel, saveModel } from '../src/node.js';
-import { maxAbsDiff, plainLayout, probabilities, randomBatch, referenceLr, richLayout } from './helpers.js';
+import { ctrkitRejectionOf } from '@ctrkit/test-support';
+import { plainLayout, richLayout } from './fixtures/layouts.js';
+import { randomBatch } from './fixtures/random-batches.js';
+import { maxAbsDiff, probabilities, referenceLr } from './fixtures/reference-models.js';
 
 const { onnx } = onnxProto;
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(isCtrkitError(error), `not a CtrkitError: ${String(error)}`).toBe(true);
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 const layout = richLayout();
 const lrWeights = initLrWeights(layout, { seed: 'load', scale: 0.5 });
@@ -46,25 +39,25 @@ registry.register(createNativeBackend(), 10);
 describe('loading refuses what does not match, with E_MODEL_LOAD and a way to mend it', () => {
   it('a model trained on another feature spec (layout or fingerprint given)', async () => {
     const other: FeatureLayout = { ...layout, fingerprint: 'spec-other' };
-    const e1 = await failure(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: other, registry }));
+    const e1 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: other, registry }));
     expect(e1.code).toBe('E_MODEL_LOAD');
     expect(e1.message).toMatch(/trained on feature spec spec-rich but the encoder uses spec spec-other/);
-    const e2 = await failure(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: { fingerprint: 'abc' }, registry }));
+    const e2 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: { fingerprint: 'abc' }, registry }));
     expect(e2.message).toMatch(/trained on feature spec spec-rich but the encoder uses spec abc/);
   });
 
   it('a manifest whose shapes or id space differ from the encoder layout', async () => {
-    const e1 = await failure(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: { ...layout, idSpace: 4096 }, registry }));
+    const e1 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: { ...layout, idSpace: 4096 }, registry }));
     expect(e1.message).toMatch(/idSpace 997 but the encoder's layout has 4096/);
     const wider: FeatureLayout = { ...layout, idWidth: 7, fields: [...layout.fields, { name: 'extra', kind: 'categorical', offset: 6, width: 1 }] };
-    const e2 = await failure(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: wider, registry }));
+    const e2 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, { expect: wider, registry }));
     expect(e2.message).toMatch(/input "ids" \(ids\) has shape \[-1,6\] but the encoder's layout gives \[-1,7\]/);
   });
 
   it('a corrupt, truncated or empty model.onnx', async () => {
     const garbage = new Uint8Array(256).map((_, i) => (i * 97 + 13) & 0xff);
     for (const bytes of [garbage, lrBytes.subarray(0, Math.floor(lrBytes.length / 2)), new Uint8Array(0)]) {
-      const e = await failure(loadModelFromBytes({ model: bytes, manifest: lrManifest }, { expect: layout, registry }));
+      const e = await ctrkitRejectionOf(loadModelFromBytes({ model: bytes, manifest: lrManifest }, { expect: layout, registry }));
       expect(e.code).toBe('E_MODEL_LOAD');
       expect(e.message).toMatch(/model\.onnx (is not a valid ONNX model|is empty|holds no graph)/);
     }
@@ -86,7 +79,7 @@ describe('loading refuses what does not match, with E_MODEL_LOAD and a way to me
       [{ ...lrManifest, metrics: { auc: 'high' } }, /metrics\.auc must be a finite number/],
     ];
     for (const [manifest, message] of cases) {
-      const e = await failure(loadModelFromBytes({ model: lrBytes, manifest }, { expect: layout, registry }));
+      const e = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest }, { expect: layout, registry }));
       expect(e.code).toBe('E_MODEL_LOAD');
       expect(e.message).toMatch(message);
     }
@@ -97,22 +90,22 @@ describe('loading refuses what does not match, with E_MODEL_LOAD and a way to me
       ...manifest,
       inputs: manifest.inputs.map((input) => (input.name === from ? { ...input, name: to } : input)),
     });
-    const e1 = await failure(loadModelFromBytes({ model: lrBytes, manifest: rename(lrManifest, 'ids', 'feat_ids') }, { expect: layout, registry }));
+    const e1 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: rename(lrManifest, 'ids', 'feat_ids') }, { expect: layout, registry }));
     expect(e1.message).toMatch(/feeds input "feat_ids" but model\.onnx has no such input \(it has ids, values, dense\)/);
     const withoutDense = { ...lrManifest, inputs: lrManifest.inputs.filter((input) => input.source !== 'dense') };
-    const e2 = await failure(loadModelFromBytes({ model: lrBytes, manifest: withoutDense }, { expect: { fingerprint: 'spec-rich' }, registry }));
+    const e2 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: withoutDense }, { expect: { fingerprint: 'spec-rich' }, registry }));
     expect(e2.message).toMatch(/model\.onnx needs input "dense" .* but model\.json does not say which batch array feeds it/);
     const int64 = { ...lrManifest, inputs: lrManifest.inputs.map((input) => (input.source === 'ids' ? { ...input, type: 'int64' as const } : input)) };
-    const e3 = await failure(loadModelFromBytes({ model: lrBytes, manifest: int64 }, { expect: layout, registry }));
+    const e3 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: int64 }, { expect: layout, registry }));
     expect(e3.message).toMatch(/input "ids" is int32 but model\.json says int64/);
-    const e4 = await failure(loadModelFromBytes({ model: lrBytes, manifest: { ...lrManifest, output: { name: 'score', kind: 'logit' } } }, { expect: layout, registry }));
+    const e4 = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: { ...lrManifest, output: { name: 'score', kind: 'logit' } } }, { expect: layout, registry }));
     expect(e4.message).toMatch(/reads output "score" but model\.onnx has outputs logit, probability/);
   });
 
   it('model.onnx and model.json from different exports', async () => {
     const other = { ...layout, fingerprint: 'spec-b' };
     const manifestB = createManifest(other, lrWeights, { version: '1' });
-    const e = await failure(loadModelFromBytes({ model: lrBytes, manifest: manifestB }, { expect: other, registry }));
+    const e = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: manifestB }, { expect: other, registry }));
     expect(e.message).toMatch(/built for feature spec spec-rich but model\.json says spec-b; the two files come from different exports/);
   });
 
@@ -121,7 +114,7 @@ describe('loading refuses what does not match, with E_MODEL_LOAD and a way to me
     const model = onnx.ModelProto.decode(lrBytes);
     model.graph!.node![0]!.opType = 'NoSuchOperator';
     const broken = onnx.ModelProto.encode(model).finish();
-    const e = await failure(loadModelFromBytes({ model: broken, manifest: lrManifest }, { expect: layout, registry, backends: ['onnx-node'] }));
+    const e = await ctrkitRejectionOf(loadModelFromBytes({ model: broken, manifest: lrManifest }, { expect: layout, registry, backends: ['onnx-node'] }));
     expect(e.code).toBe('E_MODEL_LOAD');
     expect(e.message).toMatch(/no backend could load lr model 7 — onnx-node:cpu: onnx-node:cpu refused model\.onnx: .*NoSuchOperator/);
     // The native backend reads an LR model's weights, not its graph, so it still serves — and says what it skipped.
@@ -190,7 +183,7 @@ describe('backends', () => {
       await loaded.runner.dispose();
       wanted.backends = ['onnx-web', 'onnx-node:tpu'];
     }
-    const e = await failure(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, wanted));
+    const e = await ctrkitRejectionOf(loadModelFromBytes({ model: lrBytes, manifest: lrManifest }, wanted));
     expect(e.code).toBe('E_BACKEND_UNAVAILABLE');
     if (!cudaUsable) expect(e.message).toMatch(cudaSkipReason());
     expect(e.message).toMatch(/onnx-web: not registered \(registered: onnx-node, native\)/);
@@ -274,7 +267,7 @@ describe('bring your own model', () => {
     const expected = probabilities(referenceLr({ kind: 'lr', idSpace: own.idSpace, denseWidth: 0, bias: 0, ids: table, dense: new Float32Array(0) }, batch));
     expect(maxAbsDiff(await loaded.runner.predict(batch), expected)).toBeLessThanOrEqual(1e-6);
     // The native backend declines a model it did not write, so a native-only host hears why.
-    const e = await failure(loadModelFromBytes({ model, manifest }, { expect: own, registry, backends: ['native'] }));
+    const e = await ctrkitRejectionOf(loadModelFromBytes({ model, manifest }, { expect: own, registry, backends: ['native'] }));
     expect(e.message).toMatch(/native runs lr and fm models only, not torch-lr/);
     await loaded.runner.dispose();
   });
@@ -282,7 +275,7 @@ describe('bring your own model', () => {
   it('refuses a graph that fixes the batch dimension', async () => {
     const model = onnx.ModelProto.decode(lrBytes);
     for (const input of model.graph!.input!) input.type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
-    const e = await failure(loadModelFromBytes({ model: onnx.ModelProto.encode(model).finish(), manifest: lrManifest }, { expect: layout, registry }));
+    const e = await ctrkitRejectionOf(loadModelFromBytes({ model: onnx.ModelProto.encode(model).finish(), manifest: lrManifest }, { expect: layout, registry }));
     expect(e.message).toMatch(/fixes the batch dimension of input "ids" to 1; export it with a dynamic batch axis/);
   });
 });
@@ -311,10 +304,10 @@ describe('@ctrkit/models/node files', () => {
   });
 
   it('reports a missing directory or manifest with E_IO', async () => {
-    const e1 = await failure(loadModel(join(directory, 'missing'), { expect: layout }));
+    const e1 = await ctrkitRejectionOf(loadModel(join(directory, 'missing'), { expect: layout }));
     expect(e1.code).toBe('E_IO');
     await writeFile(join(directory, 'lonely.onnx'), lrBytes);
-    const e2 = await failure(loadModel(join(directory, 'lonely.onnx'), { expect: layout }));
+    const e2 = await ctrkitRejectionOf(loadModel(join(directory, 'lonely.onnx'), { expect: layout }));
     expect(e2.code).toBe('E_IO');
     expect(e2.message).toMatch(/cannot read model\.json at .*lonely\.json/);
   });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isCtrkitError } from '@ctrkit/core';
 import { createNativeRunner, initFmWeights, initLrWeights, type LrWeights } from '../src/index.js';
-import { maxAbsDiff, plainLayout, probabilities, randomBatch, referenceFm, referenceLr, richLayout } from './helpers.js';
+import { plainLayout, richLayout } from './fixtures/layouts.js';
+import { randomBatch } from './fixtures/random-batches.js';
+import { maxAbsDiff, probabilities, referenceFm, referenceLr } from './fixtures/reference-models.js';
 
 describe('native runner', () => {
   const layout = richLayout();

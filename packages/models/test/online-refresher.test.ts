@@ -18,8 +18,8 @@ import {
   type OnlineRefresherOptions,
   type RefreshDecision,
 } from '../src/index.js';
-import { wideLayout } from './helpers.js';
-import { syntheticRows } from './train-data.js';
+import { wideLayout } from './fixtures/layouts.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 /** 3 fields × 16 values, a known logistic truth with an interaction; one dense column that tags each row by its index. */
 const layout: FeatureLayout = wideLayout(3, 1, 97, 0, 'spec-refresh');

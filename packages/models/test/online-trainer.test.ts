@@ -5,8 +5,10 @@
 import { isCtrkitError, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import { createFmTrainer, createFtrlTrainer, sliceRows } from '../src/index.js';
-import { maxAbsDiff, randomBatch, richLayout, wideLayout } from './helpers.js';
-import { syntheticRows } from './train-data.js';
+import { richLayout, wideLayout } from './fixtures/layouts.js';
+import { randomBatch } from './fixtures/random-batches.js';
+import { maxAbsDiff } from './fixtures/reference-models.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 const implementations: readonly { name: string; create: (layout: FeatureLayout) => OnlineTrainer }[] = [
   { name: 'ftrl-lr', create: (layout) => createFtrlTrainer(layout, { alpha: 0.2, l1: 0.1, l2: 0.1 }) },

@@ -11,20 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { isCtrkitError, type FeatureLayout } from '@ctrkit/core';
 import { buildModel, initDcnV2Weights, initDeepFmWeights, initDinWeights, initFmWeights, initLrWeights, type ModelWeights } from '../src/index.js';
 import { findInitializer, inspectOnnxModel, readFloatInitializer, type OnnxValueInfo } from '../src/onnx-graph-reader.js';
-import { plainLayout, richLayout } from './helpers.js';
-import { bytesOf, floatBytes, floatField, lengthField, stringField, tag, varint, varintField } from './protobuf-encode.js';
+import { ctrkitErrorThrownBy } from '@ctrkit/test-support';
+import { plainLayout, richLayout } from './fixtures/layouts.js';
+import { bytesOf, floatBytes, floatField, lengthField, stringField, tag, varint, varintField } from './fixtures/protobuf-encode.js';
 
 const { onnx } = onnxProto;
-
-function failure(read: () => unknown): { code: string; message: string } {
-  try {
-    read();
-  } catch (error) {
-    expect(isCtrkitError(error), `not a CtrkitError: ${String(error)}`).toBe(true);
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : (v as { toNumber(): number }).toNumber());
 
@@ -149,7 +140,7 @@ describe('encodings the builders do not write', () => {
     expect([...readFloatInitializer(info, 'packed', 4)]).toEqual([1, 2, 3, 4]);
     expect(findInitializer(info, 'packed')!.dims).toEqual([2, 2]);
     expect([...readFloatInitializer(info, 'unpacked', 3)]).toEqual([0.25, -8, Math.fround(1e30)]);
-    expect(failure(() => readFloatInitializer(info, 'outside', 1)).message).toMatch(/initializer "outside" is stored in an external data file/);
+    expect(ctrkitErrorThrownBy(() => readFloatInitializer(info, 'outside', 1)).message).toMatch(/initializer "outside" is stored in an external data file/);
     expect(info.outputs).toEqual([{ name: 'y', type: 'float32', dims: [] }]);
   });
 
@@ -168,10 +159,10 @@ describe('encodings the builders do not write', () => {
       }),
     ).finish();
     const info = inspectOnnxModel(bytes);
-    expect(failure(() => readFloatInitializer(info, 'nope', 1))).toMatchObject({ code: 'E_MODEL_LOAD', message: expect.stringMatching(/no initializer "nope"/) });
-    expect(failure(() => readFloatInitializer(info, 'i', 1)).message).toMatch(/initializer "i" is not float32/);
-    expect(failure(() => readFloatInitializer(info, 'f', 3)).message).toMatch(/initializer "f" holds 2 floats, expected 3/);
-    expect(failure(() => readFloatInitializer(info, 'g', 1)).message).toMatch(/initializer "g" holds 2 floats, expected 1/);
+    expect(ctrkitErrorThrownBy(() => readFloatInitializer(info, 'nope', 1))).toMatchObject({ code: 'E_MODEL_LOAD', message: expect.stringMatching(/no initializer "nope"/) });
+    expect(ctrkitErrorThrownBy(() => readFloatInitializer(info, 'i', 1)).message).toMatch(/initializer "i" is not float32/);
+    expect(ctrkitErrorThrownBy(() => readFloatInitializer(info, 'f', 3)).message).toMatch(/initializer "f" holds 2 floats, expected 3/);
+    expect(ctrkitErrorThrownBy(() => readFloatInitializer(info, 'g', 1)).message).toMatch(/initializer "g" holds 2 floats, expected 1/);
   });
 });
 
@@ -179,7 +170,7 @@ describe('bad bytes give E_MODEL_LOAD, never a crash or a hang', () => {
   const lr = buildModel(plainLayout(), initLrWeights(plainLayout(), { seed: 'bad', scale: 0.5 }));
 
   it('empty, truncated at every length, a wrong wire type, an oversized length, other file formats', () => {
-    expect(failure(() => inspectOnnxModel(new Uint8Array(0))).message).toMatch(/model\.onnx is empty/);
+    expect(ctrkitErrorThrownBy(() => inspectOnnxModel(new Uint8Array(0))).message).toMatch(/model\.onnx is empty/);
     // A prefix cut at a field boundary is itself a valid message (protobuf has no end marker), so a
     // cut past the graph field (into opset_import or metadata_props, written after it) may read; it
     // must then hold the whole graph. Every cut inside or before the graph is refused.
@@ -200,11 +191,11 @@ describe('bad bytes give E_MODEL_LOAD, never a crash or a hang', () => {
     const tail = onnx.ModelProto.encode({ opsetImport: onnx.ModelProto.decode(lr).opsetImport, metadataProps: onnx.ModelProto.decode(lr).metadataProps }).finish().length;
     expect(read).toBeGreaterThan(0);
     expect(read).toBeLessThanOrEqual(tail);
-    expect(failure(() => inspectOnnxModel(bytesOf(varintField(7, 3)))).message).toMatch(/ModelProto\.graph \(7\) has wire type 0, expected 2/);
-    expect(failure(() => inspectOnnxModel(bytesOf(tag(7, 2), varint(2n ** 31n), [1, 2, 3]))).message).toMatch(/length 2147483648 runs past the end of the message \(3 bytes left\)/);
+    expect(ctrkitErrorThrownBy(() => inspectOnnxModel(bytesOf(varintField(7, 3)))).message).toMatch(/ModelProto\.graph \(7\) has wire type 0, expected 2/);
+    expect(ctrkitErrorThrownBy(() => inspectOnnxModel(bytesOf(tag(7, 2), varint(2n ** 31n), [1, 2, 3]))).message).toMatch(/length 2147483648 runs past the end of the message \(3 bytes left\)/);
     const png = bytesOf([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
     const json = new TextEncoder().encode('{"format":"ctrkit.model","inputs":[]}');
-    for (const other of [png, json]) expect(failure(() => inspectOnnxModel(other)).code).toBe('E_MODEL_LOAD');
+    for (const other of [png, json]) expect(ctrkitErrorThrownBy(() => inspectOnnxModel(other)).code).toBe('E_MODEL_LOAD');
   });
 
   /** Reads everything the loader and native backend would; only E_MODEL_LOAD may come out. */

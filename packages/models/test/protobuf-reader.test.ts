@@ -2,17 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCtrkitError } from '@ctrkit/core';
 import { ProtobufReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from '../src/protobuf-reader.js';
-import { bytesOf, floatField, lengthField, stringField, tag, varint, varintField } from './protobuf-encode.js';
-
-function failure(read: () => unknown): { code: string; message: string } {
-  try {
-    read();
-  } catch (error) {
-    expect(isCtrkitError(error), `not a CtrkitError: ${String(error)}`).toBe(true);
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
+import { ctrkitErrorThrownBy } from '@ctrkit/test-support';
+import { bytesOf, floatField, lengthField, stringField, tag, varint, varintField } from './fixtures/protobuf-encode.js';
 
 const INT64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
 
@@ -41,10 +32,10 @@ describe('ProtobufReader varints', () => {
   });
 
   it('refuses a varint longer than 10 bytes or cut short, naming the byte', () => {
-    const long = failure(() => new ProtobufReader(bytesOf(new Array(10).fill(0x80), [0x01])).int64());
+    const long = ctrkitErrorThrownBy(() => new ProtobufReader(bytesOf(new Array(10).fill(0x80), [0x01])).int64());
     expect(long).toMatchObject({ code: 'E_MODEL_LOAD' });
     expect(long.message).toMatch(/varint longer than 10 bytes at byte 0/);
-    expect(failure(() => new ProtobufReader(bytesOf([0x80, 0x80])).int64()).message).toMatch(/truncated inside a varint at byte 2/);
+    expect(ctrkitErrorThrownBy(() => new ProtobufReader(bytesOf([0x80, 0x80])).int64()).message).toMatch(/truncated inside a varint at byte 2/);
   });
 });
 
@@ -91,18 +82,18 @@ describe('ProtobufReader fields', () => {
   });
 
   it('refuses a length past the end of its message (also one nested inside a shorter parent), field 0, groups, and a wrong wire type', () => {
-    expect(failure(() => stepped(bytesOf(tag(1, 2), varint(2n ** 40n))).skip()).message).toMatch(/length over 2\^32 runs past the end/);
-    expect(failure(() => stepped(bytesOf(tag(1, 2), varint(5), [1, 2])).bytesView()).message).toMatch(/length 5 runs past the end of the message \(2 bytes left\) at byte 1/);
+    expect(ctrkitErrorThrownBy(() => stepped(bytesOf(tag(1, 2), varint(2n ** 40n))).skip()).message).toMatch(/length over 2\^32 runs past the end/);
+    expect(ctrkitErrorThrownBy(() => stepped(bytesOf(tag(1, 2), varint(5), [1, 2])).bytesView()).message).toMatch(/length 5 runs past the end of the message \(2 bytes left\) at byte 1/);
     const parent = stepped(bytesOf(lengthField(1, [...tag(1, 2), 4, 1, 2]), [3, 4, 5, 6]));
     const child = parent.message();
     child.next();
-    expect(failure(() => child.bytesView()).message).toMatch(/length 4 runs past the end of the message \(2 bytes left\)/);
-    expect(failure(() => new ProtobufReader(bytesOf([0x00])).next()).message).toMatch(/field number 0 at byte 0/);
-    expect(failure(() => new ProtobufReader(bytesOf(varint(2n ** 35n))).next()).message).toMatch(/tag wider than 32 bits/);
-    for (const wire of [3, 4, 6, 7]) expect(failure(() => stepped(bytesOf(tag(9, wire))).skip()).message).toMatch(new RegExp(`field 9 has wire type ${wire}, which ONNX does not use`));
-    expect(failure(() => stepped(bytesOf(varintField(7, 1))).expect(WIRE_LENGTH, 'ModelProto.graph')).message).toMatch(/field ModelProto\.graph \(7\) has wire type 0, expected 2/);
-    expect(failure(() => stepped(bytesOf(tag(1, 1), [1, 2, 3])).skip()).message).toMatch(/truncated inside a fixed64/);
-    expect(failure(() => stepped(bytesOf(tag(1, 5), [1, 2, 3])).fixed32Bytes()).message).toMatch(/truncated inside a fixed32/);
+    expect(ctrkitErrorThrownBy(() => child.bytesView()).message).toMatch(/length 4 runs past the end of the message \(2 bytes left\)/);
+    expect(ctrkitErrorThrownBy(() => new ProtobufReader(bytesOf([0x00])).next()).message).toMatch(/field number 0 at byte 0/);
+    expect(ctrkitErrorThrownBy(() => new ProtobufReader(bytesOf(varint(2n ** 35n))).next()).message).toMatch(/tag wider than 32 bits/);
+    for (const wire of [3, 4, 6, 7]) expect(ctrkitErrorThrownBy(() => stepped(bytesOf(tag(9, wire))).skip()).message).toMatch(new RegExp(`field 9 has wire type ${wire}, which ONNX does not use`));
+    expect(ctrkitErrorThrownBy(() => stepped(bytesOf(varintField(7, 1))).expect(WIRE_LENGTH, 'ModelProto.graph')).message).toMatch(/field ModelProto\.graph \(7\) has wire type 0, expected 2/);
+    expect(ctrkitErrorThrownBy(() => stepped(bytesOf(tag(1, 1), [1, 2, 3])).skip()).message).toMatch(/truncated inside a fixed64/);
+    expect(ctrkitErrorThrownBy(() => stepped(bytesOf(tag(1, 5), [1, 2, 3])).fixed32Bytes()).message).toMatch(/truncated inside a fixed32/);
   });
 
   it('fuzz: any bytes, walked as nested messages, end or throw E_MODEL_LOAD, and every step advances', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPlattCalibrator, isCtrkitError, type CtrkitError, type FeatureBatch, type ModelRunner } from '@ctrkit/core';
+import { createPlattCalibrator, type FeatureBatch, type ModelRunner } from '@ctrkit/core';
 import {
   createAbRouter,
   createEnsemble,
@@ -9,7 +9,10 @@ import {
   createNativeRunner,
   initLrWeights,
 } from '../src/index.js';
-import { maxAbsDiff, randomBatch, referenceLr, richLayout } from './helpers.js';
+import { ctrkitRejectionOf } from '@ctrkit/test-support';
+import { richLayout } from './fixtures/layouts.js';
+import { randomBatch } from './fixtures/random-batches.js';
+import { maxAbsDiff, referenceLr } from './fixtures/reference-models.js';
 
 const layout = richLayout();
 
@@ -43,16 +46,6 @@ function fake(score: number, version: string, fingerprint = layout.fingerprint, 
     },
   };
   return runner;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CtrkitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCtrkitError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -92,7 +85,7 @@ describe('ensemble', () => {
     const ensemble = createEnsemble({ members: [{ runner: member, weight: 1 }] });
     await ensemble.dispose();
     expect(member.disposed).toBe(true);
-    expect((await rejection(ensemble.predict(randomBatch(layout, 1)))).code).toBe('E_STATE');
+    expect((await ctrkitRejectionOf(ensemble.predict(randomBatch(layout, 1)))).code).toBe('E_STATE');
   });
 });
 
@@ -167,10 +160,10 @@ describe('fallback runner', () => {
     const runner = createFallbackRunner({ primary: nativePrimary, fallback });
     const batch = randomBatch(layout, 1);
     const bad = { ...batch, values: batch.values.map(() => Number.NaN) };
-    expect((await rejection(runner.predict(bad))).code).toBe('E_INPUT');
+    expect((await ctrkitRejectionOf(runner.predict(bad))).code).toBe('E_INPUT');
     expect(fallback.calls).toBe(0);
     const both = createFallbackRunner({ primary: fake(0.5, 'p', layout.fingerprint, new Error('primary down')), fallback: fake(0.5, 'f', layout.fingerprint, new Error('fallback down')) });
-    const error = await rejection(both.predict(batch));
+    const error = await ctrkitRejectionOf(both.predict(batch));
     expect(error.code).toBe('E_INFERENCE');
     expect(error.message).toMatch(/primary failed \(primary down\) and the fallback failed too: fallback down/);
     expect(() => createFallbackRunner({ primary: fake(0.1, 'p'), fallback: fake(0.1, 'f', 'other') })).toThrow(/different feature specs/);
@@ -203,17 +196,17 @@ describe('hot swap', () => {
     const batch = randomBatch(layout, 1);
     await expect(hot.swap(async () => Promise.reject(new Error('disk full')))).rejects.toThrow(/disk full/);
     const broken = fake(0.5, 'broken', layout.fingerprint, new Error('bad weights'));
-    const warmupError = await rejection(hot.swap(broken, { warmup: batch }));
+    const warmupError = await ctrkitRejectionOf(hot.swap(broken, { warmup: batch }));
     expect(warmupError.code).toBe('E_MODEL_LOAD');
     expect(warmupError.message).toMatch(/failed its warm-up batch, so the serving one stays: bad weights/);
     expect(broken.disposed).toBe(true);
     const foreign = fake(0.5, 'foreign', 'spec-new');
-    expect((await rejection(hot.swap(foreign))).message).toMatch(/trained on feature spec spec-new but the serving one .* uses spec-rich/);
+    expect((await ctrkitRejectionOf(hot.swap(foreign))).message).toMatch(/trained on feature spec spec-new but the serving one .* uses spec-rich/);
     expect(foreign.disposed).toBe(true);
     expect(hot.info.version).toBe('v1');
     expect(Array.from(await hot.predict(batch))).toEqual([Math.fround(0.1)]);
     expect(v1.disposed).toBe(false);
-    expect((await rejection(hot.swap(v1))).message).toMatch(/already active/);
+    expect((await ctrkitRejectionOf(hot.swap(v1))).message).toMatch(/already active/);
     expect(v1.disposed).toBe(false);
     await hot.swap(fake(0.4, 'new-spec', 'spec-new'), { allowFingerprintChange: true });
     expect(hot.info.fingerprint).toBe('spec-new');
@@ -271,6 +264,6 @@ describe('hot swap', () => {
     expect(p).toBeCloseTo(platt.applyOne(Math.fround(0.3)), 6);
     await hot.dispose();
     expect(runner.disposed).toBe(true);
-    expect((await rejection(hot.predict(randomBatch(layout, 1)))).code).toBe('E_STATE');
+    expect((await ctrkitRejectionOf(hot.predict(randomBatch(layout, 1)))).code).toBe('E_STATE');
   });
 });

@@ -1,8 +1,9 @@
-import { createRandom, isCtrkitError, logLoss } from '@ctrkit/core';
+import { createRandom, logLoss } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import { chooseCalibrator, createFtrlTrainer, downsampleNegatives } from '../src/index.js';
-import { wideLayout } from './helpers.js';
-import { syntheticRows } from './train-data.js';
+import { codeThrownBy } from '@ctrkit/test-support';
+import { wideLayout } from './fixtures/layouts.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 /** Held-out rows: true probabilities p, labels drawn from them, and the scores a model gave (a distortion of p). */
 function heldOut(rows: number, distort: (p: number) => number, seed: string) {
@@ -72,19 +73,11 @@ describe('calibrator choice', () => {
   });
 
   it('refuses one-class rows, too few rows and bad options', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
-    expect(code(() => chooseCalibrator([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0, 0, 0, 0, 0, 0]))).toBe('E_INPUT');
-    expect(code(() => chooseCalibrator([0.1, 0.9], [0, 1]))).toBe('E_INPUT');
-    expect(code(() => chooseCalibrator([0.1, 0.9, 0.5], [0, 1]))).toBe('E_INPUT');
-    expect(code(() => chooseCalibrator([0.1, Number.NaN, 0.5, 0.2, 0.3], [0, 1, 0, 1, 0]))).toBe('E_INPUT');
-    expect(code(() => chooseCalibrator([0.1, 0.9, 0.5, 0.2, 0.3], [0, 1, 0, 1, 0], { folds: 1 }))).toBe('E_CONFIG');
-    expect(code(() => chooseCalibrator([0.1, 0.9, 0.5, 0.2, 0.3], [0, 1, 0, 1, 0], { negativeRate: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => chooseCalibrator([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0, 0, 0, 0, 0, 0]))).toBe('E_INPUT');
+    expect(codeThrownBy(() => chooseCalibrator([0.1, 0.9], [0, 1]))).toBe('E_INPUT');
+    expect(codeThrownBy(() => chooseCalibrator([0.1, 0.9, 0.5], [0, 1]))).toBe('E_INPUT');
+    expect(codeThrownBy(() => chooseCalibrator([0.1, Number.NaN, 0.5, 0.2, 0.3], [0, 1, 0, 1, 0]))).toBe('E_INPUT');
+    expect(codeThrownBy(() => chooseCalibrator([0.1, 0.9, 0.5, 0.2, 0.3], [0, 1, 0, 1, 0], { folds: 1 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => chooseCalibrator([0.1, 0.9, 0.5, 0.2, 0.3], [0, 1, 0, 1, 0], { negativeRate: 0 }))).toBe('E_CONFIG');
   });
 });

@@ -1,10 +1,16 @@
-import { auc, createRandom, isCtrkitError } from '@ctrkit/core';
+import { auc, createRandom } from '@ctrkit/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildDcnV2Model, createDcnV2Trainer, createFtrlTrainer, initDcnV2Weights, sliceRows, type DcnV2Weights, type LabelledRows } from '../src/index.js';
 import type { DcnV2TrainerImpl } from '../src/train/dcnv2-trainer.js';
-import { probabilities, randomBatch, referenceDcnV2, richLayout, runSession, wideLayout, type OrtLike } from './helpers.js';
-import { CRITEO_PATH, criteoSplit, randomLabels, syntheticRows } from './train-data.js';
+import { codeThrownBy } from '@ctrkit/test-support';
+import { CRITEO_PATH, criteoSplit } from './fixtures/criteo-split.js';
+import { gradientChecker } from './fixtures/gradient-check.js';
+import { richLayout, wideLayout } from './fixtures/layouts.js';
+import { runSession, type OrtLike } from './fixtures/onnx-session.js';
+import { richRows } from './fixtures/random-batches.js';
+import { probabilities, referenceDcnV2 } from './fixtures/reference-models.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 /** Rich layout (bag, dense columns, two sequences of different lengths) with mixed full and low-rank cross layers. */
 function mixedWeights(seed: string): DcnV2Weights {
@@ -12,11 +18,6 @@ function mixedWeights(seed: string): DcnV2Weights {
   const full = initDcnV2Weights(layout, { embeddingDim: 3, crossLayers: 1, deep: [5, 4], seed, embeddingScale: 0.4, biasScale: 0.1 });
   const low = initDcnV2Weights(layout, { embeddingDim: 3, crossLayers: 1, lowRank: 2, deep: [5, 4], seed: `${seed}-low`, biasScale: 0.1 });
   return { ...full, cross: [full.cross[0]!, low.cross[0]!] };
-}
-
-function richRows(rows: number, seed: string): LabelledRows {
-  const batch = randomBatch(richLayout(), rows, seed);
-  return { batch, labels: randomLabels(rows, 0.4, seed) };
 }
 
 describe('DCN-v2 trainer', () => {
@@ -35,27 +36,8 @@ describe('DCN-v2 trainer', () => {
     const trainer = createDcnV2Trainer(layout, { initial: mixedWeights('gradients'), l2: 0.03, embeddingL2: 0.05 }) as unknown as DcnV2TrainerImpl;
     const rows = richRows(12, 'gradients');
     trainer.computeGradients(rows);
-    const h = 1e-6;
-    const random = createRandom('picks');
-    let checked = 0;
-    const compare = (analytic: number, value: Float64Array, i: number, what: string) => {
-      const saved = value[i]!;
-      value[i] = saved + h;
-      const up = trainer.objective(rows);
-      value[i] = saved - h;
-      const down = trainer.objective(rows);
-      value[i] = saved;
-      const numeric = (up - down) / (2 * h);
-      // Central differences in float64: error ~h² · f''' plus rounding ~1e-16/h ≈ 1e-10.
-      expect(Math.abs(analytic - numeric), `${what}: analytic ${analytic} numeric ${numeric}`).toBeLessThan(1e-7 + 1e-5 * Math.abs(numeric));
-      checked++;
-    };
-    // The gradients must be read before the objective's forward passes overwrite the scratch.
-    const analytic = trainer.params.map((p) => p.grad.slice());
-    trainer.params.forEach((p, k) => {
-      const picks = p.value.length <= 12 ? Array.from(p.value.keys()) : Array.from({ length: 12 }, () => random.int(p.value.length));
-      for (const i of picks) compare(analytic[k]![i]!, p.value, i, `${p.name}[${i}]`);
-    });
+    const gradients = gradientChecker(() => trainer.objective(rows));
+    gradients.checkParameters(trainer.params, createRandom('picks'));
     // Embedding rows: ids of fields (bag columns included) and of sequence items.
     const D = 3;
     const ids = new Set<number>();
@@ -66,11 +48,11 @@ describe('DCN-v2 trainer', () => {
     const embeddingAnalytic = new Map<number, number[]>();
     trainer.computeGradients(rows);
     for (const id of ids) embeddingAnalytic.set(id, Array.from({ length: D }, (_, k) => trainer.embeddingGradient(id, k)));
-    for (const [id, grads] of embeddingAnalytic) for (let k = 0; k < D; k++) compare(grads[k]!, trainer.embedding, id * D + k, `embedding[${id}, ${k}]`);
+    for (const [id, grads] of embeddingAnalytic) for (let k = 0; k < D; k++) gradients.check(grads[k]!, trainer.embedding, id * D + k, `embedding[${id}, ${k}]`);
     // An id no row touches has no gradient (and no L2 pull).
     const untouched = Array.from({ length: layout.idSpace }, (_, i) => i).find((i) => !rows.batch.ids.includes(i) && !rows.batch.sequenceIds.includes(i))!;
     expect(trainer.embeddingGradient(untouched, 0)).toBe(0);
-    expect(checked).toBeGreaterThan(120);
+    expect(gradients.checked).toBeGreaterThan(120);
   });
 
   it('the frequency-aware prior: each id’s share of its once-a-pass penalty; the embedding gradient matches the finite difference of the objective', () => {
@@ -85,19 +67,8 @@ describe('DCN-v2 trainer', () => {
     for (let c = 0; c < 6; c++) ids.add(rows.batch.ids[c]!);
     const grads = new Map<number, number[]>();
     for (const id of ids) grads.set(id, Array.from({ length: D }, (_, k) => trainer.embeddingGradient(id, k)));
-    const h = 1e-6;
-    for (const [id, g] of grads) {
-      for (let k = 0; k < D; k++) {
-        const saved = trainer.embedding[id * D + k]!;
-        trainer.embedding[id * D + k] = saved + h;
-        const up = trainer.objective(rows);
-        trainer.embedding[id * D + k] = saved - h;
-        const down = trainer.objective(rows);
-        trainer.embedding[id * D + k] = saved;
-        const numeric = (up - down) / (2 * h);
-        expect(Math.abs(g[k]! - numeric), `embedding[${id}, ${k}]`).toBeLessThan(1e-7 + 1e-5 * Math.abs(numeric));
-      }
-    }
+    const gradients = gradientChecker(() => trainer.objective(rows));
+    for (const [id, g] of grads) for (let k = 0; k < D; k++) gradients.check(g[k]!, trainer.embedding, id * D + k, `embedding[${id}, ${k}]`);
     // The prior adds to the objective the same weights would have without it.
     const withPrior = trainer.objective(rows);
     const plain = (createDcnV2Trainer(layout, { initial: mixedWeights('prior') }) as unknown as DcnV2TrainerImpl).objective(rows);
@@ -147,30 +118,22 @@ describe('DCN-v2 trainer', () => {
 
   it('rejects bad rows, options and divergence with CtrkitError', () => {
     const layout = richLayout();
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
     const trainer = createDcnV2Trainer(layout, { embeddingDim: 2, crossLayers: 1, deep: [4] });
     const rows = richRows(10, 'bad');
     const nan = { batch: { ...rows.batch, dense: rows.batch.dense.slice() }, labels: rows.labels };
     nan.batch.dense[3] = Number.NaN;
-    expect(code(() => trainer.trainEpoch(nan))).toBe('E_INPUT');
-    expect(code(() => trainer.step({ batch: rows.batch, labels: Float32Array.of(0, 1, 2, 0, 0, 0, 0, 0, 0, 0) }))).toBe('E_INPUT');
-    expect(code(() => trainer.trainEpoch(sliceRows(rows, 0, 0)))).toBe('E_INPUT');
-    expect(code(() => trainer.predict({ ...rows.batch, layout: richLayout('other') }))).toBe('E_INPUT');
-    expect(code(() => createDcnV2Trainer(layout, { learningRate: 0 }))).toBe('E_CONFIG');
-    expect(code(() => createDcnV2Trainer(layout, { deep: [0] }))).toBe('E_CONFIG');
-    expect(code(() => createDcnV2Trainer(layout, { initial: initDcnV2Weights(wideLayout(2, 0, 64)) }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.trainEpoch(nan))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.step({ batch: rows.batch, labels: Float32Array.of(0, 1, 2, 0, 0, 0, 0, 0, 0, 0) }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.trainEpoch(sliceRows(rows, 0, 0)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.predict({ ...rows.batch, layout: richLayout('other') }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => createDcnV2Trainer(layout, { learningRate: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDcnV2Trainer(layout, { deep: [0] }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDcnV2Trainer(layout, { initial: initDcnV2Weights(wideLayout(2, 0, 64)) }))).toBe('E_INPUT');
     // Weights so large that the cross layers overflow float64: the loss is not finite, and training says so.
     const huge = initDcnV2Weights(layout, { embeddingDim: 2, crossLayers: 5, deep: [4], seed: 1 });
     huge.embedding.fill(1e38);
     for (const layer of huge.cross) if (layer.kind === 'full') layer.w.fill(1e38);
-    expect(code(() => createDcnV2Trainer(layout, { initial: huge }).trainEpoch(rows))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDcnV2Trainer(layout, { initial: huge }).trainEpoch(rows))).toBe('E_CONFIG');
   });
 
   it.skipIf(CRITEO_PATH === undefined)('learns the Criteo sample: AUC > 0.70 on the last 2,000 rows after two epochs of a small model', async () => {

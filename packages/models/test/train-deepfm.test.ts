@@ -1,4 +1,4 @@
-import { auc, createRandom, isCtrkitError } from '@ctrkit/core';
+import { auc, createRandom } from '@ctrkit/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,17 +13,18 @@ import {
   type LabelledRows,
 } from '../src/index.js';
 import type { DeepFmTrainerImpl } from '../src/train/deepfm-trainer.js';
-import { maxAbsDiff, probabilities, randomBatch, referenceDeepFm, richLayout, runSession, wideLayout, type OrtLike } from './helpers.js';
-import { CRITEO_PATH, criteoSplit, randomLabels, syntheticRows } from './train-data.js';
+import { codeThrownBy } from '@ctrkit/test-support';
+import { CRITEO_PATH, criteoSplit } from './fixtures/criteo-split.js';
+import { gradientChecker } from './fixtures/gradient-check.js';
+import { richLayout, wideLayout } from './fixtures/layouts.js';
+import { runSession, type OrtLike } from './fixtures/onnx-session.js';
+import { richRows } from './fixtures/random-batches.js';
+import { maxAbsDiff, probabilities, referenceDeepFm } from './fixtures/reference-models.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 /** Weights at scales where every term (linear, FM, MLP) moves the logit. */
 function scaledWeights(seed: string, deep: readonly number[] = [5, 4]): DeepFmWeights {
   return initDeepFmWeights(richLayout(), { embeddingDim: 3, deep, seed, embeddingScale: 0.4, linearScale: 0.3, biasScale: 0.1 });
-}
-
-function richRows(rows: number, seed: string): LabelledRows {
-  const batch = randomBatch(richLayout(), rows, seed);
-  return { batch, labels: randomLabels(rows, 0.4, seed) };
 }
 
 describe('DeepFM trainer', () => {
@@ -46,27 +47,8 @@ describe('DeepFM trainer', () => {
     const trainer = createDeepFmTrainer(layout, { initial: scaledWeights('gradients'), l2: 0.03, embeddingL2: 0.05 }) as unknown as DeepFmTrainerImpl;
     const rows = richRows(12, 'gradients');
     trainer.computeGradients(rows);
-    const h = 1e-6;
-    const random = createRandom('picks');
-    let checked = 0;
-    const compare = (analytic: number, value: Float64Array, i: number, what: string) => {
-      const saved = value[i]!;
-      value[i] = saved + h;
-      const up = trainer.objective(rows);
-      value[i] = saved - h;
-      const down = trainer.objective(rows);
-      value[i] = saved;
-      const numeric = (up - down) / (2 * h);
-      // Central differences in float64: error ~h²·f''' plus rounding ~1e-16/h ≈ 1e-10.
-      expect(Math.abs(analytic - numeric), `${what}: analytic ${analytic} numeric ${numeric}`).toBeLessThan(1e-7 + 1e-5 * Math.abs(numeric));
-      checked++;
-    };
-    // Read the gradients before the objective's forward passes overwrite the scratch.
-    const analytic = trainer.params.map((p) => p.grad.slice());
-    trainer.params.forEach((p, k) => {
-      const picks = p.value.length <= 12 ? Array.from(p.value.keys()) : Array.from({ length: 12 }, () => random.int(p.value.length));
-      for (const i of picks) compare(analytic[k]![i]!, p.value, i, `${p.name}[${i}]`);
-    });
+    const gradients = gradientChecker(() => trainer.objective(rows));
+    gradients.checkParameters(trainer.params, createRandom('picks'));
     // Embedding rows and linear weights of field ids (bag columns included) and sequence items.
     const D = 3;
     const ids = new Set<number>();
@@ -81,13 +63,13 @@ describe('DeepFM trainer', () => {
       embeddingAnalytic.set(id, Array.from({ length: D }, (_, k) => trainer.embeddingGradient(id, k)));
       linearAnalytic.set(id, trainer.linearGradient(id));
     }
-    for (const [id, grads] of embeddingAnalytic) for (let k = 0; k < D; k++) compare(grads[k]!, trainer.embedding, id * D + k, `embedding[${id}, ${k}]`);
-    for (const [id, grad] of linearAnalytic) compare(grad, trainer.linear!, id, `linear[${id}]`);
+    for (const [id, grads] of embeddingAnalytic) for (let k = 0; k < D; k++) gradients.check(grads[k]!, trainer.embedding, id * D + k, `embedding[${id}, ${k}]`);
+    for (const [id, grad] of linearAnalytic) gradients.check(grad, trainer.linear!, id, `linear[${id}]`);
     // An id no row touches has no gradient (and no L2 pull).
     const untouched = Array.from({ length: layout.idSpace }, (_, i) => i).find((i) => !rows.batch.ids.includes(i) && !rows.batch.sequenceIds.includes(i))!;
     expect(trainer.embeddingGradient(untouched, 0)).toBe(0);
     expect(trainer.linearGradient(untouched)).toBe(0);
-    expect(checked).toBeGreaterThan(80);
+    expect(gradients.checked).toBeGreaterThan(80);
   });
 
   it('the frequency-aware prior covers the embedding rows and the linear weights: gradients match the finite differences', () => {
@@ -102,23 +84,10 @@ describe('DeepFM trainer', () => {
     for (let c = 0; c < 6; c++) if (rows.batch.values[c] !== 0) ids.add(rows.batch.ids[c]!);
     const grads = new Map<number, number[]>();
     for (const id of ids) grads.set(id, [...Array.from({ length: D }, (_, k) => trainer.embeddingGradient(id, k)), trainer.linearGradient(id)]);
-    const h = 1e-6;
-    const numeric = (value: Float64Array, i: number) => {
-      const saved = value[i]!;
-      value[i] = saved + h;
-      const up = trainer.objective(rows);
-      value[i] = saved - h;
-      const down = trainer.objective(rows);
-      value[i] = saved;
-      return (up - down) / (2 * h);
-    };
+    const gradients = gradientChecker(() => trainer.objective(rows));
     for (const [id, g] of grads) {
-      for (let k = 0; k < D; k++) {
-        const n = numeric(trainer.embedding, id * D + k);
-        expect(Math.abs(g[k]! - n), `embedding[${id}, ${k}]`).toBeLessThan(1e-7 + 1e-5 * Math.abs(n));
-      }
-      const n = numeric(trainer.linear!, id);
-      expect(Math.abs(g[D]! - n), `linear[${id}]`).toBeLessThan(1e-7 + 1e-5 * Math.abs(n));
+      for (let k = 0; k < D; k++) gradients.check(g[k]!, trainer.embedding, id * D + k, `embedding[${id}, ${k}]`);
+      gradients.check(g[D]!, trainer.linear!, id, `linear[${id}]`);
     }
     const plain = (createDeepFmTrainer(layout, { initial: scaledWeights('prior') }) as unknown as DeepFmTrainerImpl).objective(rows);
     expect(trainer.objective(rows)).toBeGreaterThan(plain);
@@ -195,32 +164,24 @@ describe('DeepFM trainer', () => {
 
   it('rejects bad rows, options and divergence with CtrkitError', () => {
     const layout = richLayout();
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
     const trainer = createDeepFmTrainer(layout, { embeddingDim: 2, deep: [4] });
     const rows = richRows(10, 'bad');
     const nan = { batch: { ...rows.batch, dense: rows.batch.dense.slice() }, labels: rows.labels };
     nan.batch.dense[3] = Number.NaN;
-    expect(code(() => trainer.trainEpoch(nan))).toBe('E_INPUT');
-    expect(code(() => trainer.step({ batch: rows.batch, labels: Float32Array.of(0, 1, 2, 0, 0, 0, 0, 0, 0, 0) }))).toBe('E_INPUT');
-    expect(code(() => trainer.trainEpoch(sliceRows(rows, 0, 0)))).toBe('E_INPUT');
-    expect(code(() => trainer.predict({ ...rows.batch, layout: richLayout('other') }))).toBe('E_INPUT');
-    expect(code(() => createDeepFmTrainer(layout, { learningRate: 0 }))).toBe('E_CONFIG');
-    expect(code(() => createDeepFmTrainer(layout, { deep: [0] }))).toBe('E_CONFIG');
-    expect(code(() => createDeepFmTrainer(layout, { frequencyL2: -1 }))).toBe('E_CONFIG');
-    expect(code(() => createDeepFmTrainer(layout, { initial: initDeepFmWeights(wideLayout(2, 0, 64)) }))).toBe('E_INPUT');
-    expect(code(() => fitModel({ model: 'deepfm', train: rows, epochs: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => trainer.trainEpoch(nan))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.step({ batch: rows.batch, labels: Float32Array.of(0, 1, 2, 0, 0, 0, 0, 0, 0, 0) }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.trainEpoch(sliceRows(rows, 0, 0)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.predict({ ...rows.batch, layout: richLayout('other') }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => createDeepFmTrainer(layout, { learningRate: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDeepFmTrainer(layout, { deep: [0] }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDeepFmTrainer(layout, { frequencyL2: -1 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDeepFmTrainer(layout, { initial: initDeepFmWeights(wideLayout(2, 0, 64)) }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => fitModel({ model: 'deepfm', train: rows, epochs: 0 }))).toBe('E_CONFIG');
     // Weights so large that the MLP overflows float64 (1e38 per layer, eight layers): the loss is not finite, and training says so.
     const huge = initDeepFmWeights(layout, { embeddingDim: 2, deep: [4, 4, 4, 4, 4, 4, 4], seed: 1 });
     huge.embedding.fill(1e38);
     for (const layer of [...huge.deep, huge.output]) layer.weight.fill(1e38);
-    expect(code(() => createDeepFmTrainer(layout, { initial: huge }).trainEpoch(rows))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createDeepFmTrainer(layout, { initial: huge }).trainEpoch(rows))).toBe('E_CONFIG');
   });
 
   it.skipIf(CRITEO_PATH === undefined)('learns the Criteo sample: AUC > 0.70 on the last 2,000 rows after two epochs of a small model', async () => {

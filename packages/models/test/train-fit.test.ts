@@ -1,4 +1,4 @@
-import { auc, isCtrkitError, logLoss } from '@ctrkit/core';
+import { auc, logLoss } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import {
   createBackendRegistry,
@@ -15,8 +15,11 @@ import {
   type FitProgress,
 } from '../src/index.js';
 import { createOnnxNodeBackend } from '../src/node.js';
-import { randomBatch, richLayout, wideLayout } from './helpers.js';
-import { CRITEO_PATH, criteoSplit, randomLabels, syntheticRows } from './train-data.js';
+import { codeThrownBy } from '@ctrkit/test-support';
+import { CRITEO_PATH, criteoSplit } from './fixtures/criteo-split.js';
+import { richLayout, wideLayout } from './fixtures/layouts.js';
+import { randomBatch, randomLabels } from './fixtures/random-batches.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 describe('row buffers', () => {
   it('collect chunks (growing by doubling), slice without copying and take rows by index', () => {
@@ -37,18 +40,10 @@ describe('row buffers', () => {
     const picked = takeRows(rows, Int32Array.of(9, 0));
     expect(Array.from(picked.batch.dense.subarray(0, 2))).toEqual(Array.from(rows.batch.dense.subarray(18, 20)));
     expect(picked.labels[1]).toBe(rows.labels[0]);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
-    expect(code(() => collector.append(a, Float32Array.of(0, 1, 0.5, 0, 0)))).toBe('E_INPUT');
-    expect(code(() => collector.append({ ...a, layout: richLayout('other') }, randomLabels(5)))).toBe('E_INPUT');
-    expect(code(() => sliceRows(rows, 4, 11))).toBe('E_INPUT');
-    expect(code(() => downsampleNegatives(rows, 0))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => collector.append(a, Float32Array.of(0, 1, 0.5, 0, 0)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => collector.append({ ...a, layout: richLayout('other') }, randomLabels(5)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => sliceRows(rows, 4, 11))).toBe('E_INPUT');
+    expect(codeThrownBy(() => downsampleNegatives(rows, 0))).toBe('E_CONFIG');
   });
 
   it('downsampling is reproducible by seed and keeps row order', () => {
@@ -150,19 +145,11 @@ describe('fitModel and exportModel', () => {
     expect(result.calibrator).toBeUndefined();
     expect(seen.at(-1)).toEqual({ epoch: 2, epochs: 2, done: 10_000, total: 10_000 });
     expect(seen.filter((p) => p.epoch === 1).length).toBeGreaterThan(1);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
-    expect(code(() => fitModel({ model: 'lr', train: sliceRows(rows, 0, 0) }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => fitModel({ model: 'lr', train: sliceRows(rows, 0, 0) }))).toBe('E_INPUT');
     const other = syntheticRows(wideLayout(3, 0, 256, 0, 'other'), 10).rows;
-    expect(code(() => fitModel({ model: 'lr', train: rows, valid: other }))).toBe('E_INPUT');
-    expect(code(() => fitModel({ model: 'xgboost' as 'lr', train: rows }))).toBe('E_CONFIG');
-    expect(code(() => fitModel({ model: 'dcnv2', train: rows, epochs: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => fitModel({ model: 'lr', train: rows, valid: other }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => fitModel({ model: 'xgboost' as 'lr', train: rows }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => fitModel({ model: 'dcnv2', train: rows, epochs: 0 }))).toBe('E_CONFIG');
   });
 
   it('downsamples negatives, records the correction in the calibrator, and the exported model serves calibrated probabilities', async () => {

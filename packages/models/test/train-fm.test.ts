@@ -1,9 +1,13 @@
-import { auc, isCtrkitError, type FeatureBatch } from '@ctrkit/core';
+import { auc, type FeatureBatch } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import { createFmTrainer, createFtrlTrainer, type FmWeights } from '../src/index.js';
 import type { FtrlOptions } from '../src/train/ftrl.js';
-import { randomBatch, referenceFm, richLayout, rowOf, wideLayout } from './helpers.js';
-import { CRITEO_PATH, criteoSplit, randomLabels, syntheticRows } from './train-data.js';
+import { codeThrownBy } from '@ctrkit/test-support';
+import { CRITEO_PATH, criteoSplit } from './fixtures/criteo-split.js';
+import { richLayout, wideLayout } from './fixtures/layouts.js';
+import { randomBatch, randomLabels, rowOf } from './fixtures/random-batches.js';
+import { referenceFm } from './fixtures/reference-models.js';
+import { syntheticRows } from './fixtures/synthetic-rows.js';
 
 /** The FM trainer's internal gradient hook. */
 interface WithGradient {
@@ -142,21 +146,13 @@ describe('online FM trainer', () => {
   it('rejects bad input and options', () => {
     const batch = batchWithDuplicates(4, 'fm-bad');
     const trainer = createFmTrainer(batch.layout, { dim: 2 });
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
     const dense = { ...batch, dense: batch.dense.slice() };
     dense.dense[1] = Number.POSITIVE_INFINITY;
-    expect(code(() => trainer.update(dense, randomLabels(4)))).toBe('E_INPUT');
-    expect(code(() => trainer.updateRow(batch, 0, 0.5))).toBe('E_INPUT');
-    expect(code(() => createFmTrainer(batch.layout, { dim: 0 }))).toBe('E_CONFIG');
-    expect(code(() => createFmTrainer(batch.layout, { learningRate: -1 }))).toBe('E_CONFIG');
-    expect(code(() => trainer.weights({ ...trainer.weights(), dim: 3 }))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.update(dense, randomLabels(4)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.updateRow(batch, 0, 0.5))).toBe('E_INPUT');
+    expect(codeThrownBy(() => createFmTrainer(batch.layout, { dim: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createFmTrainer(batch.layout, { learningRate: -1 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => trainer.weights({ ...trainer.weights(), dim: 3 }))).toBe('E_INPUT');
   });
 
   it.skipIf(CRITEO_PATH === undefined)('learns the Criteo sample: AUC > 0.70 on the last 2,000 rows after two passes', async () => {

@@ -1,8 +1,11 @@
-import { auc, isCtrkitError, logLoss, type FeatureBatch } from '@ctrkit/core';
+import { auc, logLoss, type FeatureBatch } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import { createFtrlTrainer, createNativeRunner, type FtrlSettings } from '../src/index.js';
-import { randomBatch, referenceLr, richLayout } from './helpers.js';
-import { CRITEO_PATH, criteoSplit, randomLabels } from './train-data.js';
+import { codeThrownBy } from '@ctrkit/test-support';
+import { CRITEO_PATH, criteoSplit } from './fixtures/criteo-split.js';
+import { richLayout } from './fixtures/layouts.js';
+import { randomBatch, randomLabels } from './fixtures/random-batches.js';
+import { referenceLr } from './fixtures/reference-models.js';
 
 /**
  * McMahan et al. (2013), Algorithm 1, written as plainly as possible: a map from coordinate to
@@ -138,30 +141,22 @@ describe('FTRL-Proximal trainer', () => {
   it('rejects bad input with CtrkitError and keeps the rows before it', () => {
     const batch = batchWithDuplicates(10, 'ftrl-bad');
     const trainer = createFtrlTrainer(batch.layout, settings);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return isCtrkitError(error) ? error.code : 'foreign';
-      }
-      return 'none';
-    };
     const labels = randomLabels(10);
     labels[3] = 2;
-    expect(code(() => trainer.update(batch, labels))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.update(batch, labels))).toBe('E_INPUT');
     const nan = { ...batch, values: batch.values.slice() };
     nan.values[2 * batch.layout.idWidth + 1] = Number.NaN;
-    expect(code(() => trainer.update(nan, randomLabels(10)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.update(nan, randomLabels(10)))).toBe('E_INPUT');
     expect(trainer.rowsSeen).toBe(2);
     const outside = { ...batch, ids: batch.ids.slice() };
     outside.ids[0] = batch.layout.idSpace;
-    expect(code(() => trainer.updateRow(outside, 0, 1))).toBe('E_INPUT');
-    expect(code(() => trainer.update({ ...batch, layout: richLayout('another-spec') }, randomLabels(10)))).toBe('E_INPUT');
-    expect(code(() => trainer.update(batch, randomLabels(3)))).toBe('E_INPUT');
-    expect(code(() => trainer.updateRow(batch, 10, 0))).toBe('E_INPUT');
-    expect(code(() => createFtrlTrainer(batch.layout, { alpha: 0 }))).toBe('E_CONFIG');
-    expect(code(() => createFtrlTrainer(batch.layout, { l1: -1 }))).toBe('E_CONFIG');
-    expect(code(() => createFtrlTrainer(batch.layout, { beta: Number.NaN }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => trainer.updateRow(outside, 0, 1))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.update({ ...batch, layout: richLayout('another-spec') }, randomLabels(10)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.update(batch, randomLabels(3)))).toBe('E_INPUT');
+    expect(codeThrownBy(() => trainer.updateRow(batch, 10, 0))).toBe('E_INPUT');
+    expect(codeThrownBy(() => createFtrlTrainer(batch.layout, { alpha: 0 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createFtrlTrainer(batch.layout, { l1: -1 }))).toBe('E_CONFIG');
+    expect(codeThrownBy(() => createFtrlTrainer(batch.layout, { beta: Number.NaN }))).toBe('E_CONFIG');
   });
 
   it.skipIf(CRITEO_PATH === undefined)('learns the Criteo sample: 8,000 rows in time order, two passes, AUC > 0.70 on the last 2,000', async () => {
