@@ -14,6 +14,7 @@ export type {
   TrafficGenerator,
   TrafficGeneratorOptions,
 } from './traffic.js';
-export { SIM_CATEGORIES, SIM_CATEGORY_IAB } from './world.js';
-export type { SimAd, SimAdvertiser, SimCampaign, SimPublisher, SimWorldOptions } from './world.js';
+export { SIM_CATEGORIES, SIM_CATEGORY_IAB } from './entities.js';
+export type { SimAd, SimAdvertiser, SimCampaign, SimPublisher } from './entities.js';
+export type { SimWorldOptions } from './world.js';
 export type { SimAppealDrift, SimDriftOptions, SimLaunches, SimTasteShift } from './drift.js';

@@ -1,27 +1,19 @@
+/**
+ * Synthetic ad traffic over a world: requests with many candidates, shown impressions with
+ * sampled clicks and conversions, and the true probabilities behind every one of them.
+ */
 import { CtrkitError, ensure } from '../errors.js';
 import { createRandom, type Random } from '../random.js';
 import type { AdEvent } from '../types/events.js';
 import type { AdCandidate, AdFormat, AdRequest, AdSlot, UserProfile } from '../types/request.js';
-import {
-  buildWorld,
-  clickLogit,
-  conversionProbability as trueConversion,
-  drawWeighted,
-  zipfCumulative,
-  type SimAd,
-  type SimAdvertiser,
-  type SimCampaign,
-  type SimPublisher,
-  type SimUser,
-  type SimWorld,
-  type SimWorldOptions,
-} from './world.js';
+import { interceptForBaseRate } from './base-rate.js';
+import { clickLogit, conversionProbability as trueConversion } from './click-model.js';
+import { createTimeSampler, DAY_MS, localHourOf, TIMEZONES } from './diurnal.js';
+import { drawWeighted, zipfCumulative } from './draws.js';
 import type { SimDriftOptions } from './drift.js';
-
-const DAY_MS = 86_400_000;
-const TIMEZONES: Readonly<Record<string, number>> = {
-  US: -300, GB: 0, DE: 60, FR: 60, ES: 60, IT: 60, BR: -180, IN: 330, JP: 540, CA: -300,
-};
+import type { SimAd, SimAdvertiser, SimCampaign, SimPublisher, SimUser } from './entities.js';
+import { candidateOf, profileOf } from './request-parts.js';
+import { buildWorld, type SimWorld, type SimWorldOptions } from './world.js';
 
 /** Options for {@link createTrafficGenerator}.
  *
@@ -162,40 +154,6 @@ export interface TrafficGenerator {
   userProfile(userId: string): UserProfile;
 }
 
-function profileOf(user: SimUser): UserProfile {
-  const segments = [`age-${Math.floor(user.age / 10) * 10}s`, ...[...user.clickedAdvertisers].map((id) => `rt-${id}`)];
-  return {
-    id: user.id,
-    age: user.age,
-    gender: user.gender,
-    country: user.country,
-    device: user.device,
-    os: user.os,
-    interests: user.interests,
-    segments,
-    history: user.history,
-  };
-}
-
-function candidateOf(ad: SimAd, campaign: SimCampaign, advertiser: SimAdvertiser, averageCvr: number): AdCandidate {
-  return {
-    adId: ad.id,
-    advertiserId: ad.advertiserId,
-    campaignId: ad.campaignId,
-    format: ad.format,
-    category: ad.category,
-    bid: campaign.bid,
-    bidType: campaign.bidType,
-    domain: advertiser.domain,
-    pCvr: averageCvr,
-  };
-}
-
-/** Diurnal traffic shape (UTC hour): highest near 21:00, lowest near 09:00 (users span time zones). */
-function trafficIntensity(hour: number): number {
-  return 1 + 0.7 * Math.sin((2 * Math.PI * (hour - 15)) / 24);
-}
-
 /**
  * Creates a {@link TrafficGenerator}.
  *
@@ -239,34 +197,8 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
   const adCumulativeByFormat = new Map([...world.adsByFormat].map(([format, ads]) => [format, zipfCumulative(ads.length, 0.8)]));
   const averageCvr = new Map(world.ads.map((ad) => [ad.id, 1 / (1 + Math.exp(-(world.truth.conversionIntercept + ad.conversionBias + 0.15)))]));
 
-  // Inverse CDF of the diurnal shape at one-minute resolution over the whole period.
-  const minutes = Math.max(1, Math.ceil(durationMs / 60_000));
-  const timeCdf = new Float64Array(minutes);
-  let mass = 0;
-  for (let m = 0; m < minutes; m++) {
-    const hour = (((startTime + m * 60_000) % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000;
-    mass += trafficIntensity(hour);
-    timeCdf[m] = mass;
-  }
-  const timeAt = (fraction: number): number => {
-    const target = fraction * mass;
-    let lo = 0;
-    let hi = minutes - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((timeCdf[mid] as number) >= target) hi = mid;
-      else lo = mid + 1;
-    }
-    const before = lo === 0 ? 0 : (timeCdf[lo - 1] as number);
-    const within = ((target - before) / ((timeCdf[lo] as number) - before)) * 60_000;
-    return Math.min(startTime + durationMs - 1, startTime + lo * 60_000 + within);
-  };
-
-  const localHour = (timestamp: number, user: SimUser): number => {
-    const offset = TIMEZONES[user.country] ?? 0;
-    const local = timestamp + offset * 60_000;
-    return (((local % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000;
-  };
+  const timeAt = createTimeSampler(startTime, durationMs);
+  const localHour = (timestamp: number, user: SimUser): number => localHourOf(timestamp, user.country);
 
   const userOf = (userId: string): SimUser => {
     const index = world.userIndex.get(userId);
@@ -337,22 +269,7 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions = {}): T
       const ad = drawAd(random, page.publisher.format, page.timestamp);
       samples.push(clickLogit(world, page.user, ad, page.publisher, localHour(page.timestamp, page.user), 0, page.timestamp));
     }
-    let intercept = Math.log(baseCtr / (1 - baseCtr));
-    for (let iteration = 0; iteration < 50; iteration++) {
-      let mean = 0;
-      let slope = 0;
-      for (const z of samples) {
-        const p = 1 / (1 + Math.exp(-(z + intercept)));
-        mean += p;
-        slope += p * (1 - p);
-      }
-      mean /= samples.length;
-      slope /= samples.length;
-      const step = (mean - baseCtr) / slope;
-      intercept -= step;
-      if (Math.abs(step) < 1e-10) break;
-    }
-    world.truth.intercept = intercept;
+    world.truth.intercept = interceptForBaseRate(samples, baseCtr);
   }
 
   function checkCount(count: number): void {

@@ -1,172 +1,26 @@
+/**
+ * A synthetic world: its entities and the hidden truth tables of its click and conversion
+ * models, built deterministically from a seed over a period.
+ */
 import { ensure } from '../errors.js';
-import { createRandom, type Random } from '../random.js';
-import { AD_FORMATS, type AdFormat, type BehaviourEvent, type BidType, type DeviceType } from '../types/request.js';
-import { appealAt, buildAppeal, buildTastes, checkDrift, drawLaunches, tasteWeight, type DriftState, type SimDriftOptions, type SimLaunches, type SimPeriod } from './drift.js';
-
-/**
- * Ad categories (and user interests) of the synthetic world.
- *
- * @example
- * ```ts
- * import { SIM_CATEGORIES } from '@ctrkit/core/sim';
- * console.log(SIM_CATEGORIES.includes('travel')); // true
- * ```
- */
-export const SIM_CATEGORIES = [
-  'travel', 'finance', 'auto', 'fashion', 'gaming', 'food', 'tech', 'sports', 'health', 'education',
-  'home', 'beauty', 'entertainment', 'news', 'real-estate', 'pets', 'music', 'kids', 'insurance', 'telecom',
-] as const;
-
-/**
- * The IAB Content Taxonomy 1.0 code (OpenRTB `cattax` 1) of each of {@link SIM_CATEGORIES}: what a
- * creative of that category carries in `cat`, so that an exchange's `bcat` can block it. Tier-1
- * codes where the word is a whole tier-1 category (`travel` → `IAB20`), tier-2 where it is one of
- * its subcategories (`insurance` → `IAB13-6`, under Personal Finance).
- *
- * @example
- * ```ts
- * import { SIM_CATEGORY_IAB } from '@ctrkit/core/sim';
- * console.log(SIM_CATEGORY_IAB.insurance); // 'IAB13-6'
- * ```
- */
-export const SIM_CATEGORY_IAB: Readonly<Record<(typeof SIM_CATEGORIES)[number], string>> = {
-  travel: 'IAB20',
-  finance: 'IAB13',
-  auto: 'IAB2',
-  fashion: 'IAB18-3',
-  gaming: 'IAB9-30',
-  food: 'IAB8',
-  tech: 'IAB19',
-  sports: 'IAB17',
-  health: 'IAB7',
-  education: 'IAB5',
-  home: 'IAB10',
-  beauty: 'IAB18-1',
-  entertainment: 'IAB1',
-  news: 'IAB12',
-  'real-estate': 'IAB21',
-  pets: 'IAB16',
-  music: 'IAB1-6',
-  kids: 'IAB6',
-  insurance: 'IAB13-6',
-  telecom: 'IAB19-6',
-};
-const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'BR', 'IN', 'JP', 'CA'] as const;
-const DEVICES: readonly DeviceType[] = ['desktop', 'mobile', 'tablet', 'ctv'];
-const DEVICE_WEIGHTS = [0.35, 0.55, 0.08, 0.02];
-const OS_BY_DEVICE: Record<DeviceType, readonly string[]> = {
-  desktop: ['windows', 'macos', 'linux'],
-  mobile: ['android', 'ios'],
-  tablet: ['android', 'ios'],
-  ctv: ['tizen', 'webos', 'android'],
-  other: ['other'],
-};
-const FORMATS: readonly AdFormat[] = AD_FORMATS;
-/** Latent dimension of the user × category interaction. */
-const LATENT = 4;
-
-/** A synthetic user, with the hidden parameters the click model uses. @internal */
-export interface SimUser {
-  readonly index: number;
-  readonly id: string;
-  readonly age: number;
-  readonly gender: 'male' | 'female';
-  readonly country: string;
-  readonly device: DeviceType;
-  readonly os: string;
-  readonly interests: readonly string[];
-  readonly history: readonly BehaviourEvent[];
-  readonly clickedAdvertisers: ReadonlySet<string>;
-  readonly bias: number;
-  readonly latent: Float64Array;
-}
-
-/** A synthetic advertiser.
- *
- * @example
- * ```ts
- * import type { SimAdvertiser } from '@ctrkit/core/sim';
- * const name = (a: SimAdvertiser) => a.id;
- * ```
- */
-export interface SimAdvertiser {
-  /** Advertiser id. */
-  readonly id: string;
-  /** Its main category. */
-  readonly category: string;
-  /** Landing domain. */
-  readonly domain: string;
-}
-
-/** A synthetic campaign: what it bids and how much it may spend per day.
- *
- * @example
- * ```ts
- * import type { SimCampaign } from '@ctrkit/core/sim';
- * const daily = (c: SimCampaign) => c.dailyBudget;
- * ```
- */
-export interface SimCampaign {
-  /** Campaign id. */
-  readonly id: string;
-  /** Its advertiser. */
-  readonly advertiserId: string;
-  /** What it pays for. */
-  readonly bidType: BidType;
-  /** Its bid in `bidType` units. */
-  readonly bid: number;
-  /** Daily budget in currency units. */
-  readonly dailyBudget: number;
-  /** When it starts serving, ms since epoch; absent when it serves from the start (see {@link SimLaunches}). */
-  readonly launchAt?: number;
-}
-
-/** A synthetic ad (creative).
- *
- * @example
- * ```ts
- * import type { SimAd } from '@ctrkit/core/sim';
- * const label = (ad: SimAd) => `${ad.id} (${ad.format})`;
- * ```
- */
-export interface SimAd {
-  /** Ad id. */
-  readonly id: string;
-  /** Its campaign. */
-  readonly campaignId: string;
-  /** Its advertiser. */
-  readonly advertiserId: string;
-  /** Its category. */
-  readonly category: string;
-  /** Its format. */
-  readonly format: AdFormat;
-  /** When it becomes servable, ms since epoch; absent when it serves from the start (see {@link SimLaunches}). */
-  readonly launchAt?: number;
-  /** @internal */ readonly index: number;
-  /** @internal */ readonly bias: number;
-  /** @internal */ readonly categoryIndex: number;
-  /** @internal */ readonly conversionBias: number;
-}
-
-/** A synthetic publisher.
- *
- * @example
- * ```ts
- * import type { SimPublisher } from '@ctrkit/core/sim';
- * const where = (p: SimPublisher) => p.domain;
- * ```
- */
-export interface SimPublisher {
-  /** Publisher id. */
-  readonly id: string;
-  /** Site domain. */
-  readonly domain: string;
-  /** Page category. */
-  readonly pageCategory: string;
-  /** The slot format its pages offer. */
-  readonly format: AdFormat;
-  /** @internal */ readonly bias: number;
-}
+import { createRandom } from '../random.js';
+import type { AdFormat, BehaviourEvent, BidType, DeviceType } from '../types/request.js';
+import { buildAppeal, buildTastes, checkDrift, drawLaunches, type DriftState, type SimDriftOptions, type SimPeriod } from './drift.js';
+import { cumulativeOf, drawWeighted, pick, zipfCumulative } from './draws.js';
+import {
+  COUNTRIES,
+  DEVICE_WEIGHTS,
+  DEVICES,
+  FORMATS,
+  LATENT,
+  OS_BY_DEVICE,
+  SIM_CATEGORIES,
+  type SimAd,
+  type SimAdvertiser,
+  type SimCampaign,
+  type SimPublisher,
+  type SimUser,
+} from './entities.js';
 
 /** Sizes and strengths of the synthetic world.
  *
@@ -224,48 +78,6 @@ export interface SimWorld {
   /** Time-varying truth, or undefined for a stationary world. */
   readonly drift: DriftState | undefined;
 }
-
-/** @internal Index of a weighted draw. */
-export function drawWeighted(random: Random, cumulative: Float64Array): number {
-  const total = cumulative[cumulative.length - 1] as number;
-  const u = random.next() * total;
-  let lo = 0;
-  let hi = cumulative.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((cumulative[mid] as number) > u) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** @internal Cumulative Zipf weights 1/(k+1)^s. */
-export function zipfCumulative(n: number, s: number): Float64Array {
-  const out = new Float64Array(n);
-  let total = 0;
-  for (let k = 0; k < n; k++) {
-    total += 1 / Math.pow(k + 1, s);
-    out[k] = total;
-  }
-  return out;
-}
-
-function cumulativeOf(weights: readonly number[]): Float64Array {
-  const out = new Float64Array(weights.length);
-  let total = 0;
-  weights.forEach((w, i) => {
-    total += w;
-    out[i] = total;
-  });
-  return out;
-}
-
-/** @internal Age bucket used by the truth model. */
-export function ageGroup(age: number): number {
-  return age < 25 ? 0 : age < 35 ? 1 : age < 45 ? 2 : age < 55 ? 3 : 4;
-}
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[random.int(items.length)] as T;
 
 /** @internal Builds the entities and hidden truth of a world over `period` (which only drift reads). */
 export function buildWorld(options: SimWorldOptions, period: SimPeriod = { startTime: Date.UTC(2026, 0, 5), durationMs: 86_400_000 }): SimWorld {
@@ -448,57 +260,4 @@ export function buildWorld(options: SimWorldOptions, period: SimPeriod = { start
     publisherById: new Map(publishers.map((p) => [p.id, p])),
     drift,
   };
-}
-
-/** @internal Position effect: examination probability falls with the slot's rank. */
-export function positionEffect(position: number): number {
-  return -0.45 * Math.log1p(position);
-}
-
-/** @internal Hour-of-day effect (local time), peaking in the evening. */
-export function hourEffect(hour: number): number {
-  return 0.25 * Math.sin((2 * Math.PI * (hour - 14)) / 24);
-}
-
-/** @internal The true click logit of a user seeing an ad on a publisher's page at `timestamp` (which only drift reads). */
-export function clickLogit(world: SimWorld, user: SimUser, ad: SimAd, publisher: SimPublisher, localHour: number, position: number, timestamp: number): number {
-  const truth = world.truth;
-  const c = ad.categoryIndex;
-  let dot = 0;
-  for (let d = 0; d < LATENT; d++) dot += (user.latent[d] as number) * (truth.categoryLatent[c * LATENT + d] as number);
-  let appeal = 0;
-  const drift = world.drift;
-  if (drift !== undefined) {
-    appeal = appealAt(drift, ad.index, timestamp);
-    const w = tasteWeight(drift, user.index, timestamp);
-    if (w > 0) {
-      // The affinity is linear in the latent vector, so moving the vector moves the dot product alike.
-      const target = (drift.tastes as NonNullable<DriftState['tastes']>).target;
-      let shifted = 0;
-      for (let d = 0; d < LATENT; d++) shifted += (target[user.index * LATENT + d] as number) * (truth.categoryLatent[c * LATENT + d] as number);
-      dot = (1 - w) * dot + w * shifted;
-    }
-  }
-  const interest = user.interests.includes(ad.category) ? 0.6 : 0;
-  const demographic = truth.ageCategory[ageGroup(user.age) * SIM_CATEGORIES.length + c] as number;
-  const deviceFormat = truth.deviceFormat[DEVICES.indexOf(user.device) * FORMATS.length + FORMATS.indexOf(ad.format)] as number;
-  const pageMatch = publisher.pageCategory === ad.category ? 0.4 : 0;
-  const retargeting = user.clickedAdvertisers.has(ad.advertiserId) ? 0.5 : 0;
-  return (
-    truth.intercept +
-    user.bias +
-    ad.bias +
-    appeal +
-    (truth.advertiserBias.get(ad.advertiserId) ?? 0) +
-    publisher.bias +
-    truth.interaction * (dot + interest + demographic + deviceFormat + pageMatch + retargeting) +
-    hourEffect(localHour) +
-    positionEffect(position)
-  );
-}
-
-/** @internal The true conversion probability given a click. */
-export function conversionProbability(world: SimWorld, user: SimUser, ad: SimAd): number {
-  const z = world.truth.conversionIntercept + ad.conversionBias + (user.interests.includes(ad.category) ? 0.5 : 0);
-  return 1 / (1 + Math.exp(-z));
 }
