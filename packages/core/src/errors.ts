@@ -277,3 +277,16 @@ export function toCtrkitError(error: unknown, code: ErrorCode, message: string):
   const reason = error instanceof Error ? error.message : String(error);
   return new CtrkitError(code, `${message}: ${reason}`, { cause: error });
 }
+
+/**
+ * One line for any thrown value, as degradation details carry it: `CODE: message` for a
+ * {@link CtrkitError}, the message of another `Error`, else the value as text.
+ *
+ * @param error - What was thrown.
+ * @returns The line.
+ * @internal
+ */
+export function describeError(error: unknown): string {
+  if (isCtrkitError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -63,20 +63,8 @@ export type { TimerScheduler } from './timer-scheduler.js';
 export { createPredictor } from './pipeline/predictor.js';
 export type { Predictor, PredictorOptions } from './pipeline/predictor.js';
 export { createAdSelector } from './pipeline/ad-selector.js';
-export type {
-  AdSelector,
-  AdSelectorOptions,
-  AuctionStage,
-  AuctionStageInputs,
-  BudgetHold,
-  BudgetRefusal,
-  HeldWinner,
-  PacingDecision,
-  PacingStage,
-  Selection,
-  SelectionDegradation,
-  SpendLedger,
-} from './pipeline/ad-selector.js';
+export type { AdSelector, AdSelectorOptions, HeldWinner, Selection, SelectionDegradation } from './pipeline/ad-selector.js';
+export type { AuctionStage, AuctionStageInputs, BudgetHold, BudgetRefusal, PacingDecision, PacingStage, SpendLedger } from './pipeline/selector-stages.js';
 export { explainByOcclusion, summarizeFactors } from './pipeline/explain.js';
 export type { Explanation, FactorDescriber, FeatureContribution } from './pipeline/explain.js';
 export { checkServedRow, servedRowOf, servedRowsToBatch } from './served-row.js';

@@ -5,7 +5,7 @@
 import type { Calibrator } from '../calibration/calibrator.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { CtrkitError, ensure, isCtrkitError } from '../errors.js';
+import { CtrkitError, describeError, ensure, isCtrkitError } from '../errors.js';
 import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
 import type { FeatureBatch, FeatureEncoder, FeatureStore, ModelRunner, StoreLookup } from '../stages.js';
 import { defaultScheduler, type TimerScheduler } from '../timer-scheduler.js';
@@ -78,11 +78,6 @@ export interface PredictorOptions {
 export interface Predictor {
   /** Scores every candidate of a request. Never rejects for a stage failure; rejects with `E_INPUT` for a request without candidates. */
   predict(request: AdRequest): Promise<PredictionResult>;
-}
-
-function describe(error: unknown): string {
-  if (isCtrkitError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -202,7 +197,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
           }
         } catch (error) {
           const late = isCtrkitError(error) && error.code === 'E_TIMEOUT';
-          failure = { reason: late ? 'deadline' : 'error', detail: describe(error) };
+          failure = { reason: late ? 'deadline' : 'error', detail: describeError(error) };
         }
         if (failure !== undefined) {
           const stale = userCache.lookup(unique, clock.now(), Number.POSITIVE_INFINITY);
@@ -232,7 +227,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
         }
       } catch (error) {
         metrics?.recordError('encode', isCtrkitError(error) ? error.code : 'unknown');
-        degrade({ stage: 'encode', reason: 'error', action: 'default-score', detail: describe(error) });
+        degrade({ stage: 'encode', reason: 'error', action: 'default-score', detail: describeError(error) });
       }
       timings.encode = clock.now() - t0;
       metrics?.recordStage('encode', timings.encode);
@@ -270,7 +265,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
           return true;
         } catch (error) {
           metrics?.recordError('predict', isCtrkitError(error) ? error.code : 'unknown');
-          degrade({ stage: 'predict', reason: 'error', action: label === 'primary' && fallback ? 'fallback-model' : 'default-score', detail: describe(error) });
+          degrade({ stage: 'predict', reason: 'error', action: label === 'primary' && fallback ? 'fallback-model' : 'default-score', detail: describeError(error) });
           return false;
         }
       };
@@ -296,7 +291,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
         pCtr = calibrated;
       } catch (error) {
         metrics?.recordError('calibrate', isCtrkitError(error) ? error.code : 'unknown');
-        degrade({ stage: 'calibrate', reason: 'error', action: 'uncalibrated', detail: describe(error) });
+        degrade({ stage: 'calibrate', reason: 'error', action: 'uncalibrated', detail: describeError(error) });
       }
       timings.calibrate = clock.now() - t0;
       metrics?.recordStage('calibrate', timings.calibrate);
