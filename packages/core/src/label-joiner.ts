@@ -5,6 +5,7 @@
  */
 import { systemClock, type Clock } from './clock.js';
 import { CtrkitError, ensure } from './errors.js';
+import { ExpiringSet } from './expiring-set.js';
 import type { FeatureLayout } from './stages.js';
 import { checkServedRow, type ServedRow } from './served-row.js';
 import type { ClickEvent, ConversionEvent } from './types/events.js';
@@ -182,50 +183,6 @@ interface Entry {
   readonly row: ServedRow;
   readonly closeAt: number;
   clickEventId: string | undefined;
-}
-
-/** A FIFO of (id, expiry) pairs backing a map: remembers ids for a while, up to a cap. */
-class ExpiringSet {
-  private readonly expiry = new Map<string, number>();
-  private ids: string[] = [];
-  private head = 0;
-  evicted = 0;
-  constructor(private readonly capacity: number) {}
-  has(id: string): boolean {
-    return this.expiry.has(id);
-  }
-  add(id: string, until: number): void {
-    if (this.expiry.size >= this.capacity) {
-      this.dropOldest();
-      this.evicted++;
-    }
-    this.expiry.set(id, until);
-    this.ids.push(id);
-  }
-  expire(now: number): void {
-    while (this.head < this.ids.length) {
-      const id = this.ids[this.head] as string;
-      const until = this.expiry.get(id);
-      if (until !== undefined && until > now) break;
-      if (until !== undefined) this.expiry.delete(id);
-      this.head++;
-    }
-    this.compact();
-  }
-  private dropOldest(): void {
-    while (this.head < this.ids.length) {
-      const id = this.ids[this.head++] as string;
-      if (this.expiry.delete(id)) break;
-    }
-    this.compact();
-  }
-  private compact(): void {
-    // Once the consumed prefix dominates, drop it, so the array stays O(live ids).
-    if (this.head > 4096 && this.head * 2 > this.ids.length) {
-      this.ids = this.ids.slice(this.head);
-      this.head = 0;
-    }
-  }
 }
 
 function checkEvent(kind: string, event: { eventId?: unknown; requestId?: unknown; adId?: unknown; timestamp?: unknown }): void {
