@@ -8,7 +8,8 @@ import type { AdCandidate, AdFormat, AdRequest, AdSlot, AuctionResult, AuctionWi
 import { checkKnownKeys, checkNumber, describe, isRecord } from './checks.js';
 import { CODE, PASS, REASONS } from './codes.js';
 import { clampRounded, DEFAULT_PRICE_DECIMALS } from './price.js';
-import type { CandidateFilter, CounterSource, FilterResult } from './targeting.js';
+import type { CounterSource } from './targeting/counters.js';
+import type { CandidateFilter, FilterResult } from './targeting/filter.js';
 
 /**
  * How winners pay.

@@ -8,17 +8,10 @@
  */
 export { createAuction, PRICING_RULES } from './auction.js';
 export type { Auction, AuctionInputs, AuctionOptions, ObjectiveWeights, PricingRule } from './auction.js';
-export { createCandidateFilter, rejectionReasonOf } from './targeting.js';
-export type {
-  BehaviourRule,
-  CandidateFilter,
-  CandidateFilterOptions,
-  CounterSource,
-  FilterContext,
-  FilterResult,
-  FrequencyCap,
-  TargetingRules,
-} from './targeting.js';
+export { createCandidateFilter, rejectionReasonOf } from './targeting/filter.js';
+export type { CandidateFilter, CandidateFilterOptions, FilterContext, FilterResult } from './targeting/filter.js';
+export type { CounterSource } from './targeting/counters.js';
+export type { BehaviourRule, FrequencyCap, TargetingRules } from './targeting/rules.js';
 export { DEFAULT_PRICE_DECIMALS, eventsPerMille, roundPrice } from './price.js';
 export { consentInputFromOpenRtb, createConsentEvaluator, stripPersonalData } from './consent.js';
 export type { ConsentEvaluation, ConsentEvaluator, ConsentFinding, ConsentFindingCode, ConsentInput, ConsentOptions } from './consent.js';

@@ -9,8 +9,9 @@ import { checkKnownKeys, checkNumber, describe, isRecord } from '../checks.js';
 import { createConsentEvaluator } from '../consent.js';
 import type { ConsentEvaluator, ConsentOptions } from '../consent.js';
 import { DEFAULT_PRICE_DECIMALS } from '../price.js';
-import { createCandidateFilter } from '../targeting.js';
-import type { CandidateFilter, CandidateFilterOptions, CounterSource } from '../targeting.js';
+import type { CounterSource } from '../targeting/counters.js';
+import { createCandidateFilter } from '../targeting/filter.js';
+import type { CandidateFilter, CandidateFilterOptions } from '../targeting/filter.js';
 import { creativeProblem } from './creative.js';
 import type { BidderCreative } from './creative.js';
 

@@ -9,7 +9,7 @@ import type { BidRequest } from 'iab-openrtb/v26';
 import { CATTAX_IAB_1_0, categoryBlocked } from '../categories.js';
 import { isRecord } from '../checks.js';
 import { PASS } from '../codes.js';
-import { domainBlocked } from '../targeting.js';
+import { domainBlocked } from '../targeting/block-lists.js';
 import { creativeProblem } from './creative.js';
 import type { BidderCreative } from './creative.js';
 import type { BiddableImp } from './impressions.js';
