@@ -12,7 +12,9 @@ import { loadModel } from '@ctrkit/models/node';
 import { usageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { readTextFile, writeTextFile, type CliIo } from '../io.js';
-import { DATA_FORMATS, dataSourceOf, readRows, readSettingsOf, reportMalformed, type DataSource, type ReadSettings } from './train.js';
+import { readRows, reportMalformed } from '../data/read-rows.js';
+import { DATA_FORMATS, readerOptions, readSettingsOf, type ReadSettings } from '../data/read-settings.js';
+import { dataSourceOf, describeSource, type DataSource } from '../data/source.js';
 
 /** A growable float array: scores arrive chunk by chunk. */
 class Column<T extends Float32Array | Float64Array> {
@@ -68,9 +70,8 @@ function jsonOf(summary: EvaluationSummary): string {
 }
 
 function textOf(model: string, source: DataSource, range: string, calibrated: EvaluationSummary, raw: EvaluationSummary, bayes: { auc: number; logloss: number } | undefined): string {
-  const where = source.kind === 'synthetic' ? `synthetic traffic (seed ${source.seed})` : source.file;
   const lines = [
-    `${model} on ${calibrated.rows.toLocaleString('en-US')} rows of ${where} (${range})`,
+    `${model} on ${calibrated.rows.toLocaleString('en-US')} rows of ${describeSource(source)} (${range})`,
     '',
     `                      calibrated   before calibration${bayes === undefined ? '' : '   ground truth (Bayes)'}`,
     `AUC                   ${fmt(calibrated.auc).padStart(10)}   ${fmt(raw.auc).padStart(18)}${bayes === undefined ? '' : fmt(bayes.auc).padStart(24)}`,
@@ -305,11 +306,13 @@ export const evalCommand: Command = {
     model: { type: 'string', required: true, valueName: 'DIR', description: 'directory holding model.onnx and model.json (from ctrkit train)' },
     data: { type: 'string', required: true, valueName: 'FILE|synthetic:ROWS[:SEED]', description: 'rows to score' },
     format: { type: 'string', choices: DATA_FORMATS, description: 'log format (default: the one the model was trained on)' },
-    label: { type: 'string', valueName: 'COL', description: 'CSV: the label column (default: as in training)' },
-    ignore: { type: 'string', valueName: 'A,B', description: 'CSV: columns to drop (default: as in training)' },
-    numeric: { type: 'string', valueName: 'A,B', description: 'CSV: numeric columns (default: as in training)' },
-    delimiter: { type: 'string', valueName: 'CHAR', description: 'CSV: field separator (default: as in training)' },
-    'field-map': { type: 'string', valueName: 'FILE', description: 'libsvm: field map (default: the one used in training)' },
+    ...readerOptions({
+      label: 'CSV: the label column (default: as in training)',
+      ignore: 'CSV: columns to drop (default: as in training)',
+      numeric: 'CSV: numeric columns (default: as in training)',
+      delimiter: 'CSV: field separator (default: as in training)',
+      fieldMap: 'libsvm: field map (default: the one used in training)',
+    }),
     'skip-rows': { type: 'number', integer: true, min: 0, default: 0, description: 'skip the first N rows' },
     rows: { type: 'number', integer: true, min: 1, description: 'score at most N rows after the skipped ones (default: all)' },
     json: { type: 'boolean', description: 'print exactly one JSON object: rows, auc, logloss, ne, calibration, ece' },

@@ -1,0 +1,120 @@
+/**
+ * What `ctrkit train` prints on stdout: the human summary (pass table, calibrator, refit, Bayes
+ * figures, warnings, what was written), `--model auto`'s candidate table, or with `--json` one
+ * JSON object on one line.
+ */
+import path from 'node:path';
+import type { EpochRecord, FitResult, TrainableArchitecture } from '@ctrkit/models';
+import { describeSource, type DataSource } from '../../data/source.js';
+import type { AutoCandidate } from './candidates.js';
+import { format4 } from './format.js';
+
+/**
+ * The Bayes-optimal figures on the validation rows (synthetic traffic, whose true click
+ * probabilities are known).
+ *
+ * @internal
+ */
+export interface BayesFigures {
+  readonly auc: number;
+  readonly logloss: number;
+}
+
+/**
+ * What a run trained, on which rows, and where it went: the input of both outputs.
+ *
+ * @internal
+ */
+export interface TrainReport {
+  readonly model: TrainableArchitecture;
+  readonly source: DataSource;
+  readonly trainRows: number;
+  readonly validRows: number;
+  /** Whether the validation rows were carved off the rows read (`--valid-share`). */
+  readonly carve: boolean;
+  readonly validShare: number;
+  readonly result: FitResult;
+  readonly bayes: BayesFigures | undefined;
+  readonly seconds: number;
+  /** The output directory. */
+  readonly out: string;
+  /** Bytes of `model.onnx`. */
+  readonly bytes: number;
+  /** `--model auto`: its time budget and every candidate tried; absent otherwise. */
+  readonly auto: { readonly timeBudget: number; readonly tried: readonly AutoCandidate[] } | undefined;
+}
+
+/**
+ * The `--json` line: exactly these keys, in this order.
+ *
+ * @param report - The run.
+ * @returns One JSON object and a newline.
+ * @internal
+ */
+export function trainJson(report: TrainReport): string {
+  const { model, result, trainRows, validRows, carve, validShare, bayes, auto } = report;
+  return `${JSON.stringify({
+    model,
+    out: report.out,
+    trainRows: result.trainRows,
+    validRows,
+    // Where the validation rows are: rows [from, to) of the source in file order, 0-based.
+    validation: validRows > 0 ? { from: trainRows, to: trainRows + validRows, rows: validRows, share: carve ? validShare : null, rule: carve ? 'the last share of the training rows in file order' : 'the --valid-rows rows after the training rows' } : null,
+    epochs: result.history.length,
+    bestEpoch: result.bestEpoch,
+    refit: result.metrics.refitRows !== undefined,
+    validAuc: result.metrics.validAuc ?? null,
+    validLogLoss: result.metrics.validLogLoss ?? null,
+    calibrator: result.calibration?.kind ?? (result.calibrator === undefined ? null : 'downsampling'),
+    calibratedLogLoss: result.metrics.validLogLossCalibrated ?? null,
+    finalLogLoss: result.metrics.validLogLossFinal ?? null,
+    baseLogLoss: result.metrics.validBaseLogLoss ?? null,
+    worseThanBase: result.metrics.validLogLossFinal === undefined ? null : !(result.metrics.validLogLossFinal <= (result.metrics.validBaseLogLoss as number)),
+    warnings: result.warnings,
+    ...(auto !== undefined ? { auto: { chosen: model, rule: 'the lowest validation log loss of what serving gets (calibrated where a calibrator was chosen), measured before any refit', timeBudgetSeconds: auto.timeBudget, candidates: auto.tried } } : {}),
+    ...(bayes === undefined ? {} : { bayesAuc: bayes.auc, bayesLogLoss: bayes.logloss }),
+    seconds: report.seconds,
+  })}\n`;
+}
+
+/**
+ * The human output: `--model auto`'s candidate table (when it ran), then the summary.
+ *
+ * @param report - The run.
+ * @returns The text, ending with a newline.
+ * @internal
+ */
+export function trainText(report: TrainReport): string {
+  const { model, result, source, trainRows, validRows, bayes } = report;
+  let text = '';
+  if (report.auto !== undefined) {
+    const lines = ['--model auto: validation log loss (what serving gets) and AUC of each candidate, before any refit'];
+    for (const t of report.auto.tried) lines.push(`  ${t.model.padEnd(6)} ${format4(t.finalLogLoss ?? undefined)}  ${format4(t.validAuc ?? undefined)}  ${t.seconds.toFixed(1)} s${t.model === model ? '  ← chosen' : ''}`);
+    text += `${lines.join('\n')}\n\n`;
+  }
+  const validShare = report.carve && validRows > 0 ? report.validShare : undefined;
+  const lines = [
+    `trained ${model} on ${trainRows.toLocaleString('en-US')} rows of ${describeSource(source)}${validRows > 0 ? `, validated on the next ${validRows.toLocaleString('en-US')} (rows ${(trainRows + 1).toLocaleString('en-US')}–${(trainRows + validRows).toLocaleString('en-US')}${validShare === undefined ? '' : `, the last ${Math.round(validShare * 100)} % of the rows read`})` : ''} in ${report.seconds.toFixed(1)} s`,
+    '',
+    'epoch  train logloss  valid logloss  valid AUC',
+    ...result.history.map(
+      (e: EpochRecord) => `${String(e.epoch).padEnd(5)}  ${format4(e.trainLogLoss).padStart(13)}  ${format4(e.validLogLoss).padStart(13)}  ${format4(e.validAuc).padStart(9)}${e.undone === true ? '  undone: the factors freeze, the linear part goes on' : e.epoch === result.bestEpoch && validRows > 0 ? '  ← kept' : ''}`,
+    ),
+    '',
+  ];
+  if (result.calibration !== undefined) {
+    const c = result.calibration;
+    lines.push(`calibrator: ${c.kind}, chosen on the validation rows by out-of-fold log loss (platt ${format4(c.logLoss.platt)}, isotonic ${format4(c.logLoss.isotonic)}, none ${format4(c.logLoss.uncalibrated)})`);
+    const base = result.metrics.validBaseLogLoss;
+    if (base !== undefined) lines.push(`base rate (the training click rate for every row): validation log loss ${format4(base)}`);
+  } else if (result.calibrator !== undefined) {
+    lines.push('calibrator: the downsampling correction only (no validation rows)');
+  } else {
+    lines.push('calibrator: none (no validation rows: --valid-share 0 or --valid-rows 0 turned off early stopping and calibration)');
+  }
+  if (result.metrics.refitRows !== undefined) lines.push(`refit: retrained on training + validation rows (${result.metrics.refitRows.toLocaleString('en-US')}) for ${result.bestEpoch} pass(es)`);
+  if (bayes !== undefined) lines.push(`ground truth on the validation rows: Bayes AUC ${format4(bayes.auc)}, log loss ${format4(bayes.logloss)}`);
+  for (const warning of result.warnings) lines.push(`warning: ${warning}`);
+  lines.push(`wrote ${path.join(report.out, 'model.onnx')} (${(report.bytes / 2 ** 20).toFixed(1)} MiB) and model.json`, '');
+  return text + lines.join('\n');
+}
