@@ -6,8 +6,9 @@
  *
  * @packageDocumentation
  */
-export { createAuction, PRICING_RULES } from './auction.js';
-export type { Auction, AuctionInputs, AuctionOptions, ObjectiveWeights, PricingRule } from './auction.js';
+export { createAuction } from './auction/auction.js';
+export { PRICING_RULES } from './auction/options.js';
+export type { Auction, AuctionInputs, AuctionOptions, ObjectiveWeights, PricingRule } from './auction/options.js';
 export { createCandidateFilter, rejectionReasonOf } from './targeting/filter.js';
 export type { CandidateFilter, CandidateFilterOptions, FilterContext, FilterResult } from './targeting/filter.js';
 export type { CounterSource } from './targeting/counters.js';
