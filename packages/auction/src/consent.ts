@@ -1,38 +1,15 @@
 /**
  * Consent gating: turn a request's privacy signals (TCF v2, GDPR flag, US privacy, GPP, COPPA,
- * limit-ad-tracking) into core's `ConsentSignals`, and strip personal data from an `AdRequest`
- * that may not use it. The gating is a function of the request alone.
+ * limit-ad-tracking) into core's `ConsentSignals`. The gating is a function of the request alone;
+ * the signals are read by consent-input.ts, and applied to a request by strip-personal-data.ts.
  */
 import { RestrictionType, TCString } from '@iabtcf/core';
 import { CtrkitError } from '@ctrkit/core';
-import type { AdRequest, ConsentSignals, UserProfile } from '@ctrkit/core';
+import type { ConsentSignals } from '@ctrkit/core';
 import { checkKnownKeys, checkNumber, describe, isRecord } from './checks.js';
+import { consentInputFromOpenRtb } from './consent-input.js';
+import type { ConsentInput } from './consent-input.js';
 import { GPP_SECTIONS, parseGpp, readUsSection, sectionName } from './gpp.js';
-
-/** Raw privacy signals, as they arrive (OpenRTB field names in comments).
- *
- * @example
- * ```ts
- * import type { ConsentInput } from '@ctrkit/auction';
- * const input: ConsentInput = { gdpr: 1, tcString: 'CQ…', usPrivacy: '1YNN', coppa: 0 };
- * ```
- */
-export interface ConsentInput {
-  /** `regs.gdpr` (or `regs.ext.gdpr` in OpenRTB 2.5): 1 when GDPR applies, 0 when not, absent when unknown. */
-  readonly gdpr?: number | boolean;
-  /** `user.consent` (or `user.ext.consent`): the TCF v2 TC string. */
-  readonly tcString?: string;
-  /** `regs.us_privacy` (or `regs.ext.us_privacy`): the IAB US privacy string, e.g. `1YNN`. */
-  readonly usPrivacy?: string;
-  /** `regs.gpp`: a Global Privacy Platform string. */
-  readonly gpp?: string;
-  /** `regs.gpp_sid`: the GPP sections that apply to this request. */
-  readonly gppSid?: readonly number[];
-  /** `regs.coppa`: 1 when the request is subject to COPPA. */
-  readonly coppa?: number | boolean;
-  /** `device.lmt`: 1 when the operating system's "limit ad tracking" is on. */
-  readonly limitAdTracking?: number | boolean;
-}
 
 /** Options for {@link createConsentEvaluator}; validated once.
  *
@@ -156,48 +133,6 @@ const US_PRIVACY = /^1[YN-][YN-][YN-]$/i;
 function flag(value: number | boolean | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   return value === true || value === 1;
-}
-
-/**
- * Reads privacy signals from an OpenRTB BidRequest: `regs.gdpr` (2.6) or `regs.ext.gdpr` (2.5),
- * `user.consent` or `user.ext.consent`, `regs.us_privacy` or `regs.ext.us_privacy`, `regs.gpp`,
- * `regs.gpp_sid`, `regs.coppa` and `device.lmt`. The 2.6 field wins when both are present.
- * Fields of the wrong type are ignored (treated as absent).
- *
- * @param bidRequest - A parsed BidRequest.
- * @returns The raw signals.
- * @example
- * ```ts
- * import { consentInputFromOpenRtb } from '@ctrkit/auction';
- * const input = consentInputFromOpenRtb({ id: '1', imp: [], regs: { ext: { gdpr: 1 } }, user: { ext: { consent: 'CQ…' } } });
- * console.log(input.gdpr, input.tcString); // 1 CQ…
- * ```
- */
-export function consentInputFromOpenRtb(bidRequest: unknown): ConsentInput {
-  if (!isRecord(bidRequest)) return {};
-  const regs = isRecord(bidRequest.regs) ? bidRequest.regs : {};
-  const regsExt = isRecord(regs.ext) ? regs.ext : {};
-  const user = isRecord(bidRequest.user) ? bidRequest.user : {};
-  const userExt = isRecord(user.ext) ? user.ext : {};
-  const device = isRecord(bidRequest.device) ? bidRequest.device : {};
-  const bit = (value: unknown): number | undefined => (value === 0 || value === 1 ? value : undefined);
-  const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
-  const gdpr = bit(regs.gdpr) ?? bit(regsExt.gdpr);
-  const tcString = text(user.consent) ?? text(userExt.consent);
-  const usPrivacy = text(regs.us_privacy) ?? text(regsExt.us_privacy);
-  const gpp = text(regs.gpp);
-  const gppSid = Array.isArray(regs.gpp_sid) && regs.gpp_sid.every((id) => Number.isInteger(id)) ? (regs.gpp_sid as number[]) : undefined;
-  const coppa = bit(regs.coppa);
-  const lmt = bit(device.lmt);
-  return {
-    ...(gdpr === undefined ? {} : { gdpr }),
-    ...(tcString === undefined ? {} : { tcString }),
-    ...(usPrivacy === undefined ? {} : { usPrivacy }),
-    ...(gpp === undefined ? {} : { gpp }),
-    ...(gppSid === undefined ? {} : { gppSid }),
-    ...(coppa === undefined ? {} : { coppa }),
-    ...(lmt === undefined ? {} : { limitAdTracking: lmt }),
-  };
 }
 
 /** A bounded memo: cleared when full, which keeps it O(1) and allocation-free on hits. */
@@ -368,49 +303,4 @@ function tryParseGpp(gpp: string): ReturnType<typeof parseGpp> | { error: string
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/**
- * Removes what a request may not use under its consent signals. When personalised ads are
- * allowed and COPPA does not apply, the request is returned as it is (the same object).
- * Otherwise a new request is returned whose user keeps only contextual fields:
- *
- * | user field | no personalisation | COPPA |
- * |---|---|---|
- * | `id` | replaced by `anon:<requestId>` (links nothing across requests) | same |
- * | `age`, `gender`, `interests`, `segments`, `history`, `attributes` | dropped | dropped |
- * | `country`, `device`, `os`, `language` | kept | kept |
- * | `region`, `city` | kept (coarse location) | dropped |
- *
- * The context (page, keywords, slots) and the candidates are kept; `consent` is set to the
- * signals used.
- *
- * @param request - The request.
- * @param signals - The signals to apply (default `request.consent`; absent signals allow personalisation).
- * @returns The request, stripped when it must be.
- * @example
- * ```ts
- * import { stripPersonalData } from '@ctrkit/auction';
- * import type { AdRequest } from '@ctrkit/core';
- * const request: AdRequest = {
- *   requestId: 'r-9', user: { id: 'u-1', age: 34, country: 'FR', interests: ['travel'] },
- *   context: { timestamp: 0 }, candidates: [],
- * };
- * const stripped = stripPersonalData(request, { gdprApplies: true, personalisedAds: false });
- * console.log(stripped.user); // { id: 'anon:r-9', country: 'FR' }
- * ```
- */
-export function stripPersonalData(request: AdRequest, signals: ConsentSignals | undefined = request.consent): AdRequest {
-  if (signals === undefined) return request;
-  const coppa = signals.coppa === true;
-  if (!coppa && signals.personalisedAds !== false) return request;
-  const source = request.user;
-  const user: { -readonly [K in keyof UserProfile]: UserProfile[K] } = { id: `anon:${request.requestId}` };
-  if (source.country !== undefined) user.country = source.country;
-  if (!coppa && source.region !== undefined) user.region = source.region;
-  if (!coppa && source.city !== undefined) user.city = source.city;
-  if (source.device !== undefined) user.device = source.device;
-  if (source.os !== undefined) user.os = source.os;
-  if (source.language !== undefined) user.language = source.language;
-  return { ...request, user, consent: { ...signals, personalisedAds: false } };
 }

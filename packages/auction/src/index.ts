@@ -14,8 +14,11 @@ export type { CandidateFilter, CandidateFilterOptions, FilterContext, FilterResu
 export type { CounterSource } from './targeting/counters.js';
 export type { BehaviourRule, FrequencyCap, TargetingRules } from './targeting/rules.js';
 export { DEFAULT_PRICE_DECIMALS, eventsPerMille, roundPrice } from './price.js';
-export { consentInputFromOpenRtb, createConsentEvaluator, stripPersonalData } from './consent.js';
-export type { ConsentEvaluation, ConsentEvaluator, ConsentFinding, ConsentFindingCode, ConsentInput, ConsentOptions } from './consent.js';
+export { createConsentEvaluator } from './consent.js';
+export type { ConsentEvaluation, ConsentEvaluator, ConsentFinding, ConsentFindingCode, ConsentOptions } from './consent.js';
+export { consentInputFromOpenRtb } from './consent-input.js';
+export type { ConsentInput } from './consent-input.js';
+export { stripPersonalData } from './strip-personal-data.js';
 export { isIabCategory } from './categories.js';
 export type { NativeCreative, NativeImage } from './native.js';
 export { validateBidRequest } from './openrtb.js';
