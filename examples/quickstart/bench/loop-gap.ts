@@ -10,11 +10,12 @@
  * Run: npx tsx --conditions=@ctrkit/source examples/quickstart/bench/loop-gap.ts '{"users":2000}'
  * (a JSON object of {@link Setting} overrides; the demo's defaults otherwise).
  */
-import { createManualClock, evaluate, type AdEvent } from '@ctrkit/core';
-import { createTrafficGenerator, type SimDriftOptions, type SimImpression } from '@ctrkit/core/sim';
-import { adRequestSpec, allocateBatch, createFeatureEncoder, createMemoryFeatureStore } from '@ctrkit/features';
-import { createFtrlTrainer, createRowCollector, sliceRows, type FtrlOptions } from '@ctrkit/models';
-import { DEMO_DRIFT, DEMO_WORLD, LOOP_FTRL } from '../src/scenario.js';
+import { createManualClock, evaluate } from '@ctrkit/core';
+import { createTrafficGenerator, type SimDriftOptions } from '@ctrkit/core/sim';
+import { adRequestSpec, createFeatureEncoder, createMemoryFeatureStore } from '@ctrkit/features';
+import { createFtrlTrainer, sliceRows, type FtrlOptions } from '@ctrkit/models';
+import { DEMO_DRIFT, DEMO_WORLD, LOOP_FTRL } from '../src/demo-settings.js';
+import { replayImpressions } from '../src/log-replay.js';
 
 const DAY_MS = 86_400_000;
 
@@ -98,38 +99,25 @@ const clock = createManualClock(startTime);
 const store = createMemoryFeatureStore({ clock });
 const encoder = createFeatureEncoder(adRequestSpec({ idSpace: 1 << 20 }));
 const layout = encoder.layout;
-const one = allocateBatch(layout, 1);
-const label = new Float32Array(1);
-
-function eventsOf(impression: SimImpression): AdEvent[] {
-  const { request, position } = impression;
-  const c = request.candidates[0]!;
-  const base = { requestId: request.requestId, userId: request.user.id, adId: c.adId, campaignId: c.campaignId, advertiserId: c.advertiserId, category: c.category, format: c.format, position };
-  const t = request.context.timestamp;
-  const events: AdEvent[] = [{ ...base, type: 'impression', eventId: `${request.requestId}:i`, timestamp: t }];
-  if (impression.clicked) events.push({ ...base, type: 'click', eventId: `${request.requestId}:c`, timestamp: t + 5_000 });
-  return events;
-}
 
 async function replay(count: number, stream: string, range: [number, number]) {
-  const collector = createRowCollector(layout, count);
-  const truth = new Float64Array(count);
   const launched = new Uint8Array(count);
   const launchAt = new Map(generator.ads.map((ad) => [ad.id, ad.launchAt]));
-  let row = 0;
-  for (const impression of generator.impressions({ count, stream, timeRange: range })) {
-    const { request } = impression;
-    clock.set(Math.max(clock.now(), request.context.timestamp));
-    const lookup = await store.lookup(request.user, request.candidates, request.context.timestamp);
-    encoder.encode(request, lookup, one);
-    label[0] = impression.clicked ? 1 : 0;
-    collector.append(one, label);
-    truth[row] = impression.pClick;
-    launched[row] = launchAt.get(request.candidates[0]!.adId) !== undefined ? 1 : 0;
-    for (const event of eventsOf(impression)) await store.record(event);
-    row++;
-  }
-  return { rows: collector.toRows(), truth, launched };
+  const { rows, truth } = await replayImpressions({
+    generator,
+    store,
+    encoder,
+    clock,
+    count,
+    stream,
+    timeRange: range,
+    // Impressions and clicks only, as the figures this bench printed were measured.
+    conversions: false,
+    onImpression: (impression, row) => {
+      launched[row] = launchAt.get(impression.request.candidates[0]!.adId) !== undefined ? 1 : 0;
+    },
+  });
+  return { rows, truth, launched };
 }
 
 const day1 = await replay(setting.day1, 'log', [0, 0.5]);

@@ -16,7 +16,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { nodeIo, parseArgs, runCli, type CliIo } from '@ctrkit/cli';
 import { renderReport } from './report.js';
-import { DEMO_SIZES, DEMO_WORLD, runScenario, type ScenarioReport } from './scenario.js';
+import { DEMO_SIZES, DEMO_WORLD } from './demo-settings.js';
+import { runScenario, type ScenarioReport } from './scenario.js';
 import { summarise, toJsonLine } from './summary.js';
 
 const OPTIONS = {

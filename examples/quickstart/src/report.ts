@@ -3,7 +3,7 @@
  * plan per campaign, latency histogram) and the tables the console shows. No external assets.
  */
 import { reliabilityBins } from '@ctrkit/core';
-import type { ScenarioReport } from './scenario.js';
+import type { ScenarioReport } from './scenario-report.js';
 
 interface Series {
   readonly name: string;

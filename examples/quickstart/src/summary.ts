@@ -3,7 +3,8 @@
  * quality on the held-out log beside the Bayes optimum, the day served, and what the online loop
  * did on day two. Plain numbers only (NaN and ±Infinity become null), so any JSON reader takes it.
  */
-import type { ScenarioReport } from './scenario.js';
+import type { EvaluationSummary } from '@ctrkit/core';
+import type { ScenarioReport, ServingFigures } from './scenario-report.js';
 
 /** A model's figures on the held-out log. */
 export interface ModelFigures {
@@ -27,20 +28,9 @@ export interface DemoSummary {
     readonly bayes: { readonly auc: number; readonly logloss: number };
     readonly calibrators: Readonly<Record<string, string>>;
   };
-  readonly serving: {
-    readonly requests: number;
-    readonly winners: number;
-    readonly impressions: number;
-    readonly clicks: number;
-    readonly conversions: number;
-    readonly predictedClicks: number;
-    readonly expectedClicks: number;
-    readonly revenue: number;
-    readonly overspend: number;
-    /** Day two's spend billed after midnight, on the next day's budget lines. */
-    readonly spendAfterMidnight: number;
-    readonly degradedRequests: number;
-    readonly online: { readonly rows: number; readonly auc: number; readonly logloss: number; readonly calibration: number };
+  /** Day two's serving figures, without the late-charge count, and the online quality's headline figures. */
+  readonly serving: Omit<ServingFigures, 'lateChargesRefused' | 'online'> & {
+    readonly online: Pick<EvaluationSummary, 'rows' | 'auc' | 'logloss' | 'calibration'>;
   };
   /** The online loop on day two, on the served impressions. */
   readonly loop: ScenarioReport['loop'];
