@@ -6,10 +6,10 @@
  * @packageDocumentation
  */
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { RecordBatchFileWriter, RecordBatchReader, type RecordBatch } from 'apache-arrow';
+import { RecordBatchFileWriter } from 'apache-arrow';
 import { CtrkitError, type FeatureLayout } from '@ctrkit/core';
+import { ioError, readArrowRecords } from './arrow-file.js';
 import { batchFromArrow, writeLabelled, type LabelledBatch } from './arrow.js';
 
 /** A file opened for a reader: its byte stream and size.
@@ -27,13 +27,6 @@ export interface LogFile {
   readonly source: AsyncIterable<Uint8Array>;
   /** Its size, for `ReaderOptions.totalBytes`. */
   readonly totalBytes: number;
-}
-
-function ioError(what: string, path: string, error: unknown): CtrkitError {
-  const code = (error as { code?: string }).code;
-  const hint =
-    code === 'ENOENT' ? 'no such file; check the path' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory; give a file' : (error as Error).message;
-  return new CtrkitError('E_IO', `${what} '${path}': ${hint}`, { cause: error, details: { path, ...(code ? { errno: code } : {}) } });
 }
 
 /**
@@ -179,34 +172,10 @@ export function createArrowLogWriter(path: string): ArrowLogWriter {
  * ```
  */
 export async function* readArrowLogFile(path: string, expected?: FeatureLayout): AsyncGenerator<LabelledBatch> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw ioError('cannot open Arrow log', path, error);
-  }
-  try {
-    let reader: AsyncIterable<RecordBatch> & { open(): Promise<unknown> };
-    try {
-      reader = (await RecordBatchReader.from(handle)) as unknown as typeof reader;
-      await reader.open();
-    } catch (error) {
-      throw new CtrkitError('E_PARSE', `'${path}' is not an Arrow IPC file (${(error as Error).message})`, { cause: error });
-    }
-    const iterator = reader[Symbol.asyncIterator]();
-    for (;;) {
-      let next: IteratorResult<RecordBatch>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        throw new CtrkitError('E_PARSE', `Arrow log '${path}' is damaged (${(error as Error).message})`, { cause: error });
-      }
-      if (next.done) return;
-      yield batchFromArrow(next.value, expected);
-    }
-  } finally {
-    await handle.close();
-  }
+  for await (const record of readArrowRecords(path, 'Arrow log')) yield batchFromArrow(record, expected);
 }
-export { SERVED_LOG_KEY, createArrowServedLog, listServedLogFiles, readServedLog, servedRowsOfBatch } from './arrow-served-log.js';
-export type { ArrowServedLog, ArrowServedLogOptions, ServedLogBatch } from './arrow-served-log.js';
+export { SERVED_LOG_KEY } from './served-log/buffer.js';
+export { createArrowServedLog } from './served-log/writer.js';
+export type { ArrowServedLog, ArrowServedLogOptions } from './served-log/writer.js';
+export { listServedLogFiles, readServedLog, servedRowsOfBatch } from './served-log/reader.js';
+export type { ServedLogBatch } from './served-log/reader.js';
