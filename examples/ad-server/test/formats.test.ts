@@ -6,7 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NATIVE_REQUEST, VAST_4_0 } from '../src/world.js';
-import { ensureTestModels, makeBidRequests, metric, postJson, send, startInProcess, stopAll, testWorld, type Answer, type InProcess } from './support.js';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { postJson, send, type Answer } from './fixtures/http.js';
+import { metric } from './fixtures/prometheus-text.js';
+import { startInProcess, stopAll, type InProcess } from './fixtures/servers.js';
+import { ensureTestModels } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 

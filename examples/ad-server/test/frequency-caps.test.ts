@@ -9,7 +9,12 @@ import { createOpenRtbBidder, type BidderCreative } from '@ctrkit/auction';
 import { createManualClock, type FeatureStore } from '@ctrkit/core';
 import { createMemoryFeatureStore, type FrequencyOptions } from '@ctrkit/features';
 import { createRedisFeatureStore } from '@ctrkit/features/redis';
-import { ADMIN_TOKEN, bidsOf, deleteKeys, ensureTestModels, makeBidRequests, postJson, send, sharedRedisAvailable, startInProcess, stopAll, uniquePrefix } from './support.js';
+import { sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
+import { makeBidRequests } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { ADMIN_TOKEN, startInProcess, stopAll } from './fixtures/servers.js';
+import { deleteSharedKeys } from './fixtures/shared-redis.js';
+import { ensureTestModels } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 
@@ -32,11 +37,11 @@ const creative = (adId: string, campaignId: string, bid: number): BidderCreative
 });
 const catalogue = [creative('a1', 'cmp-a', 3), creative('a2', 'cmp-a', 2.5), creative('b1', 'cmp-b', 1)];
 
-const redisUp = await sharedRedisAvailable('example-ad-server: frequency caps on the Redis feature store');
+const redisUp = await sharedRedisFor('example-ad-server: frequency caps on the Redis feature store');
 const prefixes: string[] = [];
 afterAll(async () => {
   await stopAll();
-  for (const prefix of prefixes) await deleteKeys(prefix);
+  for (const prefix of prefixes) await deleteSharedKeys(prefix);
 });
 
 const stores: [string, boolean, () => FeatureStore][] = [
@@ -45,7 +50,7 @@ const stores: [string, boolean, () => FeatureStore][] = [
     'redis',
     redisUp,
     () => {
-      const prefix = uniquePrefix('frequency');
+      const prefix = uniqueKeyPrefix('ad-server', 'frequency');
       prefixes.push(prefix);
       return createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, frequency, clock: createManualClock(T0 + 2 * DAY) });
     },

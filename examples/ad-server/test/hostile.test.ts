@@ -8,32 +8,19 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOpenRtbBidder } from '@ctrkit/auction';
-import { tcString } from '@ctrkit/test-support';
 import type { BidStep } from '../src/server.js';
-import {
-  ADMIN_TOKEN,
-  bidsOf,
-  deleteKeys,
-  ensureTestModels,
-  eventually,
-  makeBidRequests,
-  metric,
-  postJson,
-  send,
-  SHARED_REDIS_URL,
-  sharedRedisAvailable,
-  sleep,
-  startInProcess,
-  stopAll,
-  testWorld,
-  uniquePrefix,
-  type InProcess,
-} from './support.js';
+import { pollUntil, sharedRedisFor, sleep, tcString, uniqueKeyPrefix } from '@ctrkit/test-support';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { metric } from './fixtures/prometheus-text.js';
+import { ADMIN_TOKEN, startInProcess, stopAll, type InProcess } from './fixtures/servers.js';
+import { deleteSharedKeys, SHARED_REDIS_URL } from './fixtures/shared-redis.js';
+import { ensureTestModels } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 
-const redisAvailable = await sharedRedisAvailable('example-ad-server: settlement across processes and restarts on the shared Redis');
-const redisPrefix = uniquePrefix('hostile');
+const redisAvailable = await sharedRedisFor('example-ad-server: settlement across processes and restarts on the shared Redis');
+const redisPrefix = uniqueKeyPrefix('ad-server', 'hostile');
 
 let main: InProcess;
 beforeAll(async () => {
@@ -42,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopAll();
-  if (redisAvailable) await deleteKeys(redisPrefix);
+  if (redisAvailable) await deleteSharedKeys(redisPrefix);
 });
 
 const seriesCount = (text: string): number => text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
@@ -217,7 +204,7 @@ describe.skipIf(!redisAvailable)('finding 2 on the shared Redis: once across pro
     expect((await at(b, wonUrl)).headers.get('x-ctrkit-settled')).toBe('duplicate');
     // The same request id at the other process gets no second bid on those impressions.
     expect((await postJson(`${b.url}/openrtb2/bid`, request)).status).toBe(204);
-    await eventually(() => a.server.holds.size() === 0, 5_000, 'the other hold to expire');
+    await pollUntil('the other hold to expire', () => a.server.holds.size() === 0, { timeoutMs: 5_000, intervalMs: 50 });
     await a.server.shutdown();
     // A restarted process (same prefix, same key): the late win commits once, the replay does not.
     const restarted = await startInProcess(env);
@@ -242,7 +229,7 @@ describe('finding 4: a late win notice still commits', () => {
     const bids = bidsOf(await postJson(`${server.url}/openrtb2/bid`, request));
     expect(bids).toHaveLength(2);
     const [late, tooLate] = bids as [(typeof bids)[0], (typeof bids)[0]];
-    await eventually(async () => (await totals(server)).reserved === 0, 5_000, 'the holds to expire');
+    await pollUntil('the holds to expire', async () => (await totals(server)).reserved === 0, { timeoutMs: 5_000, intervalMs: 50 });
     expect((await send(notice(late.burl, String(late.price)))).headers.get('x-ctrkit-settled')).toBe('committed');
     expect((await send(notice(late.burl, String(late.price)))).headers.get('x-ctrkit-settled')).toBe('duplicate');
     expect((await line(server, campaignOf(late.adid))).spent).toBeCloseTo(Math.round((late.price * 1e6) / 1000) / 1e6, 9);

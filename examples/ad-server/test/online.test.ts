@@ -6,7 +6,11 @@
  */
 import { systemClock, type Clock } from '@ctrkit/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { bidsOf, ensureTestModels, makeBidRequests, metric, MODEL_V1, postJson, send, startInProcess, stopAll, testWorld } from './support.js';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { metric } from './fixtures/prometheus-text.js';
+import { startInProcess, stopAll } from './fixtures/servers.js';
+import { ensureTestModels, MODEL_V1 } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 

@@ -11,30 +11,16 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisLedger, type RedisLedger } from '@ctrkit/pacing/redis';
 import { createWorld } from '../src/world.js';
-import {
-  ADMIN_TOKEN,
-  bidsOf,
-  deleteKeys,
-  ensureTestModels,
-  eventually,
-  makeBidRequests,
-  MODEL_ROOT,
-  MODEL_V1,
-  MODEL_V2,
-  postJson,
-  send,
-  SHARED_REDIS_URL,
-  sharedRedisAvailable,
-  spawnServer,
-  stopAll,
-  testWorld,
-  uniquePrefix,
-  type Child,
-} from './support.js';
+import { pollUntil, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { ADMIN_TOKEN, spawnServer, stopAll, type Child } from './fixtures/servers.js';
+import { deleteSharedKeys, SHARED_REDIS_URL } from './fixtures/shared-redis.js';
+import { ensureTestModels, MODEL_ROOT, MODEL_V1, MODEL_V2 } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 240_000 });
 
-const available = await sharedRedisAvailable();
+const available = await sharedRedisFor('example-ad-server: server processes on the shared Redis');
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const prefixes: string[] = [];
 const dirs: string[] = [];
@@ -42,7 +28,7 @@ const dirs: string[] = [];
 beforeAll(ensureTestModels);
 afterAll(async () => {
   await stopAll();
-  for (const prefix of prefixes) await deleteKeys(prefix);
+  for (const prefix of prefixes) await deleteSharedKeys(prefix);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -73,7 +59,7 @@ async function terminate(child: Child): Promise<{ code: number | null; signal: N
 
 describe.skipIf(!available)('two server processes on one Redis', () => {
   it('share budgets (total spend ≤ budget) and counters', async () => {
-    const prefix = uniquePrefix('fleet');
+    const prefix = uniqueKeyPrefix('ad-server', 'fleet');
     prefixes.push(prefix);
     const BUDGET_SCALE = 0.001; // daily budgets of 0.05–0.5: a few dozen wins each
     const LEASE = 0.05; // one maximal bid (50 CPM) per lease
@@ -145,7 +131,7 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
   });
 
   it('SIGTERM in the middle of a burst: auctions in flight finish, then nothing is left held and spend is as committed', async () => {
-    const prefix = uniquePrefix('sigterm');
+    const prefix = uniqueKeyPrefix('ad-server', 'sigterm');
     prefixes.push(prefix);
     const server = await spawnServer({ REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, SHUTDOWN_GRACE_MS: '1500', PACING: 'none', LOG_LEVEL: 'info' });
     const requests = makeBidRequests(60, { imps: 2 });
@@ -220,7 +206,7 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
       renameSync(path.join(dir, `${file}.tmp`), path.join(dir, file));
     }
     server.process.kill('SIGHUP');
-    await eventually(async () => /-s2-/.test(await version()), 30_000, 'the swap');
+    await pollUntil('the swap', async () => /-s2-/.test(await version()), { timeoutMs: 30_000, intervalMs: 50 });
     expect(server.output()).toMatch(/"msg":"model swapped"/);
     expect(await terminate(server)).toMatchObject({ code: 0 });
   });

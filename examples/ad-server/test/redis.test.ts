@@ -7,41 +7,30 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisLedger } from '@ctrkit/pacing/redis';
-import {
-  ADMIN_TOKEN,
-  bidsOf,
-  deleteKeys,
-  ensureTestModels,
-  eventually,
-  makeBidRequests,
-  metric,
-  postJson,
-  send,
-  SHARED_REDIS_URL,
-  sharedRedisAvailable,
-  startInProcess,
-  startOwnRedis,
-  stopAll,
-  testWorld,
-  uniquePrefix,
-  type InProcess,
-} from './support.js';
+import { keysUnder, pollUntil, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { startOwnRedis } from './fixtures/own-redis.js';
+import { metric } from './fixtures/prometheus-text.js';
+import { ADMIN_TOKEN, startInProcess, stopAll, type InProcess } from './fixtures/servers.js';
+import { deleteSharedKeys, SHARED_REDIS_URL } from './fixtures/shared-redis.js';
+import { ensureTestModels } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 240_000 });
 
-const available = await sharedRedisAvailable();
+const available = await sharedRedisFor('example-ad-server: the server on the shared Redis');
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const prefixes: string[] = [];
 
 beforeAll(ensureTestModels);
 afterAll(async () => {
   await stopAll();
-  for (const prefix of prefixes) await deleteKeys(prefix);
+  for (const prefix of prefixes) await deleteSharedKeys(prefix);
 });
 
 describe.skipIf(!available)('on the shared Redis', () => {
   let server: InProcess;
-  const prefix = uniquePrefix('redis');
+  const prefix = uniqueKeyPrefix('ad-server', 'redis');
   prefixes.push(prefix);
   beforeAll(async () => {
     // The host's own events, unsigned (the token rule is pinned in hostile.test.ts).
@@ -65,10 +54,10 @@ describe.skipIf(!available)('on the shared Redis', () => {
     const redis = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
     const reader = createRedisLedger({ redis, budgets: { campaigns: testWorld().budgets }, keyPrefix: `${prefix}budget:` });
     try {
-      await eventually(async () => {
+      await pollUntil('the committed spend to be settled to Redis', async () => {
         const line = (await reader.snapshot(campaignId)).lines.find((l) => l.period === 'daily');
         return Math.abs((line?.spent ?? 0) - 0.0025) < 1e-9;
-      }, 5_000, 'the committed spend to be settled to Redis');
+      }, { timeoutMs: 5_000, intervalMs: 50 });
     } finally {
       await reader.close();
       redis.disconnect();
@@ -84,7 +73,7 @@ describe.skipIf(!available)('on the shared Redis', () => {
 
     const keys = new Redis(SHARED_REDIS_URL);
     try {
-      const [, found] = await keys.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      const found = await keysUnder(keys, prefix);
       expect(found.length).toBeGreaterThan(0);
       expect(found.every((k) => k.startsWith(prefix))).toBe(true);
     } finally {
@@ -98,11 +87,11 @@ describe.skipIf(!available)('on the shared Redis', () => {
     const other = await startInProcess({ REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, EVENTS_REQUIRE_TOKEN: '0' });
     type Figures = { id: string; impressions: number; clicks: number; spend: number };
     let fleet: { scope: string; campaigns: Figures[] } | undefined;
-    await eventually(async () => {
+    await pollUntil("the first server's win and click in the second server's fleet report", async () => {
       const answer = await send(`${other.url}/admin/report?windowMs=3600000`, { headers: auth });
       fleet = answer.json as typeof fleet;
       return answer.status === 200 && (fleet?.campaigns.find((c) => c.id === campaignId)?.clicks ?? 0) === 1;
-    }, 10_000, "the first server's win and click in the second server's fleet report");
+    }, { timeoutMs: 10_000, intervalMs: 50 });
     expect(fleet?.scope).toBe('fleet');
     expect(fleet?.campaigns.find((c) => c.id === campaignId)).toMatchObject({ impressions: 1, clicks: 1, spend: 0.0025 });
     expect((await send(`${other.url}/admin/report?windowMs=5`, { headers: auth })).status).toBe(400);
@@ -119,7 +108,7 @@ describe('when Redis goes away', () => {
     const bidsBefore = metric((await send(`${url}/metrics`)).text, 'adserver_bids_total');
 
     await own.kill();
-    await eventually(async () => (await send(`${url}/readyz`)).status === 503, 5_000, '/readyz to fail');
+    await pollUntil('/readyz to fail', async () => (await send(`${url}/readyz`)).status === 503, { timeoutMs: 5_000, intervalMs: 50 });
     const readyz = await send(`${url}/readyz`);
     expect(readyz.json).toMatchObject({ ready: false, problems: ['redis unreachable'] });
     for (let i = 0; i < 5; i++) {
@@ -140,7 +129,7 @@ describe('when Redis goes away', () => {
     expect(metric(down, 'adserver_nobids_total', { reason: 'redis_unavailable' })).toBe(5);
 
     await own.start(); // empty: no persistence
-    await eventually(async () => (await send(`${url}/readyz`)).status === 200, 15_000, 'Redis to come back');
+    await pollUntil('Redis to come back', async () => (await send(`${url}/readyz`)).status === 200, { timeoutMs: 15_000, intervalMs: 50 });
     let back = 0;
     for (let i = 0; i < 5; i++) if ((await bid()).status === 200) back++;
     expect(back).toBe(5);
@@ -160,7 +149,7 @@ describe('when Redis goes away', () => {
     expect(pid).toBeGreaterThan(0);
     process.kill(pid, 'SIGSTOP');
     try {
-      await eventually(async () => (await send(`${url}/readyz`)).status === 503, 5_000, '/readyz to fail');
+      await pollUntil('/readyz to fail', async () => (await send(`${url}/readyz`)).status === 503, { timeoutMs: 5_000, intervalMs: 50 });
       const answer = await bid();
       expect(answer.status).toBe(204);
       expect(answer.headers.get('x-ctrkit-reason')).toMatch(/^redis_unavailable/);
@@ -168,7 +157,7 @@ describe('when Redis goes away', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await eventually(async () => (await send(`${url}/readyz`)).status === 200, 10_000, 'Redis to answer again');
+    await pollUntil('Redis to answer again', async () => (await send(`${url}/readyz`)).status === 200, { timeoutMs: 10_000, intervalMs: 50 });
     expect((await bid()).status).toBe(200);
     await server.shutdown();
     await own.kill();

@@ -5,23 +5,12 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  bidsOf,
-  ensureTestModels,
-  eventually,
-  makeBidRequests,
-  metric,
-  MODEL_OTHER_SPEC,
-  MODEL_V1,
-  MODEL_V2,
-  postJson,
-  send,
-  startInProcess,
-  stopAll,
-  testWorld,
-  type InProcess,
-} from './support.js';
+import { pollUntil } from '@ctrkit/test-support';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { metric } from './fixtures/prometheus-text.js';
+import { ADMIN_TOKEN, startInProcess, stopAll, type InProcess } from './fixtures/servers.js';
+import { ensureTestModels, MODEL_OTHER_SPEC, MODEL_V1, MODEL_V2 } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
 
@@ -313,7 +302,7 @@ describe('holds and budgets', () => {
     const [bid] = bidsOf(await postJson(`${short.url}/openrtb2/bid`, request));
     const campaignId = testWorld().creativeById.get(bid?.adid ?? '')?.campaignId as string;
     expect((await snapshot(short, campaignId)).reserved).toBeGreaterThan(0);
-    await eventually(async () => (await snapshot(short, campaignId)).reserved === 0, 5_000, 'the hold to expire');
+    await pollUntil('the hold to expire', async () => (await snapshot(short, campaignId)).reserved === 0, { timeoutMs: 5_000, intervalMs: 50 });
     expect(short.server.holds.size()).toBe(0);
     expect((await snapshot(short, campaignId)).spent).toBe(0);
     // A win notice after the release still commits, within the notice window (once).

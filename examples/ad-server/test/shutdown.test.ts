@@ -8,31 +8,22 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisLedger } from '@ctrkit/pacing/redis';
-import {
-  bidsOf,
-  deleteKeys,
-  ensureTestModels,
-  eventually,
-  makeBidRequests,
-  postJson,
-  send,
-  SHARED_REDIS_URL,
-  sharedRedisAvailable,
-  startInProcess,
-  stopAll,
-  testWorld,
-  uniquePrefix,
-} from './support.js';
+import { pollUntil, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
+import { makeBidRequests, testWorld } from './fixtures/bid-requests.js';
+import { bidsOf, postJson, send } from './fixtures/http.js';
+import { startInProcess, stopAll } from './fixtures/servers.js';
+import { deleteSharedKeys, SHARED_REDIS_URL } from './fixtures/shared-redis.js';
+import { ensureTestModels } from './fixtures/test-models.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 240_000 });
 
-const available = await sharedRedisAvailable();
-const prefix = uniquePrefix('shutdown');
+const available = await sharedRedisFor('example-ad-server: shutdown mid-auction on the shared Redis');
+const prefix = uniqueKeyPrefix('ad-server', 'shutdown');
 
 beforeAll(ensureTestModels);
 afterAll(async () => {
   await stopAll();
-  await deleteKeys(prefix);
+  await deleteSharedKeys(prefix);
 });
 
 describe.skipIf(!available)('shutdown mid-auction', () => {
@@ -62,9 +53,9 @@ describe.skipIf(!available)('shutdown mid-auction', () => {
     expect((await send(first?.burl.replace('${AUCTION_PRICE}', '3') ?? '')).headers.get('x-ctrkit-settled')).toBe('committed');
 
     const inFlight = postJson(`${url}/openrtb2/bid`, held);
-    await eventually(() => holding, 10_000, 'the auction to reach the model');
+    await pollUntil('the auction to reach the model', () => holding, { timeoutMs: 10_000, intervalMs: 50 });
     const stopping = server.shutdown('test');
-    await eventually(async () => (await send(`${url}/readyz`)).status === 503, 5_000, '/readyz to say shutting down');
+    await pollUntil('/readyz to say shutting down', async () => (await send(`${url}/readyz`)).status === 503, { timeoutMs: 5_000, intervalMs: 50 });
     const refused = await postJson(`${url}/openrtb2/bid`, makeBidRequests(1)[0]);
     expect(refused.status).toBe(503);
     expect(refused.json).toMatchObject({ error: 'draining' });
