@@ -23,7 +23,7 @@ import { createFeatureEncoder } from '@ctrkit/features';
 import type { LoadedModel } from '@ctrkit/models';
 import { loadModel } from '@ctrkit/models/node';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { needs } from '@ctrkit/test-support';
+import { chromiumPath, needs } from '@ctrkit/test-support';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModel, MODEL_DIR } from '../scripts/make-model.js';
@@ -31,7 +31,8 @@ import { AUCTION_OPTIONS, buildRequest, CATEGORIES, createDemoWorld, DEFAULT_PRO
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = path.join(root, 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const browser = chromiumPath();
+const CHROMIUM = browser.path;
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -45,7 +46,7 @@ const TOLERANCE = 1e-6;
 const run = needs({
   what: CHROMIUM,
   forWhat: 'example-browser-demo: the page tests in headless Chromium',
-  present: existsSync(CHROMIUM),
+  present: browser.present,
   hint: 'apt-get install -y chromium, or set CHROMIUM_PATH',
 });
 
