@@ -1,14 +1,15 @@
 /**
  * The Redis feature store: the same counters as the memory store, shared by every ad-server
  * process. One script call per request answers every candidate (a single round trip); keys carry
- * hash tags per user and per ad, so the layout works on Redis Cluster; every key has a TTL.
+ * hash tags per user and per ad, so the layout works on Redis Cluster; every key has a TTL. The
+ * key layout is in redis-keys.ts, the decoding of the scripts' replies in redis-reply.ts.
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
-import { NEVER, sessionAt } from './counters.js';
 import { FORGET_SCRIPT, FREQUENCY_LOOKUP_SCRIPT, FREQUENCY_RECORD_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
-import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
-import { utf8Length } from './utf8.js';
+import { checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
+import { adKeyOf, frequencyKeys, lookupKeysById, lookupKeysByTag, part, userKeyOf } from './redis-keys.js';
+import { decodeReply, fillFrequency, fillRows } from './redis-reply.js';
 
 /** Options for {@link createRedisFeatureStore}.
  *
@@ -81,15 +82,8 @@ function isClient(value: unknown): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as { defineCommand?: unknown }).defineCommand === 'function';
 }
 
-const decoder = new TextDecoder('utf-8');
-
 /** How often `forgetUser` re-reads a user's index set that changed under it before giving up. */
 const FORGET_ATTEMPTS = 5;
-
-/** An id with its UTF-8 byte length in front, so ids containing separators cannot collide (and Lua can split lists of them). */
-function part(id: string): string {
-  return `${utf8Length(id)}:${id}`;
-}
 
 class RedisStore implements RedisFeatureStore {
   readonly names: readonly string[];
@@ -153,11 +147,11 @@ class RedisStore implements RedisFeatureStore {
   }
 
   private userKey(userId: string): string {
-    return `${this.prefix}{u:${userId}}`;
+    return userKeyOf(this.prefix, userId);
   }
 
   private adKey(adId: string): string {
-    return `${this.prefix}{a:${adId}}`;
+    return adKeyOf(this.prefix, adId);
   }
 
   private checkOpen(what: string): void {
@@ -241,85 +235,17 @@ class RedisStore implements RedisFeatureStore {
       let keys: string[];
       let decoded: Float64Array;
       const session = new Float64Array(2);
-      const decode = (answer: Buffer[], group: readonly number[], withSession: boolean) => {
-        const reply = answer[0];
-        if (!Array.isArray(answer) || reply === undefined) throw new CtrkitError('E_STORE', 'redis store: lookup answered no data; is another version of the script loaded?');
-        const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
-        const blocksBytes = 8 * group.length * block;
-        if (reply.length < blocksBytes + (withSession ? 40 : 0) || (!withSession && reply.length !== blocksBytes)) {
-          throw new CtrkitError('E_STORE', `redis store: lookup answered ${reply.length} bytes for ${group.length} keys; is another version of the script loaded?`);
-        }
-        let at = 0;
-        for (const k of group) {
-          const base = k * block;
-          for (let d = 0; d < block; d++, at += 8) decoded[base + d] = view.getFloat64(at, true);
-        }
-        if (withSession) this.replaySession(reply, view, at, answer, now, session);
-        else if (answer.length !== 1) throw new CtrkitError('E_STORE', 'redis store: lookup answered a session it was not asked for; is another version of the script loaded?');
-      };
       if (!this.split) {
         // One server: send ids, not key names; the script builds the keys (a dozen arguments in all).
-        const ads = new Map<string, number>();
-        const categories = new Map<string, number>();
-        const advertisers = new Map<string, number>();
-        const slot = (map: Map<string, number>, id: string) => {
-          let i = map.get(id);
-          if (i === undefined) {
-            i = map.size;
-            map.set(id, i);
-          }
-          return i;
-        };
-        for (let r = 0; r < rows; r++) {
-          const candidate = candidates[r] as AdCandidate;
-          keyOf[4 * r] = slot(ads, candidate.adId);
-          keyOf[4 * r + 2] = slot(categories, candidate.category);
-          keyOf[4 * r + 3] = slot(advertisers, candidate.advertiserId);
-        }
-        const nA = ads.size;
-        const nC = categories.size;
-        for (let r = 0; r < rows; r++) {
-          const a = keyOf[4 * r] as number;
-          keyOf[4 * r] = 1 + a;
-          keyOf[4 * r + 1] = 1 + nA + a;
-          keyOf[4 * r + 2] = 1 + 2 * nA + (keyOf[4 * r + 2] as number);
-          keyOf[4 * r + 3] = 1 + 2 * nA + nC + (keyOf[4 * r + 3] as number);
-        }
-        const list = (map: Map<string, number>) => {
-          let text = '';
-          for (const id of map.keys()) text += part(id);
-          return text;
-        };
-        keys = [
-          userKey,
-          ...[...ads.keys()].map((id) => this.adKey(id)),
-          ...[...ads.keys()].map((id) => `${userKey}|a|${part(id)}`),
-          ...[...categories.keys()].map((id) => `${userKey}|c|${part(id)}`),
-          ...[...advertisers.keys()].map((id) => `${userKey}|v|${part(id)}`),
-        ];
+        const layout = lookupKeysById(this.prefix, userKey, candidates, rows, keyOf);
+        keys = layout.keys;
         decoded = new Float64Array(keys.length * block);
-        const args = [String(now), 0, 0, c.readFloorMs, c.gapMs, this.prefix, user.id, list(ads), list(categories), list(advertisers), 0, 0, ...this.windowArgs];
+        const args = [String(now), 0, 0, c.readFloorMs, c.gapMs, this.prefix, user.id, layout.ads, layout.categories, layout.advertisers, 0, 0, ...this.windowArgs];
         const reply = await this.within('lookup', deadline, () => this.scripts.ctrkitLookupIdsBuffer(0, ...args));
-        decode(reply, keys.map((_, i) => i), true);
+        decodeReply(c, reply, keys.map((_, i) => i), true, block, now, decoded, session);
       } else {
         // Cluster: declared keys, one call per hash tag (the user's keys together, each ad alone), sent back to back.
-        const index = new Map<string, number>([[userKey, 0]]);
-        const add = (key: string): number => {
-          let i = index.get(key);
-          if (i === undefined) {
-            i = index.size;
-            index.set(key, i);
-          }
-          return i;
-        };
-        for (let r = 0; r < rows; r++) {
-          const candidate = candidates[r] as AdCandidate;
-          keyOf[4 * r] = add(this.adKey(candidate.adId));
-          keyOf[4 * r + 1] = add(`${userKey}|a|${part(candidate.adId)}`);
-          keyOf[4 * r + 2] = add(`${userKey}|c|${part(candidate.category)}`);
-          keyOf[4 * r + 3] = add(`${userKey}|v|${part(candidate.advertiserId)}`);
-        }
-        keys = [...index.keys()];
+        keys = lookupKeysByTag(this.prefix, userKey, candidates, rows, keyOf);
         decoded = new Float64Array(keys.length * block);
         const argsFor = (count: number, session: number) => [String(now), count, session, c.readFloorMs, c.gapMs, 0, 0, 0, 0, 0, 0, 0, ...this.windowArgs];
         const userGroup = keys.flatMap((k, i) => (k.startsWith(userKey) ? [i] : []));
@@ -328,13 +254,13 @@ class RedisStore implements RedisFeatureStore {
           Promise.all(
             groups.map(async (group, g) => {
               const flat = group.flatMap((i) => [keys[i] as string, `${keys[i] as string}|p`]);
-              decode(await this.scripts.ctrkitLookupBuffer(flat.length, ...flat, ...argsFor(group.length, g === 0 ? 1 : 0)), group, g === 0);
+              decodeReply(c, await this.scripts.ctrkitLookupBuffer(flat.length, ...flat, ...argsFor(group.length, g === 0 ? 1 : 0)), group, g === 0, block, now, decoded, session);
             }),
           ),
         );
       }
-      this.fill(values, rows, now, keys, decoded, keyOf, session);
-      if (frequency !== undefined) this.fillFrequency(values, rows, frequency.keyOf, frequency.size, await frequency.counts);
+      fillRows(c, values, rows, now, keys, decoded, keyOf, session);
+      if (frequency !== undefined) fillFrequency(c, values, rows, frequency.keyOf, frequency.size, await frequency.counts);
     } catch (error) {
       if (options.degradeOnError !== true || (error instanceof CtrkitError && error.code === 'E_CONFIG')) throw error;
       fillEmpty(this.config, values, rows);
@@ -343,145 +269,13 @@ class RedisStore implements RedisFeatureStore {
     return { names, rows, values, degraded: false };
   }
 
-  /** Starts the read of the exact impression counts: the distinct keys, each row's four of them, and the script call. */
+  /** Starts the read of the exact impression counts: the distinct keys, each row's three of them, and the script call. */
   private frequencyLookup(userKey: string, candidates: readonly AdCandidate[], rows: number, now: number, deadline: number): { keyOf: Int32Array; size: number; counts: Promise<number[]> } | undefined {
     const frequency = this.config.frequency;
     if (frequency === undefined) return undefined;
-    const index = new Map<string, number>([[`${userKey}|f|u`, 0]]);
-    const add = (key: string): number => {
-      let i = index.get(key);
-      if (i === undefined) {
-        i = index.size;
-        index.set(key, i);
-      }
-      return i;
-    };
-    const keyOf = new Int32Array(rows * 3);
-    for (let r = 0; r < rows; r++) {
-      const candidate = candidates[r] as AdCandidate;
-      keyOf[3 * r] = add(`${userKey}|f|a|${part(candidate.adId)}`);
-      keyOf[3 * r + 1] = add(`${userKey}|f|m|${part(String(candidate.campaignId))}`);
-      keyOf[3 * r + 2] = add(`${userKey}|f|v|${part(candidate.advertiserId)}`);
-    }
-    const keys = [...index.keys()];
+    const { keys, keyOf } = frequencyKeys(userKey, candidates, rows);
     const bounds = [`(${now}`, ...Array.from(frequency.ms, (ms) => `(${now - ms}`)];
     return { keyOf, size: keys.length, counts: this.within('lookup', deadline, () => this.scripts.ctrkitFrequencyLookup(keys.length, ...keys, ...bounds)) };
-  }
-
-  /** Writes each row's exact impression counts (user, user × ad, × campaign, × advertiser) from the script's answer. */
-  private fillFrequency(values: Float32Array, rows: number, keyOf: Int32Array, size: number, counts: readonly number[]): void {
-    const frequency = this.config.frequency as NonNullable<StoreConfig['frequency']>;
-    const Wf = frequency.ms.length;
-    const width = this.names.length;
-    if (!Array.isArray(counts) || counts.length !== Wf * size) {
-      throw new CtrkitError('E_STORE', `redis store: the frequency lookup answered ${Array.isArray(counts) ? counts.length : typeof counts} counts; is another version of the script loaded?`);
-    }
-    for (let r = 0; r < rows; r++) {
-      const at = r * width + frequency.column;
-      for (let w = 0; w < Wf; w++) values[at + w] = counts[w] as number;
-      for (let e = 0; e < 3; e++) {
-        const k = keyOf[3 * r + e] as number;
-        for (let w = 0; w < Wf; w++) values[at + (e + 1) * Wf + w] = counts[k * Wf + w] as number;
-      }
-    }
-  }
-
-  /** Reads the folded session at the end of the packed reply and the pending events after it, and replays them. */
-  private replaySession(reply: Buffer, view: DataView, at: number, answer: readonly Buffer[], now: number, out: Float64Array): void {
-    if (reply.length < at + 40) throw new CtrkitError('E_STORE', 'redis store: lookup answered no session; is another version of the script loaded?');
-    const replay = view.getFloat64(at, true);
-    const start = view.getFloat64(at + 8, true);
-    const last = view.getFloat64(at + 16, true);
-    const pages = view.getFloat64(at + 24, true);
-    const requestLength = view.getFloat64(at + 32, true);
-    if (at + 40 + requestLength !== reply.length || (replay === 0 && answer.length !== 1)) {
-      throw new CtrkitError('E_STORE', `redis store: lookup's session section does not add up (${reply.length} bytes, ${answer.length - 1} pending); is another version of the script loaded?`);
-    }
-    const request = decoder.decode(reply.subarray(at + 40));
-    // Pending members of the session key: 12 hex digits of arrival order, the type digit, the request id.
-    const count = (answer.length - 1) / 2;
-    const times = new Float64Array(count);
-    const types = new Float64Array(count);
-    const requests: string[] = new Array<string>(count);
-    for (let i = 0; i < count; i++) {
-      const member = answer[1 + 2 * i] as Buffer;
-      types[i] = (member[12] as number) - 48;
-      requests[i] = decoder.decode(member.subarray(13));
-      times[i] = Number((answer[2 + 2 * i] as Buffer).toString('latin1'));
-    }
-    sessionAt(now, this.config.gapMs, { start, last, pages, request }, times, types, requests, out);
-  }
-
-  /** Turns the decoded per-key answers into the lookup's rows. */
-  private fill(values: Float32Array, rows: number, now: number, keys: readonly string[], decoded: Float64Array, keyOf: readonly number[], session: Float64Array): void {
-    const { taus, alpha, beta, entityWidth: E } = this.config;
-    const W = taus.length;
-    const block = 8 + 3 * W;
-    const width = this.names.length;
-    const prior = alpha / (alpha + beta);
-    const blocks = new Float64Array(keys.length * E);
-    const counts = new Float64Array(3 * W);
-    for (let i = 0; i < keys.length; i++) {
-      const at = i * block;
-      const status = decoded[at] as number;
-      let p = i * E;
-      if (status === 1) {
-        for (let w = 0; w < W; w++) {
-          blocks[p++] = 0;
-          blocks[p++] = 0;
-          blocks[p++] = 0;
-          blocks[p++] = prior;
-        }
-        blocks[p++] = Number.NaN;
-        blocks[p] = Number.NaN;
-        continue;
-      }
-      if (status === 2) {
-        throw new CtrkitError(
-          'E_INPUT',
-          `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
-          { details: { key: keys[i], now, folded: decoded[at + 1] } },
-        );
-      }
-      let lastImp: number;
-      let lastClick: number;
-      if (status === 0) {
-        // The state head: [W, R, F, N, last imp, last click, last conv, T…]; decay T to now, as the memory store does D + S.
-        const R = decoded[at + 2] as number;
-        for (let w = 0; w < W; w++) {
-          const factor = Math.exp(-(now - R) / (taus[w] as number));
-          for (let k = 0; k < 3; k++) counts[k * W + w] = factor * (decoded[at + 8 + k * W + w] as number);
-        }
-        lastImp = decoded[at + 5] as number;
-        lastClick = decoded[at + 6] as number;
-      } else {
-        // Status 3: the script added the pending events before now itself.
-        for (let j = 0; j < 3 * W; j++) counts[j] = decoded[at + 1 + j] as number;
-        lastImp = decoded[at + 1 + 3 * W] as number;
-        lastClick = decoded[at + 2 + 3 * W] as number;
-      }
-      for (let w = 0; w < W; w++) {
-        const imp = counts[w] as number;
-        const click = counts[W + w] as number;
-        blocks[p++] = imp;
-        blocks[p++] = click;
-        blocks[p++] = counts[2 * W + w] as number;
-        blocks[p++] = (click + alpha) / (imp + alpha + beta);
-      }
-      blocks[p++] = lastImp === NEVER ? Number.NaN : (now - lastImp) / 1000;
-      blocks[p] = lastClick === NEVER ? Number.NaN : (now - lastClick) / 1000;
-    }
-    const sessionColumn = STORE_ENTITIES.length * E;
-    for (let r = 0; r < rows; r++) {
-      const p = r * width;
-      values.set(blocks.subarray(0, E), p);
-      for (let e = 0; e < 4; e++) {
-        const k = keyOf[4 * r + e] as number;
-        values.set(blocks.subarray(k * E, (k + 1) * E), p + (e + 1) * E);
-      }
-      values[p + sessionColumn] = session[0] as number;
-      values[p + sessionColumn + 1] = session[1] as number;
-    }
   }
 
   async forgetUser(userId: string): Promise<void> {

@@ -1,0 +1,152 @@
+/**
+ * The lookup scripts' answers turned into a lookup's rows: the binary reply of little-endian
+ * doubles (a status and state head, or decayed counts, per key), the session folded in Redis
+ * with the events pending after it replayed here, and the exact impression counts. Redis's Lua is
+ * slow at arithmetic, so the decay and the ratios are computed here.
+ *
+ * @internal
+ */
+import { CtrkitError } from '@ctrkit/core';
+import { NEVER, sessionAt } from './counters.js';
+import { STORE_ENTITIES, type StoreConfig } from './store.js';
+
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * Decodes one script reply into `decoded` (a `block` of doubles per key, at the indices of
+ * `group`) and, `withSession`, the user's session as of `now` into `session`.
+ *
+ * @throws `CtrkitError` `E_STORE` when the reply does not have the shape this version's script gives.
+ */
+export function decodeReply(config: StoreConfig, answer: Buffer[], group: readonly number[], withSession: boolean, block: number, now: number, decoded: Float64Array, session: Float64Array): void {
+  const reply = answer[0];
+  if (!Array.isArray(answer) || reply === undefined) throw new CtrkitError('E_STORE', 'redis store: lookup answered no data; is another version of the script loaded?');
+  const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+  const blocksBytes = 8 * group.length * block;
+  if (reply.length < blocksBytes + (withSession ? 40 : 0) || (!withSession && reply.length !== blocksBytes)) {
+    throw new CtrkitError('E_STORE', `redis store: lookup answered ${reply.length} bytes for ${group.length} keys; is another version of the script loaded?`);
+  }
+  let at = 0;
+  for (const k of group) {
+    const base = k * block;
+    for (let d = 0; d < block; d++, at += 8) decoded[base + d] = view.getFloat64(at, true);
+  }
+  if (withSession) replaySession(config.gapMs, reply, view, at, answer, now, session);
+  else if (answer.length !== 1) throw new CtrkitError('E_STORE', 'redis store: lookup answered a session it was not asked for; is another version of the script loaded?');
+}
+
+/** Reads the folded session at the end of the packed reply and the pending events after it, and replays them. */
+function replaySession(gapMs: number, reply: Buffer, view: DataView, at: number, answer: readonly Buffer[], now: number, out: Float64Array): void {
+  if (reply.length < at + 40) throw new CtrkitError('E_STORE', 'redis store: lookup answered no session; is another version of the script loaded?');
+  const replay = view.getFloat64(at, true);
+  const start = view.getFloat64(at + 8, true);
+  const last = view.getFloat64(at + 16, true);
+  const pages = view.getFloat64(at + 24, true);
+  const requestLength = view.getFloat64(at + 32, true);
+  if (at + 40 + requestLength !== reply.length || (replay === 0 && answer.length !== 1)) {
+    throw new CtrkitError('E_STORE', `redis store: lookup's session section does not add up (${reply.length} bytes, ${answer.length - 1} pending); is another version of the script loaded?`);
+  }
+  const request = decoder.decode(reply.subarray(at + 40));
+  // Pending members of the session key: 12 hex digits of arrival order, the type digit, the request id.
+  const count = (answer.length - 1) / 2;
+  const times = new Float64Array(count);
+  const types = new Float64Array(count);
+  const requests: string[] = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const member = answer[1 + 2 * i] as Buffer;
+    types[i] = (member[12] as number) - 48;
+    requests[i] = decoder.decode(member.subarray(13));
+    times[i] = Number((answer[2 + 2 * i] as Buffer).toString('latin1'));
+  }
+  sessionAt(now, gapMs, { start, last, pages, request }, times, types, requests, out);
+}
+
+/** Turns the decoded per-key answers into the lookup's rows. */
+export function fillRows(config: StoreConfig, values: Float32Array, rows: number, now: number, keys: readonly string[], decoded: Float64Array, keyOf: readonly number[], session: Float64Array): void {
+  const { taus, alpha, beta, entityWidth: E } = config;
+  const W = taus.length;
+  const block = 8 + 3 * W;
+  const width = config.names.length;
+  const prior = alpha / (alpha + beta);
+  const blocks = new Float64Array(keys.length * E);
+  const counts = new Float64Array(3 * W);
+  for (let i = 0; i < keys.length; i++) {
+    const at = i * block;
+    const status = decoded[at] as number;
+    let p = i * E;
+    if (status === 1) {
+      for (let w = 0; w < W; w++) {
+        blocks[p++] = 0;
+        blocks[p++] = 0;
+        blocks[p++] = 0;
+        blocks[p++] = prior;
+      }
+      blocks[p++] = Number.NaN;
+      blocks[p] = Number.NaN;
+      continue;
+    }
+    if (status === 2) {
+      throw new CtrkitError(
+        'E_INPUT',
+        `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
+        { details: { key: keys[i], now, folded: decoded[at + 1] } },
+      );
+    }
+    let lastImp: number;
+    let lastClick: number;
+    if (status === 0) {
+      // The state head: [W, R, F, N, last imp, last click, last conv, T…]; decay T to now, as the memory store does D + S.
+      const R = decoded[at + 2] as number;
+      for (let w = 0; w < W; w++) {
+        const factor = Math.exp(-(now - R) / (taus[w] as number));
+        for (let k = 0; k < 3; k++) counts[k * W + w] = factor * (decoded[at + 8 + k * W + w] as number);
+      }
+      lastImp = decoded[at + 5] as number;
+      lastClick = decoded[at + 6] as number;
+    } else {
+      // Status 3: the script added the pending events before now itself.
+      for (let j = 0; j < 3 * W; j++) counts[j] = decoded[at + 1 + j] as number;
+      lastImp = decoded[at + 1 + 3 * W] as number;
+      lastClick = decoded[at + 2 + 3 * W] as number;
+    }
+    for (let w = 0; w < W; w++) {
+      const imp = counts[w] as number;
+      const click = counts[W + w] as number;
+      blocks[p++] = imp;
+      blocks[p++] = click;
+      blocks[p++] = counts[2 * W + w] as number;
+      blocks[p++] = (click + alpha) / (imp + alpha + beta);
+    }
+    blocks[p++] = lastImp === NEVER ? Number.NaN : (now - lastImp) / 1000;
+    blocks[p] = lastClick === NEVER ? Number.NaN : (now - lastClick) / 1000;
+  }
+  const sessionColumn = STORE_ENTITIES.length * E;
+  for (let r = 0; r < rows; r++) {
+    const p = r * width;
+    values.set(blocks.subarray(0, E), p);
+    for (let e = 0; e < 4; e++) {
+      const k = keyOf[4 * r + e] as number;
+      values.set(blocks.subarray(k * E, (k + 1) * E), p + (e + 1) * E);
+    }
+    values[p + sessionColumn] = session[0] as number;
+    values[p + sessionColumn + 1] = session[1] as number;
+  }
+}
+
+/** Writes each row's exact impression counts (user, user × ad, × campaign, × advertiser) from the script's answer. */
+export function fillFrequency(config: StoreConfig, values: Float32Array, rows: number, keyOf: Int32Array, size: number, counts: readonly number[]): void {
+  const frequency = config.frequency as NonNullable<StoreConfig['frequency']>;
+  const Wf = frequency.ms.length;
+  const width = config.names.length;
+  if (!Array.isArray(counts) || counts.length !== Wf * size) {
+    throw new CtrkitError('E_STORE', `redis store: the frequency lookup answered ${Array.isArray(counts) ? counts.length : typeof counts} counts; is another version of the script loaded?`);
+  }
+  for (let r = 0; r < rows; r++) {
+    const at = r * width + frequency.column;
+    for (let w = 0; w < Wf; w++) values[at + w] = counts[w] as number;
+    for (let e = 0; e < 3; e++) {
+      const k = keyOf[3 * r + e] as number;
+      for (let w = 0; w < Wf; w++) values[at + (e + 1) * Wf + w] = counts[k * Wf + w] as number;
+    }
+  }
+}
