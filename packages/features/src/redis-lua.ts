@@ -1,3 +1,4 @@
+// Over 400 lines: the store's Lua scripts, built from shared COMMON and READ prefixes over one state layout, read side by side.
 /**
  * Lua scripts of the Redis feature store. They implement, step for step, the counter arithmetic
  * of `counters.ts` (the memory store's), so both stores answer the same; the conformance suite
