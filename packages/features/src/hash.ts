@@ -219,6 +219,19 @@ function checkSeed(seed: number): void {
 }
 
 /**
+ * The id of a missing value of the field (or shared id space) `name`: the hash of `name +
+ * "\u0000"`, its own bucket. Computed once, when a kernel is compiled.
+ *
+ * @internal
+ */
+export function missingIdOf(name: string, seed: number, modulus: number, inverse: number): number {
+  const missing = startHash(seed);
+  absorb(missing, name);
+  absorb(missing, '\u0000');
+  return toId(finish(missing), modulus, inverse);
+}
+
+/**
  * MurmurHash3 x86_32 of the UTF-8 bytes of `text`.
  *
  * @param text - Any string; lone surrogates are encoded as U+FFFD, as `TextEncoder` does.

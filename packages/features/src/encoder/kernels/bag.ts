@@ -4,7 +4,7 @@
  * @internal
  */
 import { CtrkitError, type AdRequest } from '@ctrkit/core';
-import { hashAfter, prefixState, absorb, finish, startHash, toId, inverseOf, type HashState } from '../../hash.js';
+import { hashAfter, prefixState, missingIdOf, toId, inverseOf, type HashState } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
 import type { BagFieldSpec, FieldSource } from '../../spec.js';
 import { LIST_SEPARATOR, type Reader, type Where, makeReader, numberToken, tokenOf } from '../tokens.js';
@@ -39,10 +39,7 @@ export class BagKernel extends Kernel {
     this.read = makeReader(spec.source as Exclude<FieldSource, 'store'>, spec.path);
     this.inverse = inverseOf(modulus);
     this.prefix = prefixState(spec.name, seed);
-    const missing = startHash(seed);
-    absorb(missing, spec.name);
-    absorb(missing, '\u0000');
-    this.missingId = toId(finish(missing), modulus, inverseOf(modulus));
+    this.missingId = missingIdOf(spec.name, seed, modulus, this.inverse);
   }
 
   /** Writes one row's bag at `p`; `items` are raw values. */

@@ -4,7 +4,7 @@
  * @internal
  */
 import type { AdRequest } from '@ctrkit/core';
-import { prefixState, absorb, finish, startHash, toId, inverseOf, type HashState } from '../../hash.js';
+import { prefixState, missingIdOf, inverseOf, type HashState } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
 import type { Where } from '../tokens.js';
 
@@ -78,10 +78,7 @@ export abstract class IdKernel extends Kernel {
     super(name, column);
     this.inverse = inverseOf(modulus);
     this.prefix = prefixState(name, seed);
-    const missing = startHash(seed);
-    absorb(missing, name);
-    absorb(missing, '\u0000');
-    this.missingId = toId(finish(missing), modulus, inverseOf(modulus));
+    this.missingId = missingIdOf(name, seed, modulus, this.inverse);
   }
 
   protected fill(target: Target, rows: number, id: number, token: string | undefined): void {

@@ -29,6 +29,11 @@ export abstract class NumericKernel extends IdKernel {
     this.read = spec.source === 'store' ? undefined : makeReader(spec.source, spec.path);
   }
 
+  /** The ids of `tokens`, index for index: a kernel's lookup table, built once when it is compiled. */
+  protected idTable(tokens: readonly string[]): Int32Array {
+    return Int32Array.from(tokens, (token) => toId(hashAfter(this.prefix, token), this.modulus, this.inverse));
+  }
+
   /** The id of a value (NaN is missing). */
   abstract idOf(x: number): number;
   /** The token of a value (for crosses). */
@@ -101,7 +106,7 @@ export class BoundariesKernel extends NumericKernel {
     const boundaries = (spec.bucketise as { boundaries: readonly number[] }).boundaries;
     this.boundaries = Float64Array.from(boundaries);
     this.bucketTokens = Array.from({ length: boundaries.length + 1 }, (_, i) => String(i));
-    this.bucketIds = Int32Array.from(this.bucketTokens, (token) => toId(hashAfter(this.prefix, token), modulus, this.inverse));
+    this.bucketIds = this.idTable(this.bucketTokens);
   }
 
   private bucket(x: number): number {
@@ -137,9 +142,9 @@ export class CriteoLogKernel extends NumericKernel {
 
   constructor(spec: NumericFieldSpec, offset: number, seed: number, modulus: number) {
     super(spec, offset, seed, modulus);
-    this.logIds = Int32Array.from({ length: CRITEO_LOG_TABLE }, (_, k) => toId(hashAfter(this.prefix, String(k)), modulus, this.inverse));
+    this.logIds = this.idTable(Array.from({ length: CRITEO_LOG_TABLE }, (_, k) => String(k)));
     this.spTokens = Array.from({ length: 2 - CRITEO_SP_MIN + 1 }, (_, i) => `SP${i + CRITEO_SP_MIN}`);
-    this.spIds = Int32Array.from(this.spTokens, (token) => toId(hashAfter(this.prefix, token), modulus, this.inverse));
+    this.spIds = this.idTable(this.spTokens);
   }
 
   idOf(x: number): number {

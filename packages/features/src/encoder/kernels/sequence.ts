@@ -4,7 +4,7 @@
  * @internal
  */
 import { CtrkitError, type AdRequest } from '@ctrkit/core';
-import { hashAfter, prefixState, absorb, finish, startHash, toId, inverseOf, type HashState } from '../../hash.js';
+import { hashAfter, prefixState, missingIdOf, toId, inverseOf, type HashState } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
 import type { FieldSource, SequenceFieldSpec } from '../../spec.js';
 import { LIST_SEPARATOR, type Reader, makeReader, tokenOf } from '../tokens.js';
@@ -29,10 +29,7 @@ export class SequenceKernel extends Kernel {
     const keyName = spec.sharesIdsWith ?? spec.name;
     this.inverse = inverseOf(modulus);
     this.prefix = prefixState(keyName, seed);
-    const missing = startHash(seed);
-    absorb(missing, keyName);
-    absorb(missing, '\u0000');
-    this.missingId = toId(finish(missing), modulus, inverseOf(modulus));
+    this.missingId = missingIdOf(keyName, seed, modulus, this.inverse);
   }
 
   /** Writes one row's sequence; returns nothing, fills ids and length. */
