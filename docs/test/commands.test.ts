@@ -10,15 +10,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS, nodeIo, parseArgs, runCli, type CliIo } from '../../packages/cli/src/index.js';
-import { sharedDataFile } from '../../packages/test-support/src/index.js';
+import { REPO_ROOT, SHARED_DATA_DIR, sharedDataFile } from '../../packages/test-support/src/index.js';
 import vitestConfig from '../../vitest.config.js';
 import { COMMAND_RULES, type CommandPolicy, type CommandRule } from './command-policy.js';
 import { blockCommands, shellBlocks, type DocCommand } from './shell-blocks.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = REPO_ROOT;
 
 function markdownUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -117,7 +116,7 @@ function earlierOutputs(c: DocCommand): Set<string> {
 function checkFile(file: string, cwd: string, forWhat: string, problems: string[], alsoOk: ReadonlySet<string> = new Set()): void {
   if (file.startsWith('synthetic:') || alsoOk.has(file)) return;
   const absolute = path.resolve(root, cwd, file);
-  const shared = path.relative(path.resolve(root, '../shared/data'), absolute);
+  const shared = path.relative(SHARED_DATA_DIR, absolute);
   if (!shared.startsWith('..') && !path.isAbsolute(shared)) {
     sharedDataFile(shared, forWhat); // skip-or-fail: a visible skip here, an error in CI
     return;
