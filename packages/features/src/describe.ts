@@ -3,7 +3,8 @@
  * clicked this advertiser"). Reads the field's value from the request the way its spec says.
  */
 import type { AdRequest, FactorDescriber } from '@ctrkit/core';
-import { isValidatedSpec, parseFeatureSpec, type FeatureSpec, type FeatureSpecJSON, type FieldSpec } from './spec.js';
+import { isValidatedSpec, parseFeatureSpec, type FeatureSpec, type FeatureSpecJSON } from './spec.js';
+import type { FieldSpec } from './spec/field-spec.js';
 
 const DAY_MS = 86_400_000;
 // The encoder's dayOfWeek counts from Sunday (0), as Date.getUTCDay does.

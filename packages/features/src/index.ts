@@ -8,14 +8,13 @@
  */
 export { hashFeature, murmur3, murmur3Bytes } from './hash.js';
 export { featureSpecToJSON, parseFeatureSpec } from './spec.js';
+export type { FeatureSpec, FeatureSpecJSON } from './spec.js';
 export type {
   BagFieldSpec,
   Bucketise,
   CategoricalFieldSpec,
   CrossFieldSpec,
   DenseFieldSpec,
-  FeatureSpec,
-  FeatureSpecJSON,
   FieldBase,
   FieldSource,
   FieldSpec,
@@ -23,7 +22,7 @@ export type {
   NumericFieldSpec,
   SequenceFieldSpec,
   SourcedField,
-} from './spec.js';
+} from './spec/field-spec.js';
 export { allocateBatch, createFeatureEncoder } from './encoder.js';
 export type { CompiledEncoder, EncoderStats } from './encoder.js';
 export type { LogChunk, LogColumn, NumberColumn, SparseRows, StringColumn } from './log.js';

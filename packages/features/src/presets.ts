@@ -3,7 +3,8 @@
  */
 import { CtrkitError } from '@ctrkit/core';
 import { CRITEO_CATEGORICAL_COLUMNS, CRITEO_INTEGER_COLUMNS } from './readers/index.js';
-import type { FeatureSpecJSON, FieldSpec } from './spec.js';
+import type { FeatureSpecJSON } from './spec.js';
+import type { FieldSpec } from './spec/field-spec.js';
 
 /** Options for {@link criteoSpec}.
  *

@@ -9,21 +9,6 @@ import { murmur3 } from './hash.js';
 import { checkField, checkKeys, integerIn, isRecord, specError, suggest } from './spec/check-field.js';
 import type { FieldSpec } from './spec/field-spec.js';
 
-export type {
-  BagFieldSpec,
-  Bucketise,
-  CategoricalFieldSpec,
-  CrossFieldSpec,
-  DenseFieldSpec,
-  FieldBase,
-  FieldSource,
-  FieldSpec,
-  Normalise,
-  NumericFieldSpec,
-  SequenceFieldSpec,
-  SourcedField,
-} from './spec/field-spec.js';
-
 /** The JSON document a spec is written as.
  *
  * @example

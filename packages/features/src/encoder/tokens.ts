@@ -4,7 +4,7 @@
  * @internal
  */
 import { CtrkitError } from '@ctrkit/core';
-import type { FieldSource } from '../spec.js';
+import type { FieldSource } from '../spec/field-spec.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;

@@ -6,7 +6,7 @@
 import { CtrkitError, type AdRequest } from '@ctrkit/core';
 import { hashAfter, prefixState, missingIdOf, toId, inverseOf, type HashState } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
-import type { BagFieldSpec, FieldSource } from '../../spec.js';
+import type { BagFieldSpec, FieldSource } from '../../spec/field-spec.js';
 import { LIST_SEPARATOR, type Reader, type Where, makeReader, numberToken, tokenOf } from '../tokens.js';
 import { Kernel, type LookupView, type Target } from './kernel.js';
 

@@ -6,7 +6,7 @@
 import { CtrkitError, type AdCandidate, type AdRequest } from '@ctrkit/core';
 import { hashAfter, toId } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
-import type { CategoricalFieldSpec, FieldSource } from '../../spec.js';
+import type { CategoricalFieldSpec, FieldSource } from '../../spec/field-spec.js';
 import { type Reader, makeReader, numberToken, tokenOf } from '../tokens.js';
 import { IdKernel, type LookupView, type Target } from './kernel.js';
 

@@ -6,7 +6,7 @@
 import type { AdRequest } from '@ctrkit/core';
 import { hashAfter2, hashAfter3, toId } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
-import type { CrossFieldSpec } from '../../spec.js';
+import type { CrossFieldSpec } from '../../spec/field-spec.js';
 import { IdKernel, Kernel, type LookupView, type Target } from './kernel.js';
 
 /** @internal A cross of two or three id fields. */

@@ -5,7 +5,7 @@
  */
 import { CtrkitError, type AdRequest } from '@ctrkit/core';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
-import type { DenseFieldSpec } from '../../spec.js';
+import type { DenseFieldSpec } from '../../spec/field-spec.js';
 import { type Reader, makeReader, toNumber } from '../tokens.js';
 import { Kernel, type LookupView, type Target } from './kernel.js';
 

@@ -6,7 +6,7 @@
 import { CtrkitError, type AdRequest } from '@ctrkit/core';
 import { hashAfter, toId } from '../../hash.js';
 import type { LogChunk, LogColumn, SparseRows } from '../../log.js';
-import type { NumericFieldSpec } from '../../spec.js';
+import type { NumericFieldSpec } from '../../spec/field-spec.js';
 import { type Reader, makeReader, numberToken, toNumber } from '../tokens.js';
 import { IdKernel, type LookupView, type Target } from './kernel.js';
 
