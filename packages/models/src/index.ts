@@ -65,6 +65,7 @@ export { createDcnV2Trainer } from './train/dcnv2-trainer.js';
 export type { DcnV2Trainer, DcnV2TrainerOptions, DcnV2TrainerSettings } from './train/dcnv2-trainer.js';
 export { createDeepFmTrainer } from './train/deepfm-trainer.js';
 export type { DeepFmTrainer, DeepFmTrainerOptions, DeepFmTrainerSettings } from './train/deepfm-trainer.js';
+export type { EmbeddingTrainer, EmbeddingTrainerOptions, EmbeddingTrainerSettings } from './train/embedding-trainer.js';
 export { chooseCalibrator } from './train/calibrate.js';
 export type { CalibratorChoice, CalibratorChoiceOptions, CalibratorKind } from './train/calibrate.js';
 export { exportModel, fitModel } from './train/fit.js';

@@ -17,19 +17,19 @@
  *          g_t = U_lᵀ·g_u, g_V += x_l·g_tᵀ, g_{x_l} += V_l·g_t);  g_{x0} += g_{x_0} at the end
  *   embeddings: g_E[id_c] += values_c·g_{x0}[field block];  sequence items: g_block / length
  *
- * The embedding gather and scatter, Adam and the pass loop are shared with DeepFM
- * (`embedding-trainer.ts`), as is the deep tower (`relu-tower.ts`). The test suite checks every
- * gradient against central finite differences.
+ * The `x0` gather, the embedding scatter and lazy Adam (`embedding-table.ts`), the step and pass
+ * loop (`mini-batch-trainer.ts`) are shared with DeepFM, as is the deep tower (`relu-tower.ts`).
+ * The test suite checks every gradient against central finite differences.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 import { checkWeights, initDcnV2Weights, type CrossLayerWeights, type DcnV2Weights } from '../weights.js';
 import { param, type Param } from './adam.js';
 import { gemmNNAccumulate, gemmNT, gemmTNAccumulate } from './dense-kernels.js';
-import { checkEmbeddingTrainerValues, EmbeddingTrainer } from './embedding-trainer.js';
+import { checkTrainerLayout, embeddingTrainerSettings, type EmbeddingTrainer, type EmbeddingTrainerDefaults, type EmbeddingTrainerOptions, type EmbeddingTrainerSettings } from './embedding-trainer.js';
+import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
-import type { LabelledRows } from './rows.js';
 
-/** Options of {@link createDcnV2Trainer}: the architecture (as `initDcnV2Weights` takes it) and Adam.
+/** Options of {@link createDcnV2Trainer}: the architecture (as `initDcnV2Weights` takes it), Adam and the regularisers.
  *
  * @example
  * ```ts
@@ -37,7 +37,7 @@ import type { LabelledRows } from './rows.js';
  * const options: DcnV2TrainerOptions = { embeddingDim: 8, crossLayers: 2, lowRank: 32, deep: [128, 64], learningRate: 1e-3, batchSize: 256, seed: 1 };
  * ```
  */
-export interface DcnV2TrainerOptions {
+export interface DcnV2TrainerOptions extends EmbeddingTrainerOptions {
   /** Embedding dimension D (default 16). */
   readonly embeddingDim?: number;
   /** Cross layers (default 3). */
@@ -46,38 +46,10 @@ export interface DcnV2TrainerOptions {
   readonly lowRank?: number;
   /** Deep tower widths (default `[256, 128]`). */
   readonly deep?: readonly number[];
-  /** Standard deviation of the initial embeddings (default 0.01). */
-  readonly embeddingScale?: number;
   /** Adam learning rate (default 1e-3). */
   readonly learningRate?: number;
-  /** Adam learning rate of the embedding table (default: `learningRate`). Rare ids get a full-size Adam step each time they appear; a lower rate here curbs their memorising. */
-  readonly embeddingLearningRate?: number;
-  /** Adam β₁ (default 0.9). */
-  readonly beta1?: number;
-  /** Adam β₂ (default 0.999). */
-  readonly beta2?: number;
-  /** Adam ε (default 1e-8). */
-  readonly epsilon?: number;
-  /** Rows per mini-batch (default 256). */
-  readonly batchSize?: number;
-  /** L2 strength on cross, deep and output weights (not biases; default 0). */
-  readonly l2?: number;
-  /** L2 strength on the embedding rows a batch touches (default 0). */
-  readonly embeddingL2?: number;
-  /**
-   * A frequency-aware L2 prior on the embeddings (DIN's mini-batch aware regulariser, Zhou et al.
-   * 2018; default 0): over one pass every id's row is penalised `frequencyL2 / 2 · ‖E_j‖²` once,
-   * however often it appears — spread over the batches that touch it in proportion to its
-   * occurrences — against a data term summed over rows. So a rare id's row is held near zero
-   * unless its few rows insist, while a frequent id's row is free. In the units of one row's log
-   * loss (a Gaussian prior of variance 1 / frequencyL2 per entry). `trainEpoch` counts the ids
-   * of its rows for it; `step` alone applies no such prior.
-   */
+  /** The frequency-aware L2 prior on the embeddings, as {@link EmbeddingTrainerOptions.frequencyL2} describes it (default 0: off). */
   readonly frequencyL2?: number;
-  /** Learning rates of pass k (from 0; `trainEpoch` calls) are multiplied by `epochDecay^k` (default 1: constant). */
-  readonly epochDecay?: number;
-  /** Seed of the initial weights and of the shuffling (default 0). */
-  readonly seed?: number | string;
   /** Weights to start from instead of a seeded initialisation (copied; must fit the layout). */
   readonly initial?: DcnV2Weights;
 }
@@ -90,39 +62,11 @@ export interface DcnV2TrainerOptions {
  * const describe = (s: DcnV2TrainerSettings) => `D=${s.embeddingDim} lr=${s.learningRate} batch=${s.batchSize}`;
  * ```
  */
-export interface DcnV2TrainerSettings {
-  /** Embedding dimension D. */
-  readonly embeddingDim: number;
+export interface DcnV2TrainerSettings extends EmbeddingTrainerSettings {
   /** Cross layers. */
   readonly crossLayers: number;
   /** Rank of low-rank cross layers, or undefined for full rank. */
   readonly lowRank: number | undefined;
-  /** Deep tower widths. */
-  readonly deep: readonly number[];
-  /** Standard deviation of the initial embeddings. */
-  readonly embeddingScale: number;
-  /** Adam learning rate. */
-  readonly learningRate: number;
-  /** Adam learning rate of the embedding table. */
-  readonly embeddingLearningRate: number;
-  /** Adam β₁. */
-  readonly beta1: number;
-  /** Adam β₂. */
-  readonly beta2: number;
-  /** Adam ε. */
-  readonly epsilon: number;
-  /** Rows per mini-batch. */
-  readonly batchSize: number;
-  /** L2 on dense weights. */
-  readonly l2: number;
-  /** L2 on touched embedding rows. */
-  readonly embeddingL2: number;
-  /** Frequency-aware L2 prior on the embeddings. */
-  readonly frequencyL2: number;
-  /** Per-pass learning-rate decay. */
-  readonly epochDecay: number;
-  /** Seed. */
-  readonly seed: number | string;
 }
 
 /**
@@ -139,47 +83,10 @@ export interface DcnV2TrainerSettings {
  * const weights = trainer.weights();
  * ```
  */
-export interface DcnV2Trainer {
-  /** The layout of the batches it learns from. */
-  readonly layout: FeatureLayout;
-  /** The hyper-parameters in use. */
-  readonly settings: DcnV2TrainerSettings;
-  /** Adam steps taken. */
-  readonly steps: number;
-  /**
-   * One pass over `rows` in a seeded random order, one Adam step per mini-batch.
-   *
-   * @param rows - Training rows (the trainer's layout).
-   * @param onProgress - Called after each mini-batch with the rows done so far and the total.
-   * @returns The mean training log loss over the pass (each batch's loss before its step).
-   * @throws `CtrkitError` `E_INPUT` on rows of another spec, bad ids, values or labels, or no rows;
-   *   `E_CONFIG` when training diverges (a non-finite loss: lower the learning rate).
-   */
-  trainEpoch(rows: LabelledRows, onProgress?: (done: number, total: number) => void): number;
-  /**
-   * One Adam step on all of `rows` as one mini-batch.
-   *
-   * @param rows - The mini-batch.
-   * @returns Its mean log loss before the step.
-   * @throws `CtrkitError` as for `trainEpoch`.
-   */
-  step(rows: LabelledRows): number;
-  /**
-   * Scores a batch with the current weights.
-   *
-   * @param batch - Encoded rows.
-   * @param out - Optional buffer.
-   * @returns Click probabilities.
-   * @throws `CtrkitError` `E_INPUT` on a batch of another spec or with bad ids or values.
-   */
-  predict(batch: FeatureBatch, out?: Float32Array): Float32Array;
-  /**
-   * A float32 copy of the current weights, for `buildDcnV2Model` and the manifest.
-   *
-   * @returns The weights.
-   */
-  weights(): DcnV2Weights;
-}
+export interface DcnV2Trainer extends EmbeddingTrainer<DcnV2TrainerSettings, DcnV2Weights> {}
+
+/** The defaults of {@link DcnV2TrainerOptions} that are DCN-v2's own. */
+const DCNV2_DEFAULTS: EmbeddingTrainerDefaults = { embeddingDim: 16, deep: [256, 128], learningRate: 1e-3, frequencyL2: 0 };
 
 interface CrossParams {
   readonly kind: 'full' | 'low-rank';
@@ -191,38 +98,21 @@ interface CrossParams {
 }
 
 function settingsOf(options: DcnV2TrainerOptions): DcnV2TrainerSettings {
-  const {
-    embeddingDim = options.initial?.embeddingDim ?? 16,
-    crossLayers = options.initial?.cross.length ?? 3,
-    deep = options.initial?.deep.map((layer) => layer.outputs) ?? [256, 128],
-    embeddingScale = 0.01,
-    learningRate = 1e-3,
-    beta1 = 0.9,
-    beta2 = 0.999,
-    epsilon = 1e-8,
-    batchSize = 256,
-    l2 = 0,
-    embeddingL2 = 0,
-    frequencyL2 = 0,
-    epochDecay = 1,
-    seed = 0,
-  } = options;
+  const shared = embeddingTrainerSettings('dcnv2', options, options.initial, DCNV2_DEFAULTS);
+  const { crossLayers = options.initial?.cross.length ?? 3 } = options;
   const first = options.initial?.cross[0];
   const lowRank = options.lowRank ?? (first?.kind === 'low-rank' ? first.rank : undefined);
-  const embeddingLearningRate = options.embeddingLearningRate ?? learningRate;
-  const settings = { embeddingDim, crossLayers, lowRank, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, frequencyL2, epochDecay, seed };
-  checkEmbeddingTrainerValues('dcnv2', settings);
   if (!Number.isInteger(crossLayers) || crossLayers < 0) throw new CtrkitError('E_CONFIG', `dcnv2 trainer: crossLayers must be an integer ≥ 0, got ${crossLayers}`);
   if (lowRank !== undefined && !(Number.isInteger(lowRank) && lowRank > 0)) throw new CtrkitError('E_CONFIG', `dcnv2 trainer: lowRank must be a positive integer, got ${lowRank}`);
-  return settings;
+  return { ...shared, crossLayers, lowRank };
 }
 
 /**
  * @internal The implementation: the cross network, the deep tower and the output layer between
- * `x0` and the logit; the embeddings, Adam and the pass loop are {@link EmbeddingTrainer}'s.
+ * `x0` and the logit; the embeddings, Adam and the pass loop are {@link MiniBatchTrainer}'s.
  * Its extra methods serve the gradient checks.
  */
-export class DcnV2TrainerImpl extends EmbeddingTrainer implements DcnV2Trainer {
+export class DcnV2TrainerImpl extends MiniBatchTrainer implements DcnV2Trainer {
   declare readonly settings: DcnV2TrainerSettings;
   readonly cross: readonly CrossParams[];
   readonly tower: ReluTower;
@@ -428,9 +318,7 @@ export class DcnV2TrainerImpl extends EmbeddingTrainer implements DcnV2Trainer {
  * ```
  */
 export function createDcnV2Trainer(layout: FeatureLayout, options: DcnV2TrainerOptions = {}): DcnV2Trainer {
-  if (typeof layout !== 'object' || layout === null || !Number.isInteger(layout.idSpace) || layout.idSpace <= 0) {
-    throw new CtrkitError('E_CONFIG', 'createDcnV2Trainer: pass the encoder\'s FeatureLayout');
-  }
+  checkTrainerLayout(layout, 'createDcnV2Trainer');
   const settings = settingsOf(options);
   let initial = options.initial;
   if (initial === undefined) {

@@ -2,9 +2,9 @@
  * A mini-batch trainer for DeepFM (Guo et al., "DeepFM: A Factorization-Machine based Neural
  * Network for CTR Prediction", IJCAI 2017), as `buildDeepFmModel` writes it: Adam on the dense
  * tensors, lazy (sparse) Adam on the embedding rows and linear weights a batch touches,
- * gradients derived by hand on float64 typed arrays. The embedding gather and scatter, Adam,
- * the regularisers and the pass loop are DCN-v2's (`embedding-trainer.ts`), as is the tower
- * (`relu-tower.ts`).
+ * gradients derived by hand on float64 typed arrays. The `x0` gather, the embedding scatter,
+ * lazy Adam and the regularisers (`embedding-table.ts`), the step and pass loop
+ * (`mini-batch-trainer.ts`) and the tower (`relu-tower.ts`) are DCN-v2's.
  *
  * Forward, per row (e_j: the embedding blocks of x0, one per field and per sequence; J = F + S):
  *   x0 = [e_1 … e_J, dense]                      (as DCN-v2 builds it)
@@ -21,12 +21,13 @@
  *
  * The test suite checks every gradient against central finite differences.
  */
-import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
+import type { FeatureBatch, FeatureLayout } from '@ctrkit/core';
 import { checkWeights, initDeepFmWeights, type DeepFmWeights } from '../weights.js';
 import { param, type Param } from './adam.js';
-import { checkEmbeddingTrainerValues, EmbeddingTrainer, rowOf } from './embedding-trainer.js';
+import { checkTrainerLayout, embeddingTrainerSettings, type EmbeddingTrainer, type EmbeddingTrainerDefaults, type EmbeddingTrainerOptions, type EmbeddingTrainerSettings } from './embedding-trainer.js';
+import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
-import type { LabelledRows } from './rows.js';
+import { rowOf } from './rows.js';
 
 /** Options of {@link createDeepFmTrainer}: the architecture (as `initDeepFmWeights` takes it), Adam and the regularisers.
  *
@@ -36,45 +37,26 @@ import type { LabelledRows } from './rows.js';
  * const options: DeepFmTrainerOptions = { embeddingDim: 8, deep: [128, 64], learningRate: 2e-3, frequencyL2: 10, batchSize: 256, seed: 1 };
  * ```
  */
-export interface DeepFmTrainerOptions {
+export interface DeepFmTrainerOptions extends EmbeddingTrainerOptions {
   /** Embedding dimension D, the FM's factor dimension (default 8). */
   readonly embeddingDim?: number;
   /** MLP widths (default `[128, 64]`; empty: the MLP is one linear layer over `x0`). */
   readonly deep?: readonly number[];
-  /** Standard deviation of the initial embeddings (default 0.01). */
-  readonly embeddingScale?: number;
   /** Adam learning rate of the MLP, the dense-column weights and the bias (default 2e-3: chosen on generated logs of 50k and 200k rows). */
   readonly learningRate?: number;
-  /** Adam learning rate of the embedding rows and the ids' linear weights (default: `learningRate`). */
-  readonly embeddingLearningRate?: number;
-  /** Adam β₁ (default 0.9). */
-  readonly beta1?: number;
-  /** Adam β₂ (default 0.999). */
-  readonly beta2?: number;
-  /** Adam ε (default 1e-8). */
-  readonly epsilon?: number;
-  /** Rows per mini-batch (default 256). */
-  readonly batchSize?: number;
-  /** L2 strength on the MLP's weights and the dense columns' linear weights (not biases; default 0). */
-  readonly l2?: number;
-  /** L2 strength on the embedding rows and linear weights of the ids a batch touches (default 0). */
-  readonly embeddingL2?: number;
   /**
-   * The frequency-aware L2 prior of the DCN-v2 trainer (default 10): over one pass every id's
-   * embedding row and linear weight are penalised `frequencyL2 / 2 · (‖E_j‖² + w_j²)` once,
-   * however often the id appears, in the units of one row's log loss. On the linear weights it
-   * is the per-coordinate L2 of FTRL-Proximal (`l2` there, on the summed loss).
+   * The frequency-aware L2 prior, as {@link EmbeddingTrainerOptions.frequencyL2} describes it
+   * (default 10): over one pass every id's embedding row and linear weight are penalised
+   * `frequencyL2 / 2 · (‖E_j‖² + w_j²)` once, however often the id appears, in the units of one
+   * row's log loss. On the linear weights it is the per-coordinate L2 of FTRL-Proximal (`l2`
+   * there, on the summed loss).
    */
   readonly frequencyL2?: number;
-  /** Learning rates of pass k (from 0; `trainEpoch` calls) are multiplied by `epochDecay^k` (default 1: constant). */
-  readonly epochDecay?: number;
-  /** Seed of the initial weights and of the shuffling (default 0). */
-  readonly seed?: number | string;
   /** Weights to start from instead of a seeded initialisation (copied; must fit the layout). */
   readonly initial?: DeepFmWeights;
 }
 
-/** {@link DeepFmTrainerOptions} with every default filled in.
+/** {@link DeepFmTrainerOptions} with every default filled in: the shared settings, DeepFM adding none.
  *
  * @example
  * ```ts
@@ -82,36 +64,7 @@ export interface DeepFmTrainerOptions {
  * const describe = (s: DeepFmTrainerSettings) => `D=${s.embeddingDim} deep=${s.deep.join('-')} lr=${s.learningRate}`;
  * ```
  */
-export interface DeepFmTrainerSettings {
-  /** Embedding dimension D. */
-  readonly embeddingDim: number;
-  /** MLP widths. */
-  readonly deep: readonly number[];
-  /** Standard deviation of the initial embeddings. */
-  readonly embeddingScale: number;
-  /** Adam learning rate. */
-  readonly learningRate: number;
-  /** Adam learning rate of the embeddings and linear weights. */
-  readonly embeddingLearningRate: number;
-  /** Adam β₁. */
-  readonly beta1: number;
-  /** Adam β₂. */
-  readonly beta2: number;
-  /** Adam ε. */
-  readonly epsilon: number;
-  /** Rows per mini-batch. */
-  readonly batchSize: number;
-  /** L2 on the dense weights. */
-  readonly l2: number;
-  /** L2 on touched embedding rows and linear weights. */
-  readonly embeddingL2: number;
-  /** Frequency-aware L2 prior. */
-  readonly frequencyL2: number;
-  /** Per-pass learning-rate decay. */
-  readonly epochDecay: number;
-  /** Seed. */
-  readonly seed: number | string;
-}
+export interface DeepFmTrainerSettings extends EmbeddingTrainerSettings {}
 
 /**
  * Trains {@link DeepFmWeights} by mini-batch Adam.
@@ -127,85 +80,26 @@ export interface DeepFmTrainerSettings {
  * const weights = trainer.weights();
  * ```
  */
-export interface DeepFmTrainer {
-  /** The layout of the batches it learns from. */
-  readonly layout: FeatureLayout;
-  /** The hyper-parameters in use. */
-  readonly settings: DeepFmTrainerSettings;
-  /** Adam steps taken. */
-  readonly steps: number;
-  /**
-   * One pass over `rows` in a seeded random order, one Adam step per mini-batch.
-   *
-   * @param rows - Training rows (the trainer's layout).
-   * @param onProgress - Called after each mini-batch with the rows done so far and the total.
-   * @returns The mean training log loss over the pass (each batch's loss before its step).
-   * @throws `CtrkitError` `E_INPUT` on rows of another spec, bad ids, values or labels, or no rows;
-   *   `E_CONFIG` when training diverges (a non-finite loss: lower the learning rate).
-   */
-  trainEpoch(rows: LabelledRows, onProgress?: (done: number, total: number) => void): number;
-  /**
-   * One Adam step on all of `rows` as one mini-batch.
-   *
-   * @param rows - The mini-batch.
-   * @returns Its mean log loss before the step.
-   * @throws `CtrkitError` as for `trainEpoch`.
-   */
-  step(rows: LabelledRows): number;
-  /**
-   * Scores a batch with the current weights.
-   *
-   * @param batch - Encoded rows.
-   * @param out - Optional buffer.
-   * @returns Click probabilities.
-   * @throws `CtrkitError` `E_INPUT` on a batch of another spec or with bad ids or values.
-   */
-  predict(batch: FeatureBatch, out?: Float32Array): Float32Array;
-  /**
-   * A float32 copy of the current weights, for `buildDeepFmModel` and the manifest.
-   *
-   * @returns The weights.
-   */
-  weights(): DeepFmWeights;
-}
+export interface DeepFmTrainer extends EmbeddingTrainer<DeepFmTrainerSettings, DeepFmWeights> {}
 
-/** @internal The defaults of {@link DeepFmTrainerOptions}. */
-export const DEEPFM_DEFAULTS = {
+/** @internal The defaults of {@link DeepFmTrainerOptions} that are DeepFM's own. */
+export const DEEPFM_DEFAULTS: EmbeddingTrainerDefaults = {
   embeddingDim: 8,
-  deep: [128, 64] as readonly number[],
+  deep: [128, 64],
   learningRate: 2e-3,
-  batchSize: 256,
   frequencyL2: 10,
-} as const;
+};
 
 function settingsOf(options: DeepFmTrainerOptions): DeepFmTrainerSettings {
-  const {
-    embeddingDim = options.initial?.embeddingDim ?? DEEPFM_DEFAULTS.embeddingDim,
-    deep = options.initial?.deep.map((layer) => layer.outputs) ?? DEEPFM_DEFAULTS.deep,
-    embeddingScale = 0.01,
-    learningRate = DEEPFM_DEFAULTS.learningRate,
-    beta1 = 0.9,
-    beta2 = 0.999,
-    epsilon = 1e-8,
-    batchSize = DEEPFM_DEFAULTS.batchSize,
-    l2 = 0,
-    embeddingL2 = 0,
-    frequencyL2 = DEEPFM_DEFAULTS.frequencyL2,
-    epochDecay = 1,
-    seed = 0,
-  } = options;
-  const embeddingLearningRate = options.embeddingLearningRate ?? learningRate;
-  const settings = { embeddingDim, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, frequencyL2, epochDecay, seed };
-  checkEmbeddingTrainerValues('deepfm', settings);
-  return settings;
+  return embeddingTrainerSettings('deepfm', options, options.initial, DEEPFM_DEFAULTS);
 }
 
 /**
  * @internal The implementation: the linear part, the FM term, the MLP and its output layer
- * between `x0` and the logit; the rest is {@link EmbeddingTrainer}'s. Its extra methods serve
+ * between `x0` and the logit; the rest is {@link MiniBatchTrainer}'s. Its extra methods serve
  * the gradient checks.
  */
-export class DeepFmTrainerImpl extends EmbeddingTrainer implements DeepFmTrainer {
+export class DeepFmTrainerImpl extends MiniBatchTrainer implements DeepFmTrainer {
   declare readonly settings: DeepFmTrainerSettings;
   readonly bias: Param;
   /** Linear weights of the dense columns. */
@@ -234,7 +128,8 @@ export class DeepFmTrainerImpl extends EmbeddingTrainer implements DeepFmTrainer
   }
 
   protected forwardRows(batch: FeatureBatch, indices: Int32Array | undefined, start: number, rows: number): void {
-    const { D, d0, idWidth, denseWidth, denseBase, blocks, x0, sums } = this;
+    const { D, d0, denseBase, blocks, x0, sums } = this;
+    const { idWidth, denseWidth } = this.layout;
     const linear = this.linear as Float64Array;
     const wd = this.denseLinear.value;
     const bias = this.bias.value[0] as number;
@@ -275,7 +170,8 @@ export class DeepFmTrainerImpl extends EmbeddingTrainer implements DeepFmTrainer
   }
 
   protected backwardRows(_batch: FeatureBatch, _indices: Int32Array | undefined, _start: number, rows: number): void {
-    const { D, d0, denseWidth, denseBase, blocks, x0, gx0, sums, delta } = this;
+    const { D, d0, denseBase, blocks, x0, gx0, sums, delta } = this;
+    const denseWidth = this.layout.denseWidth;
     const gwd = this.denseLinear.grad;
     const towered = this.tower.layers.length > 0;
     const h = towered ? (this.tower.top() as Float64Array) : x0;
@@ -349,9 +245,7 @@ export class DeepFmTrainerImpl extends EmbeddingTrainer implements DeepFmTrainer
  * ```
  */
 export function createDeepFmTrainer(layout: FeatureLayout, options: DeepFmTrainerOptions = {}): DeepFmTrainer {
-  if (typeof layout !== 'object' || layout === null || !Number.isInteger(layout.idSpace) || layout.idSpace <= 0) {
-    throw new CtrkitError('E_CONFIG', "createDeepFmTrainer: pass the encoder's FeatureLayout");
-  }
+  checkTrainerLayout(layout, 'createDeepFmTrainer');
   const settings = settingsOf(options);
   let initial = options.initial;
   if (initial === undefined) {

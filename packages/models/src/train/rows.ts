@@ -170,6 +170,14 @@ export function checkLabels(labels: ArrayLike<number>, start: number, end: numbe
 }
 
 /**
+ * @internal The row a mini-batch position reads: `indices[start + b]` (a shuffled pass), or
+ * `start + b` without indices.
+ */
+export function rowOf(indices: Int32Array | undefined, start: number, b: number): number {
+  return indices === undefined ? start + b : (indices[start + b] as number);
+}
+
+/**
  * Creates a {@link RowCollector}: an in-memory buffer of encoded rows that grows by doubling.
  *
  * @param layout - The layout of every batch to append (the encoder's `layout`).
