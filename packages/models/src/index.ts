@@ -68,8 +68,11 @@ export type { DeepFmTrainer, DeepFmTrainerOptions, DeepFmTrainerSettings } from 
 export type { EmbeddingTrainer, EmbeddingTrainerOptions, EmbeddingTrainerSettings } from './train/embedding-trainer.js';
 export { chooseCalibrator } from './train/calibrate.js';
 export type { CalibratorChoice, CalibratorChoiceOptions, CalibratorKind } from './train/calibrate.js';
-export { exportModel, fitModel } from './train/fit.js';
-export type { EpochRecord, ExportedModel, ExportModelOptions, FitOptions, FitProgress, FmFitOptions, FitResult, TrainableArchitecture, TrainedWeights } from './train/fit.js';
+export { fitModel } from './train/fit.js';
+export type { FitResult } from './train/fit.js';
+export type { EpochRecord, FitOptions, FitProgress, FmFitOptions, TrainableArchitecture, TrainedWeights } from './train/fit-options.js';
+export { exportModel } from './train/export-model.js';
+export type { ExportedModel, ExportModelOptions } from './train/export-model.js';
 export { explainLinearModel } from './explain-linear.js';
 export type { LinearExplanation } from './explain-linear.js';
 export { createOnlineRefresher } from './online-refresher.js';

@@ -1,0 +1,98 @@
+/**
+ * The ONNX model and manifest of a `fitModel` result: the calibrator, the training figures and
+ * settings, the caller's config and an optional feature profile, ready for `saveModel`.
+ */
+import { profileFeatures, type FeatureLayout, type FeatureProfile } from '@ctrkit/core';
+import { buildModel } from '../builders.js';
+import { createManifest, parseManifest, type ModelManifest } from '../manifest.js';
+import type { FitResult } from './fit.js';
+import type { LabelledRows } from './rows.js';
+
+/** Options of {@link exportModel}.
+ *
+ * @example
+ * ```ts
+ * import type { ExportModelOptions } from '@ctrkit/models';
+ * const options: ExportModelOptions = { version: '2026-01-15.1', description: 'criteo lr' };
+ * ```
+ */
+export interface ExportModelOptions {
+  /** Model version. */
+  readonly version: string;
+  /** Free text for the manifest. */
+  readonly description?: string;
+  /** Further figures for the manifest's `metrics` (test AUC, …). */
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** Further entries for the manifest's `config` (the feature spec's JSON, how the data was read, …). */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /**
+   * Training rows to profile for drift monitoring (`profileFeatures`, with the model's scores on
+   * them): stored as `config.featureProfile`. Default: none.
+   */
+  readonly profileRows?: LabelledRows;
+  /** Export time (default now). */
+  readonly createdAt?: string;
+}
+
+/** `model.onnx` bytes and the manifest of a trained model.
+ *
+ * @example
+ * ```ts
+ * import type { ExportedModel } from '@ctrkit/models';
+ * const sizes = (m: ExportedModel) => `${m.model.byteLength} bytes, ${m.manifest.architecture}`;
+ * ```
+ */
+export interface ExportedModel {
+  /** The ONNX model. */
+  readonly model: Uint8Array;
+  /** Its manifest, with calibration, metrics and config. */
+  readonly manifest: ModelManifest;
+  /** The feature profile stored in the manifest, when `profileRows` were given. */
+  readonly profile: FeatureProfile | undefined;
+}
+
+/**
+ * Builds the ONNX model and manifest of a {@link fitModel} result: the calibrator (with any
+ * downsampling correction) and the training figures go into the manifest; the training settings,
+ * the caller's config and an optional feature profile into its `config`.
+ *
+ * @param layout - The encoder's layout.
+ * @param result - What `fitModel` returned.
+ * @param options - Version, description, extra metrics and config, rows to profile.
+ * @returns The model bytes and manifest (pass both to `saveModel` from `@ctrkit/models/node`).
+ * @throws `CtrkitError` as the builders and `createManifest` do.
+ * @example
+ * ```ts
+ * import { exportModel, fitModel, type LabelledRows } from '@ctrkit/models';
+ * declare const train: LabelledRows;
+ * declare const valid: LabelledRows;
+ * const result = fitModel({ model: 'fm', train, valid });
+ * const { model, manifest } = exportModel(train.batch.layout, result, { version: '1', profileRows: train });
+ * ```
+ */
+export function exportModel(layout: FeatureLayout, result: FitResult, options: ExportModelOptions): ExportedModel {
+  const model = buildModel(layout, result.weights, options.description === undefined ? {} : { description: options.description });
+  const base = createManifest(layout, result.weights, {
+    version: options.version,
+    ...(result.calibrator === undefined ? {} : { calibration: result.calibrator }),
+    metrics: { ...result.metrics, ...(options.metrics ?? {}) },
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }),
+  });
+  let profile: FeatureProfile | undefined;
+  if (options.profileRows !== undefined) profile = profileFeatures([options.profileRows.batch], result.predict(options.profileRows));
+  const manifest = parseManifest({
+    ...base,
+    config: {
+      ...(base.config ?? {}),
+      training: {
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        ...(result.calibration === undefined ? {} : { calibrator: result.calibration.kind, calibrationLogLoss: result.calibration.logLoss }),
+      },
+      ...(options.config ?? {}),
+      ...(profile === undefined ? {} : { featureProfile: profile }),
+    },
+  });
+  return { model, manifest, profile };
+}

@@ -1,0 +1,153 @@
+/**
+ * What `fitModel` takes and reports as it goes: the architectures it trains, its options (rows,
+ * passes, downsampling, calibration, each trainer's hyper-parameters) and the progress and
+ * per-pass records it calls back with.
+ */
+import type { DcnV2Weights, DeepFmWeights, FmWeights, LrWeights } from '../weights.js';
+import type { CalibratorKind } from './calibrate.js';
+import type { DcnV2TrainerOptions } from './dcnv2-trainer.js';
+import type { DeepFmTrainerOptions } from './deepfm-trainer.js';
+import type { FmTrainerOptions } from './fm-trainer.js';
+import type { FtrlOptions } from './ftrl.js';
+import type { LabelledRows } from './rows.js';
+
+/** The architectures ctrkit trains itself.
+ *
+ * @example
+ * ```ts
+ * import type { TrainableArchitecture } from '@ctrkit/models';
+ * const model: TrainableArchitecture = 'dcnv2';
+ * ```
+ */
+export type TrainableArchitecture = 'lr' | 'fm' | 'dcnv2' | 'deepfm';
+
+/** Weights {@link fitModel} returns.
+ *
+ * @example
+ * ```ts
+ * import type { TrainedWeights } from '@ctrkit/models';
+ * const kind = (w: TrainedWeights) => w.kind;
+ * ```
+ */
+export type TrainedWeights = LrWeights | FmWeights | DcnV2Weights | DeepFmWeights;
+
+/** How far {@link fitModel} has got, reported after every chunk of rows.
+ *
+ * @example
+ * ```ts
+ * import type { FitProgress } from '@ctrkit/models';
+ * const percent = (p: FitProgress) => (100 * ((p.epoch - 1) * p.total + p.done)) / (p.epochs * p.total);
+ * ```
+ */
+export interface FitProgress {
+  /** Current pass, from 1. */
+  readonly epoch: number;
+  /** Passes at most. */
+  readonly epochs: number;
+  /** Training rows done in this pass. */
+  readonly done: number;
+  /** Training rows per pass. */
+  readonly total: number;
+}
+
+/** One pass of {@link fitModel}.
+ *
+ * @example
+ * ```ts
+ * import type { EpochRecord } from '@ctrkit/models';
+ * const line = (e: EpochRecord) => `epoch ${e.epoch}: train ${e.trainLogLoss.toFixed(4)} valid ${e.validLogLoss?.toFixed(4)}`;
+ * ```
+ */
+export interface EpochRecord {
+  /** Pass number, from 1. */
+  readonly epoch: number;
+  /** Mean training log loss: progressive (before each row's update) for LR and FM, mini-batch for DCN-v2 and DeepFM. */
+  readonly trainLogLoss: number;
+  /** Validation log loss after the pass (after the downsampling correction, before calibration). */
+  readonly validLogLoss?: number;
+  /** Validation AUC after the pass. */
+  readonly validAuc?: number;
+  /**
+   * FM only: this pass made the validation log loss worse while the factors were learning, so it
+   * was undone and the factors frozen; the passes after it train the linear part alone.
+   */
+  readonly undone?: boolean;
+}
+
+/**
+ * FM hyper-parameters for {@link fitModel}: the trainer's, and how many passes the factors learn.
+ *
+ * @example
+ * ```ts
+ * import type { FmFitOptions } from '@ctrkit/models';
+ * const fm: FmFitOptions = { dim: 8, factorPasses: 'auto' };
+ * ```
+ */
+export interface FmFitOptions extends FmTrainerOptions {
+  /**
+   * Passes in which the factors learn; later passes train only the intercept and linear
+   * weights (`FmTrainer.freezeFactors`). `'auto'` (the default): with validation rows, the
+   * factors learn until a pass makes the validation log loss worse; that pass is undone (the
+   * trainer steps back to its state before it, so one extra copy of the trainer is held) and
+   * training goes on with the factors frozen, until early stopping. Without validation rows,
+   * `'auto'` lets the factors learn in every pass. A second pass lets factors memorise the pairs
+   * they have seen (the "one-epoch phenomenon": Zhang et al., CIKM 2022) while the linear part
+   * still gains from it.
+   */
+  readonly factorPasses?: number | 'auto';
+}
+
+/** Options of {@link fitModel}.
+ *
+ * @example
+ * ```ts
+ * import type { FitOptions, LabelledRows } from '@ctrkit/models';
+ * declare const train: LabelledRows;
+ * declare const valid: LabelledRows;
+ * const options: FitOptions = { model: 'fm', train, valid, epochs: 5, patience: 1, fm: { dim: 8 }, seed: 1 };
+ * ```
+ */
+export interface FitOptions {
+  /** Which architecture to train. */
+  readonly model: TrainableArchitecture;
+  /** Training rows, learnt in order by LR and FM, shuffled per pass by DCN-v2 and DeepFM. */
+  readonly train: LabelledRows;
+  /** Held-out rows for early stopping and the calibrator (none: fixed passes, no calibrator). */
+  readonly valid?: LabelledRows;
+  /** Passes over the training rows at most (default 1 for LR and FM, 10 for DCN-v2 and DeepFM). */
+  readonly epochs?: number;
+  /** Stop after this many passes without a better validation log loss (default 2); the best pass's weights are returned. */
+  readonly patience?: number;
+  /** Keep this fraction of the training negatives (all positives); the correction is part of the calibrator. */
+  readonly negativeRate?: number;
+  /** Fit a calibrator on the validation rows (default true when there are any). */
+  readonly calibrate?: boolean;
+  /**
+   * The calibrators to choose from by out-of-fold validation log loss (default
+   * `['platt', 'isotonic', 'none']`: with `none` the raw scores are kept when no fitted
+   * calibrator beats them).
+   */
+  readonly calibrators?: readonly CalibratorKind[];
+  /**
+   * After early stopping has chosen the number of passes (and the calibrator has been chosen),
+   * train afresh on the training and validation rows together for that many passes. The
+   * calibrator fitted to the first model is kept: the usual protocol when rows are few, at the
+   * price of a calibrator fitted to a slightly different model. `'auto'` refits when
+   * there are fewer than 1,000,000 training rows (where the held-out share is data the model cannot spare; above it, a refit doubles the training time for little); default false.
+   */
+  readonly refit?: boolean | 'auto';
+  /** Seed of the initial weights, shuffling and downsampling (default 0; per-model options may override). */
+  readonly seed?: number | string;
+  /** FTRL-Proximal hyper-parameters (model `lr`). */
+  readonly lr?: FtrlOptions;
+  /** FM hyper-parameters (model `fm`). */
+  readonly fm?: FmFitOptions;
+  /** DCN-v2 hyper-parameters (model `dcnv2`). */
+  readonly dcnv2?: DcnV2TrainerOptions;
+  /** DeepFM hyper-parameters (model `deepfm`). */
+  readonly deepfm?: DeepFmTrainerOptions;
+  /** Called as training proceeds (synchronously, from the training loop). */
+  readonly onProgress?: (progress: FitProgress) => void;
+  /** Called after every pass with its figures (not during a refit). */
+  readonly onEpoch?: (record: EpochRecord) => void;
+}
