@@ -10,13 +10,10 @@
  * native runner compute it; columns sharing an id share a factor vector, so their gradients add up.
  */
 import { createRandom, CtrkitError, type FeatureBatch, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
-import { createNativeRunner } from '../native-runner-impl.js';
-import type { NativeRunner } from '../native-runner.js';
-import { outputFor } from '../runner-util.js';
+import type { NativeRunner } from '../native-runner/types.js';
 import type { FmWeights } from '../weights.js';
-import { checkSnapshotVersion, FtrlCore, ftrlSettings, type FtrlOptions, type FtrlSettings } from './ftrl.js';
-import { checkLabels } from './rows.js';
-import { checkBatchShape, logistic, SparseRow } from './sparse-row.js';
+import { FtrlCore, ftrlSettings, type FtrlOptions, type FtrlSettings } from './ftrl.js';
+import { OnlineRowTrainer } from './online-row-trainer.js';
 
 /** Options of {@link createFmTrainer}.
  *
@@ -182,11 +179,9 @@ function fmSettings(options: FmTrainerOptions): FmTrainerSettings {
   return { dim, linear: ftrlSettings(options.linear ?? {}, 'fm.linear'), learningRate, factorL2, factorPrior, initialAccumulator, initScale, seed };
 }
 
-class Fm implements FmTrainer {
-  rowsSeen = 0;
+class Fm extends OnlineRowTrainer implements FmTrainer {
   factorsFrozen = false;
   private readonly core: FtrlCore;
-  private readonly row: SparseRow;
   /** `[(idSpace + denseWidth) × dim]`: id factors, then dense-column factors. */
   private readonly factors: Float32Array;
   /** AdaGrad sums of squared gradients, same shape. */
@@ -198,12 +193,12 @@ class Fm implements FmTrainer {
 
   /** @param from - A trainer to copy every weight and optimiser state from (for {@link Fm.clone}). */
   constructor(
-    readonly layout: FeatureLayout,
+    layout: FeatureLayout,
     readonly settings: FmTrainerSettings,
     from?: Fm,
   ) {
+    super(layout, 'fm');
     this.core = new FtrlCore(layout, settings.linear);
-    this.row = new SparseRow(layout);
     this.sums = new Float64Array(settings.dim);
     if (from !== undefined) {
       this.core.zn.set(from.core.zn);
@@ -234,7 +229,7 @@ class Fm implements FmTrainer {
   }
 
   /** Logit of the gathered row; leaves S_f in `sums` and the linear weights in the core. */
-  private forward(): number {
+  protected logit(): number {
     const { row, factors, sums } = this;
     const dim = this.settings.dim;
     const { coords, xs, squares, count } = row;
@@ -256,7 +251,7 @@ class Fm implements FmTrainer {
   }
 
   /** One AdaGrad step on the factors and an FTRL step on the linear part, for dLoss/dLogit = g0. */
-  private backward(g0: number): void {
+  protected learn(g0: number): void {
     const { row, factors, accumulators, sums } = this;
     const { dim, learningRate, factorL2, factorPrior } = this.settings;
     const { coords, xs, squares, count } = row;
@@ -294,7 +289,7 @@ class Fm implements FmTrainer {
    */
   logitGradient(batch: FeatureBatch, r: number): { logit: number; coords: Int32Array; factorGradient: Float64Array; xs: Float64Array } {
     this.row.gather(batch, r);
-    const logit = this.forward();
+    const logit = this.logit();
     const { dim } = this.settings;
     const { coords, xs, squares, count } = this.row;
     const out = new Float64Array(count * dim);
@@ -303,49 +298,6 @@ class Fm implements FmTrainer {
       for (let f = 0; f < dim; f++) out[j * dim + f] = (xs[j] as number) * (this.sums[f] as number) - (this.factors[base + f] as number) * (squares[j] as number);
     }
     return { logit, coords: coords.slice(0, count), factorGradient: out, xs: xs.slice(0, count) };
-  }
-
-  update(batch: FeatureBatch, labels: ArrayLike<number>, out?: Float32Array): Float32Array {
-    checkBatchShape(this.layout, batch, 'fm.update');
-    const rows = batch.rows;
-    if (labels.length < rows) throw new CtrkitError('E_INPUT', `fm.update: ${labels.length} labels for ${rows} rows`);
-    checkLabels(labels, 0, rows, 'fm.update');
-    const predictions = outputFor(out, rows);
-    for (let r = 0; r < rows; r++) {
-      this.row.gather(batch, r);
-      const p = logistic(this.forward());
-      this.backward(p - (labels[r] as number));
-      predictions[r] = p;
-      this.rowsSeen++;
-    }
-    return predictions;
-  }
-
-  updateRow(batch: FeatureBatch, r: number, label: number): number {
-    checkBatchShape(this.layout, batch, 'fm.updateRow');
-    if (!Number.isInteger(r) || r < 0 || r >= batch.rows) throw new CtrkitError('E_INPUT', `fm.updateRow: row ${r} is not a row of the batch (0…${batch.rows - 1})`);
-    if (label !== 0 && label !== 1) throw new CtrkitError('E_INPUT', `fm.updateRow: label must be 0 or 1, got ${label}`);
-    this.row.gather(batch, r);
-    const p = logistic(this.forward());
-    this.backward(p - label);
-    this.rowsSeen++;
-    return p;
-  }
-
-  predict(batch: FeatureBatch, out?: Float32Array): Float32Array {
-    checkBatchShape(this.layout, batch, 'fm.predict');
-    const predictions = outputFor(out, batch.rows);
-    for (let r = 0; r < batch.rows; r++) {
-      this.row.gather(batch, r);
-      predictions[r] = logistic(this.forward());
-    }
-    return predictions;
-  }
-
-  snapshot(version: string): NativeRunner {
-    checkSnapshotVersion(version, 'fm');
-    // weights() without `into` copies into fresh arrays: the runner owns them alone.
-    return createNativeRunner({ layout: this.layout, weights: this.weights(), version });
   }
 
   weights(into?: FmWeights): FmWeights {

@@ -5,12 +5,10 @@
  * never stored, only computed from its `z_i` and `n_i` when a row touches it.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
-import { createNativeRunner } from '../native-runner-impl.js';
-import type { NativeRunner } from '../native-runner.js';
-import { outputFor } from '../runner-util.js';
+import type { NativeRunner } from '../native-runner/types.js';
 import type { LrWeights } from '../weights.js';
-import { checkLabels } from './rows.js';
-import { checkBatchShape, logistic, SparseRow } from './sparse-row.js';
+import { OnlineRowTrainer } from './online-row-trainer.js';
+import type { SparseRow } from './sparse-row.js';
 
 /** Hyper-parameters of FTRL-Proximal (the paper's names).
  *
@@ -127,13 +125,6 @@ export interface FtrlTrainer extends OnlineTrainer {
   snapshot(version: string): NativeRunner;
 }
 
-/** @internal Checks a snapshot's version once, for every trainer. */
-export function checkSnapshotVersion(version: unknown, what: string): asserts version is string {
-  if (typeof version !== 'string' || version.length === 0) {
-    throw new CtrkitError('E_INPUT', `${what}.snapshot: version must be a non-empty string (it names the model in info and in logs), got ${JSON.stringify(version)}`);
-  }
-}
-
 /** @internal Validates and fills in FTRL hyper-parameters. */
 export function ftrlSettings(options: FtrlOptions, what = 'ftrl'): FtrlSettings {
   const { alpha = 0.05, beta = 1, l1 = 1, l2 = 1 } = options;
@@ -242,55 +233,23 @@ export class FtrlCore {
   }
 }
 
-class Ftrl implements FtrlTrainer {
-  rowsSeen = 0;
+class Ftrl extends OnlineRowTrainer implements FtrlTrainer {
   private readonly core: FtrlCore;
-  private readonly row: SparseRow;
 
   constructor(
-    readonly layout: FeatureLayout,
+    layout: FeatureLayout,
     readonly settings: FtrlSettings,
   ) {
+    super(layout, 'ftrl');
     this.core = new FtrlCore(layout, settings);
-    this.row = new SparseRow(layout);
   }
 
-  update(batch: FeatureBatch, labels: ArrayLike<number>, out?: Float32Array): Float32Array {
-    checkBatchShape(this.layout, batch, 'ftrl.update');
-    const rows = batch.rows;
-    if (labels.length < rows) throw new CtrkitError('E_INPUT', `ftrl.update: ${labels.length} labels for ${rows} rows`);
-    checkLabels(labels, 0, rows, 'ftrl.update');
-    const predictions = outputFor(out, rows);
-    const { core, row } = this;
-    for (let r = 0; r < rows; r++) {
-      row.gather(batch, r);
-      const p = logistic(core.linear(row));
-      core.step(row, p - (labels[r] as number));
-      predictions[r] = p;
-      this.rowsSeen++;
-    }
-    return predictions;
+  protected logit(): number {
+    return this.core.linear(this.row);
   }
 
-  updateRow(batch: FeatureBatch, r: number, label: number): number {
-    checkBatchShape(this.layout, batch, 'ftrl.updateRow');
-    if (!Number.isInteger(r) || r < 0 || r >= batch.rows) throw new CtrkitError('E_INPUT', `ftrl.updateRow: row ${r} is not a row of the batch (0…${batch.rows - 1})`);
-    if (label !== 0 && label !== 1) throw new CtrkitError('E_INPUT', `ftrl.updateRow: label must be 0 or 1, got ${label}`);
-    this.row.gather(batch, r);
-    const p = logistic(this.core.linear(this.row));
-    this.core.step(this.row, p - label);
-    this.rowsSeen++;
-    return p;
-  }
-
-  predict(batch: FeatureBatch, out?: Float32Array): Float32Array {
-    checkBatchShape(this.layout, batch, 'ftrl.predict');
-    const predictions = outputFor(out, batch.rows);
-    for (let r = 0; r < batch.rows; r++) {
-      this.row.gather(batch, r);
-      predictions[r] = logistic(this.core.linear(this.row));
-    }
-    return predictions;
+  protected learn(g0: number): void {
+    this.core.step(this.row, g0);
   }
 
   weights(into?: LrWeights): LrWeights {
@@ -302,12 +261,6 @@ class Ftrl implements FtrlTrainer {
     }
     const bias = this.core.materialise(ids, dense);
     return { kind: 'lr', idSpace, denseWidth, bias: Math.fround(bias), ids, dense };
-  }
-
-  snapshot(version: string): NativeRunner {
-    checkSnapshotVersion(version, 'ftrl');
-    // weights() without `into` materialises into fresh arrays: the runner owns them alone.
-    return createNativeRunner({ layout: this.layout, weights: this.weights(), version });
   }
 }
 
