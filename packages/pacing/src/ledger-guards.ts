@@ -6,12 +6,26 @@
  * @internal
  */
 import { CtrkitError } from '@ctrkit/core';
-import type { Refusal } from './ledger.js';
-import { fromMicros } from './money.js';
+import type { BudgetLine } from './budget.js';
+import type { BudgetLineSnapshot, BudgetSnapshot, Refusal, Reservation } from './ledger.js';
+import { checkAmount, fromMicros, toMicros } from './money.js';
 
 /** `E_NOT_FOUND` for a campaign the ledger has no budget for. */
-export function unknownCampaign(campaignId: string): CtrkitError<'E_NOT_FOUND'> {
+function unknownCampaign(campaignId: string): CtrkitError<'E_NOT_FOUND'> {
   return new CtrkitError('E_NOT_FOUND', `unknown campaign ${JSON.stringify(campaignId)}: it is not in the ledger's budgets; add it to budgets.campaigns`, { details: { campaignId } });
+}
+
+/** The entry of `campaignId` (its budget lines, its lease); `E_NOT_FOUND` when the ledger has no budget for it. */
+export function campaignEntry<T>(entries: ReadonlyMap<string, T>, campaignId: string): T {
+  const entry = entries.get(campaignId);
+  if (entry === undefined) throw unknownCampaign(campaignId);
+  return entry;
+}
+
+/** `reservation` as the ledger's own kind; `E_INPUT` when another ledger (or nobody) made it. */
+export function ownReservation<R extends Reservation & { readonly owner: symbol }>(reservation: Reservation, kind: abstract new (...args: never[]) => R, owner: symbol, what: string): R {
+  if (!(reservation instanceof kind) || reservation.owner !== owner) throw foreignReservation(what);
+  return reservation;
 }
 
 /** Throws `E_STATE` when the ledger is closed. */
@@ -20,12 +34,23 @@ export function checkOpen(closed: boolean, what: string): void {
 }
 
 /** `E_INPUT` for a reservation another ledger (or nobody) made. */
-export function foreignReservation(what: string): CtrkitError<'E_INPUT'> {
+function foreignReservation(what: string): CtrkitError<'E_INPUT'> {
   return new CtrkitError('E_INPUT', `${what}: this reservation was not made by this ledger; pass back the object its reserve() returned`);
 }
 
+/**
+ * A commit's price in micros, checked: an amount (`checkAmount`), and not above what `reservation`
+ * holds (`checkCommitPrice`).
+ */
+export function commitPriceMicros(reservation: { readonly id: string; readonly micros: number }, price: number): number {
+  checkAmount(price, `commit(${reservation.id}): price`);
+  const priceMicros = toMicros(price);
+  checkCommitPrice(reservation.id, price, priceMicros, reservation.micros);
+  return priceMicros;
+}
+
 /** Throws `E_INPUT` when a commit's price is above what was reserved. */
-export function checkCommitPrice(reservationId: string, price: number, priceMicros: number, reservedMicros: number): void {
+function checkCommitPrice(reservationId: string, price: number, priceMicros: number, reservedMicros: number): void {
   if (priceMicros > reservedMicros) {
     const reserved = fromMicros(reservedMicros);
     throw new CtrkitError('E_INPUT', `commit(${reservationId}): price ${price} exceeds the reserved maximum ${reserved}; reserve the full bid before bidding`, {
@@ -64,4 +89,23 @@ export function lateCommitRefused(reservationId: string, price: number, availabl
     `commit(${reservationId}): the reservation expired before its win notice and the budget no longer covers ${price} (${remaining} left); nothing was recorded — raise reservationTtlMs above the exchange's win-notice delay`,
     { details: { reservation: reservationId, price, remaining } },
   );
+}
+
+/** The snapshot of one budget line from its spend and reservations (micros); `day` for a daily line. */
+export function lineSnapshot(line: BudgetLine, spentMicros: number, reservedMicros: number, day: number): BudgetLineSnapshot {
+  return {
+    scope: line.scope,
+    ownerId: line.ownerId,
+    period: line.period,
+    limit: fromMicros(line.limitMicros),
+    spent: fromMicros(spentMicros),
+    reserved: fromMicros(reservedMicros),
+    remaining: fromMicros(Math.max(0, line.limitMicros - spentMicros - reservedMicros)),
+    day: line.period === 'daily' ? day : undefined,
+  };
+}
+
+/** A campaign's snapshot from its lines' snapshots: what is left is the least any line has left. */
+export function campaignSnapshot(campaignId: string, lines: readonly BudgetLineSnapshot[]): BudgetSnapshot {
+  return { campaignId, remaining: Math.min(...lines.map((line) => line.remaining)), lines };
 }

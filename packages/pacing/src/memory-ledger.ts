@@ -3,7 +3,7 @@ import { ensure } from '@ctrkit/core/internal';
 import { compileBudgets, dayIndex, dayStartOf, type BudgetLine, type CompiledCampaign, type LedgerBudgets } from './budget.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import type { BudgetLedger, BudgetSnapshot, Reservation, ReserveResult } from './ledger.js';
-import { alreadySettled, budgetRefusal, checkCommitPrice, checkOpen, foreignReservation, lateCommitRefused, releaseAfterCommit, unknownCampaign } from './ledger-guards.js';
+import { alreadySettled, budgetRefusal, campaignEntry, campaignSnapshot, checkOpen, commitPriceMicros, lateCommitRefused, lineSnapshot, ownReservation, releaseAfterCommit } from './ledger-guards.js';
 import { checkAmount, fromMicros, toMicros } from './money.js';
 
 const OPEN = 0;
@@ -167,21 +167,10 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
     }
   };
 
-  const campaignOf = (campaignId: string): CampaignState => {
-    const state = campaigns.get(campaignId);
-    if (state === undefined) throw unknownCampaign(campaignId);
-    return state;
-  };
-
-  const ownReservation = (reservation: Reservation, what: string): MemoryReservation => {
-    if (!(reservation instanceof MemoryReservation) || reservation.owner !== owner) throw foreignReservation(what);
-    return reservation;
-  };
-
   return {
     async reserve(campaignId: string, maxPrice: number): Promise<ReserveResult> {
       checkOpen(closed, 'reserve');
-      const { lines } = campaignOf(campaignId);
+      const { lines } = campaignEntry(campaigns, campaignId);
       checkAmount(maxPrice, `reserve(${campaignId}): maxPrice`);
       const micros = toMicros(maxPrice);
       const now = clock.now();
@@ -200,10 +189,8 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
 
     async commit(given: Reservation, price: number): Promise<void> {
       checkOpen(closed, 'commit');
-      const reservation = ownReservation(given, 'commit');
-      checkAmount(price, `commit(${reservation.id}): price`);
-      const priceMicros = toMicros(price);
-      checkCommitPrice(reservation.id, price, priceMicros, reservation.micros);
+      const reservation = ownReservation(given, MemoryReservation, owner, 'commit');
+      const priceMicros = commitPriceMicros(reservation, price);
       const now = clock.now();
       advance(reservation.lines, now);
       const lines = reservation.lines;
@@ -231,7 +218,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
 
     async release(given: Reservation): Promise<void> {
       checkOpen(closed, 'release');
-      const reservation = ownReservation(given, 'release');
+      const reservation = ownReservation(given, MemoryReservation, owner, 'release');
       advance(reservation.lines, clock.now());
       if (reservation.state === OPEN) {
         const lines = reservation.lines;
@@ -247,19 +234,12 @@ export function createMemoryLedger(options: MemoryLedgerOptions): BudgetLedger {
 
     async snapshot(campaignId: string): Promise<BudgetSnapshot> {
       checkOpen(closed, 'snapshot');
-      const { lines } = campaignOf(campaignId);
+      const { lines } = campaignEntry(campaigns, campaignId);
       advance(lines, clock.now());
-      const out = lines.map((state) => ({
-        scope: state.line.scope,
-        ownerId: state.line.ownerId,
-        period: state.line.period,
-        limit: fromMicros(state.line.limitMicros),
-        spent: fromMicros(state.spent),
-        reserved: fromMicros(state.reserved),
-        remaining: fromMicros(Math.max(0, state.available())),
-        day: state.line.period === 'daily' ? state.day : undefined,
-      }));
-      return { campaignId, remaining: Math.min(...out.map((line) => line.remaining)), lines: out };
+      return campaignSnapshot(
+        campaignId,
+        lines.map((state) => lineSnapshot(state.line, state.spent, state.reserved, state.day)),
+      );
     },
 
     async close(): Promise<void> {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CtrkitError, toCtrkitError } from '@ctrkit/core';
 import { compileBudgets, dayIndex } from '../budget.js';
 import { ExpiryQueue } from '../expiry-queue.js';
-import { alreadySettled, checkCommitPrice, checkOpen, foreignReservation, lateCommitRefused, releaseAfterCommit, unknownCampaign } from '../ledger-guards.js';
+import { alreadySettled, campaignEntry, campaignSnapshot, checkOpen, commitPriceMicros, lateCommitRefused, lineSnapshot, ownReservation, releaseAfterCommit } from '../ledger-guards.js';
 import type { BudgetLedger, BudgetSnapshot, Refusal, Reservation, ReserveResult } from '../ledger.js';
 import { checkAmount, fromMicros, toMicros } from '../money.js';
 import { createDirectMode } from './direct.js';
@@ -92,20 +92,10 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
     timer.unref?.();
   }
 
-  const leaseOf = (campaignId: string): CampaignLease => {
-    const lease = leases.get(campaignId);
-    if (lease === undefined) throw unknownCampaign(campaignId);
-    return lease;
-  };
-  const ownReservation = (reservation: Reservation, what: string): RedisReservation => {
-    if (!(reservation instanceof RedisReservation) || reservation.owner !== owner) throw foreignReservation(what);
-    return reservation;
-  };
-
   return {
     async reserve(campaignId: string, maxPrice: number): Promise<ReserveResult> {
       checkOpen(closed, 'reserve');
-      const lease = leaseOf(campaignId);
+      const lease = campaignEntry(leases, campaignId);
       checkAmount(maxPrice, `reserve(${campaignId}): maxPrice`);
       const micros = toMicros(maxPrice);
       if (micros === 0) {
@@ -134,10 +124,8 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
 
     async commit(given: Reservation, price: number): Promise<void> {
       checkOpen(closed, 'commit');
-      const reservation = ownReservation(given, 'commit');
-      checkAmount(price, `commit(${reservation.id}): price`);
-      const priceMicros = toMicros(price);
-      checkCommitPrice(reservation.id, price, priceMicros, reservation.micros);
+      const reservation = ownReservation(given, RedisReservation, owner, 'commit');
+      const priceMicros = commitPriceMicros(reservation, price);
       if (reservation.state === COMMITTED || reservation.state === RELEASED) {
         throw alreadySettled(reservation.id, reservation.state === COMMITTED);
       }
@@ -190,7 +178,7 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
 
     async release(given: Reservation): Promise<void> {
       checkOpen(closed, 'release');
-      const reservation = ownReservation(given, 'release');
+      const reservation = ownReservation(given, RedisReservation, owner, 'release');
       if (reservation.state === COMMITTED) {
         throw releaseAfterCommit(reservation.id);
       }
@@ -216,7 +204,7 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
 
     async snapshot(campaignId: string): Promise<BudgetSnapshot> {
       checkOpen(closed, 'snapshot');
-      const lease = leaseOf(campaignId);
+      const lease = campaignEntry(leases, campaignId);
       const at = clock.now();
       let reply: string[];
       try {
@@ -224,21 +212,10 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
       } catch (error) {
         throw toCtrkitError(error, 'E_LEDGER', `snapshot(${campaignId}): Redis could not be read`);
       }
-      const lines = lease.campaign.lines.map((line, i) => {
-        const spent = Number(reply[2 * i]);
-        const reserved = Number(reply[2 * i + 1]);
-        return {
-          scope: line.scope,
-          ownerId: line.ownerId,
-          period: line.period,
-          limit: fromMicros(line.limitMicros),
-          spent: fromMicros(spent),
-          reserved: fromMicros(reserved),
-          remaining: fromMicros(Math.max(0, line.limitMicros - spent - reserved)),
-          day: line.period === 'daily' ? dayIndex(at, line.timezoneOffsetMinutes) : undefined,
-        };
-      });
-      return { campaignId, remaining: Math.min(...lines.map((line) => line.remaining)), lines };
+      return campaignSnapshot(
+        campaignId,
+        lease.campaign.lines.map((line, i) => lineSnapshot(line, Number(reply[2 * i]), Number(reply[2 * i + 1]), dayIndex(at, line.timezoneOffsetMinutes))),
+      );
     },
 
     async close(): Promise<void> {
@@ -277,7 +254,7 @@ export function createRedisLedger(options: RedisLedgerOptions): RedisLedger {
     },
 
     overspendBound(campaignId: string): number {
-      return leasing ? fromMicros(leaseOf(campaignId).cap) : 0;
+      return leasing ? fromMicros(campaignEntry(leases, campaignId).cap) : 0;
     },
 
     async flush(): Promise<void> {
