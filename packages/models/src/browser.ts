@@ -7,12 +7,11 @@
  * @packageDocumentation
  */
 import { CtrkitError } from '@ctrkit/core';
-import { defaultBackendRegistry } from './backend-impl.js';
-import type { Backend, BackendRegistry, RunnerOptions } from './backend.js';
+import { defaultBackendRegistry } from './backend/registry.js';
+import type { Backend, BackendRegistry } from './backend/types.js';
 import { loadModelFromBytes, type LoadedModel, type LoadModelOptions } from './load.js';
-import type { InputType } from './manifest.js';
-import { createNativeBackend } from './native-runner-impl.js';
-import { createOrtBackend, type OrtRuntime, type OrtSessionLike, type OrtTensorLike } from './onnx-backend-impl.js';
+import { createNativeBackend } from './native-runner/backend.js';
+import { createOrtBackend } from './ort/backend.js';
 
 /** Execution providers the onnx-web backend can try.
  *
@@ -49,23 +48,6 @@ export interface OnnxWebBackendOptions {
 
 type OrtWeb = typeof import('onnxruntime-web');
 
-function runtimeOf(ort: OrtWeb): OrtRuntime {
-  return {
-    async createSession(bytes: Uint8Array, provider: string, _options: RunnerOptions): Promise<OrtSessionLike> {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
-      return session as unknown as OrtSessionLike;
-    },
-    tensor(type: InputType, data: Int32Array | BigInt64Array | Float32Array, dims: readonly number[]): OrtTensorLike {
-      return new ort.Tensor(type as 'float32', data as Float32Array, dims) as OrtTensorLike;
-    },
-  };
-}
-
-async function importOrtWeb(): Promise<OrtWeb> {
-  const module = (await import('onnxruntime-web')) as OrtWeb & { default?: OrtWeb };
-  return typeof module.InferenceSession === 'function' ? module : (module.default as OrtWeb);
-}
-
 /**
  * Creates the `onnx-web` backend (onnxruntime-web). Its initialisation imports the runtime,
  * applies the wasm options, and probes each provider with a one-node model.
@@ -84,22 +66,20 @@ async function importOrtWeb(): Promise<OrtWeb> {
 export function createOnnxWebBackend(options: OnnxWebBackendOptions = {}): Backend {
   const numThreads = options.numThreads ?? 1;
   if (!Number.isInteger(numThreads) || numThreads < 1) throw new CtrkitError('E_CONFIG', `numThreads must be a positive integer, got ${numThreads}`);
-  return createOrtBackend({
+  return createOrtBackend<OrtWeb>({
     name: 'onnx-web',
+    runtime: 'onnxruntime-web',
     providers: options.providers ?? ['webgpu', 'wasm'],
-    async load(): Promise<OrtRuntime> {
-      let ort: OrtWeb;
-      try {
-        ort = await importOrtWeb();
-      } catch (error) {
-        throw new CtrkitError('E_BACKEND_UNAVAILABLE', `onnxruntime-web could not be loaded (${(error as Error).message}); install it, or use the native backend`, { cause: error });
-      }
+    otherwise: 'the native backend',
+    import: () => import('onnxruntime-web'),
+    configure(ort: OrtWeb): void {
       ort.env.wasm.numThreads = numThreads;
       ort.env.logLevel = 'error';
       if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths as string;
       if (options.wasmBinary !== undefined) ort.env.wasm.wasmBinary = options.wasmBinary;
-      return runtimeOf(ort);
     },
+    // Threads are onnxruntime-web's global env.wasm.numThreads (set in configure), not per session.
+    sessionOptions: () => ({}),
   });
 }
 

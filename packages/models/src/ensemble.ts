@@ -1,6 +1,8 @@
 /** Ensembles: several runners on the same batch, averaged in logit space. */
 import { CtrkitError, type FeatureBatch, type ModelInfo, type ModelRunner } from '@ctrkit/core';
-import { Lifecycle, outputFor, sigmoid } from './runner-util.js';
+import { Lifecycle } from './runner/lifecycle.js';
+import { outputFor } from './runner/output-buffer.js';
+import { sigmoid } from './runner/sigmoid.js';
 
 /** One member of an ensemble.
  *

@@ -1,6 +1,7 @@
 /** A fallback model, used when the primary fails or misses its deadline. */
 import { CtrkitError, isCtrkitError, type FeatureBatch, type ModelInfo, type ModelRunner } from '@ctrkit/core';
-import { Lifecycle, outputFor } from './runner-util.js';
+import { Lifecycle } from './runner/lifecycle.js';
+import { outputFor } from './runner/output-buffer.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 
 /** Why a call went to the fallback.

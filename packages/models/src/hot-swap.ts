@@ -6,7 +6,7 @@
 import { createIdentityCalibrator, CtrkitError, type Calibrator, type FeatureBatch, type ModelInfo, type ModelRunner } from '@ctrkit/core';
 import type { LoadedModel } from './load.js';
 import type { ModelManifest } from './manifest.js';
-import { outputFor } from './runner-util.js';
+import { outputFor } from './runner/output-buffer.js';
 
 /** One servable model version: its runner and the calibrator that belongs to it.
  *

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { createBackendRegistry, defaultBackendRegistry, registerBackend, resolveBackend } from './backend-impl.js';
+export { createBackendRegistry, defaultBackendRegistry, registerBackend, resolveBackend } from './backend/registry.js';
 export type {
   Backend,
   BackendCandidate,
@@ -17,7 +17,7 @@ export type {
   ModelSource,
   RegisteredBackend,
   RunnerOptions,
-} from './backend.js';
+} from './backend/types.js';
 export { checkManifestAgainstLayout, createManifest, manifestToJSON, parseManifest } from './manifest.js';
 export type { BatchSource, CreateManifestOptions, InputType, ManifestInput, ManifestOutput, ModelManifest } from './manifest.js';
 export { buildDcnV2Model, buildDeepFmModel, buildDinModel, buildFmModel, buildLrModel, buildModel } from './builders.js';
@@ -39,14 +39,15 @@ export type {
   LrWeights,
   ModelWeights,
 } from './weights.js';
-export { createNativeBackend, createNativeRunner } from './native-runner-impl.js';
-export type { NativeRunner, NativeRunnerOptions, NativeWeights, UpdateWeightsOptions } from './native-runner.js';
+export { createNativeBackend } from './native-runner/backend.js';
+export { createNativeRunner } from './native-runner/runner.js';
+export type { NativeRunner, NativeRunnerOptions, NativeWeights, UpdateWeightsOptions } from './native-runner/types.js';
 export { loadModelFromBytes } from './load.js';
 export type { LoadedModel, LoadModelOptions, ModelFiles } from './load.js';
 export { createManualScheduler, systemScheduler } from './scheduler.js';
 export type { ManualScheduler, Scheduler } from './scheduler.js';
-export { createMicroBatcher } from './batcher-impl.js';
-export type { BatcherCallOptions, MicroBatcher, MicroBatcherOptions, MicroBatcherStats } from './batcher.js';
+export { createMicroBatcher } from './batcher/micro-batcher.js';
+export type { BatcherCallOptions, MicroBatcher, MicroBatcherOptions, MicroBatcherStats } from './batcher/types.js';
 export { createEnsemble } from './ensemble.js';
 export type { EnsembleMember, EnsembleOptions } from './ensemble.js';
 export { createAbRouter } from './routing.js';

@@ -12,8 +12,8 @@ import {
   type FeatureLayout,
   type ModelRunner,
 } from '@ctrkit/core';
-import { defaultBackendRegistry } from './backend-impl.js';
-import type { BackendRegistry } from './backend.js';
+import { defaultBackendRegistry } from './backend/registry.js';
+import type { BackendRegistry } from './backend/types.js';
 import { checkFingerprint, checkManifestAgainstLayout, parseManifest, type ModelManifest } from './manifest.js';
 import { inspectOnnxModel, type OnnxModelInfo } from './onnx-graph-reader.js';
 

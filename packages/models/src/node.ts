@@ -11,12 +11,12 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CtrkitError } from '@ctrkit/core';
-import { defaultBackendRegistry } from './backend-impl.js';
-import type { Backend, BackendRegistry, RunnerOptions } from './backend.js';
+import { defaultBackendRegistry } from './backend/registry.js';
+import type { Backend, BackendRegistry } from './backend/types.js';
 import { loadModelFromBytes, type LoadedModel, type LoadModelOptions } from './load.js';
-import { manifestToJSON, parseManifest, type InputType, type ModelManifest } from './manifest.js';
-import { createNativeBackend } from './native-runner-impl.js';
-import { createOrtBackend, type OrtRuntime, type OrtSessionLike, type OrtTensorLike } from './onnx-backend-impl.js';
+import { manifestToJSON, parseManifest, type ModelManifest } from './manifest.js';
+import { createNativeBackend } from './native-runner/backend.js';
+import { createOrtBackend } from './ort/backend.js';
 
 /** Execution providers the onnx-node backend can try.
  *
@@ -60,35 +60,15 @@ function bindingDirectory(): string | undefined {
   }
 }
 
-function runtimeOf(ort: OrtNode, logSeverityLevel: 0 | 1 | 2 | 3 | 4): OrtRuntime {
-  return {
-    async createSession(bytes: Uint8Array, provider: string, options: RunnerOptions): Promise<OrtSessionLike> {
-      if (provider === 'cuda') {
-        const library = SHARED_LIBRARY[process.platform];
-        const directory = bindingDirectory();
-        if (library === undefined) throw new Error(`onnxruntime-node has no CUDA provider on ${process.platform}`);
-        if (directory !== undefined && !existsSync(join(directory, library))) {
-          throw new Error(`the CUDA execution provider is not installed (${library} missing); install it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`);
-        }
-      }
-      const session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [provider],
-        intraOpNumThreads: options.intraOpThreads ?? 1,
-        interOpNumThreads: options.interOpThreads ?? 1,
-        graphOptimizationLevel: 'all',
-        logSeverityLevel,
-      });
-      return session as unknown as OrtSessionLike;
-    },
-    tensor(type: InputType, data: Int32Array | BigInt64Array | Float32Array, dims: readonly number[]): OrtTensorLike {
-      return new ort.Tensor(type as 'float32', data as Float32Array, dims) as OrtTensorLike;
-    },
-  };
-}
-
-async function importOrtNode(): Promise<OrtNode> {
-  const module = (await import('onnxruntime-node')) as OrtNode & { default?: OrtNode };
-  return typeof module.InferenceSession === 'function' ? module : (module.default as OrtNode);
+/** Refuses the CUDA provider, saying how to install it, where its library is missing. */
+function checkCudaInstalled(provider: string): void {
+  if (provider !== 'cuda') return;
+  const library = SHARED_LIBRARY[process.platform];
+  const directory = bindingDirectory();
+  if (library === undefined) throw new Error(`onnxruntime-node has no CUDA provider on ${process.platform}`);
+  if (directory !== undefined && !existsSync(join(directory, library))) {
+    throw new Error(`the CUDA execution provider is not installed (${library} missing); install it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`);
+  }
 }
 
 /**
@@ -109,20 +89,18 @@ async function importOrtNode(): Promise<OrtNode> {
 export function createOnnxNodeBackend(options: OnnxNodeBackendOptions = {}): Backend {
   const providers = options.providers ?? ['cuda', 'cpu'];
   const logSeverityLevel = options.logSeverityLevel ?? 3;
-  return createOrtBackend({
+  return createOrtBackend<OrtNode>({
     name: 'onnx-node',
+    runtime: 'onnxruntime-node',
     providers,
-    async load(): Promise<OrtRuntime> {
-      let ort: OrtNode;
-      try {
-        ort = await importOrtNode();
-      } catch (error) {
-        throw new CtrkitError('E_BACKEND_UNAVAILABLE', `onnxruntime-node could not be loaded (${(error as Error).message}); install it, or use the native or onnx-web backend`, {
-          cause: error,
-        });
-      }
-      return runtimeOf(ort, logSeverityLevel);
-    },
+    otherwise: 'the native or onnx-web backend',
+    import: () => import('onnxruntime-node'),
+    sessionOptions: (_provider, runner) => ({
+      intraOpNumThreads: runner.intraOpThreads ?? 1,
+      interOpNumThreads: runner.interOpThreads ?? 1,
+      logSeverityLevel,
+    }),
+    checkProvider: checkCudaInstalled,
   });
 }
 

@@ -2,7 +2,7 @@ import * as ortNode from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { buildLrModel } from '../src/index.js';
-import { PROBE_DESCRIPTION, PROBE_LAYOUT, PROBE_LOGIT, probeModel, probeWeights } from '../src/probe-model.js';
+import { PROBE_DESCRIPTION, PROBE_LAYOUT, PROBE_LOGIT, probeModel, probeWeights } from '../src/ort/probe-model.js';
 
 const { onnx } = onnxProto;
 

@@ -1,4 +1,7 @@
-/** Pieces every runner shares: the disposed/in-flight lifecycle and `out` buffer handling. */
+/**
+ * The lifecycle every runner shares: calls in flight are counted so `dispose` frees a session only
+ * after they finish, and a call after `dispose` is refused.
+ */
 import { CtrkitError } from '@ctrkit/core';
 
 /**
@@ -43,27 +46,4 @@ export class Lifecycle {
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await release();
   }
-}
-
-/**
- * @internal The buffer a call writes `rows` probabilities into: `out` itself when it has exactly
- * `rows` values, a view of its first `rows` values when longer, a new array when absent.
- *
- * @throws `CtrkitError` `E_INPUT` when `out` is not a Float32Array or is too short.
- */
-export function outputFor(out: Float32Array | undefined, rows: number): Float32Array {
-  if (out === undefined) return new Float32Array(rows);
-  if (!(out instanceof Float32Array)) throw new CtrkitError('E_INPUT', 'out must be a Float32Array');
-  if (out.length === rows) return out;
-  if (out.length < rows) {
-    throw new CtrkitError('E_INPUT', `out holds ${out.length} values but the batch has ${rows} rows; pass a Float32Array of at least batch.rows values`);
-  }
-  return out.subarray(0, rows);
-}
-
-/** @internal The logistic function, stable for large |x|. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
 }

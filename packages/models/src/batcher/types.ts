@@ -3,7 +3,7 @@
  * onnxruntime is efficient (per-call overhead dominates below a few dozen rows).
  */
 import type { FeatureBatch, ModelRunner } from '@ctrkit/core';
-import type { Scheduler } from './scheduler.js';
+import type { Scheduler } from '../scheduler.js';
 
 /** Options for {@link createMicroBatcher}.
  *

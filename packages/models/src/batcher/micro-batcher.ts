@@ -1,8 +1,12 @@
+/**
+ * The micro-batcher itself: a bounded queue of validated calls, merged into preallocated buffers
+ * of up to `maxBatchRows` rows and run on the wrapped runner (interfaces in ./types.ts).
+ */
 import { CtrkitError, toCtrkitError, type FeatureBatch, type FeatureLayout, type ModelInfo, type ModelRunner } from '@ctrkit/core';
-import { BatchChecker, expectationFromLayout, sequenceStride } from './batch-check.js';
-import type { BatcherCallOptions, MicroBatcher, MicroBatcherOptions, MicroBatcherStats } from './batcher.js';
-import { outputFor } from './runner-util.js';
-import { systemScheduler, type Scheduler } from './scheduler.js';
+import { BatchChecker, expectationFromLayout, sequenceStride } from '../batch-check.js';
+import type { BatcherCallOptions, MicroBatcher, MicroBatcherOptions, MicroBatcherStats } from './types.js';
+import { outputFor } from '../runner/output-buffer.js';
+import { systemScheduler, type Scheduler } from '../scheduler.js';
 
 interface Call {
   readonly batch: FeatureBatch;

@@ -1,10 +1,11 @@
 /**
- * Backends and the registry that picks one, after onnxruntime's `js/common`: each platform entry
- * registers its backends with a priority; resolution initialises each backend once, skips the
- * ones that fail, and throws one error listing every cause when none can run.
+ * What a backend is and what the registry that picks one promises, after onnxruntime's
+ * `js/common`: each platform entry registers its backends with a priority; resolution
+ * initialises each backend once, skips the ones that fail, and throws one error listing every
+ * cause when none can run. Interfaces only; ./registry.ts implements the registry.
  */
 import type { FeatureLayout, ModelRunner } from '@ctrkit/core';
-import type { ModelManifest } from './manifest.js';
+import type { ModelManifest } from '../manifest.js';
 
 /** What a backend's one-time initialisation found: the providers that work here, and why the others do not.
  *

@@ -1,91 +1,16 @@
 /**
- * The ONNX runner and backend shared by onnx-node and onnx-web: both expose onnxruntime-common's
- * API, so each platform entry only supplies a small runtime adapter (how to load the module,
- * create a session and build a tensor). Internal.
+ * The ModelRunner over one onnxruntime session, for either platform: each batch array is fed as
+ * a tensor (cached while the encoder reuses its arrays), the one output is read back as
+ * probabilities. Internal.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout, type ModelInfo, type ModelRunner } from '@ctrkit/core';
-import { BatchChecker, sequenceStride, type BatchArrayName, type BatchExpectation } from './batch-check.js';
-import type { Backend, BackendStatus, ModelSource, RunnerOptions } from './backend.js';
-import type { InputType, ModelManifest } from './manifest.js';
-import { PROBE_LOGIT, probeModel } from './probe-model.js';
-import { Lifecycle, outputFor, sigmoid } from './runner-util.js';
-
-/** @internal A tensor as onnxruntime-common shapes it. */
-export interface OrtTensorLike {
-  readonly data: unknown;
-  readonly dims: readonly number[];
-  readonly type: string;
-}
-
-/** @internal An inference session as onnxruntime-common shapes it. */
-export interface OrtSessionLike {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensorLike>, fetches: readonly string[]): Promise<Record<string, OrtTensorLike>>;
-  release(): Promise<void>;
-}
-
-/** @internal What a platform supplies: session creation and tensor construction from its onnxruntime module. */
-export interface OrtRuntime {
-  createSession(bytes: Uint8Array, provider: string, options: RunnerOptions): Promise<OrtSessionLike>;
-  tensor(type: InputType, data: Int32Array | BigInt64Array | Float32Array, dims: readonly number[]): OrtTensorLike;
-}
-
-/** @internal How to build an ONNX backend for one platform. */
-export interface OrtBackendSpec {
-  readonly name: string;
-  readonly providers: readonly string[];
-  /** Imports the runtime module (dynamically, so importing the entry loads nothing). */
-  load(): Promise<OrtRuntime>;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** @internal Creates a backend over an onnxruntime flavour. */
-export function createOrtBackend(spec: OrtBackendSpec): Backend {
-  let runtime: OrtRuntime | undefined;
-  return {
-    name: spec.name,
-    providers: spec.providers,
-    async init(): Promise<BackendStatus> {
-      const loaded = await spec.load();
-      const available: string[] = [];
-      const unavailable: { provider: string; reason: string }[] = [];
-      for (const provider of spec.providers) {
-        try {
-          const session = await loaded.createSession(probeModel(), provider, { provider });
-          try {
-            const result = await session.run({ ids: loaded.tensor('int32', new Int32Array([0]), [1, 1]), values: loaded.tensor('float32', new Float32Array([1]), [1, 1]) }, ['logit']);
-            const logit = (result.logit?.data as Float32Array | undefined)?.[0];
-            if (logit === undefined || Math.abs(logit - PROBE_LOGIT) > 1e-6) throw new Error(`probe model returned ${String(logit)} instead of ${PROBE_LOGIT}`);
-          } finally {
-            await session.release();
-          }
-          available.push(provider);
-        } catch (error) {
-          unavailable.push({ provider, reason: messageOf(error).split('\n')[0] as string });
-        }
-      }
-      if (available.length === 0) {
-        throw new CtrkitError('E_BACKEND_UNAVAILABLE', `${spec.name}: no execution provider works here (${unavailable.map((u) => `${u.provider}: ${u.reason}`).join('; ')})`);
-      }
-      runtime = loaded;
-      return { available, unavailable };
-    },
-    async createRunner(model: ModelSource, options: RunnerOptions): Promise<ModelRunner> {
-      if (runtime === undefined) throw new CtrkitError('E_STATE', `${spec.name} backend: init() must succeed before createRunner()`);
-      let session: OrtSessionLike;
-      try {
-        session = await runtime.createSession(model.bytes, options.provider, options);
-      } catch (error) {
-        throw new CtrkitError('E_MODEL_LOAD', `${spec.name}:${options.provider} refused model.onnx: ${messageOf(error)}`, { cause: error });
-      }
-      return new OnnxRunner(spec.name, options.provider, runtime, session, model.manifest, options.checkValues !== false);
-    },
-  };
-}
+import { BatchChecker, sequenceStride, type BatchArrayName, type BatchExpectation } from '../batch-check.js';
+import { messageOf } from '../error-message.js';
+import type { InputType, ModelManifest } from '../manifest.js';
+import { Lifecycle } from '../runner/lifecycle.js';
+import { outputFor } from '../runner/output-buffer.js';
+import { sigmoid } from '../runner/sigmoid.js';
+import type { OrtRuntime, OrtSessionLike, OrtTensorLike } from './types.js';
 
 const DIMS_OF: Readonly<Record<BatchArrayName, (layout: FeatureLayout) => number[]>> = {
   ids: (layout) => [layout.idWidth],

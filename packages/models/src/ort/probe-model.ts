@@ -6,7 +6,7 @@
  * protobufjs, ~118 KB minified). test/probe-model.test.ts rebuilds it and checks the two match.
  */
 import type { FeatureLayout } from '@ctrkit/core';
-import type { LrWeights } from './weights.js';
+import type { LrWeights } from '../weights.js';
 
 /** @internal The layout the probe was built for: one categorical id over an id space of 2. */
 export const PROBE_LAYOUT: FeatureLayout = {

@@ -1,10 +1,14 @@
+/**
+ * The native runner: LR and FM logits computed in TypeScript from weights held in memory, with
+ * weights swapped in place between calls (see ./types.ts for the interface).
+ */
 import { CtrkitError, type FeatureBatch, type ModelInfo } from '@ctrkit/core';
-import { BatchChecker, checkLayout, expectationFromLayout, type BatchExpectation } from './batch-check.js';
-import type { Backend, BackendStatus, ModelSource, RunnerOptions } from './backend.js';
-import { findInitializer, inspectOnnxModel, readFloatInitializer } from './onnx-graph-reader.js';
-import type { NativeRunner, NativeRunnerOptions, NativeWeights, UpdateWeightsOptions } from './native-runner.js';
-import { Lifecycle, outputFor, sigmoid } from './runner-util.js';
-import { checkWeights } from './weights.js';
+import { BatchChecker, checkLayout, expectationFromLayout, type BatchExpectation } from '../batch-check.js';
+import { Lifecycle } from '../runner/lifecycle.js';
+import { outputFor } from '../runner/output-buffer.js';
+import { sigmoid } from '../runner/sigmoid.js';
+import { checkWeights } from '../weights.js';
+import type { NativeRunner, NativeRunnerOptions, NativeWeights, UpdateWeightsOptions } from './types.js';
 
 function shapeCheck(expected: BatchExpectation, weights: NativeWeights, kind: NativeWeights['kind']): void {
   if (typeof weights !== 'object' || weights === null || (weights.kind !== 'lr' && weights.kind !== 'fm')) {
@@ -33,6 +37,20 @@ function shapeCheck(expected: BatchExpectation, weights: NativeWeights, kind: Na
       'E_INPUT',
       `${weights.kind} weights do not fit the runner's layout (idSpace ${expected.idSpace}, denseWidth ${dense}); check array lengths with checkWeights(layout, weights)`,
     );
+  }
+}
+
+/**
+ * Adds one feature's factor row `factors[row .. row + k)`, scaled by its value `x`, to FM's
+ * per-factor sums and sums of squares; the pairwise term is then ½·Σ_f (sums² − squares), O(k) a
+ * feature instead of O(k) a pair. Categorical ids and dense columns both go through here (V8
+ * inlines it: small and monomorphic, so the loop costs what the two copies it replaced did).
+ */
+function addFactors(sums: Float64Array, squares: Float64Array, factors: Float32Array, row: number, x: number, k: number): void {
+  for (let f = 0; f < k; f++) {
+    const t = x * (factors[row + f] as number);
+    sums[f] = (sums[f] as number) + t;
+    squares[f] = (squares[f] as number) + t * t;
   }
 }
 
@@ -156,23 +174,13 @@ export class NativeRunnerImpl implements NativeRunner {
         const x = values[base + c] as number;
         const id = ids[base + c] as number;
         s += x * (w[id] as number);
-        const row = id * k;
-        for (let f = 0; f < k; f++) {
-          const t = x * (factors[row + f] as number);
-          sums[f] = (sums[f] as number) + t;
-          squares[f] = (squares[f] as number) + t * t;
-        }
+        addFactors(sums, squares, factors, id * k, x, k);
       }
       const dBase = r * denseWidth;
       for (let d = 0; d < denseWidth; d++) {
         const x = dense[dBase + d] as number;
         s += x * (wDense[d] as number);
-        const row = d * k;
-        for (let f = 0; f < k; f++) {
-          const t = x * (denseFactors[row + f] as number);
-          sums[f] = (sums[f] as number) + t;
-          squares[f] = (squares[f] as number) + t * t;
-        }
+        addFactors(sums, squares, denseFactors, d * k, x, k);
       }
       let pairs = 0;
       for (let f = 0; f < k; f++) pairs += (sums[f] as number) * (sums[f] as number) - (squares[f] as number);
@@ -206,74 +214,4 @@ export function createNativeRunner(options: NativeRunnerOptions): NativeRunner {
   checkLayout(options.layout);
   checkWeights(options.layout, options.weights);
   return new NativeRunnerImpl(expectationFromLayout(options.layout, ['ids', 'values', 'dense']), options.weights, options.version ?? 'native');
-}
-
-/**
- * Creates the `native` backend: it runs LR and FM models written by ctrkit's builders by reading
- * their weights out of `model.onnx`, with no native module. Other architectures are skipped with
- * a reason, so a loader falls through to the next backend.
- *
- * @returns A backend to register (priority 10 by convention: the last resort).
- * @example
- * ```ts
- * import { createNativeBackend, registerBackend } from '@ctrkit/models';
- * registerBackend(createNativeBackend(), 10);
- * ```
- */
-export function createNativeBackend(): Backend {
-  return {
-    name: 'native',
-    providers: ['js'],
-    init: async (): Promise<BackendStatus> => ({ available: ['js'], unavailable: [] }),
-    async createRunner(model: ModelSource, _options: RunnerOptions): Promise<NativeRunner> {
-      const { manifest } = model;
-      if (manifest.architecture !== 'lr' && manifest.architecture !== 'fm') {
-        throw new CtrkitError('E_BACKEND_UNAVAILABLE', `native runs lr and fm models only, not ${manifest.architecture}`);
-      }
-      const info = inspectOnnxModel(model.bytes);
-      const producer = info.producerName;
-      if (producer !== 'ctrkit') {
-        throw new CtrkitError('E_BACKEND_UNAVAILABLE', `native runs models written by ctrkit's builders; this one was produced by ${producer || 'an unknown tool'}`);
-      }
-      const shapeOf = (source: string) => manifest.inputs.find((input) => input.source === source)?.shape;
-      const idWidth = shapeOf('ids')?.[1];
-      if (idWidth === undefined || shapeOf('values') === undefined) {
-        throw new CtrkitError('E_BACKEND_UNAVAILABLE', 'native needs the model to read ids and values');
-      }
-      const denseWidth = shapeOf('dense')?.[1] ?? 0;
-      const prefix = manifest.architecture;
-      const idSpace = manifest.idSpace;
-      const bias = (readFloatInitializer(info, `${prefix}.bias`, 1)[0] as number);
-      const ids = readFloatInitializer(info, `${prefix}.ids`, idSpace);
-      const dense = denseWidth > 0 ? readFloatInitializer(info, `${prefix}.dense`, denseWidth) : new Float32Array(0);
-      let weights: NativeWeights;
-      if (prefix === 'lr') {
-        weights = { kind: 'lr', idSpace, denseWidth, bias, ids, dense };
-      } else {
-        const dim = findInitializer(info, 'fm.id_factors')?.dims[1] ?? 0;
-        if (!(dim > 0)) throw new CtrkitError('E_MODEL_LOAD', 'model.onnx has no usable fm.id_factors initializer');
-        weights = {
-          kind: 'fm',
-          idSpace,
-          denseWidth,
-          dim,
-          bias,
-          ids,
-          dense,
-          idFactors: readFloatInitializer(info, 'fm.id_factors', idSpace * dim),
-          denseFactors: denseWidth > 0 ? readFloatInitializer(info, 'fm.dense_factors', denseWidth * dim) : new Float32Array(0),
-        };
-      }
-      const expected: BatchExpectation = {
-        fingerprint: manifest.fingerprint,
-        idSpace,
-        idWidth,
-        denseWidth,
-        sequenceCount: undefined,
-        sequenceLength: undefined,
-        reads: new Set(denseWidth > 0 ? ['ids', 'values', 'dense'] : ['ids', 'values']),
-      };
-      return new NativeRunnerImpl(expected, weights, manifest.version);
-    },
-  };
 }

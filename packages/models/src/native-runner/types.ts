@@ -3,7 +3,7 @@
  * no native module and for online training, where fresh weights are swapped in between calls.
  */
 import type { FeatureBatch, FeatureLayout, ModelRunner } from '@ctrkit/core';
-import type { FmWeights, LrWeights } from './weights.js';
+import type { FmWeights, LrWeights } from '../weights.js';
 
 /** Weights the native runner scores.
  *

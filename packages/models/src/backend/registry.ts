@@ -1,15 +1,17 @@
+/**
+ * The backend registry: backends by priority, each initialised once per registry, resolved to
+ * the usable (backend, provider) pairs in preference order; and the default registry the loaders
+ * use when given none.
+ */
 import { CtrkitError } from '@ctrkit/core';
-import type { Backend, BackendCandidate, BackendRegistry, BackendResolution, BackendStatus, RegisteredBackend } from './backend.js';
+import { messageOf } from '../error-message.js';
+import type { Backend, BackendCandidate, BackendRegistry, BackendResolution, BackendStatus, RegisteredBackend } from './types.js';
 
 interface Entry {
   readonly backend: Backend;
   readonly priority: number;
   /** The one initialisation of this backend object (a rejected promise records why it failed). */
   status: Promise<BackendStatus> | undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 class Registry implements BackendRegistry {
