@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CtrkitError, DEFAULT_STAGE_BUDGETS, type StageBudgets } from '@ctrkit/core';
 import { parseNoticeKey } from './signing.js';
+import { eventStreamConfigFrom, type EventStreamConfig } from './stream-config.js';
 
 /** Pacing controllers the server can run per campaign. */
 export type PacingMode = 'dual' | 'pid' | 'throttle' | 'none';
@@ -93,6 +94,12 @@ export interface ServerConfig {
   readonly online: OnlineLearningConfig;
   /** At most `max` impressions per user per campaign in a sliding window (`FREQUENCY_CAP`, e.g. `3/24h`); none when undefined. */
   readonly frequencyCap: FrequencyCapConfig | undefined;
+  /**
+   * The fleet's event stream (`EVENT_STREAM=nats`, see `stream-config.ts`): served rows, clicks and
+   * conversions are published for the learner, and its model versions swapped in; the in-process
+   * loop is then off. Undefined (the default): the in-process loop of `ONLINE_LEARNING`.
+   */
+  readonly eventStream: EventStreamConfig | undefined;
 }
 
 /** A frequency cap: `max` impressions per user per campaign in `windowMs`, named `window` in counter names. */
@@ -141,7 +148,8 @@ export const DEFAULT_MODEL_DIR = path.resolve(here, '../artifacts/model');
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function numberFrom(env: Env, name: string, fallback: number, check: (n: number) => boolean, expected: string): number {
+/** Reads a number from the environment, refusing (with the variable's name) one that fails `check`; also the learner's reader. */
+export function numberFrom(env: Env, name: string, fallback: number, check: (n: number) => boolean, expected: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -187,6 +195,9 @@ function numberFrom(env: Env, name: string, fallback: number, check: (n: number)
  * | `ONLINE_MIN_ROWS`, `ONLINE_MIN_POSITIVES` | 500, 10 | fewest window rows and clicks to judge on |
  * | `ONLINE_TOLERANCE` | 0 | relative log-loss slack a candidate may have and still swap in |
  * | `FREQUENCY_CAP` | — | at most this many impressions per user per campaign in a sliding window, `<max>/<window>` (`3/24h`; window in m, h or d) |
+ * | `EVENT_STREAM` | off | `nats`: publish served rows, clicks and conversions to NATS JetStream for the learner and take its models (replaces the in-process loop) |
+ * | `NATS_URL`, `NATS_STREAM`, `NATS_SUBJECT_PREFIX`, `NATS_MODEL_BUCKET` | 127.0.0.1:4222, CTRKIT_EVENTS, ctrkit.events, ctrkit-models | where the fleet's events and model versions travel |
+ * | `STREAM_MAX_BUFFERED`, `STREAM_PUBLISH_ATTEMPTS`, `STREAM_PUBLISH_DEADLINE_MS` | 10000, 5, 3000 | events waiting to be stored at most (beyond: shed, counted); tries and time per event before it counts as failed |
  *
  * @param env - The environment (default `process.env`).
  * @returns The configuration.
@@ -224,6 +235,7 @@ export function readConfig(env: Env = process.env): ServerConfig {
     minPositives: numberFrom(env, 'ONLINE_MIN_POSITIVES', Math.min(10, onlineMinRows), (n) => integer(n) && n <= onlineMinRows, `an integer from 0 to ONLINE_MIN_ROWS (${onlineMinRows})`),
     tolerance: numberFrom(env, 'ONLINE_TOLERANCE', 0, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
   };
+  const eventStream = eventStreamConfigFrom(env, numberFrom);
   return {
     host: env.HOST || '127.0.0.1',
     port: numberFrom(env, 'PORT', 8080, (n) => integer(n) && n < 65536, 'a port number (0 picks a free one)'),
@@ -265,7 +277,9 @@ export function readConfig(env: Env = process.env): ServerConfig {
     eventsRequireToken: !['0', 'false', 'no'].includes((env.EVENTS_REQUIRE_TOKEN ?? '').toLowerCase()),
     maxConnections: numberFrom(env, 'MAX_CONNECTIONS', 1_024, (n) => integer(n) && n >= 1, 'a positive integer'),
     maxRequestsPerSocket: numberFrom(env, 'MAX_REQUESTS_PER_SOCKET', 10_000, (n) => integer(n) && n >= 1, 'a positive integer'),
-    online,
+    // With the fleet's stream the learner learns; this process only publishes and swaps.
+    online: eventStream === undefined ? online : { ...online, enabled: false },
     frequencyCap: frequencyCapFrom(env.FREQUENCY_CAP),
+    eventStream,
   };
 }

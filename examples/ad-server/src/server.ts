@@ -16,7 +16,10 @@
  *
  * Online learning (`ONLINE_LEARNING`, on by default): the encoded row of every bid that became an
  * impression waits in a label joiner for its click; an FTRL-LR learns from the joined rows and
- * replaces the serving model when it is not worse on the most recent of them (`online.ts`).
+ * replaces the serving model when it is not worse on the most recent of them (`online.ts`). With
+ * `EVENT_STREAM=nats` the loop runs across the fleet instead: served rows, clicks and conversions
+ * are published to NATS JetStream for the learner (`learner/`), whose versions every server takes
+ * from its bucket and hot-swaps in (`app/fleet-stream.ts`).
  *
  * This file only wires the parts together; each concern lives apart, with its dependencies
  * passed in explicitly:
@@ -34,6 +37,7 @@ import type { SwapResult } from '@ctrkit/models';
 import type { BudgetLedger } from '@ctrkit/pacing';
 import { createBidding } from './app/bidder.js';
 import { createConnections } from './app/connections.js';
+import { connectFleetStream, streamAdminRoutes, type FleetStream } from './app/fleet-stream.js';
 import { createHttp, registerHttpHandlers } from './app/http.js';
 import { createLifecycle } from './app/lifecycle.js';
 import { createModelHost } from './app/model.js';
@@ -87,6 +91,8 @@ export interface AdServer {
   shutdown(reason?: string): Promise<ShutdownReport>;
   /** The online-learning loop, once the first model is loaded (undefined when `ONLINE_LEARNING` is off). */
   online(): OnlineLoop | undefined;
+  /** The fleet's event stream and model feed (`EVENT_STREAM=nats`), else undefined. */
+  readonly fleetStream: FleetStream | undefined;
 }
 
 /**
@@ -118,6 +124,9 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   // The online loop and the holds are made below; the gauges and series read them only when scraped.
   const monitors = createMonitors({ config, world, clock, redis, online: () => model.online() });
   const lifecycle = createLifecycle();
+  // EVENT_STREAM=nats: served rows, clicks and conversions go to the learner; its versions come back through the feed.
+  const fleetStream = config.eventStream === undefined ? undefined : await connectFleetStream({ config: config.eventStream, registry: monitors.registry, log, name: `ad-server ${process.pid}` });
+  const feedback = () => fleetStream?.publisher ?? model.online();
   const metrics = registerServerMetrics(monitors.registry, {
     openHolds: () => settling.holds.size(),
     redisUp: () => (redis === undefined ? undefined : redisUp() ? 1 : 0),
@@ -128,12 +137,13 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     pacerMultipliers: () => pacing.multipliers(),
   });
   const { quality, report } = monitors;
-  const settling = createSettling({ config, world, clock, log, ledger, settlement, signer, store, pacing, metrics, quality, report, online: () => model.online() });
+  const settling = createSettling({ config, world, clock, log, ledger, settlement, signer, store, pacing, metrics, quality, report, online: feedback });
   const { holds } = settling;
   const model = createModelHost({ config, world, clock, log, store, pipeline: monitors.pipeline, drift: monitors.drift, metrics, lifecycle, redis: redis !== undefined });
   const bidding = createBidding({ config, world, clock, store, pacing, predictor: () => model.predictor(), beforePredict: hooks.beforePredict });
 
   let boundPort = config.port;
+  let stopping: Promise<ShutdownReport> | undefined;
   const baseUrl = (): string => config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${boundPort}`;
 
   // Routes: one encapsulated plugin per family, each given exactly what it reads and moves.
@@ -141,7 +151,8 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
   await app.register(healthRoutes, { lifecycle, model: { loaded: () => model.predictor() !== undefined, version: () => model.version() }, usesRedis: redis !== undefined, redisUp, openHolds: () => holds.size(), registry: monitors.registry });
   await app.register(openRtbRoutes, { config, world, clock, log, hooks, lifecycle, model, redisUp, bidding, pacing, ledger, settling, settlement, signer, metrics, receivedAt, baseUrl });
   await app.register(noticeRoutes, { settling, settlement, metrics });
-  await app.register(eventRoutes, { config, world, clock, store, settling, metrics, quality, report, online: () => model.online() });
+  await app.register(eventRoutes, { config, world, clock, store, settling, metrics, quality, report, online: feedback });
+  if (fleetStream !== undefined) await app.register(streamAdminRoutes, { adminToken: config.adminToken, feed: () => fleetStream.feed() });
   await app.register(adminRoutes, { adminToken: config.adminToken, world, clock, model, ledger, redisLedger, holds, pacing, reporter: monitors.reporter, fleetReporter: monitors.fleetReporter, store });
 
   const shutdown = createShutdown({
@@ -172,10 +183,24 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
       if (port !== null && typeof port === 'object') boundPort = port.port;
       return config.publicUrl ?? address;
     },
-    ready: () => model.ready(),
+    async ready() {
+      await model.ready();
+      const serving = model.serving();
+      if (fleetStream !== undefined && serving !== undefined) await fleetStream.startFeed(serving);
+    },
     isReady: () => model.predictor() !== undefined && lifecycle.phase === 'serving' && redisUp(),
     swapModel: (dir) => model.swapModel(dir),
-    shutdown,
+    shutdown: fleetStream === undefined
+      ? shutdown
+      : (reason) =>
+          (stopping ??= (async () => {
+            // No model swaps while draining; events of the grace period are still published, and waited for at the end.
+            await fleetStream.stopFeed();
+            const result = await shutdown(reason);
+            await fleetStream.close(config.eventStream?.publishDeadlineMs ?? 0);
+            return result;
+          })()),
     online: () => model.online(),
+    fleetStream,
   };
 }

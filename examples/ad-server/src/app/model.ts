@@ -15,6 +15,7 @@ import {
   type Clock,
   type FeatureBatch,
   type FeatureEncoder,
+  type FeatureLayout,
   type FeatureProfile,
   type FeatureStore,
   type ModelRunner,
@@ -34,7 +35,7 @@ import type { DriftHolder } from './monitors.js';
 
 /** What {@link createModelHost} needs. */
 export interface ModelHostDeps {
-  readonly config: Pick<ServerConfig, 'modelDir' | 'modelRoot' | 'modelThreads' | 'stageBudgets' | 'online' | 'attributionWindowMs'>;
+  readonly config: Pick<ServerConfig, 'modelDir' | 'modelRoot' | 'modelThreads' | 'stageBudgets' | 'online' | 'attributionWindowMs' | 'eventStream'>;
   readonly world: World;
   readonly clock: Clock;
   readonly log: FastifyBaseLogger;
@@ -60,12 +61,14 @@ export interface ModelHost {
   swapModel(dir?: string): Promise<SwapResult>;
   /** The online-learning loop, once the first model is loaded (undefined when `ONLINE_LEARNING` is off). */
   online(): OnlineLoop | undefined;
+  /** The hot-swap runner, the encoder's layout and the warm-up batch, once the first model is loaded (the fleet stream's model feed swaps into it). */
+  serving(): { readonly hot: HotSwapRunner; readonly layout: FeatureLayout; readonly warmBatch: FeatureBatch | undefined } | undefined;
   /** Disposes of the serving runner (shutdown). */
   dispose(): Promise<void>;
 }
 
 /** The feature spec a model was trained on, from its manifest's `config.spec` (ctrkit's ad-request spec when absent). */
-async function specOf(dir: string): Promise<FeatureSpecJSON> {
+export async function specOf(dir: string): Promise<FeatureSpecJSON> {
   let text: string;
   try {
     text = await readFile(path.join(dir, 'model.json'), 'utf8');
@@ -122,7 +125,8 @@ export function createModelHost(deps: ModelHostDeps): ModelHost {
       dispose: () => hot.dispose(),
     };
     // With online learning the predictor hands back each request's encoded rows: a winning bid's row is kept for training.
-    const predictor = createPredictor({ encoder, store, runner, metrics: pipeline, budgets: config.stageBudgets, clock, keepBatch: config.online.enabled });
+    // With the fleet stream too: the row is published for the learner.
+    const predictor = createPredictor({ encoder, store, runner, metrics: pipeline, budgets: config.stageBudgets, clock, keepBatch: config.online.enabled || config.eventStream !== undefined });
     // Warm up: JIT, onnxruntime's arenas at the served batch size, the store's scripts.
     const warm = warmRequest();
     state.warmBatch = encoder.encode(warm);
@@ -173,6 +177,7 @@ export function createModelHost(deps: ModelHostDeps): ModelHost {
     version: () => state.hot?.info.version,
     swapModel,
     online: () => state.online,
+    serving: () => (state.hot === undefined || state.encoder === undefined ? undefined : { hot: state.hot, layout: state.encoder.layout, warmBatch: state.warmBatch }),
     async dispose() {
       await state.hot?.dispose();
     },

@@ -13,13 +13,13 @@ import type { BudgetLedger, Reservation } from '@ctrkit/pacing';
 import type { ServerConfig } from '../config.js';
 import { createHoldBook, type Hold, type HoldBook, type HoldOutcome } from '../holds.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { OnlineLoop } from '../online.js';
 import type { SettlementRegistry, SettlementState } from '../settlement.js';
 import type { NoticeSigner, SignedFields } from '../signing.js';
 import type { World } from '../world.js';
 import { describe } from './describe.js';
 import { MICROS } from './money.js';
 import type { Pacing } from './pacing.js';
+import type { FeedbackSink } from './stream.js';
 
 /**
  * Impressions already counted from a win notice are remembered this long, so that the host's
@@ -69,8 +69,8 @@ export interface SettlingDeps {
   readonly quality: QualityMonitor;
   /** Reports an event per campaign (this process and the fleet). */
   readonly report: (event: AdEvent) => void;
-  /** The online loop, once the first model is loaded. */
-  readonly online: () => OnlineLoop | undefined;
+  /** Where served rows go: the online loop once the first model is loaded, or the fleet's event stream. */
+  readonly online: () => Pick<FeedbackSink, 'served'> | undefined;
 }
 
 /** The settling path. */
@@ -223,7 +223,8 @@ export function createSettling(deps: SettlingDeps): Settling {
         : { ...from, cost: chargeMicros / MICROS };
     report(event);
     if (hold !== undefined && Number.isFinite(hold.pCtr)) quality.impression(key, hold.pCtr);
-    if (hold?.servedRow !== undefined) deps.online()?.served(hold.servedRow);
+    // Awaited: on the fleet stream, the row is stored before the notice is answered, so a click sent after it never precedes its row.
+    if (hold?.servedRow !== undefined) await deps.online()?.served(hold.servedRow);
     rememberCounted(key);
     if (from !== undefined || event.userId === '') return; // the event path records it itself; no user: nothing to count for
     try {

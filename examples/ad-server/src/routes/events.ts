@@ -12,9 +12,9 @@ import type { AdEvent, Clock, FeatureStore, QualityMonitor } from '@ctrkit/core'
 import { describe } from '../app/describe.js';
 import { chargeMicrosOf, MICROS } from '../app/money.js';
 import { impressionKey, REFUSAL_STATUS, type Settling, type WinResult } from '../app/settling.js';
+import type { FeedbackSink } from '../app/stream.js';
 import type { ServerConfig } from '../config.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { OnlineLoop } from '../online.js';
 import { eventBatchSchema } from '../schemas.js';
 import type { SignedFields } from '../signing.js';
 import type { World } from '../world.js';
@@ -35,8 +35,8 @@ export interface EventRouteDeps {
   readonly quality: QualityMonitor;
   /** Reports an event per campaign (this process and the fleet). */
   readonly report: (event: AdEvent) => void;
-  /** The online loop, once the first model is loaded. */
-  readonly online: () => OnlineLoop | undefined;
+  /** Where clicks and conversions go: the online loop once the first model is loaded, or the fleet's event stream. */
+  readonly online: () => FeedbackSink | undefined;
 }
 
 /** An event's settlement token (`ext.ctrkit.token` of its bid): `<bid micros>.<expiry>.<signature>.<imp id>`. */
@@ -98,6 +98,8 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps)
     let settled = 0;
     let spendMicros = 0;
     const toStore: { index: number; event: AdEvent }[] = [];
+    // Publishes to the fleet's stream, awaited with the store's writes: an event not stored there is answered as failed.
+    const toStream: { index: number; eventId: string; stored: Promise<boolean> }[] = [];
     for (let index = 0; index < batch.length; index++) {
       const { token: _token, ...event } = batch[index] as AdEvent & { token?: string };
       const fields = signed[index];
@@ -128,7 +130,11 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps)
         report(event);
         if (event.type === 'click') {
           quality.click(impressionKey(event.requestId, event.adId));
-          deps.online()?.click(event);
+          const stored = deps.online()?.click(event);
+          if (stored !== undefined) toStream.push({ index, eventId: event.eventId, stored });
+        } else if (event.type === 'conversion') {
+          const stored = deps.online()?.conversion?.(event);
+          if (stored !== undefined) toStream.push({ index, eventId: event.eventId, stored });
         }
       }
       toStore.push({ index, event });
@@ -146,9 +152,13 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps)
         }
       }),
     );
+    const recorded = toStore.length - failed.length;
+    for (const { index, eventId, stored } of toStream) {
+      if (!(await stored) && !failed.some((f) => f.index === index)) failed.push({ index, eventId, reason: 'the event stream did not store it (counted in adserver_stream_published_total)' });
+    }
     failed.sort((a, b) => a.index - b.index);
-    const body = { received: batch.length, recorded: toStore.length - failed.length, settled, spend: spendMicros / MICROS, failed };
-    if (failed.length > 0) return reply.code(503).header('retry-after', '1').send({ ...body, reason: 'some events could not be recorded in the feature store; sending them again is safe' });
+    const body = { received: batch.length, recorded, settled, spend: spendMicros / MICROS, failed };
+    if (failed.length > 0) return reply.code(503).header('retry-after', '1').send({ ...body, reason: 'some events could not be recorded in the feature store or the event stream; sending them again is safe' });
     return reply.code(200).send(body);
   }
 
