@@ -33,6 +33,8 @@ export type {
   DinInitOptions,
   DinSequencePooling,
   DinWeights,
+  EmbeddingInitOptions,
+  EmbeddingModelWeights,
   FmInitOptions,
   FmWeights,
   LinearInitOptions,
