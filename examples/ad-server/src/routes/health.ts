@@ -1,7 +1,6 @@
 /**
  * `GET /healthz` (the process runs), `GET /readyz` (the model is loaded and warmed, Redis — when
- * used — answers, and the server is not shutting down) and `GET /metrics` (Prometheus text; with
- * `WORKERS` > 1, every worker's series, each labelled `worker`).
+ * used — answers, and the server is not shutting down) and `GET /metrics` (Prometheus text).
  *
  * @internal
  */
@@ -19,8 +18,6 @@ export interface HealthRouteDeps {
   readonly redisUp: () => boolean;
   readonly openHolds: () => number;
   readonly registry: Registry;
-  /** Every worker's series (`WORKERS` > 1, `app/peers.ts`); undefined: this registry's alone. */
-  readonly metricsText?: (() => Promise<string>) | undefined;
 }
 
 /**
@@ -40,6 +37,5 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, dep
     if (problems.length > 0) return reply.code(503).send({ ready: false, problems, model: model.version() ?? null });
     return { ready: true, model: model.version(), redis: deps.usesRedis ? 'up' : 'none', openHolds: deps.openHolds() };
   });
-  const metricsText = deps.metricsText ?? (() => registry.metrics());
-  app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await metricsText()));
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
 };
