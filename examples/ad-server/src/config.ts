@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CtrkitError, DEFAULT_STAGE_BUDGETS, type StageBudgets } from '@ctrkit/core';
 import { parseNoticeKey } from './signing.js';
+import { refuseUnsharedState, workersFrom } from './workers-config.js';
 import { eventStreamConfigFrom, type EventStreamConfig } from './stream-config.js';
 
 /** Pacing controllers the server can run per campaign. */
@@ -17,6 +18,12 @@ export interface ServerConfig {
   readonly host: string;
   /** Port (default 8080; 0 picks a free one). */
   readonly port: number;
+  /**
+   * Server processes sharing the port (`WORKERS`, default 1; `auto`: one per available core): more
+   * than one runs a node:cluster primary that forks them (`workers.ts`), and needs every shared
+   * state in Redis (`workers-config.ts`).
+   */
+  readonly workers: number;
   /** Redis URL; when set the feature store and the budget ledger live in Redis, else in memory. */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key this server writes (default `ctrkit:adserver:`; no braces). */
@@ -163,6 +170,7 @@ export function numberFrom(env: Env, name: string, fallback: number, check: (n: 
  * | variable | default | meaning |
  * |---|---|---|
  * | `HOST`, `PORT` | 127.0.0.1, 8080 | where to listen |
+ * | `WORKERS` | 1 | server processes on that port (node:cluster), or `auto` (one per core); more than one needs `REDIS_URL`, `ONLINE_LEARNING=0` and signed events |
  * | `REDIS_URL` | — | Redis feature store and ledger (e.g. `redis://127.0.0.1:6379`) |
  * | `REDIS_PREFIX` | `ctrkit:adserver:` | key prefix shared by the servers of one fleet |
  * | `MODEL_DIR` | `artifacts/model` | model directory |
@@ -201,9 +209,14 @@ export function numberFrom(env: Env, name: string, fallback: number, check: (n: 
  *
  * @param env - The environment (default `process.env`).
  * @returns The configuration.
- * @throws CtrkitError `E_CONFIG` naming the variable at fault.
+ * @throws CtrkitError `E_CONFIG` naming the variable at fault, or, for `WORKERS` > 1, every setting that keeps money or deduplication in process memory.
  */
 export function readConfig(env: Env = process.env): ServerConfig {
+  return refuseUnsharedState(readEachSetting(env));
+}
+
+/** Every setting read and checked alone; {@link readConfig} then checks `WORKERS` against the rest. */
+function readEachSetting(env: Env): ServerConfig {
   const positive = (n: number) => n > 0;
   const nonNegative = (n: number) => n >= 0;
   const integer = (n: number) => Number.isInteger(n) && n >= 0;
@@ -239,6 +252,7 @@ export function readConfig(env: Env = process.env): ServerConfig {
   return {
     host: env.HOST || '127.0.0.1',
     port: numberFrom(env, 'PORT', 8080, (n) => integer(n) && n < 65536, 'a port number (0 picks a free one)'),
+    workers: workersFrom(env.WORKERS),
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix,
     modelDir,

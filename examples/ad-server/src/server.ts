@@ -29,7 +29,8 @@
  * - `app/model.ts`: loading, warm-up, hot swap, the online loop; `app/bidder.ts`: the bidder;
  * - `app/settling.ts`: holds, notice signatures, settling a win once, counting an impression;
  * - `routes/*.ts`: one Fastify plugin per route family (openrtb, notices, events, admin, health);
- * - `app/shutdown.ts`: graceful shutdown.
+ * - `app/shutdown.ts`: graceful shutdown;
+ * - `app/peers.ts`: with `WORKERS` > 1, the other workers — the holds of bids they made, their series.
  */
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from '@ctrkit/core';
@@ -43,6 +44,7 @@ import { createLifecycle } from './app/lifecycle.js';
 import { createModelHost } from './app/model.js';
 import { createMonitors } from './app/monitors.js';
 import { createPacing } from './app/pacing.js';
+import { joinPeers } from './app/peers.js';
 import { createSettling } from './app/settling.js';
 import { createShutdown, type ShutdownReport } from './app/shutdown.js';
 import type { ServerConfig } from './config.js';
@@ -137,7 +139,9 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
     pacerMultipliers: () => pacing.multipliers(),
   });
   const { quality, report } = monitors;
-  const settling = createSettling({ config, world, clock, log, ledger, settlement, signer, store, pacing, metrics, quality, report, online: feedback });
+  // WORKERS > 1: the other workers of the cluster, which hold the bids of the notices they did not get.
+  const peers = joinPeers({ app, holds: () => settling.holds, registry: monitors.registry, log });
+  const settling = createSettling({ config, world, clock, log, ledger, settlement, signer, store, pacing, metrics, quality, report, peers, online: feedback });
   const { holds } = settling;
   const model = createModelHost({ config, world, clock, log, store, pipeline: monitors.pipeline, drift: monitors.drift, metrics, lifecycle, redis: redis !== undefined });
   const bidding = createBidding({ config, world, clock, store, pacing, predictor: () => model.predictor(), beforePredict: hooks.beforePredict });
@@ -148,9 +152,9 @@ export async function createAdServer(config: ServerConfig, options: AdServerOpti
 
   // Routes: one encapsulated plugin per family, each given exactly what it reads and moves.
   registerHttpHandlers(app, metrics);
-  await app.register(healthRoutes, { lifecycle, model: { loaded: () => model.predictor() !== undefined, version: () => model.version() }, usesRedis: redis !== undefined, redisUp, openHolds: () => holds.size(), registry: monitors.registry });
+  await app.register(healthRoutes, { lifecycle, model: { loaded: () => model.predictor() !== undefined, version: () => model.version() }, usesRedis: redis !== undefined, redisUp, openHolds: () => holds.size(), registry: monitors.registry, metricsText: peers === undefined ? undefined : () => peers.metrics() });
   await app.register(openRtbRoutes, { config, world, clock, log, hooks, lifecycle, model, redisUp, bidding, pacing, ledger, settling, settlement, signer, metrics, receivedAt, baseUrl });
-  await app.register(noticeRoutes, { settling, settlement, metrics });
+  await app.register(noticeRoutes, { settling, settlement, metrics, peers });
   await app.register(eventRoutes, { config, world, clock, store, settling, metrics, quality, report, online: feedback });
   if (fleetStream !== undefined) await app.register(streamAdminRoutes, { adminToken: config.adminToken, feed: () => fleetStream.feed() });
   await app.register(adminRoutes, { adminToken: config.adminToken, world, clock, model, ledger, redisLedger, holds, pacing, reporter: monitors.reporter, fleetReporter: monitors.fleetReporter, store });

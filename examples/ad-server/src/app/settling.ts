@@ -19,6 +19,7 @@ import type { World } from '../world.js';
 import { describe } from './describe.js';
 import { MICROS } from './money.js';
 import type { Pacing } from './pacing.js';
+import type { WorkerPeers } from './peers.js';
 import type { FeedbackSink } from './stream.js';
 
 /**
@@ -69,6 +70,8 @@ export interface SettlingDeps {
   readonly quality: QualityMonitor;
   /** Reports an event per campaign (this process and the fleet). */
   readonly report: (event: AdEvent) => void;
+  /** The other workers (`WORKERS` > 1), which may hold the bid a notice settles; undefined in a single process. */
+  readonly peers?: Pick<WorkerPeers, 'commitHold'> | undefined;
   /** Where served rows go: the online loop once the first model is loaded, or the fleet's event stream. */
   readonly online: () => Pick<FeedbackSink, 'served'> | undefined;
 }
@@ -87,10 +90,13 @@ export interface Settling {
   checkSigned(parts: SignedParts, graceMs?: number): CheckedNotice;
   /**
    * Settles a genuine win once: the registry moves the pair to `committed`, then its open hold
-   * commits the charge — or, when the hold expired (or belongs to another process or an earlier
-   * run), a fresh reservation of exactly the charge is committed at once.
+   * commits the charge — on this worker's book, else on another worker's that holds it (`WORKERS` > 1)
+   * — or, when the hold expired (or belongs to another process or an earlier run), a fresh
+   * reservation of exactly the charge is committed at once.
    *
-   * @throws When the ledger or the registry could not record it (the pair is put back: a retry is safe).
+   * @throws When the ledger or the registry could not record it (the pair is put back: a retry is safe);
+   * `E_TIMEOUT` when the other workers did not answer about the hold (the pair stays committed: a
+   * retry is `duplicate`, and the worker holding it charges it).
    */
   settleWin(fields: SignedFields, chargeMicros: number): Promise<WinResult>;
   /** Counts a settled impression everywhere an impression counts (reporter, quality, online loop, store unless `from` is the event path's). */
@@ -178,6 +184,12 @@ export function createSettling(deps: SettlingDeps): Settling {
     if (previous === 'open' && hold !== undefined && hold.adId === fields.creative) {
       const committed = await holds.commit(hold, amount);
       if (committed !== undefined) return { result: 'committed', chargeMicros: Math.round(committed * MICROS), hold };
+    }
+    if (previous === 'open' && hold === undefined && deps.peers !== undefined) {
+      // Another worker bid: it commits on the reservation it made. Asked once (the registry moved
+      // the pair here); if it does not answer, this throws and nothing is charged here either.
+      const remote = await deps.peers.commitHold(fields, amount);
+      if (remote !== undefined) return { result: 'committed', chargeMicros: Math.round(remote.committed * MICROS), hold: remote.hold };
     }
     const late = expiredHolds.get(pairKey(fields.auction, fields.imp));
     let answer: Reservation | { ok: false; reason: string; detail: string };

@@ -119,6 +119,12 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps)
             toStore.push({ index, event });
             continue;
           }
+          if (result.result === 'duplicate') {
+            // Settled before — by its win notice or an earlier copy, through this worker or another
+            // (the registry is the fleet's): the impression was counted then.
+            metrics.events.inc({ type: event.type, result: 'duplicate' });
+            continue;
+          }
         }
         if (settling.isCounted(event.requestId, event.adId)) {
           // Counted already from its win notice (or an earlier copy of this event).

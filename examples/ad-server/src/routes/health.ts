@@ -1,6 +1,7 @@
 /**
  * `GET /healthz` (the process runs), `GET /readyz` (the model is loaded and warmed, Redis — when
- * used — answers, and the server is not shutting down) and `GET /metrics` (Prometheus text).
+ * used — answers, and the server is not shutting down) and `GET /metrics` (Prometheus text; with
+ * `WORKERS` > 1, every worker's series, each labelled `worker`).
  *
  * @internal
  */
@@ -18,6 +19,8 @@ export interface HealthRouteDeps {
   readonly redisUp: () => boolean;
   readonly openHolds: () => number;
   readonly registry: Registry;
+  /** Every worker's series (`WORKERS` > 1, `app/peers.ts`); undefined: this registry's alone. */
+  readonly metricsText?: (() => Promise<string>) | undefined;
 }
 
 /**
@@ -37,5 +40,6 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteDeps> = async (app, dep
     if (problems.length > 0) return reply.code(503).send({ ready: false, problems, model: model.version() ?? null });
     return { ready: true, model: model.version(), redis: deps.usesRedis ? 'up' : 'none', openHolds: deps.openHolds() };
   });
-  app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  const metricsText = deps.metricsText ?? (() => registry.metrics());
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await metricsText()));
 };

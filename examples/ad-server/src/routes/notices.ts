@@ -10,6 +10,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { describe, headerText } from '../app/describe.js';
 import { chargeMicrosOf, cpmMicrosOf, MICROS } from '../app/money.js';
 import { REFUSAL_STATUS, type NoticeRefusal, type Settling, type SignedParts, type WinResult } from '../app/settling.js';
+import type { WorkerPeers } from '../app/peers.js';
 import type { ServerMetrics } from '../metrics.js';
 import { noticeQuerySchema } from '../schemas.js';
 import type { SettlementRegistry, SettlementState } from '../settlement.js';
@@ -19,6 +20,8 @@ export interface NoticeRouteDeps {
   readonly settling: Pick<Settling, 'holds' | 'checkSigned' | 'settleWin' | 'countImpression' | 'forgetExpired'>;
   readonly settlement: SettlementRegistry;
   readonly metrics: Pick<ServerMetrics, 'notices'>;
+  /** The other workers (`WORKERS` > 1): a loss releases the hold of the worker that bid; undefined in a single process. */
+  readonly peers?: Pick<WorkerPeers, 'releaseHold'> | undefined;
 }
 
 type NoticeQuery = { id: string; imp: string; cmp?: string; crid?: string; bid?: string; exp?: string; sig?: string; price?: string };
@@ -40,7 +43,7 @@ const signedParts = (q: NoticeQuery): SignedParts => ({
  * @param deps - The settling path, the registry, the counters.
  */
 export const noticeRoutes: FastifyPluginAsync<NoticeRouteDeps> = async (app, deps) => {
-  const { settling, settlement, metrics } = deps;
+  const { settling, settlement, metrics, peers } = deps;
   const { holds } = settling;
 
   const refuseNotice = (reply: FastifyReply, kind: 'win' | 'loss', refusal: NoticeRefusal, reason: string) => {
@@ -86,6 +89,8 @@ export const noticeRoutes: FastifyPluginAsync<NoticeRouteDeps> = async (app, dep
     if (previous === 'open') {
       const hold = holds.byImp(fields.auction, fields.imp);
       if (hold !== undefined) await holds.release(hold, 'released-loss');
+      // Another worker bid: its reservation goes back now rather than when its hold expires.
+      else await peers?.releaseHold(fields.auction, fields.imp);
     }
     settling.forgetExpired(fields.auction, fields.imp);
     const result = previous === 'open' || previous === 'expired' ? 'released' : previous === 'released' ? 'duplicate' : previous === 'committed' ? 'already_committed' : 'unknown';
