@@ -45,7 +45,7 @@ const flag = (name: string, fallback: number): number => {
   const i = argv.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(argv[i + 1]);
 };
-const warmupS = flag('warmup-s', 60);
+const warmupS = flag('warmup-s', 150);
 const measureS = flag('measure-s', 120);
 const tailS = flag('tail-s', 120);
 const rate = flag('rate', 40);
@@ -163,6 +163,10 @@ for (let k = 0; k < total; k++) {
 while (outstanding > 0) await sleep(50);
 polling = false;
 await poller;
+const updates = await Promise.all(servers.map(async (url) => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return ['swapped', 'refused', 'stale'].map((result) => `${result} ${metric(text, 'adserver_stream_model_updates_total', { result }) || 0}`).join(', ');
+}));
 const elapsedS = (Date.now() - t0) / 1000;
 
 const learner = (await (await fetch(`${learnerUrl}/stats`)).json()) as { deliveries: number; refresher: { swaps: number; refusals: number; refusalsByReason: Record<string, number> }; published: { seq: number } };
@@ -176,6 +180,7 @@ const q = (xs: number[], p: number) => (xs.length === 0 ? Number.NaN : (xs[Math.
 const fmt = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} s` : 'not covered');
 console.log(`traffic: ${counts.bids} bids, ${counts.wins} wins, ${counts.clicks} clicks in ${elapsedS.toFixed(0)} s (${counts.errors} request errors); ${measured.length} clicks measured`);
 console.log(`versions: ${learner.published.seq} published; learner swaps ${learner.refresher.swaps}, refusals ${learner.refresher.refusals} ${JSON.stringify(learner.refresher.refusalsByReason)}; swapped in per server: ${seen.map((l) => l.length).join(', ')}`);
+console.log(`model updates per server: ${updates.map((u, i) => `[${i}] ${u}`).join('; ')}; first version swapped in ${((Math.min(...seen.map((l) => l[0]?.swappedAt ?? Number.POSITIVE_INFINITY)) - t0) / 1000).toFixed(0)} s after traffic began`);
 console.log(`freshness (click published → a server serves a version that learnt it):  p50 ${fmt(q(first, 0.5))}  p99 ${fmt(q(first, 0.99))}  max ${fmt(q(first, 1))}`);
 console.log(`freshness (… → every server serves one):                                   p50 ${fmt(q(every, 0.5))}  p99 ${fmt(q(every, 0.99))}  uncovered ${every.filter((x) => !Number.isFinite(x)).length}`);
 console.log(`  target p50 ≤ 60 s, p99 ≤ 120 s: ${q(every, 0.5) <= 60 && q(every, 0.99) <= 120 ? 'met' : 'MISSED'}`);

@@ -179,10 +179,11 @@ export async function putPublishedModel(store: ObjectStore, bytes: Uint8Array, h
  *
  * @param store - The bucket.
  * @param layout - The layout to check it against.
- * @returns The version, or undefined when none was published.
+ * @param newerThan - When the object's metadata says its seq is no higher, its bytes are not read: `'stale'`.
+ * @returns The version, undefined when none was published, or `'stale'`.
  * @throws `CtrkitError` `E_MODEL_LOAD` when it is too large or malformed; `E_STREAM` when reading fails.
  */
-export async function getPublishedModel(store: ObjectStore, layout: FeatureLayout): Promise<PublishedModel | undefined> {
+export async function getPublishedModel(store: ObjectStore, layout: FeatureLayout, newerThan = 0): Promise<PublishedModel | undefined | 'stale'> {
   let info;
   try {
     info = await store.info(MODEL_OBJECT);
@@ -190,6 +191,8 @@ export async function getPublishedModel(store: ObjectStore, layout: FeatureLayou
     throw new CtrkitError('E_STREAM', `cannot read the model bucket: ${(error as Error).message}`, { cause: error });
   }
   if (info === null || info.deleted) return undefined;
+  const seq = Number(info.metadata?.seq);
+  if (newerThan > 0 && Number.isSafeInteger(seq) && seq <= newerThan) return 'stale';
   if (info.size > MAX_MODEL_BYTES) refuse(`${info.size} bytes, more than the ${MAX_MODEL_BYTES} a server reads`);
   let bytes: Uint8Array | null;
   try {

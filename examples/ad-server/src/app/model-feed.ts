@@ -60,6 +60,8 @@ export interface ModelFeedOptions {
   readonly log: { info(fields: Record<string, unknown>, message: string): void; warn(fields: Record<string, unknown>, message: string): void };
   /** How often the bucket is polled besides the watch (default 10,000 ms). */
   readonly pollMs?: number;
+  /** A read of the bucket that takes longer is given up (counted as refused; the next notice or poll reads again; default 15,000 ms). */
+  readonly readTimeoutMs?: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface ModelFeedOptions {
  * @returns The feed.
  */
 export function createModelFeed(options: ModelFeedOptions): ModelFeed {
-  const { store, hot, layout, warmup, log, pollMs = 10_000 } = options;
+  const { store, hot, layout, warmup, log, pollMs = 10_000, readTimeoutMs = 15_000 } = options;
   const registers = options.registry === undefined ? [] : [options.registry];
   const updates = new Counter({
     name: 'adserver_stream_model_updates_total',
@@ -102,21 +104,27 @@ export function createModelFeed(options: ModelFeedOptions): ModelFeed {
 
   const applyLatest = async (): Promise<void> => {
     let published;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      published = await getPublishedModel(store, layout);
+      // A read can hang when the learner replaces the object under it (its chunks are purged):
+      // bounded, or every later notice would wait behind it.
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading the published model took more than ${readTimeoutMs} ms`)), readTimeoutMs)));
+      published = await Promise.race([getPublishedModel(store, layout, seq), timeout]);
     } catch (error) {
       s.refusals++;
       updates.inc({ result: 'refused' });
       log.warn({ err: describe(error) }, 'published model refused; the serving model stays');
       return;
+    } finally {
+      clearTimeout(timer);
     }
     if (published === undefined || closed) return;
-    const { header, weights } = published;
-    if (header.seq <= seq) {
+    if (published === 'stale' || published.header.seq <= seq) {
       s.stale++;
       updates.inc({ result: 'stale' });
       return;
     }
+    const { header, weights } = published;
     try {
       const runner = createNativeRunner({ layout, weights, version: header.version });
       const result = await hot.swap({ runner, calibrator: createIdentityCalibrator() }, { keepPrevious: true, ...(warmup === undefined ? {} : { warmup }) });

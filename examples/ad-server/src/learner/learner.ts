@@ -120,10 +120,11 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
   let seq = Number(info?.metadata?.seq ?? 0) || 0;
   let floor = Number.NEGATIVE_INFINITY;
   let baseline: ModelRunner | LoadedModel;
-  const published = await getPublishedModel(store, layout).catch((error: unknown) => {
+  const read = await getPublishedModel(store, layout).catch((error: unknown) => {
     log.warn({ err: (error as Error).message }, 'the published model is unreadable; judging against MODEL_DIR instead');
     return undefined;
   });
+  const published = read === 'stale' ? undefined : read;
   if (published !== undefined) {
     seq = Math.max(seq, published.header.seq);
     floor = published.header.watermark.clickedAt ?? Number.NEGATIVE_INFINITY;
