@@ -5,7 +5,7 @@
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
 import { KeyState, NEVER, hasPending, readCounters, readSession, recordInto } from './counters.js';
 import { ImpressionRing, ringCount, ringRecord } from './frequency.js';
-import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreEntity, type StoreLookupOptions } from './store.js';
+import { STORE_ENTITIES, checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, writeEmptyEntity, type FeatureStoreOptions, type StoreConfig, type StoreEntity, type StoreLookupOptions } from './store.js';
 
 /** Options for {@link createMemoryFeatureStore}.
  *
@@ -236,15 +236,7 @@ class MemoryStore implements MemoryFeatureStore {
     const W = this.config.windows.length;
     const { alpha, beta } = this.config;
     if (state === undefined) {
-      const prior = alpha / (alpha + beta);
-      for (let w = 0; w < W; w++) {
-        out[p++] = 0;
-        out[p++] = 0;
-        out[p++] = 0;
-        out[p++] = prior;
-      }
-      out[p++] = Number.NaN;
-      out[p] = Number.NaN;
+      writeEmptyEntity(out, p, W, alpha / (alpha + beta));
       return;
     }
     const counts = this.counts;

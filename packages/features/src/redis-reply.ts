@@ -8,7 +8,7 @@
  */
 import { CtrkitError } from '@ctrkit/core';
 import { NEVER, sessionAt } from './counters.js';
-import { STORE_ENTITIES, type StoreConfig } from './store.js';
+import { STORE_ENTITIES, writeEmptyEntity, type StoreConfig } from './store.js';
 
 const decoder = new TextDecoder('utf-8');
 
@@ -75,14 +75,7 @@ export function fillRows(config: StoreConfig, values: Float32Array, rows: number
     const status = decoded[at] as number;
     let p = i * E;
     if (status === 1) {
-      for (let w = 0; w < W; w++) {
-        blocks[p++] = 0;
-        blocks[p++] = 0;
-        blocks[p++] = 0;
-        blocks[p++] = prior;
-      }
-      blocks[p++] = Number.NaN;
-      blocks[p] = Number.NaN;
+      writeEmptyEntity(blocks, p, W, prior);
       continue;
     }
     if (status === 2) {

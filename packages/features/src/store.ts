@@ -312,6 +312,22 @@ export function checkLookup(user: { id?: unknown } | null | undefined, candidate
   return candidates.length;
 }
 
+/**
+ * @internal Writes the block of an entity never seen at `out[p…]`: zero counts and the prior CTR
+ * per window, NaN recencies. Returns the index after it.
+ */
+export function writeEmptyEntity(out: Float32Array | Float64Array, p: number, windows: number, prior: number): number {
+  for (let w = 0; w < windows; w++) {
+    out[p++] = 0;
+    out[p++] = 0;
+    out[p++] = 0;
+    out[p++] = prior;
+  }
+  out[p++] = Number.NaN;
+  out[p++] = Number.NaN;
+  return p;
+}
+
 /** @internal Fills a lookup's values as for a user and ads never seen: zero counts, prior CTRs, NaN recency, no session, no impressions counted. */
 export function fillEmpty(config: StoreConfig, values: Float32Array, rows: number): void {
   const width = config.names.length;
@@ -319,16 +335,7 @@ export function fillEmpty(config: StoreConfig, values: Float32Array, rows: numbe
   const prior = config.alpha / (config.alpha + config.beta);
   for (let r = 0; r < rows; r++) {
     let p = r * width;
-    for (let e = 0; e < STORE_ENTITIES.length; e++) {
-      for (let w = 0; w < W; w++) {
-        values[p++] = 0;
-        values[p++] = 0;
-        values[p++] = 0;
-        values[p++] = prior;
-      }
-      values[p++] = Number.NaN;
-      values[p++] = Number.NaN;
-    }
+    for (let e = 0; e < STORE_ENTITIES.length; e++) p = writeEmptyEntity(values, p, W, prior);
     values[p++] = 0;
     values[p++] = 0;
     for (; p < (r + 1) * width; p++) values[p] = 0;
