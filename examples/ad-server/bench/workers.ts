@@ -4,15 +4,18 @@
  *
  * - `1`: one server process (`WORKERS=1`), inference on its event loop;
  * - `2`: `WORKERS=2`, a node:cluster primary and two workers on one port (`src/workers.ts`);
- * - `threads`: one process with inference in a worker thread (`thread-backend.ts`, option b).
+ * - `threads`: one process with inference in a worker thread (`thread-backend.ts`, option b);
+ * - `embedded` (not run unless named): one process on the embedded store and ledger, no Redis —
+ *   what Redis costs the one process.
  *
- * Each is on Redis with `ONLINE_LEARNING=0` (what `WORKERS=2` requires, so all three run the same
+ * Each (but `embedded`) is on Redis with `ONLINE_LEARNING=0` (what `WORKERS=2` requires, so all three run the same
  * path), budgets that never bind, the default DCN-v2, one 300×250 banner per request (100
  * creatives scored), 2,000 users and pages cycled, ids unique per request. After a warm-up, one
  * window of `--seconds` per connection count: requests/s, p50 / p99 as this script measures each
  * response, and where the CPU went — the load generator (this process's CPU time over wall time,
- * in cores), each server process, Redis (`INFO cpu`), and the rest of the machine (`/proc/stat`
- * busy time less those) — with `os.loadavg()` at the start of the window. Linux only (`/proc`).
+ * in cores), each server process, Redis (`INFO cpu`, and `INFO commandstats`: which commands
+ * took its time), and the rest of the machine (`/proc/stat` busy time less those) — with
+ * `os.loadavg()` at the start of the window. Linux only (`/proc`).
  *
  *   npm run bench:workers -w @ctrkit/example-ad-server [-- --seconds 10 --connections 4 --variants 1,2,threads --warmup-seconds 3 --model DIR --redis URL]
  */
@@ -45,7 +48,7 @@ const variants = option('--variants', '1,2,threads').split(',') as Variant[];
 const modelDir = path.resolve(option('--model', DEFAULT_MODEL_DIR));
 const givenRedis = option('--redis', '');
 
-type Variant = '1' | '2' | 'threads';
+type Variant = '1' | '2' | 'threads' | 'embedded';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
 
@@ -86,6 +89,12 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
 }
 const redisServer = await startRedis();
 const redis = new Redis(redisServer.url);
+/** Calls and microseconds of each Redis command so far (`INFO commandstats`). */
+const redisCommands = async (): Promise<Map<string, { calls: number; usec: number }>> => {
+  const out = new Map<string, { calls: number; usec: number }>();
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([a-z_|]+):calls=([0-9]+),usec=([0-9]+)/gm)) out.set(m[1] as string, { calls: Number(m[2]), usec: Number(m[3]) });
+  return out;
+};
 const redisCpuSeconds = async (): Promise<number> => {
   const info = await redis.info('cpu');
   const read = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
@@ -111,9 +120,7 @@ async function startServer(variant: Variant): Promise<Server> {
     MODEL_ROOT: path.dirname(modelDir),
     LOG_LEVEL: 'warn',
     BUDGET_SCALE: '100000', // budgets never bind: every request runs the whole path, reservation included
-    REDIS_URL: redisServer.url,
-    REDIS_PREFIX: `ctrkit-bench:workers:${randomUUID()}:`,
-    LEASE_AMOUNT: '50',
+    ...(variant === 'embedded' ? {} : { REDIS_URL: redisServer.url, REDIS_PREFIX: `ctrkit-bench:workers:${randomUUID()}:`, LEASE_AMOUNT: '50' }),
     ONLINE_LEARNING: '0',
     NOTICE_KEY: 'ab'.repeat(32),
     WORKERS: variant === '2' ? '2' : '1',
@@ -156,6 +163,8 @@ interface Window {
   readonly noBid204: number;
   /** Other statuses, socket errors, timeouts, and no-bids because the auction ran out of time (nbr 15). */
   readonly errors: { status: number; socket: number; timeouts: number; deadline: number };
+  /** Redis commands over the window: calls and microseconds per request, busiest first. */
+  readonly redisCommands: readonly { command: string; callsPerRequest: number; usecPerRequest: number }[];
   /** CPU used over the window, in cores (CPU seconds ÷ wall seconds). */
   readonly cpu: { generator: number; server: number; perProcess: readonly number[]; redis: number; rest: number; machineBusy: number; cores: number };
 }
@@ -189,6 +198,7 @@ async function measure(variant: Variant, server: Server, connections: number, wi
   };
   const pids = server.pids();
   const loadAverage = os.loadavg().map((v) => Number(v.toFixed(2)));
+  const commandsBefore = await redisCommands();
   const before = { self: process.cpuUsage(), procs: pids.map(processCpuSeconds), redis: await redisCpuSeconds(), machine: machineCpuSeconds(), at: performance.now() };
   const instance = autocannon({ url: server.base, connections, duration: windowSeconds, timeout: 5, idReplacement: true, requests: [request] });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
@@ -200,6 +210,7 @@ async function measure(variant: Variant, server: Server, connections: number, wi
   const procs = pids.map((pid, i) => (processCpuSeconds(pid) - (before.procs[i] as number)) / wall);
   const redisCores = ((await redisCpuSeconds()) - before.redis) / wall;
   const machine = machineCpuSeconds();
+  const commandsAfter = await redisCommands();
   const generator = (self.user + self.system) / 1e6 / wall;
   const serverCores = procs.reduce((s, v) => s + v, 0);
   const machineBusy = (machine.busy - before.machine.busy) / wall;
@@ -218,13 +229,18 @@ async function measure(variant: Variant, server: Server, connections: number, wi
     ok200: counts.ok200,
     noBid204: counts.noBid204,
     errors: { status: counts.status, socket: result.errors, timeouts: result.timeouts, deadline: counts.deadline },
+    redisCommands: [...commandsAfter]
+      .map(([command, a]) => ({ command, calls: a.calls - (commandsBefore.get(command)?.calls ?? 0), usec: a.usec - (commandsBefore.get(command)?.usec ?? 0) }))
+      .filter((c) => c.calls > 0 && c.command !== 'info')
+      .sort((x, y) => y.usec - x.usec)
+      .map((c) => ({ command: c.command, callsPerRequest: c.calls / Math.max(1, requests), usecPerRequest: c.usec / Math.max(1, requests) })),
     cpu: { generator, server: serverCores, perProcess: procs, redis: redisCores, rest: machineBusy - generator - serverCores - redisCores, machineBusy, cores: os.cpus().length },
   };
 }
 
 // ---- The runs ---------------------------------------------------------------------------------------
 const machine = { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadBefore: os.loadavg().map((v) => Number(v.toFixed(2))), date: new Date().toISOString() };
-const label: Record<Variant, string> = { '1': '1 worker', '2': '2 workers (cluster)', threads: '1 process, inference thread' };
+const label: Record<Variant, string> = { '1': '1 worker', '2': '2 workers (cluster)', threads: '1 process, inference thread', embedded: '1 process, no Redis' };
 const windows: Window[] = [];
 try {
   for (const variant of variants) {
@@ -247,7 +263,7 @@ try {
   await redisServer.stop();
 }
 
-console.log(`\n## Every core — ${seconds} s per window, DCN-v2, 100 candidates per request, Redis store and ledger\n`);
+console.log(`\n## Every core — ${seconds} s per window, DCN-v2, 100 candidates per request; store, ledger and settlement registry in Redis (the embedded variant: in memory)\n`);
 console.log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average before ${machine.loadBefore.join(' / ')}\n`);
 console.log('CPU in cores (CPU seconds ÷ wall seconds); the server column sums its processes (the primary first for 2 workers).\n');
 console.log('| server | connections | bid requests/s | p50 ms | p99 ms | 200 | 204 | errors (status/socket/timeout/deadline) | load generator CPU | server CPU (per process) | Redis CPU | rest of the machine | CPU ms per request: generator / server / Redis | load average at start |');
@@ -268,14 +284,16 @@ for (const w of windows) {
   const sv = perRequestMs(w, w.cpu.server);
   const r = perRequestMs(w, w.cpu.redis);
   const shared = (1000 * cores) / (g + sv + r);
-  const bound = w.variant === '1' ? Math.min(shared, 1000 / sv) : shared;
-  console.log(`${label[w.variant]}, ${w.connections} connections: CPU ${f(g + sv + r, 3)} ms a request (generator ${f(g, 3)}, server ${f(sv, 3)}, Redis ${f(r, 3)}) — on ${cores} idle cores at most ${f(bound, 0)} requests/s${w.variant === '1' ? ' (one event loop: at most one core)' : ''}`);
+  const single = w.variant === '1' || w.variant === 'embedded';
+  const bound = single ? Math.min(shared, 1000 / sv) : shared;
+  const commands = w.redisCommands.slice(0, 4).map((c) => `${c.command} ${f(c.callsPerRequest)}× ${f(c.usecPerRequest, 0)} µs`).join(', ');
+  console.log(`${label[w.variant]}, ${w.connections} connections: CPU ${f(g + sv + r, 3)} ms a request (generator ${f(g, 3)}, server ${f(sv, 3)}, Redis ${f(r, 3)}${commands === '' ? '' : `: ${commands}`}) — on ${cores} idle cores at most ${f(bound, 0)} requests/s${single ? ' (one event loop: at most one core)' : ''}`);
 }
 console.log('');
 for (const connections of connectionSteps) {
   const one = windows.find((w) => w.variant === '1' && w.connections === connections);
+  if (one === undefined) continue;
   for (const other of windows.filter((w) => w.variant !== '1' && w.connections === connections)) {
-    if (one === undefined) continue;
     console.log(`${connections} connections: ${label[other.variant]} ÷ 1 worker = ${f(other.rps / one.rps)}× the requests/s (p99 ${f(other.p99)} ms against ${f(one.p99)} ms)`);
   }
 }
