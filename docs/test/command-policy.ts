@@ -80,6 +80,8 @@ export const COMMAND_RULES: readonly CommandRule[] = [
   // --- workspaces' scripts
   { match: /^npm run bench( -w @ctrkit\/[a-z-]+)?$/, policy: { mode: 'check', why: 'benchmarks take minutes and want an idle machine' } },
   { match: 'npm run model -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'trains the DCN-v2 (~40 s); the ad server tests train small models of their own' } },
+  { match: /^EVENT_STREAM=nats (\S+=\S+ )*npm (start|run learner) -w @ctrkit\/example-ad-server$/, policy: { mode: 'check', why: 'long-running fleet processes on NATS; examples/ad-server/test/learning-loop.test.ts starts them' } },
+  { match: 'npm run bench:freshness -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'about eight minutes, two servers, a learner and NATS' } },
   { match: /^(REDIS_URL=\S+ REDIS_PREFIX=\S+ )?npm start -w @ctrkit\/example-ad-server$/, policy: { mode: 'check', why: 'a long-running server; examples/ad-server/test starts it' } },
   { match: 'npm run soak -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'five minutes of load' } },
   { match: 'npm run bench:hostile -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'trains the default model when absent, then a minute of hostile load' } },
