@@ -85,6 +85,8 @@ export const COMMAND_RULES: readonly CommandRule[] = [
   { match: /^(REDIS_URL=\S+ REDIS_PREFIX=\S+ )?npm start -w @ctrkit\/example-ad-server$/, policy: { mode: 'check', why: 'a long-running server; examples/ad-server/test starts it' } },
   { match: 'npm run soak -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'five minutes of load' } },
   { match: 'npm run bench:hostile -w @ctrkit/example-ad-server', policy: { mode: 'check', why: 'trains the default model when absent, then a minute of hostile load' } },
+  { match: /^npm run bench:workers -w @ctrkit\/example-ad-server( -- .+)?$/, policy: { mode: 'check', why: 'trains the default model when absent, then three to four servers under load one after the other (minutes)' } },
+  { match: /^WORKERS=\S+ (\S+=\S+ )*npm start -w @ctrkit\/example-ad-server$/, policy: { mode: 'check', why: 'a long-running cluster of servers; examples/ad-server/test/workers.test.ts starts it' } },
   { match: /^npm run (dev|build|preview) -w @ctrkit\/example-browser-demo$/, policy: { mode: 'check', why: 'a dev server, a production build or a static server' } },
   { match: /^curl -s/, policy: { mode: 'check', why: 'needs the ad server running (examples/ad-server/test covers these endpoints)', cwd: 'examples/ad-server' } },
 
