@@ -17,15 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_DIR } from '../src/config.js';
 import { makeModel } from '../src/training.js';
 import { bidRequests, createWorld } from '../src/world.js';
-import { freePort, metric } from './support.js';
+import { freePort, metric, optionReader } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, '..');
 const argv = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
-};
+const option = optionReader(argv);
 const bids = Number(option('--bids', '2000'));
 const replays = Number(option('--replays', '3'));
 const floodBatches = Number(option('--flood-batches', '20'));

@@ -33,7 +33,7 @@ import { Redis } from 'ioredis';
 import { DEFAULT_MODEL_DIR } from '../src/config.js';
 import { makeModel } from '../src/training.js';
 import { bidRequests, createWorld } from '../src/world.js';
-import { freePort, metric } from './support.js';
+import { freePort, metric, optionReader, stopChild } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, '..');
@@ -41,10 +41,7 @@ const exampleDir = path.resolve(here, '..');
 // ---- Options ------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
-const option = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
-};
+const option = optionReader(argv);
 const soak = flag('--soak');
 /** Run every connection step, even past saturation and errors (to see where errors begin). */
 const exhaustive = flag('--exhaustive');
@@ -113,14 +110,7 @@ const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--cond
   env: { ...process.env, ...serverEnv },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
-const stopServer = async (): Promise<void> => {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const gone = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
-  await gone;
-  clearTimeout(timer);
-};
+const stopServer = (): Promise<void> => stopChild(server, 15_000);
 process.on('SIGINT', () => {
   void stopServer().then(() => process.exit(130));
 });

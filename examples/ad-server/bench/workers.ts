@@ -31,16 +31,13 @@ import { DEFAULT_MODEL_DIR } from '../src/config.js';
 import { makeModel } from '../src/training.js';
 import { bidRequests, createWorld } from '../src/world.js';
 import { childrenOf, machineCpuSeconds, processCpuSeconds } from './cpu-shares.js';
-import { freePort } from './support.js';
+import { freePort, optionReader, stopChild } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, '..');
 
 const argv = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
-};
+const option = optionReader(argv);
 const seconds = Number(option('--seconds', '10'));
 const warmupSeconds = Number(option('--warmup-seconds', '3'));
 const connectionSteps = option('--connections', '4').split(',').map(Number);
@@ -138,14 +135,7 @@ async function startServer(variant: Variant): Promise<Server> {
     process: child,
     // The cluster's workers are the primary's children (a single process's children are tsx's esbuild service).
     pids: () => (variant === '2' ? [pid, ...childrenOf(pid)] : [pid]),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await gone;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 30_000),
   };
 }
 
