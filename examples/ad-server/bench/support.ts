@@ -3,19 +3,9 @@
  * `/metrics` scrape, `--name value` options, and stopping a child process gracefully.
  */
 import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 right now (the tests' own, from `@ctrkit/test-support`). */
+export { freePort } from '@ctrkit/test-support';
 
 /** Sum of a Prometheus series over the label sets that contain `labels`. */
 export function metric(text: string, name: string, labels: Record<string, string> = {}): number {
