@@ -91,6 +91,6 @@ export const COMMAND_RULES: readonly CommandRule[] = [
   { match: /^curl -s/, policy: { mode: 'check', why: 'needs the ad server running (examples/ad-server/test covers these endpoints)', cwd: 'examples/ad-server' } },
 
   // --- other test suites, Redis Cluster
-  { match: /^(CTRKIT_REDIS_CLUSTER=\$\(bash scripts\/redis-cluster\.sh env\) )?npx vitest run --project [a-z-]+( \S+)*$/, policy: { mode: 'check', why: 'another project\'s tests (Chromium, Redis, trained models)' } },
+  { match: /^(CTRKIT_FAILOVER_CYCLES=\d+ )?(CTRKIT_REDIS_CLUSTER=\$\(bash scripts\/redis-cluster\.sh env\) )?npx vitest run --project [a-z-]+( \S+)*$/, policy: { mode: 'check', why: 'another project\'s tests (Chromium, Redis, trained models)' } },
   { match: /^bash scripts\/redis-cluster\.sh (start|stop|env)$/, policy: { mode: 'check', why: 'starts or stops six redis-server processes' } },
 ];
