@@ -34,37 +34,52 @@ function internKey(index: Map<string, number>, key: string): number {
   return i;
 }
 
-/** The ids of `index`, each behind its length (`part`), concatenated: a list the lookup script splits. */
-function idList(index: ReadonlyMap<string, number>): string {
+/** The ids `ids[at]` for each `at` of `which` (every id when absent), each behind its length (`part`), concatenated: a list the lookup script splits. */
+export function idList(ids: readonly string[], which?: readonly number[]): string {
   let text = '';
-  for (const id of index.keys()) text += part(id);
+  if (which === undefined) for (const id of ids) text += part(id);
+  else for (const at of which) text += part(ids[at] as string);
   return text;
 }
 
 /**
- * The keys of a lookup on one server, where the script builds key names from ids: the user, the
- * distinct ads, the user × ad, × category and × advertiser pairs, in that order; and the id lists
- * the script takes (ads, categories, advertisers). Writes each row's four key indices (ad, user ×
- * ad, × category, × advertiser) into `keyOf`.
+ * The distinct ids of a lookup — ads, categories, advertisers, as first seen — whose keys a
+ * lookup reads in this order: the user, each ad, each user × ad, × category, × advertiser
+ * (`keyCount` in all). No key name is built: the lookup script builds them from the ids.
  */
-export function lookupKeysById(
-  prefix: string,
-  userKey: string,
-  candidates: readonly AdCandidate[],
-  rows: number,
-  keyOf: number[],
-): { readonly keys: string[]; readonly ads: string; readonly categories: string; readonly advertisers: string } {
-  const ads = new Map<string, number>();
-  const categories = new Map<string, number>();
-  const advertisers = new Map<string, number>();
+export interface LookupIds {
+  readonly ads: readonly string[];
+  readonly categories: readonly string[];
+  readonly advertisers: readonly string[];
+  readonly keyCount: number;
+}
+
+function intern(index: Map<string, number>, ids: string[], id: string): number {
+  let i = index.get(id);
+  if (i === undefined) {
+    i = ids.length;
+    index.set(id, i);
+    ids.push(id);
+  }
+  return i;
+}
+
+/** The distinct ids of a lookup; writes each row's four key indices (ad, user × ad, × category, × advertiser) into `keyOf`. */
+export function lookupIds(candidates: readonly AdCandidate[], rows: number, keyOf: Int32Array): LookupIds {
+  const adIndex = new Map<string, number>();
+  const categoryIndex = new Map<string, number>();
+  const advertiserIndex = new Map<string, number>();
+  const ads: string[] = [];
+  const categories: string[] = [];
+  const advertisers: string[] = [];
   for (let r = 0; r < rows; r++) {
     const candidate = candidates[r] as AdCandidate;
-    keyOf[4 * r] = internKey(ads, candidate.adId);
-    keyOf[4 * r + 2] = internKey(categories, candidate.category);
-    keyOf[4 * r + 3] = internKey(advertisers, candidate.advertiserId);
+    keyOf[4 * r] = intern(adIndex, ads, candidate.adId);
+    keyOf[4 * r + 2] = intern(categoryIndex, categories, candidate.category);
+    keyOf[4 * r + 3] = intern(advertiserIndex, advertisers, candidate.advertiserId);
   }
-  const nA = ads.size;
-  const nC = categories.size;
+  const nA = ads.length;
+  const nC = categories.length;
   for (let r = 0; r < rows; r++) {
     const a = keyOf[4 * r] as number;
     keyOf[4 * r] = 1 + a;
@@ -72,31 +87,18 @@ export function lookupKeysById(
     keyOf[4 * r + 2] = 1 + 2 * nA + (keyOf[4 * r + 2] as number);
     keyOf[4 * r + 3] = 1 + 2 * nA + nC + (keyOf[4 * r + 3] as number);
   }
-  const keys = [
-    userKey,
-    ...[...ads.keys()].map((id) => adKeyOf(prefix, id)),
-    ...[...ads.keys()].map((id) => `${userKey}|a|${part(id)}`),
-    ...[...categories.keys()].map((id) => `${userKey}|c|${part(id)}`),
-    ...[...advertisers.keys()].map((id) => `${userKey}|v|${part(id)}`),
-  ];
-  return { keys, ads: idList(ads), categories: idList(categories), advertisers: idList(advertisers) };
+  return { ads, categories, advertisers, keyCount: 1 + 2 * nA + nC + advertisers.length };
 }
 
-/**
- * The distinct keys of a lookup on Redis Cluster, declared to the scripts: the user first, then
- * each row's ad, user × ad, × category and × advertiser keys as first seen. Writes each row's
- * four key indices into `keyOf`.
- */
-export function lookupKeysByTag(prefix: string, userKey: string, candidates: readonly AdCandidate[], rows: number, keyOf: number[]): string[] {
-  const index = new Map<string, number>([[userKey, 0]]);
-  for (let r = 0; r < rows; r++) {
-    const candidate = candidates[r] as AdCandidate;
-    keyOf[4 * r] = internKey(index, adKeyOf(prefix, candidate.adId));
-    keyOf[4 * r + 1] = internKey(index, `${userKey}|a|${part(candidate.adId)}`);
-    keyOf[4 * r + 2] = internKey(index, `${userKey}|c|${part(candidate.category)}`);
-    keyOf[4 * r + 3] = internKey(index, `${userKey}|v|${part(candidate.advertiserId)}`);
-  }
-  return [...index.keys()];
+/** The name of key `i` of a lookup (see {@link LookupIds}), for messages and the per-tag calls. */
+export function lookupKeyName(prefix: string, userKey: string, ids: LookupIds, i: number): string {
+  const nA = ids.ads.length;
+  const nC = ids.categories.length;
+  if (i === 0) return userKey;
+  if (i <= nA) return adKeyOf(prefix, ids.ads[i - 1] as string);
+  if (i <= 2 * nA) return `${userKey}|a|${part(ids.ads[i - 1 - nA] as string)}`;
+  if (i <= 2 * nA + nC) return `${userKey}|c|${part(ids.categories[i - 1 - 2 * nA] as string)}`;
+  return `${userKey}|v|${part(ids.advertisers[i - 1 - 2 * nA - nC] as string)}`;
 }
 
 /**

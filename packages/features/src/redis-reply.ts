@@ -61,16 +61,16 @@ function replaySession(gapMs: number, reply: Buffer, view: DataView, at: number,
   sessionAt(now, gapMs, { start, last, pages, request }, times, types, requests, out);
 }
 
-/** Turns the decoded per-key answers into the lookup's rows. */
-export function fillRows(config: StoreConfig, values: Float32Array, rows: number, now: number, keys: readonly string[], decoded: Float64Array, keyOf: readonly number[], session: Float64Array): void {
+/** Turns the decoded per-key answers (`keyCount` keys, named by `keyName` in messages) into the lookup's rows. */
+export function fillRows(config: StoreConfig, values: Float32Array, rows: number, now: number, keyName: (i: number) => string, keyCount: number, decoded: Float64Array, keyOf: Int32Array, session: Float64Array): void {
   const { taus, alpha, beta, entityWidth: E } = config;
   const W = taus.length;
   const block = 8 + 3 * W;
   const width = config.names.length;
   const prior = alpha / (alpha + beta);
-  const blocks = new Float64Array(keys.length * E);
+  const blocks = new Float64Array(keyCount * E);
   const counts = new Float64Array(3 * W);
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < keyCount; i++) {
     const at = i * block;
     const status = decoded[at] as number;
     let p = i * E;
@@ -79,10 +79,11 @@ export function fillRows(config: StoreConfig, values: Float32Array, rows: number
       continue;
     }
     if (status === 2) {
+      const key = keyName(i);
       throw new CtrkitError(
         'E_INPUT',
-        `store.lookup at ${now} for ${keys[i]}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
-        { details: { key: keys[i], now, folded: decoded[at + 1] } },
+        `store.lookup at ${now} for ${key}: events at or after that time are already folded into its counters (up to ${decoded[at + 1]}), so the answer would leak them; look up in time order, or raise pendingCapacity / horizonMs`,
+        { details: { key, now, folded: decoded[at + 1] } },
       );
     }
     let lastImp: number;

@@ -6,10 +6,11 @@
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
-import { FORGET_SCRIPT, FREQUENCY_LOOKUP_SCRIPT, FREQUENCY_RECORD_SCRIPT, LOOKUP_IDS_SCRIPT, LOOKUP_KEYS_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
+import { FORGET_SCRIPT, FREQUENCY_LOOKUP_SCRIPT, FREQUENCY_RECORD_SCRIPT, LOOKUP_KEYS_SCRIPT, LOOKUP_NODE_SCRIPT, RECORD_SCRIPT } from './redis-lua.js';
 import { checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
-import { adKeyOf, frequencyKeys, lookupKeysById, lookupKeysByTag, part, userKeyOf } from './redis-keys.js';
-import { decodeReply, fillFrequency, fillRows } from './redis-reply.js';
+import { adKeyOf, frequencyKeys, lookupIds, lookupKeyName, part, userKeyOf } from './redis-keys.js';
+import { blockOf, lookupOnCluster, lookupOnServer, type LookupCall } from './redis-lookup.js';
+import { fillFrequency, fillRows } from './redis-reply.js';
 
 /** Options for {@link createRedisFeatureStore}.
  *
@@ -72,7 +73,7 @@ export interface RedisFeatureStore extends FeatureStore {
 interface ScriptClient {
   ctrkitRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
   ctrkitLookupBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
-  ctrkitLookupIdsBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
+  ctrkitLookupNodeBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
   ctrkitForget(numKeys: number, ...args: (string | number)[]): Promise<number>;
   ctrkitFrequencyRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
   ctrkitFrequencyLookup(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
@@ -96,6 +97,8 @@ class RedisStore implements RedisFeatureStore {
   private readonly lookupDeadlineMs: number;
   private readonly writeDeadlineMs: number;
   private readonly split: boolean;
+  /** The client when it is a Cluster client: its slot map groups a lookup's keys by node. */
+  private readonly cluster: Cluster | undefined;
   private readonly windowArgs: (string | number)[];
   private readonly dedupWindowMs: number;
   private readonly dedupCapacity: number;
@@ -129,12 +132,14 @@ class RedisStore implements RedisFeatureStore {
       this.client.on('error', () => undefined); // Surfaced per call as E_STORE; keep it off the process's error event.
       this.owned = true;
     }
-    this.split = options.splitBySlot ?? (this.client as { isCluster?: boolean }).isCluster === true;
+    const isCluster = (this.client as { isCluster?: boolean }).isCluster === true;
+    this.cluster = isCluster ? (this.client as Cluster) : undefined;
+    this.split = options.splitBySlot ?? isCluster;
     this.client.defineCommand('ctrkitRecord', { lua: RECORD_SCRIPT });
     // Lookups only read: on a Cluster client created with `scaleReads: 'slave'` (or 'all') they
     // are served by replicas, at the price of replication lag (see the Redis guide).
     this.client.defineCommand('ctrkitLookup', { lua: LOOKUP_KEYS_SCRIPT, readOnly: true });
-    this.client.defineCommand('ctrkitLookupIds', { lua: LOOKUP_IDS_SCRIPT, readOnly: true });
+    this.client.defineCommand('ctrkitLookupNode', { lua: LOOKUP_NODE_SCRIPT, readOnly: true });
     this.client.defineCommand('ctrkitForget', { lua: FORGET_SCRIPT });
     this.client.defineCommand('ctrkitFrequencyRecord', { lua: FREQUENCY_RECORD_SCRIPT });
     this.client.defineCommand('ctrkitFrequencyLookup', { lua: FREQUENCY_LOOKUP_SCRIPT, readOnly: true });
@@ -226,40 +231,25 @@ class RedisStore implements RedisFeatureStore {
     try {
       const userKey = this.userKey(user.id);
       const c = this.config;
-      const W = c.windows.length;
       const frequency = this.frequencyLookup(userKey, candidates, rows, now, deadline);
       frequency?.counts.catch(() => undefined); // awaited below
-      // Per key: a status and the state head (W, R, F, N, last per type, T), or decayed counts.
-      const block = 8 + 3 * W;
-      const keyOf: number[] = new Array<number>(rows * 4);
-      let keys: string[];
-      let decoded: Float64Array;
-      const session = new Float64Array(2);
-      if (!this.split) {
-        // One server: send ids, not key names; the script builds the keys (a dozen arguments in all).
-        const layout = lookupKeysById(this.prefix, userKey, candidates, rows, keyOf);
-        keys = layout.keys;
-        decoded = new Float64Array(keys.length * block);
-        const args = [String(now), 0, 0, c.readFloorMs, c.gapMs, this.prefix, user.id, layout.ads, layout.categories, layout.advertisers, 0, 0, ...this.windowArgs];
-        const reply = await this.within('lookup', deadline, () => this.scripts.ctrkitLookupIdsBuffer(0, ...args));
-        decodeReply(c, reply, keys.map((_, i) => i), true, block, now, decoded, session);
-      } else {
-        // Cluster: declared keys, one call per hash tag (the user's keys together, each ad alone), sent back to back.
-        keys = lookupKeysByTag(this.prefix, userKey, candidates, rows, keyOf);
-        decoded = new Float64Array(keys.length * block);
-        const argsFor = (count: number, session: number) => [String(now), count, session, c.readFloorMs, c.gapMs, 0, 0, 0, 0, 0, 0, 0, ...this.windowArgs];
-        const userGroup = keys.flatMap((k, i) => (k.startsWith(userKey) ? [i] : []));
-        const groups = [userGroup, ...keys.flatMap((k, i) => (k.startsWith(userKey) ? [] : [[i]]))];
-        await this.within('lookup', deadline, () =>
-          Promise.all(
-            groups.map(async (group, g) => {
-              const flat = group.flatMap((i) => [keys[i] as string, `${keys[i] as string}|p`]);
-              decodeReply(c, await this.scripts.ctrkitLookupBuffer(flat.length, ...flat, ...argsFor(group.length, g === 0 ? 1 : 0)), group, g === 0, block, now, decoded, session);
-            }),
-          ),
-        );
-      }
-      fillRows(c, values, rows, now, keys, decoded, keyOf, session);
+      const keyOf = new Int32Array(rows * 4);
+      const ids = lookupIds(candidates, rows, keyOf);
+      const call: LookupCall = {
+        config: c,
+        scripts: this.scripts,
+        prefix: this.prefix,
+        windowArgs: this.windowArgs,
+        userId: user.id,
+        userKey,
+        ids,
+        now,
+        decoded: new Float64Array(ids.keyCount * blockOf(c)),
+        session: new Float64Array(2),
+      };
+      // One server: one call. Cluster: one call per master holding any of the keys, sent together.
+      await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call)));
+      fillRows(c, values, rows, now, (i) => lookupKeyName(this.prefix, userKey, ids, i), ids.keyCount, call.decoded, keyOf, call.session);
       if (frequency !== undefined) fillFrequency(c, values, rows, frequency.keyOf, frequency.size, await frequency.counts);
     } catch (error) {
       if (options.degradeOnError !== true || (error instanceof CtrkitError && error.code === 'E_CONFIG')) throw error;
