@@ -34,7 +34,7 @@ export interface LookupCall {
   readonly session: Float64Array;
 }
 
-/** Doubles per key in a lookup reply: a status and the state head, or the decayed counts. */
+/** Doubles per key in a lookup reply: the state head, or a marker and what it says (see READ in redis-lua.ts). */
 export function blockOf(config: StoreConfig): number {
   return 8 + 3 * config.windows.length;
 }

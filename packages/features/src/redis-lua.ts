@@ -269,28 +269,33 @@ local BLOCK = 8 * (1 + HEAD)
 local PAD = string.rep(string.char(0), BLOCK)
 local out = {}
 
--- Appends one fixed-size block (1 + HEAD doubles) for a key's state \`raw\` (from MGET, false
--- when absent). Status 0: the state head follows (W, R, F, N, last per type, T). 1: absent.
--- 2: the lookup would leak folded events; F follows. 3: some pending events are at or after
--- now; the decayed counts (3W), last impression and last click follow.
-local function read(raw, pkey)
+-- A block for an absent key, built once.
+local ABSENT = string.sub(struct.pack('<d', -1) .. PAD, 1, BLOCK)
+
+-- Appends one fixed-size block (1 + HEAD doubles) for the state \`raw\` of \`key\` (from MGET,
+-- false when absent); \`pkey\` is its pending key (default key .. '|p', built only when read).
+-- The first double says what follows. W (≥ 1): the state's first 1 + HEAD doubles as stored
+-- (W, R, F, N, last per type, T, then one double the client ignores): one string.sub, no
+-- concatenation. -1: absent. -2: the lookup would leak folded events; F follows. -3: some
+-- pending events are at or after now; the decayed counts (3W), last impression and last click follow.
+local function read(raw, key, pkey)
   if not raw then
-    out[#out + 1] = string.sub(struct.pack('<d', 1) .. PAD, 1, BLOCK)
+    out[#out + 1] = ABSENT
     return true
   end
   if #raw < 8 * ND then return false end
   local w, R, F, N = struct.unpack('<dddd', raw)
   if w ~= W then return false end
   if now <= F or now < R - floor then
-    out[#out + 1] = string.sub(struct.pack('<dd', 2, F) .. PAD, 1, BLOCK)
+    out[#out + 1] = string.sub(struct.pack('<dd', -2, F) .. PAD, 1, BLOCK)
   elseif now > N then
-    out[#out + 1] = struct.pack('<d', 0) .. string.sub(raw, 1, 8 * HEAD)
+    out[#out + 1] = string.sub(raw, 1, BLOCK)
   else
     local s = {struct.unpack(FMT, raw)}
     local counts = {}
     local lastImp, lastClick = s[I_LF + 1], s[I_LF + 2]
     for i = 1, 3 * W do counts[i] = s[I_D + i] end
-    local pending = redis.call('ZRANGEBYSCORE', pkey, '-inf', '(' .. nowText, 'WITHSCORES')
+    local pending = redis.call('ZRANGEBYSCORE', pkey or (key .. '|p'), '-inf', '(' .. nowText, 'WITHSCORES')
     for j = 1, #pending, 2 do
       local member = pending[j]
       local pt = tonumber(pending[j + 1])
@@ -309,7 +314,7 @@ local function read(raw, pkey)
     end
     counts[3 * W + 1] = lastImp
     counts[3 * W + 2] = lastClick
-    out[#out + 1] = string.sub(struct.pack('<' .. string.rep('d', 3 * W + 3), 3, unpack(counts, 1, 3 * W + 2)) .. PAD, 1, BLOCK)
+    out[#out + 1] = string.sub(struct.pack('<' .. string.rep('d', 3 * W + 3), -3, unpack(counts, 1, 3 * W + 2)) .. PAD, 1, BLOCK)
   end
   return true
 end
@@ -361,7 +366,7 @@ for p = 1, pairs do states[p] = KEYS[2 * p - 1] end
 -- One MGET for every state: each redis.call costs about a microsecond of its own.
 local raws = redis.call('MGET', unpack(states))
 for p = 1, pairs do
-  if not read(raws[p], KEYS[2 * p]) then return mismatch(KEYS[2 * p - 1]) end
+  if not read(raws[p], KEYS[2 * p - 1], KEYS[2 * p]) then return mismatch(KEYS[2 * p - 1]) end
 end
 local pending = {}
 if sessionPair > 0 then pending = session(raws[sessionPair], KEYS[2 * sessionPair]) end
@@ -434,7 +439,7 @@ else
   end
 end
 for i = 1, #keys do
-  if not read(raws[i], keys[i] .. '|p') then return mismatch(keys[i]) end
+  if not read(raws[i], keys[i]) then return mismatch(keys[i]) end
 end
 if withUser then return finish(session(raws[1], user .. '|p')) end
 return finish({})

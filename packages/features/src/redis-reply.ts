@@ -1,6 +1,6 @@
 /**
  * The lookup scripts' answers turned into a lookup's rows: the binary reply of little-endian
- * doubles (a status and state head, or decayed counts, per key), the session folded in Redis
+ * doubles (per key, the state head or a marker and what it says), the session folded in Redis
  * with the events pending after it replayed here, and the exact impression counts. Redis's Lua is
  * slow at arithmetic, so the decay and the ratios are computed here.
  *
@@ -72,13 +72,14 @@ export function fillRows(config: StoreConfig, values: Float32Array, rows: number
   const counts = new Float64Array(3 * W);
   for (let i = 0; i < keyCount; i++) {
     const at = i * block;
-    const status = decoded[at] as number;
+    // The first double: W when the state head follows, else −1 absent, −2 leak, −3 decayed counts.
+    const first = decoded[at] as number;
     let p = i * E;
-    if (status === 1) {
+    if (first === -1) {
       writeEmptyEntity(blocks, p, W, prior);
       continue;
     }
-    if (status === 2) {
+    if (first === -2) {
       const key = keyName(i);
       throw new CtrkitError(
         'E_INPUT',
@@ -88,20 +89,22 @@ export function fillRows(config: StoreConfig, values: Float32Array, rows: number
     }
     let lastImp: number;
     let lastClick: number;
-    if (status === 0) {
+    if (first === W) {
       // The state head: [W, R, F, N, last imp, last click, last conv, T…]; decay T to now, as the memory store does D + S.
-      const R = decoded[at + 2] as number;
+      const R = decoded[at + 1] as number;
       for (let w = 0; w < W; w++) {
         const factor = Math.exp(-(now - R) / (taus[w] as number));
-        for (let k = 0; k < 3; k++) counts[k * W + w] = factor * (decoded[at + 8 + k * W + w] as number);
+        for (let k = 0; k < 3; k++) counts[k * W + w] = factor * (decoded[at + 7 + k * W + w] as number);
       }
-      lastImp = decoded[at + 5] as number;
-      lastClick = decoded[at + 6] as number;
-    } else {
-      // Status 3: the script added the pending events before now itself.
+      lastImp = decoded[at + 4] as number;
+      lastClick = decoded[at + 5] as number;
+    } else if (first === -3) {
+      // The script added the pending events before now itself.
       for (let j = 0; j < 3 * W; j++) counts[j] = decoded[at + 1 + j] as number;
       lastImp = decoded[at + 1 + 3 * W] as number;
       lastClick = decoded[at + 2 + 3 * W] as number;
+    } else {
+      throw new CtrkitError('E_STORE', `redis store: lookup answered a block starting ${first} for ${keyName(i)}; is another version of the script loaded?`);
     }
     for (let w = 0; w < W; w++) {
       const imp = counts[w] as number;
