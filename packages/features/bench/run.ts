@@ -312,7 +312,7 @@ if (redisUp) {
 probe.disconnect();
 
 // The same lookups on a Redis Cluster (CTRKIT_REDIS_CLUSTER=host:port,…; bash scripts/redis-cluster.sh start):
-// one call per hash tag (the user's keys, each ad's), from the masters and from the replicas.
+// one script call per master holding any of the keys, from the masters and from the replicas.
 const clusterNodes = (process.env.CTRKIT_REDIS_CLUSTER ?? '')
   .split(',')
   .filter((entry) => entry.includes(':'))
@@ -336,6 +336,18 @@ if (clusterNodes.length > 0) {
     )),
   );
   console.log(formatBenchTable(`feature-store lookups on Redis Cluster (${clusterNodes.length} nodes; fill ${fillSeconds.toFixed(1)} s); the user with the most events`, clusterResults));
+  // Both cluster readers against the memory store, as for the single server.
+  const a = await memory.lookup(user, candidates, end);
+  for (const [name, store] of [['masters', writer], ['replicas', fromReplicas]] as const) {
+    const b = await store.lookup(user, candidates, end);
+    let worst = 0;
+    for (let i = 0; i < a.values.length; i++) {
+      const x = a.values[i] as number;
+      const y = b.values[i] as number;
+      if (!(Number.isNaN(x) && Number.isNaN(y))) worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(x)));
+    }
+    console.log(`memory vs cluster (${name}) answers: worst relative difference ${worst.toExponential(2)}`);
+  }
   for (const result of clusterResults) console.log(`${result.name} p99 ${result.p99Ms.toFixed(3)} ms (target ≤ 2 ms) — ${result.p99Ms <= 2 ? 'met' : 'MISSED'}`);
   await writer.close();
   await fromReplicas.close();

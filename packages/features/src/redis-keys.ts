@@ -2,7 +2,7 @@
  * The Redis store's key layout: `<prefix>{u:<user>}` (the user), its pairs
  * `<prefix>{u:<user>}|a|<n>:<ad>`, `|c|…`, `|v|…` and exact counts `|f|…`, `<prefix>{a:<ad>}`
  * (the ad). Everything about a user shares one hash tag, so the layout works on Redis Cluster.
- * Also the keys a lookup reads, in the two forms the lookup scripts take them.
+ * Also the distinct ids a lookup reads, from which the lookup script builds the key names.
  *
  * @internal
  */

@@ -1,8 +1,9 @@
 /**
  * The Redis feature store: the same counters as the memory store, shared by every ad-server
- * process. One script call per request answers every candidate (a single round trip); keys carry
- * hash tags per user and per ad, so the layout works on Redis Cluster; every key has a TTL. The
- * key layout is in redis-keys.ts, the decoding of the scripts' replies in redis-reply.ts.
+ * process. One script call per request answers every candidate (a single round trip; on Redis
+ * Cluster one per master, see redis-lookup.ts); keys carry hash tags per user and per ad, so the
+ * layout works on Redis Cluster; every key has a TTL. The key layout is in redis-keys.ts, the
+ * decoding of the scripts' replies in redis-reply.ts.
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
@@ -35,10 +36,13 @@ export interface RedisFeatureStoreOptions extends FeatureStoreOptions {
   /** Deadline of `record` and `forgetUser` (default 1,000 ms). */
   readonly writeDeadlineMs?: number;
   /**
-   * Send one script call per hash-tag group (the user's keys, each ad's keys) instead of one for
-   * the whole request. Required on Redis Cluster; default: on for a `Cluster` client. Lookups
-   * are read-only scripts: a `Cluster` client made with `scaleReads: 'slave'` reads them from
-   * replicas, seeing events a replication lag late.
+   * Split a request's calls by where its keys live instead of one call for the whole request:
+   * writes one call per hash-tag group (the user's keys, the ad's keys); lookups, on a `Cluster`
+   * client, one call per master holding any of the keys, grouped by the client's slot map (one
+   * call per hash tag when that map is out of date, or on a plain client). Required on Redis
+   * Cluster; default: on for a `Cluster` client. Lookups are read-only scripts: a `Cluster`
+   * client made with `scaleReads: 'slave'` reads them from replicas, seeing events a
+   * replication lag late.
    */
   readonly splitBySlot?: boolean;
   /**
@@ -314,8 +318,8 @@ class RedisStore implements RedisFeatureStore {
  * @param options - The client or connection options, key prefix, TTL, deadlines, and the counter
  *   options shared with the memory store.
  * @returns The store. A lookup of any number of candidates is one script call (one round trip, a
- *   binary reply of doubles);
- *   with `splitBySlot`, one call per hash tag, sent together.
+ *   binary reply of doubles); on Redis Cluster, one call per master holding any of its keys, sent
+ *   together.
  * @throws `CtrkitError` `E_CONFIG` on invalid options. Its methods reject with `E_STORE` when Redis
  *   fails or misses the deadline (a lookup with `degradeOnError` returns empty counters flagged
  *   `degraded` instead), `E_INPUT` on malformed input or a lookup that would leak, `E_STATE` after `close`.
