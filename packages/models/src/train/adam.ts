@@ -4,6 +4,7 @@
  * table, whose moments are float32 (see `embedding-table.ts`, whose lazy Adam uses the same
  * update, {@link adamUpdate}, on the rows a batch touched).
  */
+import { SERIAL_KERNELS, type DenseKernels } from './kernel-threads.js';
 
 /** @internal A trainable tensor with its gradient and Adam moments. */
 export interface Param {
@@ -16,10 +17,10 @@ export interface Param {
   readonly decay: boolean;
 }
 
-/** @internal A float64 copy of `source` with zero gradient and moments. */
-export function param(name: string, source: Float32Array, decay: boolean): Param {
+/** @internal A float64 copy of `source` with zero gradient and moments; value and gradient are allocated by `kernels` (shared with its threads). */
+export function param(name: string, source: Float32Array, decay: boolean, kernels: DenseKernels = SERIAL_KERNELS): Param {
   const n = source.length;
-  return { name, value: Float64Array.from(source), grad: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n), decay };
+  return { name, value: kernels.copy(source), grad: kernels.f64(n), m: new Float64Array(n), v: new Float64Array(n), decay };
 }
 
 /**

@@ -24,7 +24,6 @@
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 import { checkWeights, initDcnV2Weights, type CrossLayerWeights, type DcnV2Weights } from '../weights.js';
 import { param, type Param } from './adam.js';
-import { gemmNNAccumulate, gemmNT, gemmTNAccumulate } from './dense-kernels.js';
 import { checkTrainerLayout, embeddingTrainerSettings, type EmbeddingTrainer, type EmbeddingTrainerDefaults, type EmbeddingTrainerOptions, type EmbeddingTrainerSettings } from './embedding-trainer.js';
 import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
@@ -122,50 +121,52 @@ export class DcnV2TrainerImpl extends MiniBatchTrainer implements DcnV2Trainer {
   private xs: Float64Array[] = [];
   private us: Float64Array[] = [];
   private ts: Float64Array[] = [];
-  private gx = new Float64Array(0);
-  private gu = new Float64Array(0);
-  private gt = new Float64Array(0);
+  private gx: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private gu: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private gt: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** Transposes for the gradient products: [rows × widest] twice, and the largest weight matrix. */
-  private scratchG = new Float64Array(0);
-  private scratchX = new Float64Array(0);
+  private scratchG: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private scratchX: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private readonly scratchW: Float64Array;
 
   constructor(layout: FeatureLayout, settings: DcnV2TrainerSettings, initial: DcnV2Weights) {
     super(layout, settings, initial.embeddingDim, initial.embedding, undefined, 'dcnv2', 'dcnv2-shuffle');
+    const k = this.kernels;
     this.cross = initial.cross.map((layer: CrossLayerWeights, l): CrossParams =>
       layer.kind === 'full'
-        ? { kind: 'full', rank: 0, w: param(`cross[${l}].w`, layer.w, true), u: undefined, v: undefined, bias: param(`cross[${l}].bias`, layer.bias, false) }
+        ? { kind: 'full', rank: 0, w: param(`cross[${l}].w`, layer.w, true, k), u: undefined, v: undefined, bias: param(`cross[${l}].bias`, layer.bias, false, k) }
         : {
             kind: 'low-rank',
             rank: layer.rank,
             w: undefined,
-            u: param(`cross[${l}].u`, layer.u, true),
-            v: param(`cross[${l}].v`, layer.v, true),
-            bias: param(`cross[${l}].bias`, layer.bias, false),
+            u: param(`cross[${l}].u`, layer.u, true, k),
+            v: param(`cross[${l}].v`, layer.v, true, k),
+            bias: param(`cross[${l}].bias`, layer.bias, false, k),
           },
     );
-    this.tower = new ReluTower(initial.deep, this.d0, 'deep');
-    this.output = layerParams(initial.output, 'output');
+    this.tower = new ReluTower(initial.deep, this.d0, 'deep', k);
+    this.output = layerParams(initial.output, 'output', k);
     const params: Param[] = [];
     for (const c of this.cross) for (const p of [c.w, c.u, c.v, c.bias]) if (p !== undefined) params.push(p);
     params.push(...this.tower.params(), this.output.weight, this.output.bias);
     this.params = params;
     let largest = 0;
     for (const p of params) if (p.decay && p.value.length > largest) largest = p.value.length;
-    this.scratchW = new Float64Array(largest);
+    this.scratchW = k.f64(largest);
   }
 
   protected allocate(B: number): void {
     const d0 = this.d0;
-    this.xs = [this.x0, ...this.cross.map(() => new Float64Array(B * d0))];
-    this.us = this.cross.map(() => new Float64Array(B * d0));
-    this.ts = this.cross.map((c) => new Float64Array(B * c.rank));
+    const f64 = (length: number) => this.kernels.f64(length);
+    this.xs = [this.x0, ...this.cross.map(() => f64(B * d0))];
+    this.us = this.cross.map(() => f64(B * d0));
+    this.ts = this.cross.map((c) => f64(B * c.rank));
     const widest = Math.max(1, ...this.cross.map((c) => c.rank));
-    this.gx = new Float64Array(B * d0);
-    this.gu = new Float64Array(B * d0);
-    this.gt = new Float64Array(B * widest);
-    this.scratchG = new Float64Array(B * Math.max(widest, d0));
-    this.scratchX = new Float64Array(B * Math.max(widest, d0));
+    this.gx = f64(B * d0);
+    this.gu = f64(B * d0);
+    this.gt = f64(B * widest);
+    this.scratchG = f64(B * Math.max(widest, d0));
+    this.scratchX = f64(B * Math.max(widest, d0));
     this.tower.allocate(B);
   }
 
@@ -179,12 +180,12 @@ export class DcnV2TrainerImpl extends MiniBatchTrainer implements DcnV2Trainer {
       const u = this.us[l] as Float64Array;
       const next = this.xs[l + 1] as Float64Array;
       if (layer.kind === 'full') {
-        gemmNT(x, (layer.w as Param).value, layer.bias.value, u, rows, d0, d0, false);
+        this.kernels.nt(x, (layer.w as Param).value, layer.bias.value, u, rows, d0, d0, false);
       } else {
         const t = this.ts[l] as Float64Array;
         t.fill(0, 0, rows * layer.rank);
-        gemmNNAccumulate(x, (layer.v as Param).value, t, rows, d0, layer.rank, this.scratchW); // t = x·V
-        gemmNT(t, (layer.u as Param).value, layer.bias.value, u, rows, layer.rank, d0, false); // u = t·Uᵀ + b
+        this.kernels.nn(x, (layer.v as Param).value, t, rows, d0, layer.rank, this.scratchW); // t = x·V
+        this.kernels.nt(t, (layer.u as Param).value, layer.bias.value, u, rows, layer.rank, d0, false); // u = t·Uᵀ + b
       }
       const n = rows * d0;
       for (let i = 0; i < n; i++) next[i] = (x0[i] as number) * (u[i] as number) + (x[i] as number);
@@ -257,19 +258,19 @@ export class DcnV2TrainerImpl extends MiniBatchTrainer implements DcnV2Trainer {
       for (let b = 0; b < rows; b++) for (let i = 0; i < d0; i++) gb[i] = (gb[i] as number) + (gu[b * d0 + i] as number);
       if (layer.kind === 'full') {
         const W = layer.w as Param;
-        gemmTNAccumulate(gu, x, W.grad, rows, d0, d0, this.scratchG, this.scratchX);
-        gemmNNAccumulate(gu, W.value, gx, rows, d0, d0, this.scratchW); // gx (= ∂/∂x_{l+1}, the residual) += gu·W
+        this.kernels.tn(gu, x, W.grad, rows, d0, d0, this.scratchG, this.scratchX);
+        this.kernels.nn(gu, W.value, gx, rows, d0, d0, this.scratchW); // gx (= ∂/∂x_{l+1}, the residual) += gu·W
       } else {
         const U = layer.u as Param;
         const V = layer.v as Param;
         const r = layer.rank;
         const t = this.ts[l] as Float64Array;
         const gt = this.gt;
-        gemmTNAccumulate(gu, t, U.grad, rows, d0, r, this.scratchG, this.scratchX); // ∂U += guᵀ·t
+        this.kernels.tn(gu, t, U.grad, rows, d0, r, this.scratchG, this.scratchX); // ∂U += guᵀ·t
         gt.fill(0, 0, rows * r);
-        gemmNNAccumulate(gu, U.value, gt, rows, d0, r, this.scratchW); // gt = gu·U
-        gemmTNAccumulate(x, gt, V.grad, rows, d0, r, this.scratchG, this.scratchX); // ∂V += xᵀ·gt
-        gemmNT(gt, V.value, undefined, gx, rows, r, d0, true); // gx += gt·Vᵀ
+        this.kernels.nn(gu, U.value, gt, rows, d0, r, this.scratchW); // gt = gu·U
+        this.kernels.tn(x, gt, V.grad, rows, d0, r, this.scratchG, this.scratchX); // ∂V += xᵀ·gt
+        this.kernels.nt(gt, V.value, undefined, gx, rows, r, d0, true); // gx += gt·Vᵀ
       }
     }
     for (let i = 0; i < rows * d0; i++) gx0[i] = (gx0[i] as number) + (gx[i] as number);

@@ -116,8 +116,8 @@ export class DeepFmTrainerImpl extends MiniBatchTrainer implements DeepFmTrainer
     super(layout, settings, initial.embeddingDim, initial.embedding, initial.ids, 'deepfm', 'deepfm-shuffle');
     this.bias = param('bias', Float32Array.of(initial.bias), false);
     this.denseLinear = param('dense', initial.dense, true);
-    this.tower = new ReluTower(initial.deep, this.d0, 'deep');
-    this.output = layerParams(initial.output, 'output');
+    this.tower = new ReluTower(initial.deep, this.d0, 'deep', this.kernels);
+    this.output = layerParams(initial.output, 'output', this.kernels);
     this.params = [this.bias, this.denseLinear, ...this.tower.params(), this.output.weight, this.output.bias];
     this.blocks = layout.fields.length + layout.sequences.length;
   }

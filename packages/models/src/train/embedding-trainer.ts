@@ -58,6 +58,14 @@ export interface EmbeddingTrainerOptions {
   readonly epochDecay?: number;
   /** Seed of the initial weights and of the shuffling (default 0). */
   readonly seed?: number | string;
+  /**
+   * Threads the dense products (cross layers, deep tower, their gradients) run on (default 1).
+   * More than one starts `threads − 1` helper threads (Node ≥ 20.16: `worker_threads` over
+   * `SharedArrayBuffer`), each taking a share of every product's rows; the embedding gather,
+   * scatter and Adam stay on the calling thread. The results are bit-for-bit those of one
+   * thread: only the speed changes. {@link EmbeddingTrainer.close} stops the helpers.
+   */
+  readonly threads?: number;
 }
 
 /** {@link EmbeddingTrainerOptions} with every default filled in.
@@ -97,6 +105,8 @@ export interface EmbeddingTrainerSettings {
   readonly epochDecay: number;
   /** Seed. */
   readonly seed: number | string;
+  /** Threads of the dense products. */
+  readonly threads: number;
 }
 
 /**
@@ -156,6 +166,12 @@ export interface EmbeddingTrainer<Settings extends EmbeddingTrainerSettings = Em
    * @returns The weights.
    */
   weights(): Weights;
+  /**
+   * Stops the helper threads of a trainer made with `threads > 1` (a no-op otherwise); the
+   * trainer still works afterwards, on the calling thread alone. Helpers never hold the process
+   * open, and a trainer that is garbage-collected stops its own.
+   */
+  close(): void;
 }
 
 /** @internal The defaults an architecture sets where the shared options leave them to it. */
@@ -196,6 +212,7 @@ export function embeddingTrainerSettings(
     frequencyL2 = defaults.frequencyL2,
     epochDecay = 1,
     seed = 0,
+    threads = 1,
   } = options;
   const embeddingLearningRate = options.embeddingLearningRate ?? learningRate;
   const positiveInt = (value: number, name: string) => {
@@ -219,7 +236,8 @@ export function embeddingTrainerSettings(
   finite(frequencyL2, 'frequencyL2', 0, 1e9, false);
   finite(epochDecay, 'epochDecay', 0, 1, true);
   finite(embeddingScale, 'embeddingScale', 0, 1e3, false);
-  return { embeddingDim, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, frequencyL2, epochDecay, seed };
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new CtrkitError('E_CONFIG', `${trainer} trainer: threads must be an integer in [1, 64], got ${threads}`);
+  return { embeddingDim, deep: [...deep], embeddingScale, learningRate, embeddingLearningRate, beta1, beta2, epsilon, batchSize, l2, embeddingL2, frequencyL2, epochDecay, seed, threads };
 }
 
 /** @internal Refuses anything but a layout with a positive id space, naming the factory. */

@@ -162,6 +162,7 @@ export function fitModel(options: FitOptions): FitResult {
       break;
     }
   }
+  learner.close?.();
   if (best === undefined) best = { epoch: history.length, loss: Number.NaN, weights: learner.snapshot(), predictions: undefined, passes, factorPasses: Math.min(passes, frozenAfter) };
   const kept = best;
   let calibration: CalibratorChoice | undefined;
@@ -206,6 +207,7 @@ export function fitModel(options: FitOptions): FitResult {
       fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.passes, done, total: combined.batch.rows }));
     }
     weights = fresh.snapshot();
+    fresh.close?.();
     trainRows = combined.batch.rows;
     metrics.refitRows = trainRows;
   }

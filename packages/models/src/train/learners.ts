@@ -29,6 +29,8 @@ export interface Learner {
   undoAndFreeze?(): void;
   /** FM: freezes the factors from now on. */
   freeze?(): void;
+  /** DCN-v2, DeepFM: stops the trainer's helper threads (when it has them). */
+  close?(): void;
 }
 
 /** @internal A fresh learner of `options.model`, seeded by `options.seed` unless its own options say otherwise. */
@@ -83,6 +85,7 @@ function miniBatchLearner(trainer: EmbeddingTrainer<EmbeddingTrainerSettings, Dc
     pass: (train, report) => trainer.trainEpoch(train, (done) => report(done)),
     predict: (rows) => trainer.predict(rows.batch),
     snapshot: () => trainer.weights(),
+    close: () => trainer.close(),
   };
 }
 

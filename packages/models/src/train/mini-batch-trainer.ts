@@ -11,9 +11,13 @@ import { BatchChecker, expectationFromLayout } from '../batch-check.js';
 import { outputFor } from '../runner/output-buffer.js';
 import { adamStep, type Param } from './adam.js';
 import { EmbeddingTable } from './embedding-table.js';
+import { createDenseKernels, type DenseKernels } from './kernel-threads.js';
 import type { EmbeddingTrainerSettings } from './embedding-trainer.js';
 import { checkLabels, rowOf, type LabelledRows } from './rows.js';
 import { logistic } from './sparse-row.js';
+
+/** Stops a trainer's helper threads once the trainer itself is garbage (they are unref'd, so they never hold the process open either). */
+const closeWhenCollected = new FinalizationRegistry<DenseKernels>((kernels) => kernels.close());
 
 /** @internal The shared part; see the file comment. */
 export abstract class MiniBatchTrainer {
@@ -31,12 +35,14 @@ export abstract class MiniBatchTrainer {
   private readonly checker: BatchChecker;
   /** Where the dense columns start in an `x0` row. */
   protected readonly denseBase: number;
+  /** Allocates the dense tensors and scratch and runs the products, on `settings.threads` threads. */
+  protected readonly kernels: DenseKernels;
   // Scratch, sized for `capacity` rows.
   protected capacity = 0;
   /** The model input of the last forward pass, `[rows × d0]`: gathered once, read by the network. */
-  protected x0 = new Float64Array(0);
+  protected x0: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** ∂loss/∂x0, filled by `backwardRows`. */
-  protected gx0 = new Float64Array(0);
+  protected gx0: Float64Array<ArrayBufferLike> = new Float64Array(0);
   protected logits = new Float64Array(0);
   /** δ = (p − y) / rows: ∂(mean loss)/∂logit of each batch row. */
   protected delta = new Float64Array(0);
@@ -65,6 +71,8 @@ export abstract class MiniBatchTrainer {
     this.random = createRandom(settings.seed).fork(shuffleStream);
     this.checker = new BatchChecker(expectationFromLayout(layout, ['ids', 'values', 'dense', 'sequenceIds', 'sequenceLengths']));
     this.denseBase = this.table.denseBase;
+    this.kernels = createDenseKernels(settings.threads, name);
+    if (this.kernels.threads > 1) closeWhenCollected.register(this, this.kernels);
   }
 
   /** Sizes the subclass's scratch for `rows` rows (called once per growth, before any pass over them). */
@@ -79,8 +87,8 @@ export abstract class MiniBatchTrainer {
   private ensureCapacity(rows: number): void {
     if (rows <= this.capacity) return;
     const B = Math.max(rows, this.settings.batchSize);
-    this.x0 = new Float64Array(B * this.d0);
-    this.gx0 = new Float64Array(B * this.d0);
+    this.x0 = this.kernels.f64(B * this.d0);
+    this.gx0 = this.kernels.f64(B * this.d0);
     this.logits = new Float64Array(B);
     this.delta = new Float64Array(B);
     this.table.allocate(B);
@@ -225,6 +233,10 @@ export abstract class MiniBatchTrainer {
     this.checkRows(rows, `${this.name}.step`);
     if (rows.batch.rows === 0) throw new CtrkitError('E_INPUT', `${this.name}.step: the mini-batch has no rows`);
     return this.stepOn(rows, undefined, 0, rows.batch.rows);
+  }
+
+  close(): void {
+    this.kernels.close();
   }
 
   predict(batch: FeatureBatch, out?: Float32Array): Float32Array {

@@ -7,7 +7,7 @@
  */
 import type { DenseLayerWeights } from '../weights.js';
 import { param, type Param } from './adam.js';
-import { gemmNNAccumulate, gemmNT, gemmTNAccumulate } from './dense-kernels.js';
+import { SERIAL_KERNELS, type DenseKernels } from './kernel-threads.js';
 
 /** @internal A fully connected layer's tensors. */
 export interface LayerParams {
@@ -18,8 +18,8 @@ export interface LayerParams {
 }
 
 /** @internal Float64 tensors of a layer, named `${name}.weight` and `${name}.bias` (the bias is not decayed). */
-export function layerParams(layer: DenseLayerWeights, name: string): LayerParams {
-  return { inputs: layer.inputs, outputs: layer.outputs, weight: param(`${name}.weight`, layer.weight, true), bias: param(`${name}.bias`, layer.bias, false) };
+export function layerParams(layer: DenseLayerWeights, name: string, kernels: DenseKernels = SERIAL_KERNELS): LayerParams {
+  return { inputs: layer.inputs, outputs: layer.outputs, weight: param(`${name}.weight`, layer.weight, true, kernels), bias: param(`${name}.bias`, layer.bias, false, kernels) };
 }
 
 /** @internal A float32 copy of a layer's current values. */
@@ -36,19 +36,24 @@ export class ReluTower {
   private capacity = 0;
   private hs: Float64Array[] = [];
   /** ∂/∂h_k of the layer being differentiated, and of the one below; swapped layer by layer. */
-  private gA = new Float64Array(0);
-  private gB = new Float64Array(0);
-  private scratchG = new Float64Array(0);
-  private scratchX = new Float64Array(0);
+  private gA: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private gB: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private scratchG: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private scratchX: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private readonly scratchW: Float64Array;
 
-  constructor(weights: readonly DenseLayerWeights[], inputWidth: number, name: string) {
-    this.layers = weights.map((layer, k) => layerParams(layer, `${name}[${k}]`));
+  constructor(
+    weights: readonly DenseLayerWeights[],
+    inputWidth: number,
+    name: string,
+    private readonly kernels: DenseKernels = SERIAL_KERNELS,
+  ) {
+    this.layers = weights.map((layer, k) => layerParams(layer, `${name}[${k}]`, kernels));
     this.inputWidth = inputWidth;
     this.outputs = this.layers.length === 0 ? 0 : (this.layers[this.layers.length - 1] as LayerParams).outputs;
     let largest = 0;
     for (const layer of this.layers) largest = Math.max(largest, layer.weight.value.length);
-    this.scratchW = new Float64Array(largest);
+    this.scratchW = kernels.f64(largest);
   }
 
   /** Weights and biases, bottom layer first. */
@@ -60,11 +65,12 @@ export class ReluTower {
   allocate(rows: number): void {
     if (rows <= this.capacity) return;
     const widest = Math.max(1, ...this.layers.map((layer) => layer.outputs));
-    this.hs = this.layers.map((layer) => new Float64Array(rows * layer.outputs));
-    this.gA = new Float64Array(rows * widest);
-    this.gB = new Float64Array(rows * widest);
-    this.scratchG = new Float64Array(rows * Math.max(widest, this.inputWidth));
-    this.scratchX = new Float64Array(rows * Math.max(widest, this.inputWidth));
+    const f64 = (length: number) => this.kernels.f64(length);
+    this.hs = this.layers.map((layer) => f64(rows * layer.outputs));
+    this.gA = f64(rows * widest);
+    this.gB = f64(rows * widest);
+    this.scratchG = f64(rows * Math.max(widest, this.inputWidth));
+    this.scratchX = f64(rows * Math.max(widest, this.inputWidth));
     this.capacity = rows;
   }
 
@@ -85,7 +91,7 @@ export class ReluTower {
     for (let k = 0; k < this.layers.length; k++) {
       const layer = this.layers[k] as LayerParams;
       const out = this.hs[k] as Float64Array;
-      gemmNT(h, layer.weight.value, layer.bias.value, out, rows, width, layer.outputs, false);
+      this.kernels.nt(h, layer.weight.value, layer.bias.value, out, rows, width, layer.outputs, false);
       const n = rows * layer.outputs;
       for (let i = 0; i < n; i++) if ((out[i] as number) < 0) out[i] = 0;
       h = out;
@@ -107,15 +113,15 @@ export class ReluTower {
       const gPre = this.gA;
       for (let i = 0; i < n; i++) if ((h[i] as number) <= 0) gPre[i] = 0;
       const below = k === 0 ? input : (this.hs[k - 1] as Float64Array);
-      gemmTNAccumulate(gPre, below, layer.weight.grad, rows, outputs, layer.inputs, this.scratchG, this.scratchX);
+      this.kernels.tn(gPre, below, layer.weight.grad, rows, outputs, layer.inputs, this.scratchG, this.scratchX);
       const gb = layer.bias.grad;
       for (let b = 0; b < rows; b++) for (let o = 0; o < outputs; o++) gb[o] = (gb[o] as number) + (gPre[b * outputs + o] as number);
       if (k === 0) {
-        gemmNNAccumulate(gPre, layer.weight.value, gInput, rows, outputs, layer.inputs, this.scratchW);
+        this.kernels.nn(gPre, layer.weight.value, gInput, rows, outputs, layer.inputs, this.scratchW);
       } else {
         const gIn = this.gB;
         gIn.fill(0, 0, rows * layer.inputs);
-        gemmNNAccumulate(gPre, layer.weight.value, gIn, rows, outputs, layer.inputs, this.scratchW);
+        this.kernels.nn(gPre, layer.weight.value, gIn, rows, outputs, layer.inputs, this.scratchW);
         this.gB = this.gA;
         this.gA = gIn;
       }

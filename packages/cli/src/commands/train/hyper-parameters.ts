@@ -2,6 +2,7 @@
  * The hyper-parameters `ctrkit train` hands each architecture, from its flags and the CLI's
  * defaults; a flag that applies to no architecture the run trains is a usage error.
  */
+import { availableParallelism } from 'node:os';
 import type { DcnV2TrainerOptions, DeepFmTrainerOptions, FitOptions, FmFitOptions, FtrlOptions, TrainableArchitecture } from '@ctrkit/models';
 import { usageError, type ParsedArgs } from '../../args.js';
 
@@ -60,7 +61,8 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
   only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
   only(['dim', 'factor-l2', 'factor-prior', 'factor-passes'], ['fm']);
   only(['cross-layers', 'low-rank'], ['dcnv2']);
-  only(['embedding-dim', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay'], ['dcnv2', 'deepfm']);
+  only(['embedding-dim', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay', 'threads'], ['dcnv2', 'deepfm']);
+  const threads = given('threads') ? num('threads') : Math.min(64, availableParallelism());
   only(['learning-rate'], ['fm', 'dcnv2', 'deepfm']);
   const ftrl: FtrlOptions = {
     ...(given('alpha') ? { alpha: num('alpha') } : {}),
@@ -100,6 +102,7 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
       frequencyL2: given('frequency-l2') ? num('frequency-l2') : d.frequencyL2,
       epochDecay: given('epoch-decay') ? num('epoch-decay') : d.epochDecay,
       ...(given('init-scale') ? { embeddingScale: num('init-scale') } : {}),
+      threads,
     };
     return { deepfm };
   }
@@ -116,6 +119,7 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
     frequencyL2: given('frequency-l2') ? num('frequency-l2') : 0,
     epochDecay: given('epoch-decay') ? num('epoch-decay') : 1,
     ...(given('init-scale') ? { embeddingScale: num('init-scale') } : {}),
+    threads,
   };
   const rank = args.string('low-rank');
   if (rank !== undefined && rank !== 'full' && !(Number.isInteger(Number(rank)) && Number(rank) >= 1)) usageError('train', `--low-rank needs a positive whole number or full, got ${JSON.stringify(rank)}`);

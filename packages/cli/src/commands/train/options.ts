@@ -56,6 +56,14 @@ export const TRAIN_OPTIONS: OptionSpecs = {
   'embedding-l2': { type: 'number', min: 0, description: `dcnv2: L2 on the embedding rows a batch touches (default 0); deepfm: on those rows and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.embeddingL2})` },
   'frequency-l2': { type: 'number', min: 0, description: `dcnv2: frequency-aware L2 prior on the embeddings, each id penalised once a pass however often it appears (default 0); deepfm: on the embeddings and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.frequencyL2})` },
   'epoch-decay': { type: 'number', min: 0, exclusiveMin: true, max: 1, description: `dcnv2, deepfm: learning rates of pass k multiplied by F^(k-1) (default 1, deepfm ${DEEPFM_CLI_DEFAULTS.epochDecay})` },
+  threads: {
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: 64,
+    description:
+      "dcnv2, deepfm: threads the dense layers' products run on (default: the machine's cores); more than 1 changes only the speed: each product's rows are shared out and every number is computed as on one thread, so a seed gives the same model for any N",
+  },
   'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: "dcnv2, deepfm: Adam rate of the embeddings (deepfm: and of the ids' linear weights; default: --learning-rate)" },
   'synthetic-spec': { type: 'string', choices: ['plain', 'ad-request'], description: 'synthetic: plain = 18 fields, no crosses (default); ad-request = adRequestSpec({ store: false }) from @ctrkit/features, with its crosses and sequences' },
   'init-scale': { type: 'number', min: 0, max: 10, description: 'fm: standard deviation of the initial factors (default 0.01); dcnv2, deepfm: of the initial embeddings (default 0.01)' },

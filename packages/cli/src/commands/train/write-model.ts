@@ -52,7 +52,8 @@ export async function writeTrainedModel(options: {
         validRows,
         ...(plan.carve && validRows > 0 ? { validShare: plan.validShare } : {}),
       },
-      hyperParameters: hyper[model] ?? {},
+      // Threads change the speed, not the model: the manifest records what shapes the weights.
+      hyperParameters: Object.fromEntries(Object.entries(hyper[model] ?? {}).filter(([name]) => name !== 'threads')),
       ...(negativeRate === undefined ? {} : { negativeRate }),
     },
     profileRows: sliceRows(rows.train, Math.max(0, trainRows - PROFILE_ROWS), trainRows),
