@@ -3,9 +3,11 @@
  * allocates its dense tensors and scratch through a {@link DenseKernels}; with `threads > 1`
  * they live in `SharedArrayBuffer` chunks that `threads − 1` helper threads (`worker_threads`,
  * started from code in this file, so no worker file needs resolving) also see. Each product
- * `C = A·Wᵀ (+ b)` of {@link gemmNT} is cut by rows of `C` into even-sized parts: the helpers take
- * the first parts, the calling thread the rest, and it waits (`Atomics.wait`) for them. The
- * gradient products are the same kernel on transposed operands, cut the same way.
+ * `C = A·Wᵀ (+ b)` of {@link gemmNT} is cut by rows of `C` into parts of 32 rows (an even count)
+ * that the calling thread and the woken helpers claim one at a time, so a helper that wakes late
+ * (a busy machine) costs at most the part it took; the caller then waits (`Atomics.wait`) for the
+ * parts still running. The gradient products are the same kernel on transposed operands, cut the
+ * same way.
  *
  * Every output is one dot product computed by the same code in the same order whichever thread
  * computes it (parts start on even rows, as the kernel's row pairs do), so the numbers are
@@ -37,8 +39,15 @@ export interface DenseKernels {
 const MIN_PARALLEL_MACS = 65_536;
 /** Doubles per shared chunk (8 MiB); a larger request gets a chunk of its own. */
 const CHUNK_DOUBLES = 1 << 20;
-/** Control words per helper: [0] task sequence, [1] done sequence, [2] failed, [3..14] the task. */
-const CONTROL_WORDS = 16;
+/** Rows of C a thread claims at a time (even, so every part starts on a row pair). */
+const PART_ROWS = 32;
+/**
+ * The control block all helpers share: [0] task sequence (−1: stop), [1] the next part to claim,
+ * as sequence · 1024 + part, [2] parts done, [3] failed, [4..17] the task.
+ */
+const CONTROL_WORDS = 20;
+/** Sequences run 1 … SEQUENCES and wrap (they share word [1] with a part index below 1024). */
+const SEQUENCES = 0xfffff;
 
 /** The one-thread kernels: plain typed arrays, products on the calling thread. */
 class SerialKernels implements DenseKernels {
@@ -76,12 +85,17 @@ interface WorkerThreadsModule {
   Worker: new (code: string, options: { eval: true; workerData: unknown; transferList: unknown[] }) => WorkerLike;
 }
 
-/** The helper's program: the kernel's own source, then a loop of wait, compute, report. */
+/**
+ * The helper's program: the kernel's own source, then a loop: wait for a task, claim parts of it
+ * until none is left, count each done. A part is claimed by a compare-exchange on word [1], which
+ * holds the task's sequence, so a helper that wakes late never claims a part of a finished task;
+ * a successful claim also means the task words are those of its sequence.
+ */
 function helperSource(): string {
   return `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const gemmNT = (${gemmNT.toString()});
-const control = new Int32Array(workerData.control);
+const t = new Int32Array(workerData.control);
 const port = workerData.port;
 const chunks = [];
 const chunk = (i) => {
@@ -94,21 +108,30 @@ const chunk = (i) => {
 };
 let seen = 0;
 for (;;) {
-  Atomics.wait(control, 0, seen);
-  seen = Atomics.load(control, 0);
-  if (seen < 0) break;
-  try {
-    const t = control;
-    const A = chunk(t[3]).subarray(t[4]);
-    const W = chunk(t[5]).subarray(t[6]);
-    const bias = t[7] < 0 ? undefined : chunk(t[7]).subarray(t[8]);
-    const C = chunk(t[9]).subarray(t[10]);
-    gemmNT(A, W, bias, C, t[11], t[12], t[13], t[14] === 1);
-  } catch (error) {
-    Atomics.store(control, 2, 1);
+  Atomics.wait(t, 0, seen);
+  const sequence = Atomics.load(t, 0);
+  if (sequence < 0) break;
+  seen = sequence;
+  for (;;) {
+    const claim = Atomics.load(t, 1);
+    const part = claim & 1023;
+    if (claim >>> 10 !== sequence || part >= t[17]) break;
+    if (Atomics.compareExchange(t, 1, claim, claim + 1) !== claim) continue;
+    try {
+      const K = t[13];
+      const N = t[14];
+      const from = part * t[16];
+      const rows = Math.min(t[16], t[12] - from);
+      const A = chunk(t[4]).subarray(t[5] + from * K);
+      const W = chunk(t[6]).subarray(t[7]);
+      const bias = t[8] < 0 ? undefined : chunk(t[8]).subarray(t[9]);
+      const C = chunk(t[10]).subarray(t[11] + from * N);
+      gemmNT(A, W, bias, C, rows, K, N, t[15] === 1);
+    } catch (error) {
+      Atomics.store(t, 3, 1);
+    }
+    if (Atomics.add(t, 2, 1) + 1 === t[17]) Atomics.notify(t, 2);
   }
-  Atomics.store(control, 1, seen);
-  Atomics.notify(control, 1);
 }
 `;
 }
@@ -116,10 +139,8 @@ for (;;) {
 interface Helper {
   readonly worker: WorkerLike;
   readonly port: { postMessage(message: unknown): void };
-  readonly control: Int32Array;
   /** Chunks already posted to this helper. */
   sent: number;
-  sequence: number;
 }
 
 /** Chunk index and offset (in doubles) of an array inside the shared chunks, or undefined. */
@@ -134,18 +155,19 @@ class ThreadedKernels extends SerialKernels {
   private readonly chunkIndex = new Map<ArrayBufferLike, number>();
   private used = CHUNK_DOUBLES;
   private closed = false;
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+  private sequence = 0;
 
   constructor(threads: number, workerThreads: WorkerThreadsModule, MessageChannelCtor: new () => { port1: { postMessage(m: unknown): void }; port2: unknown }) {
     super();
     this.threads = threads;
     const source = helperSource();
     for (let i = 1; i < threads; i++) {
-      const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
       const channel = new MessageChannelCtor();
-      const worker = new workerThreads.Worker(source, { eval: true, workerData: { control: control.buffer, port: channel.port2 }, transferList: [channel.port2] });
+      const worker = new workerThreads.Worker(source, { eval: true, workerData: { control: this.control.buffer, port: channel.port2 }, transferList: [channel.port2] });
       // Idle helpers must not keep the process alive.
       worker.unref();
-      this.helpers.push({ worker, port: channel.port1, control, sent: 0, sequence: 0 });
+      this.helpers.push({ worker, port: channel.port1, sent: 0 });
     }
   }
 
@@ -183,9 +205,7 @@ class ThreadedKernels extends SerialKernels {
   }
 
   override nt(A: Float64Array, W: Float64Array, bias: Float64Array | undefined, C: Float64Array, rows: number, K: number, N: number, accumulate: boolean): void {
-    const parts = this.helpers.length + 1;
-    const share = Math.floor(rows / parts / 2) * 2;
-    const a = this.closed || share === 0 || rows * K * N < MIN_PARALLEL_MACS ? undefined : this.place(A);
+    const a = this.closed || rows < 2 * PART_ROWS || rows * K * N < MIN_PARALLEL_MACS ? undefined : this.place(A);
     const w = a === undefined ? undefined : this.place(W);
     const b = bias === undefined ? undefined : this.place(bias);
     const c = w === undefined ? undefined : this.place(C);
@@ -193,48 +213,53 @@ class ThreadedKernels extends SerialKernels {
       gemmNT(A, W, bias, C, rows, K, N, accumulate);
       return;
     }
-    for (let h = 0; h < this.helpers.length; h++) {
-      const helper = this.helpers[h] as Helper;
-      for (; helper.sent < this.chunks.length; helper.sent++) helper.port.postMessage({ index: helper.sent, buffer: this.chunks[helper.sent] });
-      const t = helper.control;
-      t[3] = a[0];
-      t[4] = a[1] + h * share * K;
-      t[5] = w[0];
-      t[6] = w[1];
-      t[7] = b === undefined ? -1 : b[0];
-      t[8] = b === undefined ? 0 : b[1];
-      t[9] = c[0];
-      t[10] = c[1] + h * share * N;
-      t[11] = share;
-      t[12] = K;
-      t[13] = N;
-      t[14] = accumulate ? 1 : 0;
-      helper.sequence++;
-      Atomics.store(t, 0, helper.sequence);
-      Atomics.notify(t, 0);
-    }
-    this.handedOff++;
-    const mine = this.helpers.length * share;
-    gemmNT(A.subarray(mine * K), W, bias, C.subarray(mine * N), rows - mine, K, N, accumulate);
+    const t = this.control;
     for (const helper of this.helpers) {
-      const t = helper.control;
-      let done = Atomics.load(t, 1);
-      while (done !== helper.sequence) {
-        Atomics.wait(t, 1, done, 1000);
-        done = Atomics.load(t, 1);
-      }
-      if (Atomics.load(t, 2) !== 0) throw new CtrkitError('E_STATE', 'trainer: a kernel thread failed; train with threads: 1');
+      for (; helper.sent < this.chunks.length; helper.sent++) helper.port.postMessage({ index: helper.sent, buffer: this.chunks[helper.sent] });
     }
+    const partRows = Math.max(PART_ROWS, 2 * Math.ceil(rows / 2000));
+    const parts = Math.ceil(rows / partRows);
+    t[4] = a[0];
+    t[5] = a[1];
+    t[6] = w[0];
+    t[7] = w[1];
+    t[8] = b === undefined ? -1 : b[0];
+    t[9] = b === undefined ? 0 : b[1];
+    t[10] = c[0];
+    t[11] = c[1];
+    t[12] = rows;
+    t[13] = K;
+    t[14] = N;
+    t[15] = accumulate ? 1 : 0;
+    t[16] = partRows;
+    t[17] = parts;
+    const sequence = (this.sequence % SEQUENCES) + 1;
+    this.sequence = sequence;
+    Atomics.store(t, 2, 0);
+    Atomics.store(t, 1, sequence * 1024);
+    Atomics.store(t, 0, sequence);
+    Atomics.notify(t, 0);
+    this.handedOff++;
+    // Claim parts as the helpers do: when a helper wakes late, this thread does its share.
+    for (;;) {
+      const claim = Atomics.load(t, 1);
+      const part = claim & 1023;
+      if (part >= parts) break;
+      if (Atomics.compareExchange(t, 1, claim, claim + 1) !== claim) continue;
+      const from = part * partRows;
+      gemmNT(A.subarray(from * K), W, bias, C.subarray(from * N), Math.min(partRows, rows - from), K, N, accumulate);
+      Atomics.add(t, 2, 1);
+    }
+    for (let done = Atomics.load(t, 2); done < parts; done = Atomics.load(t, 2)) Atomics.wait(t, 2, done, 1000);
+    if (Atomics.load(t, 3) !== 0) throw new CtrkitError('E_STATE', 'trainer: a kernel thread failed; train with threads: 1');
   }
 
   override close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const helper of this.helpers) {
-      Atomics.store(helper.control, 0, -1);
-      Atomics.notify(helper.control, 0);
-      void helper.worker.terminate();
-    }
+    Atomics.store(this.control, 0, -1);
+    Atomics.notify(this.control, 0);
+    for (const helper of this.helpers) void helper.worker.terminate();
   }
 }
 
