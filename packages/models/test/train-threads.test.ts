@@ -20,7 +20,7 @@ function floats(weights: DcnV2Weights | DeepFmWeights): number[] {
 
 describe('dense products on more than one thread', () => {
   it('share a product out with the helper and give bit-for-bit the one-thread result (odd row counts too)', () => {
-    const kernels = createDenseKernels(2, 'test') as ReturnType<typeof createDenseKernels> & { handedOff: number };
+    const kernels = createDenseKernels(2, 'test') as ReturnType<typeof createDenseKernels> & { handedOff: number; helperParts: number };
     try {
       for (const [rows, K, N] of [[256, 144, 128], [255, 32, 144], [7, 5, 3]] as const) {
         const fill = (a: Float64Array, seed: number) => a.forEach((_, i) => (a[i] = Math.sin(seed * 31 + i * 0.37)));
@@ -40,6 +40,14 @@ describe('dense products on more than one thread', () => {
         // The tiny product stays on the calling thread; the others are shared out.
         expect(kernels.handedOff - before).toBe(rows * K * N >= 65_536 ? 1 : 0);
       }
+      // The helper does take parts (it may wake late for any one product, so give it a few).
+      const A0 = kernels.f64(256 * 144).fill(0.25);
+      const W0 = kernels.f64(128 * 144).fill(0.5);
+      const C0 = kernels.f64(256 * 128);
+      const deadline = Date.now() + 3_000;
+      while (kernels.helperParts === 0 && Date.now() < deadline) kernels.nt(A0, W0, undefined, C0, 256, 144, 128, false);
+      expect(kernels.helperParts).toBeGreaterThan(0);
+      expect(C0.every((v) => v === 18)).toBe(true);
       // An array outside the shared chunks: the product runs on the calling thread, still right.
       const A = new Float64Array(256 * 64).fill(1);
       const W = kernels.f64(64 * 64).fill(2);

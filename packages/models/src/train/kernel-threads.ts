@@ -43,7 +43,8 @@ const CHUNK_DOUBLES = 1 << 20;
 const PART_ROWS = 32;
 /**
  * The control block all helpers share: [0] task sequence (−1: stop), [1] the next part to claim,
- * as sequence · 1024 + part, [2] parts done, [3] failed, [4..17] the task.
+ * as sequence · 1024 + part, [2] parts done, [3] failed, [4..17] the task, [18] parts the helpers
+ * computed since the start.
  */
 const CONTROL_WORDS = 20;
 /** Sequences run 1 … SEQUENCES and wrap (they share word [1] with a part index below 1024). */
@@ -130,6 +131,7 @@ for (;;) {
     } catch (error) {
       Atomics.store(t, 3, 1);
     }
+    Atomics.add(t, 18, 1);
     if (Atomics.add(t, 2, 1) + 1 === t[17]) Atomics.notify(t, 2);
   }
 }
@@ -150,6 +152,10 @@ class ThreadedKernels extends SerialKernels {
   override readonly threads: number;
   /** Products shared out with the helpers so far (the rest ran on the calling thread alone). */
   handedOff = 0;
+  /** Parts of those products the helpers computed (the calling thread did the others). */
+  get helperParts(): number {
+    return Atomics.load(this.control, 18);
+  }
   private readonly helpers: Helper[] = [];
   private readonly chunks: SharedArrayBuffer[] = [];
   private readonly chunkIndex = new Map<ArrayBufferLike, number>();
