@@ -4,7 +4,8 @@
  * Adam 1e-3 with lazy (sparse) Adam on the embedding rows — on 1 thread and on the machine's
  * cores, beside the PyTorch script of the same shape (shared/reference/torch_dcnv2_train_speed.py,
  * run when `/usr/bin/python3 -c 'import torch'` works) and beside the machine's FLOP ceiling;
- * then FM (`--model fm`'s defaults, FTRL + AdaGrad, online, one row at a time) on the same rows.
+ * then FM (`--model fm`'s defaults, FTRL + AdaGrad, online, one row at a time) and DeepFM (`--model
+ * deepfm`'s defaults, on each thread count) on the same rows.
  *
  * Like the script, it times one pass over random ids with a 3 % logistic label after a warm-up of
  * 20 batches, so encoding, validation and start-up are outside the figure (on both sides). The
@@ -21,7 +22,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRandom, type FeatureLayout } from '@ctrkit/core';
-import { createDcnV2Trainer, createFmTrainer, sliceRows, type LabelledRows } from '@ctrkit/models';
+import { createDcnV2Trainer, createDeepFmTrainer, createFmTrainer, sliceRows, type LabelledRows } from '@ctrkit/models';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -39,7 +40,8 @@ const TORCH_THREADS = option('torch-threads', '2').split(',').map(Number);
 const PEAK_GFLOPS = Number(option('peak-gflops', '156'));
 const PYTHON = '/usr/bin/python3';
 const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPT = [join(here, '../../../shared/reference/torch_dcnv2_train_speed.py'), '/work/shared/reference/torch_dcnv2_train_speed.py'].find((p) => existsSync(p));
+// shared/ lies beside the repository root.
+const SCRIPT = [join(here, '../../../../shared/reference/torch_dcnv2_train_speed.py'), join(here, '../../../shared/reference/torch_dcnv2_train_speed.py')].find((p) => existsSync(p));
 
 // The shape, as the script writes it.
 const F = 18;
@@ -97,6 +99,17 @@ function dcnv2RowsPerSecond(threads: number): number {
   return ROWS / seconds;
 }
 
+/** One timed pass of a fresh DeepFM trainer (`--model deepfm` defaults: D 8, MLP 128-64, Adam 2e-3, frequency prior 10) on `threads` threads; rows/s. */
+function deepfmRowsPerSecond(threads: number): number {
+  const trainer = createDeepFmTrainer(layout, { embeddingDim: D, deep: DEEP, batchSize: BATCH, learningRate: 2e-3, frequencyL2: 10, seed: 1, threads });
+  trainer.trainEpoch(warmup);
+  const started = performance.now();
+  trainer.trainEpoch(rows);
+  const seconds = (performance.now() - started) / 1000;
+  trainer.close();
+  return ROWS / seconds;
+}
+
 /** One timed pass of a fresh FM trainer (`--model fm` defaults), chunks of 4096 rows as `fitModel` feeds it; rows/s. */
 function fmRowsPerSecond(): number {
   const trainer = createFmTrainer(layout, { dim: 8, learningRate: 0.02, factorL2: 1e-3, factorPrior: 3, linear: { alpha: 0.05, beta: 1, l1: 1, l2: 1 }, seed: 1 });
@@ -146,6 +159,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const threads of THREADS) record(`ctrkit DCN-v2, ${threads} thread${threads === 1 ? '' : 's'}`, dcnv2RowsPerSecond(threads));
   if (torch) for (const threads of TORCH_THREADS) record(`PyTorch DCN-v2, ${threads} thread${threads === 1 ? '' : 's'}`, torchRowsPerSecond(threads));
   record('ctrkit FM (dim 8, online), 1 thread', fmRowsPerSecond());
+  for (const threads of THREADS) record(`ctrkit DeepFM, ${threads} thread${threads === 1 ? '' : 's'}`, deepfmRowsPerSecond(threads));
   console.log(`  round ${round}: ${[...cases].map(([name, v]) => `${name} ${(v.at(-1) as number).toFixed(0)}`).join('; ')}; load ${load()}`);
 }
 
