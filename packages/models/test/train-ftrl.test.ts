@@ -138,6 +138,40 @@ describe('FTRL-Proximal trainer', () => {
     expect(runner.info.version).toBe('ftrl-4');
   });
 
+  it('forget keeps every weight and the intercept, and makes the next rows move the weights further', () => {
+    const batch = batchWithDuplicates(300, 'ftrl-forget');
+    const labels = randomLabels(batch.rows, 0.3, 'ftrl-forget');
+    const kept = createFtrlTrainer(batch.layout, settings);
+    const forgot = createFtrlTrainer(batch.layout, settings);
+    kept.update(batch, labels);
+    forgot.update(batch, labels);
+    forgot.forget(0.05);
+    const before = kept.weights();
+    const after = forgot.weights();
+    expect(Math.abs(after.bias - before.bias)).toBeLessThan(1e-6);
+    let learnt = 0;
+    for (let i = 0; i < before.ids.length; i++) {
+      expect(Math.abs(after.ids[i]! - before.ids[i]!)).toBeLessThan(1e-6);
+      if (before.ids[i] !== 0) learnt++;
+    }
+    expect(learnt).toBeGreaterThan(30); // the comparison covered learnt weights
+    const predicted = forgot.predict(batch);
+    const own = kept.predict(batch);
+    for (let r = 0; r < batch.rows; r++) expect(Math.abs(predicted[r]! - own[r]!)).toBeLessThan(1e-6);
+    // A few of the same rows again, all clicked (the world drifted): the trainer that forgot moves
+    // its weights further (its per-coordinate rates recovered).
+    for (let r = 0; r < 20; r++) {
+      kept.updateRow(batch, r, 1);
+      forgot.updateRow(batch, r, 1);
+    }
+    const moved = (w: Float32Array) => w.reduce((sum, x, i) => sum + Math.abs(x - before.ids[i]!), 0);
+    expect(moved(forgot.weights().ids)).toBeGreaterThan(1.25 * moved(kept.weights().ids));
+    const same = Array.from(kept.weights().ids);
+    kept.forget(1); // nothing to forget
+    expect(Array.from(kept.weights().ids)).toEqual(same);
+    for (const bad of [0, -0.5, 1.5, Number.NaN]) expect(codeThrownBy(() => kept.forget(bad))).toBe('E_INPUT');
+  });
+
   it('rejects bad input with CtrkitError and keeps the rows before it', () => {
     const batch = batchWithDuplicates(10, 'ftrl-bad');
     const trainer = createFtrlTrainer(batch.layout, settings);

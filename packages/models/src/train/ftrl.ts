@@ -123,6 +123,17 @@ export interface FtrlTrainer extends OnlineTrainer {
    * @throws `CtrkitError` `E_INPUT` on an empty version.
    */
   snapshot(version: string): NativeRunner;
+  /**
+   * Forgets part of what the per-coordinate learning rates remember: every accumulated squared
+   * gradient (n) is scaled by `factor`, and z is adjusted so that every weight stays exactly as it
+   * is. Later rows then move each coordinate as if it had seen fewer rows — the learning rate
+   * recovers — which is how a model keeps up with a drifting stream (call it after each batch with
+   * `0.5 ** (rows / halfLifeRows)`). O(idSpace).
+   *
+   * @param factor - In (0, 1]; 1 changes nothing.
+   * @throws `CtrkitError` `E_INPUT` when `factor` is not in (0, 1].
+   */
+  forget(factor: number): void;
 }
 
 /** @internal Validates and fills in FTRL hyper-parameters. */
@@ -220,6 +231,28 @@ export class FtrlCore {
     this.biasN = nb;
   }
 
+  /** Scales every n by `f` (0 < f ≤ 1), moving z so that every weight, the intercept's too, is unchanged. */
+  forget(f: number): void {
+    const { zn, l1, l2, alpha, beta } = this;
+    for (let i = 0; i < zn.length; i += 2) {
+      const n = zn[i + 1] as number;
+      if (n === 0) continue;
+      const z = zn[i] as number;
+      const scaled = n * f;
+      // w = −(z − sgn(z)·λ₁) / ((β + √n)/α + λ₂): keep the numerator's ratio to the denominator.
+      if (z > l1 || z < -l1) {
+        const s = z > 0 ? l1 : -l1;
+        zn[i] = s + ((z - s) * ((beta + Math.sqrt(scaled)) / alpha + l2)) / ((beta + Math.sqrt(n)) / alpha + l2);
+      }
+      zn[i + 1] = scaled;
+    }
+    if (this.biasN > 0) {
+      const scaled = this.biasN * f;
+      this.biasZ = (this.biasZ * (beta + Math.sqrt(scaled))) / (beta + Math.sqrt(this.biasN));
+      this.biasN = scaled;
+    }
+  }
+
   /** Writes every weight into `ids` and `dense`; returns the intercept. */
   materialise(ids: Float32Array, dense: Float32Array): number {
     const { idSpace, denseWidth } = this.layout;
@@ -250,6 +283,11 @@ class Ftrl extends OnlineRowTrainer implements FtrlTrainer {
 
   protected learn(g0: number): void {
     this.core.step(this.row, g0);
+  }
+
+  forget(factor: number): void {
+    if (!(factor > 0 && factor <= 1)) throw new CtrkitError('E_INPUT', `ftrl.forget: factor must be in (0, 1], got ${factor}`);
+    if (factor < 1) this.core.forget(factor);
   }
 
   weights(into?: LrWeights): LrWeights {
