@@ -149,7 +149,7 @@ for (let from = 0; from < n; from += setting.chunk) {
   onlineScores.set(online.predict(chunk.batch), from);
   const learn = from - setting.lag * setting.chunk;
   if (learn >= 0) {
-    const late = sliceRows(day2.rows, learn, learn + setting.chunk);
+    const late = sliceRows(day2.rows, learn, Math.min(n, learn + setting.chunk));
     online.update(late.batch, late.labels);
   }
   forget(online, setting.forgetEach);

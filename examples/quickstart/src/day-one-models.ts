@@ -12,12 +12,13 @@ import {
   loadModelFromBytes,
   sliceRows,
   type FitResult,
+  type FtrlOptions,
   type FtrlTrainer,
   type LabelledRows,
   type LoadedModel,
 } from '@ctrkit/models';
 import { registerNodeBackends } from '@ctrkit/models/node';
-import { LOOP } from './demo-settings.js';
+import { LOOP, type LoopSettings } from './demo-settings.js';
 import type { DayOneLog } from './day-one-log.js';
 import type { ModelQuality } from './scenario-report.js';
 
@@ -59,6 +60,10 @@ export async function trainDayOneModels(options: {
   readonly log: DayOneLog;
   readonly seed: string | number;
   readonly dcnEpochs: number;
+  /** The online FTRL-LR's hyper-parameters (default the loop's, {@link LOOP}). */
+  readonly onlineFtrl?: FtrlOptions;
+  /** What of day one the online FTRL-LR learns (default the loop's, {@link LOOP}). */
+  readonly warmStart?: LoopSettings['warmStart'];
   readonly onProgress: (phase: string, done: number, total: number) => void;
   /** Marks the end of a timed phase. */
   readonly phase: (name: string) => void;
@@ -83,8 +88,9 @@ export async function trainDayOneModels(options: {
 
   // The online learner: FTRL-LR over day one in time order (training then validation rows), one
   // pass, as it would have learnt had it been running; on day two it goes on from there.
-  const trainer = createFtrlTrainer(layout, LOOP.ftrl);
-  trainer.update(trainAll.batch, trainAll.labels);
+  const trainer = createFtrlTrainer(layout, options.onlineFtrl ?? LOOP.ftrl);
+  const dayOne = (options.warmStart ?? LOOP.warmStart) === 'whole-log' ? log.all : trainAll;
+  trainer.update(dayOne.batch, dayOne.labels);
   phase('train-online');
 
   const lrRunner = createNativeRunner({ layout, weights: lr.weights as Parameters<typeof createNativeRunner>[0]['weights'] });

@@ -31,7 +31,7 @@ import { createFactorDescriber, type CompiledEncoder, type FeatureSpecJSON, type
 import type { FtrlTrainer, HotSwapRunner } from '@ctrkit/models';
 import { createDualController, createMemoryLedger, createPacer, createPacingStage } from '@ctrkit/pacing';
 import { planOf, type CampaignBudget } from './campaign-budgets.js';
-import { DAY_MS } from './demo-settings.js';
+import { DAY_MS, type LoopSettings } from './demo-settings.js';
 import { createEventQueue } from './event-queue.js';
 import { createOnlineLoop } from './online-loop.js';
 import type { LoopReport, ServingFigures } from './scenario-report.js';
@@ -95,6 +95,8 @@ export async function serveDayTwo(options: {
   readonly logTimestamps: readonly number[];
   readonly hot: HotSwapRunner;
   readonly trainer: FtrlTrainer;
+  /** How the online loop runs. */
+  readonly loop: LoopSettings;
   readonly frozenModel: string;
   readonly frozenScores: (batch: FeatureBatch) => Promise<ArrayLike<number>>;
   /** The model the explanations occlude features of. */
@@ -135,6 +137,7 @@ export async function serveDayTwo(options: {
     frozenScores: options.frozenScores,
     launchAt: new Map(generator.ads.map((ad) => [ad.id, ad.launchAt])),
     log: options.onLoopLog,
+    settings: options.loop,
   });
   options.phase('setup-day2');
 

@@ -59,8 +59,36 @@ export const DEMO_SIZES = { logImpressions: 120_000, requests: 16_000 } as const
  */
 export const LOOP_FTRL = { alpha: 0.15, beta: 1, l1: 1, l2: 1 } as const satisfies FtrlOptions;
 
+/** How the online loop runs on day two (see {@link LOOP} for the demo's values). */
+export interface LoopSettings {
+  /** Attribution window of the label joiner, ms: a served row without a click is labelled 0 once it closes. */
+  readonly windowMs: number;
+  /** The refresher's hold-out window, rows: the newest joined rows, judged on and not yet learnt. */
+  readonly holdoutRows: number;
+  /** A refresh after this many rows learnt… */
+  readonly everyRows: number;
+  /** … or after this long. */
+  readonly everyMs: number;
+  /** The swap guard: the fewest window rows and clicks to judge on, and how much worse (relatively) a candidate may be. */
+  readonly guard: { readonly minRows: number; readonly minPositives: number; readonly relativeTolerance?: number };
+  /** The online FTRL-LR's hyper-parameters (day one and day two). */
+  readonly ftrl: FtrlOptions;
+  /**
+   * Forgetting on day two: after each batch it learns, the online trainer scales its per-coordinate
+   * squared-gradient sums by 0.5^(rows / halfLifeRows), so its learning rates recover and it keeps
+   * up with the drift (`Infinity`: no forgetting).
+   */
+  readonly halfLifeRows: number;
+  /**
+   * What of day one the online learner learns before day two, in time order: `whole-log` is
+   * every logged impression (as a learner that had been running all day would have), `training`
+   * leaves out the last tenth the day-one models are tested on.
+   */
+  readonly warmStart: 'whole-log' | 'training';
+}
+
 /** How the online loop runs on day two. */
-export const LOOP = {
+export const LOOP: LoopSettings = {
   /** Attribution window of the label joiner (the sim's clicks come 2–12 s after the impression). */
   windowMs: 15 * 60_000,
   holdoutRows: 1_000,
@@ -68,4 +96,6 @@ export const LOOP = {
   everyMs: 30 * 60_000,
   guard: { minRows: 500, minPositives: 10 },
   ftrl: LOOP_FTRL,
-} as const;
+  halfLifeRows: Number.POSITIVE_INFINITY,
+  warmStart: 'training',
+};

@@ -18,7 +18,8 @@ import {
   type ServedRow,
 } from '@ctrkit/core';
 import { createOnlineRefresher, type FtrlTrainer, type HotSwapRunner, type RefreshDecision } from '@ctrkit/models';
-import { LOOP } from './demo-settings.js';
+import { LOOP, type LoopSettings } from './demo-settings.js';
+import { forgetting } from './forgetting.js';
 import type { LoopFigures, LoopReport } from './scenario-report.js';
 
 /** The loop while day two is served. */
@@ -39,7 +40,8 @@ export interface OnlineLoop {
  * Starts the loop.
  *
  * @param options - The trainer, the hot-swap runner it swaps into, the layout, the clock, the
- * frozen model's scores, each ad's launch time, and where the refresher's log lines go.
+ * frozen model's scores, each ad's launch time, where the refresher's log lines go, and the
+ * loop's settings.
  * @returns The loop.
  */
 export function createOnlineLoop(options: {
@@ -50,19 +52,22 @@ export function createOnlineLoop(options: {
   readonly frozenScores: (batch: FeatureBatch) => Promise<ArrayLike<number>>;
   readonly launchAt: ReadonlyMap<string, number | undefined>;
   readonly log: (line: string) => void;
+  /** How the loop runs (default {@link LOOP}). */
+  readonly settings?: LoopSettings;
 }): OnlineLoop {
   const { trainer, hot, layout, clock, frozenScores, launchAt } = options;
+  const settings = options.settings ?? LOOP;
   // Served rows → label joiner (clicks within the window) → refresher (hold-out window, trainer,
   // guarded hot swap into `hot`).
   const joined: JoinedRow[] = [];
-  const joiner = createLabelJoiner({ windowMs: LOOP.windowMs, allowedLatenessMs: 5_000, clock, layout, onLabel: (row) => joined.push(row) });
+  const joiner = createLabelJoiner({ windowMs: settings.windowMs, allowedLatenessMs: 5_000, clock, layout, onLabel: (row) => joined.push(row) });
   const refresher = createOnlineRefresher({
-    trainer,
+    trainer: forgetting(trainer, settings.halfLifeRows),
     target: hot,
-    holdoutRows: LOOP.holdoutRows,
-    everyRows: LOOP.everyRows,
-    everyMs: LOOP.everyMs,
-    guard: LOOP.guard,
+    holdoutRows: settings.holdoutRows,
+    everyRows: settings.everyRows,
+    everyMs: settings.everyMs,
+    guard: settings.guard,
     clock,
     log: options.log,
   });
@@ -111,7 +116,7 @@ export function createOnlineLoop(options: {
     flush,
 
     async finish(frozenModel) {
-      clock.set(clock.now() + LOOP.windowMs + 10_000);
+      clock.set(clock.now() + settings.windowMs + 10_000);
       await flush();
       const loopStats = refresher.stats();
       const joinerStats = joiner.stats();

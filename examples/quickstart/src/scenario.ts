@@ -24,7 +24,7 @@ import { campaignDaysOf, overspendOf } from './campaign-days.js';
 import { readDayOneLog } from './day-one-log.js';
 import { trainDayOneModels } from './day-one-models.js';
 import { serveDayTwo } from './day-two.js';
-import { DAY_MS, DEMO_DRIFT, DEMO_SIZES, DEMO_WORLD } from './demo-settings.js';
+import { DAY_MS, DEMO_DRIFT, DEMO_SIZES, DEMO_WORLD, LOOP, type LoopSettings } from './demo-settings.js';
 import type { ScenarioReport } from './scenario-report.js';
 
 export type { CampaignDay, LoopFigures, LoopReport, ModelQuality, ScenarioReport, ServingFigures } from './scenario-report.js';
@@ -45,6 +45,8 @@ export interface ScenarioOptions {
   readonly dcnEpochs?: number;
   /** How the world drifts (default {@link DEMO_DRIFT}; `false`: a stationary world). */
   readonly drift?: SimDriftOptions | false;
+  /** Overrides of the online loop's settings (default {@link LOOP}), e.g. to compare learners on the same world. */
+  readonly loop?: Partial<LoopSettings>;
   /** Reports progress (phase, done, total). */
   readonly onProgress?: (phase: string, done: number, total: number) => void;
   /** Receives the online refresher's log lines (one per swap or refusal). */
@@ -69,6 +71,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     onLoopLog = () => undefined,
   } = options;
   const drift = options.drift === undefined ? DEMO_DRIFT : options.drift;
+  const loop: LoopSettings = { ...LOOP, ...options.loop };
   for (const [name, value] of Object.entries({ users, logImpressions, requests, candidates, dcnEpochs })) {
     if (!Number.isInteger(value) || value < 1) throw new CtrkitError('E_CONFIG', `scenario: ${name} must be a positive integer, got ${value}`);
   }
@@ -94,7 +97,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const log = await readDayOneLog({ generator, store, encoder, clock: simClock, count: logImpressions, onProgress });
   const { positionEffects } = log;
   phase('log');
-  const models = await trainDayOneModels({ layout, log, seed, dcnEpochs, onProgress, phase });
+  const models = await trainDayOneModels({ layout, log, seed, dcnEpochs, onlineFtrl: loop.ftrl, warmStart: loop.warmStart, onProgress, phase });
   const { lr, dcn, lrRunner, loaded, frozenDcn } = models;
 
   // Serving goes through a hot-swap runner, each version with its own calibrator: DCN-v2 first,
@@ -139,6 +142,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     logTimestamps: log.timestamps,
     hot,
     trainer: models.trainer,
+    loop,
     frozenModel: models.frozenIsDcn ? 'DCN-v2' : 'FTRL-LR',
     frozenScores: (batch) => models.frozenScores(batch),
     explained: frozenDcn.runner,
