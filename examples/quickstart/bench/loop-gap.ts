@@ -13,7 +13,7 @@
 import { createManualClock, evaluate } from '@ctrkit/core';
 import { createTrafficGenerator, type SimDriftOptions } from '@ctrkit/core/sim';
 import { adRequestSpec, createFeatureEncoder, createMemoryFeatureStore } from '@ctrkit/features';
-import { createFtrlTrainer, sliceRows, type FtrlOptions } from '@ctrkit/models';
+import { createFmTrainer, createFtrlTrainer, sliceRows, type FmTrainerOptions, type FtrlOptions } from '@ctrkit/models';
 import { DEMO_DRIFT, DEMO_WORLD, LOOP_FTRL } from '../src/demo-settings.js';
 import { replayImpressions } from '../src/log-replay.js';
 
@@ -30,6 +30,9 @@ interface Setting {
   drift: SimDriftOptions | false;
   frozen: FtrlOptions;
   online: FtrlOptions;
+  /** The online learner: FTRL-LR (`online`'s settings) or a factorisation machine (`fm`'s). */
+  learner: 'ftrl' | 'fm';
+  fm: FmTrainerOptions;
   /** Online learner starts from zero instead of day one's weights. */
   cold: boolean;
   /** Scale the online learner's accumulated squared gradients by this before day two (1: none). */
@@ -74,6 +77,8 @@ const setting: Setting = {
   drift: DEMO_DRIFT,
   frozen: LOOP_FTRL,
   online: LOOP_FTRL,
+  learner: 'ftrl',
+  fm: {},
   cold: false,
   forget: 1,
   forgetEach: 1,
@@ -134,9 +139,9 @@ const staticBayes = evaluate(held.labels, heldTruth).logloss;
 // The frozen model and the online one's start: all of day one.
 const frozen = createFtrlTrainer(layout, setting.frozen);
 frozen.update(day1.rows.batch, day1.rows.labels);
-const online = createFtrlTrainer(layout, setting.online);
+const online = setting.learner === 'fm' ? createFmTrainer(layout, setting.fm) : createFtrlTrainer(layout, setting.online);
 if (!setting.cold) online.update(day1.rows.batch, day1.rows.labels);
-forget(online, setting.forget);
+if (setting.learner === 'ftrl') forget(online, setting.forget);
 const tTrain = Date.now();
 
 const day2 = await replay(setting.day2, 'serve', [0.5, 1]);
@@ -152,7 +157,7 @@ for (let from = 0; from < n; from += setting.chunk) {
     const late = sliceRows(day2.rows, learn, Math.min(n, learn + setting.chunk));
     online.update(late.batch, late.labels);
   }
-  forget(online, setting.forgetEach);
+  if (setting.learner === 'ftrl') forget(online, setting.forgetEach);
 }
 const labels = day2.rows.labels;
 const f = evaluate(labels, frozenScores);
