@@ -199,7 +199,7 @@ describe('ctrkit train and eval', () => {
     expect(svmManifest.config.featureSpec.fields.map((f: { name: string }) => f.name)).toEqual(['weekday', 'slot']);
     const svmEval = await ctrkit('eval', '--model', 'svm', '--data', 'log.svm', '--skip-rows', '1600', '--json', '--quiet');
     expect((JSON.parse(svmEval.out) as { auc: number }).auc).toBeGreaterThan(0.9);
-  });
+  }, 30_000); // four train / eval runs in a row: 9 s in a whole-suite run on the 2-core machine, past the 5 s default
 
   it('bad input: one clear error line, a non-zero exit, no stack trace', async () => {
     writeCsv('bad.csv', 200, (i) => (i % 50 === 7 ? `${i},0,abc,s1,mobile` : `${i},${i % 5 === 0 ? 1 : 0},${i % 24},s${i % 3},desktop`));
