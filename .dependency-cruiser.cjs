@@ -13,7 +13,7 @@
 //
 // The rules below are generated from the package.json files, so adding a dependency or an export
 // needs no edit here; the layering is written out by hand so that a package.json change cannot
-// legalise an arrow against it.
+// legalize an arrow against it.
 'use strict';
 
 const { readFileSync } = require('node:fs');
@@ -159,7 +159,7 @@ module.exports = {
     {
       name: 'no-circular',
       // A cycle means neither module can be read, tested or moved without the other, and at run
-      // time one of them sees the other half-initialised (an import that is `undefined` until the
+      // time one of them sees the other half-initialized (an import that is `undefined` until the
       // cycle unwinds). Type-only imports count too (tsPreCompilationDeps below): they are in the
       // published .d.ts, and a type import for a doc link is how the first cycle crept in. When a
       // type is needed both ways, move it to the module both already import.

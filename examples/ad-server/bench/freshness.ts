@@ -33,7 +33,7 @@ import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import { DEFAULT_MODEL_DIR } from '../src/config.js';
 import { specOf } from '../src/app/model.js';
-import { createLabelledOutput, watchDeliveries } from '../src/learner/labelled-log.js';
+import { createLabeledOutput, watchDeliveries } from '../src/learner/labeled-log.js';
 import { makeModel } from '../src/training.js';
 import { bidRequests, createWorld } from '../src/world.js';
 import { freePort, metric } from './support.js';
@@ -181,7 +181,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} s` : 'not cove
 console.log(`traffic: ${counts.bids} bids, ${counts.wins} wins, ${counts.clicks} clicks in ${elapsedS.toFixed(0)} s (${counts.errors} request errors); ${measured.length} clicks measured`);
 console.log(`versions: ${learner.published.seq} published; learner swaps ${learner.refresher.swaps}, refusals ${learner.refresher.refusals} ${JSON.stringify(learner.refresher.refusalsByReason)}; swapped in per server: ${seen.map((l) => l.length).join(', ')}`);
 console.log(`model updates per server: ${updates.map((u, i) => `[${i}] ${u}`).join('; ')}; first version swapped in ${((Math.min(...seen.map((l) => l[0]?.swappedAt ?? Number.POSITIVE_INFINITY)) - t0) / 1000).toFixed(0)} s after traffic began`);
-console.log(`freshness (click published → a server serves a version that learnt it):  p50 ${fmt(q(first, 0.5))}  p99 ${fmt(q(first, 0.99))}  max ${fmt(q(first, 1))}`);
+console.log(`freshness (click published → a server serves a version that learned it):  p50 ${fmt(q(first, 0.5))}  p99 ${fmt(q(first, 0.99))}  max ${fmt(q(first, 1))}`);
 console.log(`freshness (… → every server serves one):                                   p50 ${fmt(q(every, 0.5))}  p99 ${fmt(q(every, 0.99))}  uncovered ${every.filter((x) => !Number.isFinite(x)).length}`);
 console.log(`  target p50 ≤ 60 s, p99 ≤ 120 s: ${q(every, 0.5) <= 60 && q(every, 0.99) <= 120 ? 'met' : 'MISSED'}`);
 console.log(`learner input during the run: ${(learner.deliveries / elapsedS).toFixed(0)} deliveries/s`);
@@ -211,7 +211,7 @@ for (let i = 0; published < joinerEvents; i++) {
 }
 await Promise.all(pending);
 const watched = watchDeliveries(stream, () => undefined);
-const output = createLabelledOutput({ dir: path.join(learnerDir, 'joiner'), layout: encoder.layout, durableIds: new Set(), currentClick: watched.currentClick, onDurable: () => undefined, onFailure: (e) => console.error(e) });
+const output = createLabeledOutput({ dir: path.join(learnerDir, 'joiner'), layout: encoder.layout, durableIds: new Set(), currentClick: watched.currentClick, onDurable: () => undefined, onFailure: (e) => console.error(e) });
 const joiner = createStreamJoiner({ stream: watched.stream, consumer: 'bench', output, windowMs: 1_000, allowedLatenessMs: 0, flushEveryMs: 1_000, ackWaitMs: 60_000, maxPending: 2 * joinerEvents });
 const j0 = performance.now();
 await joiner.start();

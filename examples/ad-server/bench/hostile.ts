@@ -1,7 +1,7 @@
 /**
  * Hostile load on the ad server (issue 14): genuine traffic with its win notices, then what an
  * attacker or a sloppy exchange sends — every win notice replayed, forged and tampered notices,
- * floods of unsigned events and of events with ids outside the catalogue — and what it cost:
+ * floods of unsigned events and of events with ids outside the catalog — and what it cost:
  * memory and /metrics series before and after, and the ledger's committed spend against the sum
  * of the genuine clearing prices, exactly (integer micros).
  *
@@ -124,8 +124,8 @@ try {
       url.replace(/price=[^&]*/, 'price=999999'),
     ][i % 5] as string;
   await pool(wins.slice(0, 1000).map(forge), 8, async (url) => count('forged notice', await get(url)));
-  // 4. Floods: batches of 1,000 unsigned click events on real ids, and of events with ids outside the catalogue.
-  const real = world.catalogue[0];
+  // 4. Floods: batches of 1,000 unsigned click events on real ids, and of events with ids outside the catalog.
+  const real = world.catalog[0];
   const flood = (kind: 'unsigned' | 'unknown-ids', b: number) =>
     Array.from({ length: 1000 }, (_, i) => ({
       type: 'click',

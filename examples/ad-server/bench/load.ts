@@ -1,7 +1,7 @@
 /**
  * Load and soak test of the ad server on loopback: autocannon and the server on the same machine
  * (the project's two shared cores), the default DCN-v2 (`npm run model`), 100 creatives scored
- * per request (the whole display catalogue), one banner impression per request, ids unique per
+ * per request (the whole display catalog), one banner impression per request, ids unique per
  * request, 2,000 distinct users and pages cycled.
  *
  * Load: closed-loop steps of autocannon connections (1, 2, 4, …) until a step has errors or the
@@ -102,7 +102,7 @@ const serverEnv: Record<string, string> = {
   MODEL_DIR: DEFAULT_MODEL_DIR,
   LOG_LEVEL: 'warn',
   BUDGET_SCALE: '100000', // budgets never bind: every request runs the whole path, reservation included
-  ATTRIBUTION_WINDOW_MS: soak ? '60000' : '1800000', // soak: impressions labelled within a minute, so the quality monitor reaches its steady state
+  ATTRIBUTION_WINDOW_MS: soak ? '60000' : '1800000', // soak: impressions labeled within a minute, so the quality monitor reaches its steady state
   ...(redisUrl === '' ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: prefix as string, LEASE_AMOUNT: '50' }),
 };
 const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', path.join(exampleDir, 'src/main.ts')], {
@@ -184,7 +184,7 @@ function countBid(tally: Tally, status: number, nbr: unknown): void {
 }
 
 /** Percentiles, throughput and the error-free verdict of a run, from its tally and the server's metrics before and after. */
-function summarise(connections: number, rate: number | undefined, seconds: number, tally: Tally, before: string, after: string): RunResult {
+function summarize(connections: number, rate: number | undefined, seconds: number, tally: Tally, before: string, after: string): RunResult {
   const sorted = Float64Array.from(tally.latencies).sort();
   const degraded = metric(after, 'ctrkit_degraded_total') - metric(before, 'ctrkit_degraded_total');
   const requests = tally.ok200 + tally.noBid204 + tally.otherStatus;
@@ -253,7 +253,7 @@ async function run(connections: number, seconds: number, rate?: number, withNoti
   const after = await scrape();
   tally.errors = result.errors;
   tally.timeouts = result.timeouts;
-  return summarise(connections, rate, (result.finish.getTime() - result.start.getTime()) / 1000, tally, before, after);
+  return summarize(connections, rate, (result.finish.getTime() - result.start.getTime()) / 1000, tally, before, after);
 }
 
 /**
@@ -309,7 +309,7 @@ async function paced(rate: number, seconds: number, sockets = 4): Promise<RunRes
   });
   const taken = (performance.now() - start) / 1000;
   agent.destroy();
-  return summarise(sockets, rate, taken, tally, before, await scrape());
+  return summarize(sockets, rate, taken, tally, before, await scrape());
 }
 
 const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
@@ -326,8 +326,8 @@ const machine = {
   date: new Date().toISOString(),
 };
 // Banner requests: each scores the display creatives only (a request scores the creatives of its impressions' formats).
-const scoredPerRequest = world.catalogue.filter((c) => c.format === 'display').length;
-const report: Record<string, unknown> = { machine, model: made.version, server: serverEnv, catalogue: world.catalogue.length, candidatesPerRequest: scoredPerRequest, distinctRequests: distinct };
+const scoredPerRequest = world.catalog.filter((c) => c.format === 'display').length;
+const report: Record<string, unknown> = { machine, model: made.version, server: serverEnv, catalog: world.catalog.length, candidatesPerRequest: scoredPerRequest, distinctRequests: distinct };
 
 try {
   log('warm-up: 5 s at 4 connections');

@@ -134,7 +134,7 @@ function frequencyCapFrom(raw: string | undefined): FrequencyCapConfig | undefin
 export interface OnlineLearningConfig {
   /** On by default (`ONLINE_LEARNING=0` turns it off). */
   readonly enabled: boolean;
-  /** A candidate is judged after this many rows learnt (default 5,000). */
+  /** A candidate is judged after this many rows learned (default 5,000). */
   readonly everyRows: number;
   /** …or when this long has passed since the last decision, ms (default 60,000). */
   readonly everyMs: number;
@@ -198,7 +198,7 @@ export function numberFrom(env: Env, name: string, fallback: number, check: (n: 
  * | `MAX_CONNECTIONS`, `MAX_REQUESTS_PER_SOCKET` | 1024, 10000 | connection caps |
  * | `EVENTS_REQUIRE_TOKEN` | true | every event must carry its bid's token (`0` / `false`: trust the caller) |
  * | `ONLINE_LEARNING` | true | learn online from served rows joined to their clicks (`0` / `false`: off) |
- * | `ONLINE_EVERY_ROWS`, `ONLINE_EVERY_MS` | 5000, 60000 | judge a candidate after this many rows learnt, or this long |
+ * | `ONLINE_EVERY_ROWS`, `ONLINE_EVERY_MS` | 5000, 60000 | judge a candidate after this many rows learned, or this long |
  * | `ONLINE_HOLDOUT_ROWS` | 2000 | most recent joined rows held out to judge on |
  * | `ONLINE_MIN_ROWS`, `ONLINE_MIN_POSITIVES` | 500, 10 | fewest window rows and clicks to judge on |
  * | `ONLINE_TOLERANCE` | 0 | relative log-loss slack a candidate may have and still swap in |

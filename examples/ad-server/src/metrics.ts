@@ -45,7 +45,7 @@ export interface ServerMetrics {
   readonly events: Counter<'type' | 'result'>;
   readonly notices: Counter<'kind' | 'result'>;
   readonly modelSwaps: Counter<'result'>;
-  /** Consent decisions of valid bid requests, by outcome (`personalised`, `contextual`, `coppa`, `no_gdpr`) and the first finding's code. */
+  /** Consent decisions of valid bid requests, by outcome (`personalized`, `contextual`, `coppa`, `no_gdpr`) and the first finding's code. */
   readonly consent: Counter<'outcome' | 'finding'>;
   /** Late wins (after their hold expired) the ledger could no longer cover, currency units: spent at the exchange, not in the ledger. */
   readonly spendUnrecorded: Counter;

@@ -33,7 +33,7 @@ export interface OnlineLoop {
   tick(): Promise<RefreshDecision | undefined>;
   /** Joiner counters. */
   joinerStats(): LabelJoinerStats;
-  /** Refresher counters (swaps, refusals, rows learnt, serving version). */
+  /** Refresher counters (swaps, refusals, rows learned, serving version). */
   stats(): OnlineLearningCounters;
   /** Stops the timer and frees the version kept for rollback. */
   close(): Promise<void>;
@@ -86,7 +86,7 @@ export function createOnlineLoop(options: OnlineLoopOptions): OnlineLoop {
   const flush = (): Promise<RefreshDecision> | undefined => {
     joiner.advance();
     if (joined.length === 0) return pending;
-    // One batch for everything labelled since the last flush: the refresher copies it into its window.
+    // One batch for everything labeled since the last flush: the refresher copies it into its window.
     const rows = joined.splice(0, joined.length);
     try {
       const started = refresher.add(rows);

@@ -26,19 +26,19 @@ export const MAX_MODEL_BYTES = 80 << 20;
 const CHUNK_BYTES = 128 * 1024;
 
 /**
- * What a published version learnt up to, so a reader can tell which clicks it has learnt from.
+ * What a published version learned up to, so a reader can tell which clicks it has learned from.
  * `clickedAt` is a low watermark: every click the learner joined whose own timestamp is at or
- * before it had been learnt by this version (rows in the guard's hold-out window are not learnt
- * yet). Rows replayed from the labelled log at a learner's restart carry no click time and do not
+ * before it had been learned by this version (rows in the guard's hold-out window are not learned
+ * yet). Rows replayed from the labeled log at a learner's restart carry no click time and do not
  * move it.
  */
 export interface ModelWatermark {
   /** Click timestamps up to this (ms since the epoch) are covered; `-Infinity` is written as null. */
   readonly clickedAt: number | null;
-  /** Rows the trainer had learnt when the version was snapshotted (replayed rows included). */
-  readonly rowsLearnt: number;
+  /** Rows the trainer had learned when the version was snapshotted (replayed rows included). */
+  readonly rowsLearned: number;
   /** Positives among them. */
-  readonly positivesLearnt: number;
+  readonly positivesLearned: number;
 }
 
 /** The header of a published version. */
@@ -122,7 +122,7 @@ export function decodePublishedModel(bytes: Uint8Array, layout: FeatureLayout): 
   if (header.idSpace !== layout.idSpace || header.denseWidth !== layout.denseWidth) refuse(`shapes ${String(header.idSpace)} ids × ${String(header.denseWidth)} dense, the layout has ${layout.idSpace} × ${layout.denseWidth}`);
   if (typeof header.bias !== 'number' || !Number.isFinite(header.bias)) refuse('bias must be finite');
   const w = header.watermark;
-  if (typeof w !== 'object' || w === null || !isNumberOrNull(w.clickedAt) || !isCount(w.rowsLearnt) || !isCount(w.positivesLearnt)) refuse('the watermark is malformed');
+  if (typeof w !== 'object' || w === null || !isNumberOrNull(w.clickedAt) || !isCount(w.rowsLearned) || !isCount(w.positivesLearned)) refuse('the watermark is malformed');
   if (!isCount(header.publishedAt)) refuse('publishedAt must be a time in ms');
   const g = header.guard;
   if (typeof g !== 'object' || g === null || !isCount(g.rows) || !isNumberOrNull(g.candidateLogLoss) || !isNumberOrNull(g.servingLogLoss)) refuse('the guard figures are malformed');

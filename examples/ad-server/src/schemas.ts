@@ -4,7 +4,7 @@
  *
  * The bid route checks only the OpenRTB envelope here; the bidder's own validator checks the
  * rest of the BidRequest (OpenRTB requires bidders to ignore fields they do not know, so unknown
- * fields pass). Event batches are strict: unknown fields are refused, because a misspelt `cost`
+ * fields pass). Event batches are strict: unknown fields are refused, because a misspelled `cost`
  * would silently bill nothing.
  */
 import { AD_FORMATS } from '@ctrkit/core';

@@ -3,7 +3,7 @@
  * settles its budget and feeds its counters and monitors.
  *
  * Request path (`POST /openrtb2/bid`): Fastify checks the envelope → `createOpenRtbBidder`
- * validates the BidRequest, gates consent and maps it to an `AdRequest` around the catalogue →
+ * validates the BidRequest, gates consent and maps it to an `AdRequest` around the catalog →
  * `predict`: the predictor (feature store lookup → encoder → DCN-v2 through a hot-swap runner,
  * calibrated by the serving version's own calibrator) → `pacing`: the campaign's pacer → bid
  * prices → before a bid leaves, its price for one impression is reserved in the ledger (memory,

@@ -93,7 +93,7 @@ export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
   let shown: BidderCreative | undefined;
   // The server's own mapping from OpenRTB to AdRequest: a bidder that only records what it would score.
   const capture = createOpenRtbBidder({
-    catalogue: () => (shown === undefined ? [] : [shown]),
+    catalog: () => (shown === undefined ? [] : [shown]),
     predict: async (request) => {
       captured = request;
       return new Float32Array(request.candidates.length);

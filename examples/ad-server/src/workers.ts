@@ -185,7 +185,7 @@ export function runPrimary(config: ServerConfig): void {
     restartTimers.clear();
     pendingRestarts = 0;
     const workers = live();
-    log('info', { signal, workers: workers.length }, 'shutting down: signalling every worker');
+    log('info', { signal, workers: workers.length }, 'shutting down: signaling every worker');
     if (workers.length === 0) process.exit(0);
     for (const w of workers) w.process.kill(signal);
     // Each worker bounds its own shutdown (auctions 10 s, the grace period, closing); past that, it is stuck.

@@ -2,7 +2,7 @@
  * The ad server's synthetic world: the creatives it bids with, their campaigns' budgets, and
  * OpenRTB 2.6 bid requests shaped like the traffic the model was trained on. Everything comes
  * from `@ctrkit/core/sim` with a fixed seed — no real data. A real deployment replaces
- * {@link createWorld} with its own catalogue and budgets; the server only needs the creatives
+ * {@link createWorld} with its own catalog and budgets; the server only needs the creatives
  * and the budget lines.
  */
 import type { BidderCreative } from '@ctrkit/auction';
@@ -15,7 +15,7 @@ export const WORLD_SEED = 'ad-server';
 
 /**
  * 50 advertisers × 2 campaigns × 5 ads, formats cycling: exactly one display, one video and one
- * native creative per campaign, so the catalogue holds 100 of each and every banner, video or
+ * native creative per campaign, so the catalog holds 100 of each and every banner, video or
  * native request scores the 100 of its format.
  */
 export const WORLD_OPTIONS = { seed: WORLD_SEED, users: 20_000, advertisers: 50, campaignsPerAdvertiser: 2, adsPerCampaign: 5, publishers: 60, candidatesPerRequest: 100, slotsPerRequest: 2 } as const;
@@ -55,7 +55,7 @@ export interface World {
   /** The generator (users, publishers, ads, true click probabilities). */
   readonly generator: TrafficGenerator;
   /** The creatives the bidder bids with: display, then video, then native (one of each per campaign, each part sorted by ad id). */
-  readonly catalogue: readonly BidderCreative[];
+  readonly catalog: readonly BidderCreative[];
   /** The campaigns' daily budgets (the sim's budgets × `budgetScale`). */
   readonly budgets: readonly CampaignBudget[];
   /** Creative by ad id. */
@@ -84,7 +84,7 @@ export function createWorld(options: WorldOptions = {}): World {
   // by the pool), each as an AdCandidate with its campaign's bid and the sim's average pCVR.
   const formatOf = new Map(generator.publishers.map((p) => [p.id, p.format]));
   const drawn = new Map<string, AdRequest['candidates']>();
-  for (const { request } of generator.requests({ count: 400, stream: 'catalogue' })) {
+  for (const { request } of generator.requests({ count: 400, stream: 'catalog' })) {
     const format = formatOf.get(request.context.publisherId ?? '');
     if ((format === 'display' || format === 'video' || format === 'native') && !drawn.has(format)) drawn.set(format, request.candidates);
     if (drawn.size === 3) break;
@@ -130,12 +130,12 @@ export function createWorld(options: WorldOptions = {}): World {
       },
     };
   });
-  const catalogue: BidderCreative[] = [...display, ...video, ...native];
-  const campaignIds = new Set(catalogue.map((c) => c.campaignId));
+  const catalog: BidderCreative[] = [...display, ...video, ...native];
+  const campaignIds = new Set(catalog.map((c) => c.campaignId));
   const budgets = generator.campaigns
     .filter((c) => campaignIds.has(c.id))
     .map((c) => ({ id: c.id, dailyBudget: Math.round(c.dailyBudget * budgetScale * 1e6) / 1e6 }));
-  return { generator, catalogue, budgets, creativeById: new Map(catalogue.map((c) => [c.adId, c])) };
+  return { generator, catalog, budgets, creativeById: new Map(catalog.map((c) => [c.adId, c])) };
 }
 
 /** A VAST 4.0 inline linear ad: one progressive MP4, an impression pixel and a click-through. */
@@ -191,11 +191,11 @@ export interface BidRequestOptions {
  * Writes a sim request (its user and page) as an OpenRTB 2.6 BidRequest with banner (or video, or
  * native) impressions:
  * what an exchange would send for that page view. The candidates are not part of it — the bidder
- * brings its own catalogue.
+ * brings its own catalog.
  *
  * @param request - The sim's request (user profile and context).
  * @param options - Id, impressions, floor, tmax.
- * @returns A BidRequest object (JSON-serialisable).
+ * @returns A BidRequest object (JSON-serializable).
  */
 export function toBidRequest(request: AdRequest, options: BidRequestOptions = {}): SimBidRequest {
   const { user, context } = request;

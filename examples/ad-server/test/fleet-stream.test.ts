@@ -73,7 +73,7 @@ describe('stream publisher', () => {
 const layout = { fingerprint: 'spec-1', idSpace: 8, idWidth: 2, denseWidth: 1, sequences: [] } as unknown as FeatureLayout;
 const header = (over: Partial<PublishedModelHeader> = {}): PublishedModelHeader => ({
   format: MODEL_FORMAT, seq: 3, version: 'learner-x-3', fingerprint: 'spec-1', idSpace: 8, denseWidth: 1, bias: -2.5,
-  watermark: { clickedAt: 1_700_000_000_000, rowsLearnt: 40, positivesLearnt: 9 }, publishedAt: 1_700_000_000_123,
+  watermark: { clickedAt: 1_700_000_000_000, rowsLearned: 40, positivesLearned: 9 }, publishedAt: 1_700_000_000_123,
   guard: { rows: 20, candidateLogLoss: 0.4, servingLogLoss: 0.5 }, ...over,
 });
 const weights = () => ({ kind: 'lr' as const, idSpace: 8, denseWidth: 1, bias: -2.5, ids: Float32Array.from({ length: 8 }, (_, i) => i / 8 - 0.5), dense: Float32Array.of(0.25) });
@@ -105,7 +105,7 @@ describe('published model bytes', () => {
     nan.ids[3] = Number.NaN;
     expect(refused(encodePublishedModel(header(), nan))).toBe('E_MODEL_LOAD');
     expect(refused(encodePublishedModel(header({ seq: 0 }), weights()))).toBe('E_MODEL_LOAD');
-    expect(refused(encodePublishedModel(header({ watermark: { clickedAt: null, rowsLearnt: -1, positivesLearnt: 0 } }), weights()))).toBe('E_MODEL_LOAD');
+    expect(refused(encodePublishedModel(header({ watermark: { clickedAt: null, rowsLearned: -1, positivesLearned: 0 } }), weights()))).toBe('E_MODEL_LOAD');
     const garbage = bytes.slice();
     garbage[5] = 0xff; // the header's JSON is no longer UTF-8
     expect(refused(garbage)).toBe('E_MODEL_LOAD');
@@ -113,15 +113,15 @@ describe('published model bytes', () => {
 });
 
 describe('watermark', () => {
-  it('is the newest click learnt, held below the oldest click still in the window, and never goes back', () => {
+  it('is the newest click learned, held below the oldest click still in the window, and never goes back', () => {
     const w = new WatermarkTracker(Number.NEGATIVE_INFINITY);
     // rows 0..5: positives at 1 (t=100), 3 (t=300), 4 (t=200 — clicks need not come in time order), 5 (unknown time)
     w.add([0, 1, 0, 1, 1, 1], [Number.NaN, 100, Number.NaN, 300, 200, Number.NaN]);
-    expect(w.at(0)).toEqual({ clickedAt: Number.NEGATIVE_INFINITY, positivesLearnt: 0 });
-    expect(w.at(2)).toEqual({ clickedAt: 100, positivesLearnt: 1 });
-    // learnt up to row 3 (t=300) but t=200 waits: every click ≤ 199 is learnt, not ≤ 300
-    expect(w.at(4)).toEqual({ clickedAt: 199, positivesLearnt: 2 });
-    expect(w.at(6)).toEqual({ clickedAt: 300, positivesLearnt: 4 });
+    expect(w.at(0)).toEqual({ clickedAt: Number.NEGATIVE_INFINITY, positivesLearned: 0 });
+    expect(w.at(2)).toEqual({ clickedAt: 100, positivesLearned: 1 });
+    // learned up to row 3 (t=300) but t=200 waits: every click ≤ 199 is learned, not ≤ 300
+    expect(w.at(4)).toEqual({ clickedAt: 199, positivesLearned: 2 });
+    expect(w.at(6)).toEqual({ clickedAt: 300, positivesLearned: 4 });
     w.add([1], [50]);
     expect(w.at(6).clickedAt).toBe(300);
   });
@@ -129,7 +129,7 @@ describe('watermark', () => {
   it('starts from the published watermark after a restart', () => {
     const w = new WatermarkTracker(5_000);
     w.add([1], [Number.NaN]);
-    expect(w.at(1)).toEqual({ clickedAt: 5_000, positivesLearnt: 1 });
+    expect(w.at(1)).toEqual({ clickedAt: 5_000, positivesLearned: 1 });
   });
 });
 

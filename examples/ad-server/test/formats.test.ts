@@ -1,5 +1,5 @@
 /**
- * Formats and brand safety on the wire (issue 14, findings 11 and 7): the catalogue serves
+ * Formats and brand safety on the wire (issue 14, findings 11 and 7): the catalog serves
  * banner, video (a VAST 4.0 `adm`) and native (an OpenRTB Native 1.2 response) creatives, each
  * impression gets a creative of a format its media objects offer, and the request's `bcat` /
  * `badv` are checked against the creatives' IAB categories and domains.
@@ -37,10 +37,10 @@ const formatOf = (adId: string) => testWorld().creativeById.get(adId)?.format;
 const scored = async () => metric((await send(`${main.url}/metrics`)).text, 'ctrkit_candidates_scored_total');
 
 describe('formats', () => {
-  it('the catalogue holds 100 display, 100 video and 100 native creatives, each with IAB categories', () => {
-    const catalogue = testWorld().catalogue;
-    expect(['display', 'video', 'native'].map((f) => catalogue.filter((c) => c.format === f).length)).toEqual([100, 100, 100]);
-    for (const creative of catalogue) expect(creative.cat?.[0]).toMatch(/^IAB\d+(-\d+)?$/);
+  it('the catalog holds 100 display, 100 video and 100 native creatives, each with IAB categories', () => {
+    const catalog = testWorld().catalog;
+    expect(['display', 'video', 'native'].map((f) => catalog.filter((c) => c.format === f).length)).toEqual([100, 100, 100]);
+    for (const creative of catalog) expect(creative.cat?.[0]).toMatch(/^IAB\d+(-\d+)?$/);
   });
 
   it('a video-only impression gets a video bid whose adm is VAST 4.0, scoring only the 100 video creatives', async () => {
@@ -117,7 +117,7 @@ describe('brand safety', () => {
 
   it('nothing bids on a request whose bcat covers every creative', async () => {
     const [request] = makeBidRequests(1);
-    const every = [...new Set(testWorld().catalogue.flatMap((c) => c.cat ?? []).map((c) => c.split('-')[0] as string))];
+    const every = [...new Set(testWorld().catalog.flatMap((c) => c.cat ?? []).map((c) => c.split('-')[0] as string))];
     const answer = await postJson(`${main.url}/openrtb2/bid`, { ...request, bcat: every });
     expect(answer.status).toBe(204);
     expect(answer.headers.get('x-ctrkit-reason')).toMatch(/filtered out/);

@@ -35,7 +35,7 @@ const creative = (adId: string, campaignId: string, bid: number): BidderCreative
   height: 250,
   adm: `<div>${adId}</div>`,
 });
-const catalogue = [creative('a1', 'cmp-a', 3), creative('a2', 'cmp-a', 2.5), creative('b1', 'cmp-b', 1)];
+const catalog = [creative('a1', 'cmp-a', 3), creative('a2', 'cmp-a', 2.5), creative('b1', 'cmp-b', 1)];
 
 const redisUp = await sharedRedisFor('example-ad-server: frequency caps on the Redis feature store');
 const prefixes: string[] = [];
@@ -62,7 +62,7 @@ describe.each(stores)('frequency caps on the %s store', (_name, enabled, make) =
     const store = make();
     const clock = createManualClock(T0);
     const bidder = createOpenRtbBidder({
-      catalogue,
+      catalog,
       predict: async (request) => new Float32Array(request.candidates.length).fill(0.01),
       counters: (request) => store.lookup(request.user, request.candidates, clock.now()),
       filter: { frequencyCaps: [{ counter: 'user_campaign.imp_count.24h', max: 3 }], counterNames: store.names },
@@ -97,7 +97,7 @@ describe.each(stores)('frequency caps on the %s store', (_name, enabled, make) =
     try {
       expect(() =>
         createOpenRtbBidder({
-          catalogue,
+          catalog,
           predict: async (request) => new Float32Array(request.candidates.length),
           filter: { frequencyCaps: [{ counter: 'user_advertiser.impressions.1d', max: 3 }], counterNames: store.names },
         }),

@@ -54,9 +54,9 @@ async function totals(server: InProcess): Promise<{ spent: number; reserved: num
 const notice = (url: string, price: string): string => url.replace('${AUCTION_PRICE}', price).replace('${AUCTION_LOSS}', '102');
 
 describe('finding 1: bounded state from outside', () => {
-  it('refuses events whose ids are not in the catalogue; a flood adds no metric series and no memory', async () => {
-    const creative = testWorld().catalogue[0];
-    if (creative === undefined) throw new Error('empty catalogue');
+  it('refuses events whose ids are not in the catalog; a flood adds no metric series and no memory', async () => {
+    const creative = testWorld().catalog[0];
+    if (creative === undefined) throw new Error('empty catalog');
     const before = seriesCount((await send(`${main.url}/metrics`)).text);
     const flood = async (batches: number) => {
       for (let batch = 0; batch < batches; batch++) {
@@ -73,7 +73,7 @@ describe('finding 1: bounded state from outside', () => {
         }));
         const answer = await postJson(`${main.url}/events`, { events });
         expect(answer.status).toBe(400);
-        expect(JSON.stringify(answer.json)).toMatch(/catalogue/);
+        expect(JSON.stringify(answer.json)).toMatch(/catalog/);
       }
     };
     await flood(3);
@@ -294,10 +294,10 @@ describe('finding 6: vendor consent', () => {
     expect(consent.decision).toBe('contextual');
     expect(consent.findings.map((f) => f.code)).toContain('tcf-vendor');
     const granted = await ask(tcString({ purposes: [1, 3, 4], vendors: [755] }));
-    expect((granted.json as { ext: { ctrkit: { consent: { decision: string } } } }).ext.ctrkit.consent.decision).toBe('personalised');
+    expect((granted.json as { ext: { ctrkit: { consent: { decision: string } } } }).ext.ctrkit.consent.decision).toBe('personalized');
     const text = (await send(`${server.url}/metrics`)).text;
     expect(metric(text, 'adserver_consent_total', { outcome: 'contextual', finding: 'tcf-vendor' })).toBe(1);
-    expect(metric(text, 'adserver_consent_total', { outcome: 'personalised' })).toBe(1);
+    expect(metric(text, 'adserver_consent_total', { outcome: 'personalized' })).toBe(1);
     await server.server.shutdown();
   });
 });
@@ -331,7 +331,7 @@ describe('findings 8 and 9: timeouts, connection cap, deadline from arrival, tma
 
   it('counts tmax from arrival: time spent before the bidder runs is not given away', async () => {
     let now = 1_000_000;
-    const bidder = createOpenRtbBidder({ catalogue: testWorld().catalogue.slice(0, 3), predict: async (r) => new Float32Array(r.candidates.length).fill(0.05), clock: { now: () => now } });
+    const bidder = createOpenRtbBidder({ catalog: testWorld().catalog.slice(0, 3), predict: async (r) => new Float32Array(r.candidates.length).fill(0.05), clock: { now: () => now } });
     const [request] = makeBidRequests(1, { tmax: 100 });
     expect((await bidder.handle(request)).bid).toBe(true);
     const late = await bidder.handle(request, { receivedAt: now - 95 });

@@ -5,7 +5,7 @@
  * is SIGKILLed twice — once by its own fault hook right after a durable flush and before its
  * acks (the moment that duplicates labels unless the restart dedups), once from outside together
  * with a server — and both are started again. At the end every served row on the stream is
- * labelled exactly once, and every click on the stream made its row a positive exactly once.
+ * labeled exactly once, and every click on the stream made its row a positive exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -164,10 +164,10 @@ async function audit(): Promise<{ served: Map<string, ServedRow>; clicks: ClickE
   return { served, clicks };
 }
 
-/** Every labelled row on disk (active folder and archive), with how often each id occurs. */
-async function labelled(): Promise<Map<string, { label: number; count: number; requestId: string; adId: string }>> {
+/** Every labeled row on disk (active folder and archive), with how often each id occurs. */
+async function labeled(): Promise<Map<string, { label: number; count: number; requestId: string; adId: string }>> {
   const rows = new Map<string, { label: number; count: number; requestId: string; adId: string }>();
-  for (const dir of ['labelled', 'archive']) {
+  for (const dir of ['labeled', 'archive']) {
     try {
       for await (const b of readServedLog(path.join(learnerDir, dir))) {
         for (let r = 0; r < b.batch.rows; r++) {
@@ -185,7 +185,7 @@ async function labelled(): Promise<Map<string, { label: number; count: number; r
 }
 
 describe.runIf(present)('learning loop across processes (NATS JetStream)', () => {
-  it('SIGKILLed learner and server: after the restarts every published row is labelled once and every published click joined once', async () => {
+  it('SIGKILLed learner and server: after the restarts every published row is labeled once and every published click joined once', async () => {
     // The first learner kills itself right after its third durable flush, before that flush's acks.
     let learner = await startLearner({ LEARNER_FAULT: 'kill-after-flush:3' });
     const [a, b0] = await Promise.all([spawnServer(fleetEnv), spawnServer(fleetEnv)]);
@@ -222,14 +222,14 @@ describe.runIf(present)('learning loop across processes (NATS JetStream)', () =>
 
     // Wait for every window to close and every label to be durable.
     await pollUntil(
-      'every served row on the stream to be labelled',
+      'every served row on the stream to be labeled',
       async () => {
         const s = await learner.stats();
-        return s.joiner.pending === 0 && s.joiner.holding === 0 && (await labelled()).size >= stream.served.size;
+        return s.joiner.pending === 0 && s.joiner.holding === 0 && (await labeled()).size >= stream.served.size;
       },
       { timeoutMs: 90_000, intervalMs: 500 },
     );
-    const rows = await labelled();
+    const rows = await labeled();
     const duplicated = [...rows].filter(([, r]) => r.count > 1).map(([id]) => id);
     expect(duplicated).toEqual([]);
     expect(new Set(rows.keys())).toEqual(new Set(stream.served.keys()));
@@ -252,7 +252,7 @@ describe.runIf(present)('learning loop across processes (NATS JetStream)', () =>
       expect(metric(text, 'adserver_stream_published_total', { result: 'failed' })).toBeNaN();
     }
     console.log(
-      `learning loop: ${stream.served.size} served rows and ${stream.clicks.length} clicks on the stream; ${rows.size} labelled once each (${positives.length} positives); ` +
+      `learning loop: ${stream.served.size} served rows and ${stream.clicks.length} clicks on the stream; ${rows.size} labeled once each (${positives.length} positives); ` +
         `dropped as already durable after restart 1: ${second.output.redelivered}, after restart 2: ${last.output.redelivered}; versions published: ${last.published.seq}`,
     );
   });

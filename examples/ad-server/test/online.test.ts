@@ -18,7 +18,7 @@ beforeAll(ensureTestModels);
 afterAll(stopAll);
 
 const WINDOW_MS = 1_000;
-/** Settings small enough for a few dozen impressions: 20 held out, a decision every 10 rows learnt. */
+/** Settings small enough for a few dozen impressions: 20 held out, a decision every 10 rows learned. */
 const ONLINE = { ATTRIBUTION_WINDOW_MS: String(WINDOW_MS), ONLINE_HOLDOUT_ROWS: '20', ONLINE_MIN_ROWS: '20', ONLINE_MIN_POSITIVES: '1', ONLINE_EVERY_ROWS: '10', ONLINE_EVERY_MS: '600000' };
 
 describe('online learning', () => {
@@ -67,7 +67,7 @@ describe('online learning', () => {
     const stats = online!.stats();
     expect(online!.joinerStats()).toMatchObject({ pending: 0, positives: clicks, negatives: impressions - clicks });
     expect(stats.rowsAdded).toBe(75);
-    expect(stats.rowsLearnt).toBe(75 - 20); // the 20 most recent are held out
+    expect(stats.rowsLearned).toBe(75 - 20); // the 20 most recent are held out
     // Judged on both models' log loss this time: the window holds the second cohort's clicks.
     expect(second?.rows).toBe(20);
     expect(second?.positives).toBeGreaterThanOrEqual(1);
@@ -79,7 +79,7 @@ describe('online learning', () => {
     const text = (await send(`${url}/metrics`)).text;
     expect(metric(text, 'ctrkit_joined_rows_total', { label: 'positive' })).toBe(clicks);
     expect(metric(text, 'ctrkit_joined_rows_total', { label: 'negative' })).toBe(impressions - clicks);
-    expect(metric(text, 'ctrkit_online_rows_learnt_total')).toBe(impressions - 20);
+    expect(metric(text, 'ctrkit_online_rows_learned_total')).toBe(impressions - 20);
     expect(metric(text, 'ctrkit_online_swaps_total')).toBe(stats.swaps);
     expect(metric(text, 'ctrkit_online_refusals_total')).toBe(stats.refusals);
     // After a swap the FTRL snapshot serves, else the DCN-v2 still does.

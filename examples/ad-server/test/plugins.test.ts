@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 /**
- * Only what the guard and the counters route's catalogue check read: a request that got past the
+ * Only what the guard and the counters route's catalog check read: a request that got past the
  * guard into any other part would fail with a 500, not a 401.
  */
 function adminDeps(adminToken: string | undefined): AdminRouteDeps {
@@ -58,7 +58,7 @@ describe('admin routes', () => {
     for (const authorization of ['Bearer s3cret', 'bearer s3cret']) {
       const answer = await app.inject({ method: 'GET', url: '/admin/counters?user=u&ad=nope', headers: { authorization } });
       expect(answer.statusCode).toBe(404);
-      expect(answer.json()).toEqual({ error: 'not_found', reason: 'ad nope is not in the catalogue' });
+      expect(answer.json()).toEqual({ error: 'not_found', reason: 'ad nope is not in the catalog' });
     }
   });
 });

@@ -94,7 +94,7 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
     expect(wins).toBeGreaterThan(50);
 
     // Counters recorded through one process are seen by the other.
-    const creative = testWorld().catalogue[7];
+    const creative = testWorld().catalog[7];
     const userId = `u-fleet-${randomUUID().slice(0, 8)}`;
     const event = { type: 'click', eventId: `${userId}:c`, requestId: `${userId}:r`, timestamp: Date.now() - 1_000, userId, adId: creative?.adId, campaignId: creative?.campaignId, advertiserId: creative?.advertiserId, category: creative?.category };
     expect((await postJson(`${a.url}/events`, { events: [{ ...event, type: 'impression', eventId: `${userId}:i` }, event] })).status).toBe(200);
@@ -138,7 +138,7 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
     const committed = new Map<string, number>();
     const statuses: (number | string)[] = [];
     let answered = 0;
-    let signalled = false;
+    let signaled = false;
     let winsAfterSignal = 0;
     await Promise.all(
       requests.map(async (request, i) => {
@@ -152,8 +152,8 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
           return;
         }
         statuses.push(answer.status);
-        if (++answered === 10 && !signalled) {
-          signalled = true;
+        if (++answered === 10 && !signaled) {
+          signaled = true;
           server.process.kill('SIGTERM');
         }
         // Win notices for every other bid, before and after the signal (the grace period accepts them).
@@ -162,7 +162,7 @@ describe.skipIf(!available)('two server processes on one Redis', () => {
           try {
             const settled = await send(bid.burl.replace('${AUCTION_PRICE}', String(bid.price)));
             if (settled.headers.get('x-ctrkit-settled') !== 'committed') continue;
-            if (signalled) winsAfterSignal++;
+            if (signaled) winsAfterSignal++;
             const campaignId = testWorld().creativeById.get(bid.adid)?.campaignId as string;
             committed.set(campaignId, (committed.get(campaignId) ?? 0) + Math.round((bid.price / 1000) * 1e6) / 1e6);
           } catch {

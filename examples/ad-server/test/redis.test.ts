@@ -117,7 +117,7 @@ describe('when Redis goes away', () => {
       expect(answer.headers.get('x-ctrkit-nbr')).toBe('1');
       expect(answer.headers.get('x-ctrkit-reason')).toMatch(/^redis_unavailable: /);
     }
-    const creative = testWorld().catalogue[0];
+    const creative = testWorld().catalog[0];
     const event = { type: 'impression', eventId: 'gone-1', requestId: 'gone', timestamp: Date.now(), userId: 'u-1', adId: creative?.adId, campaignId: creative?.campaignId, advertiserId: creative?.advertiserId, category: creative?.category };
     const events = await postJson(`${url}/events`, { events: [event] });
     expect(events.status).toBe(503);

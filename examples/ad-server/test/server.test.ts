@@ -85,8 +85,8 @@ describe('health, readiness and metrics', () => {
 });
 
 describe('POST /openrtb2/bid', () => {
-  it('scores the 100 display creatives of the catalogue and bids on each impression, with notice URLs', async () => {
-    expect(testWorld().catalogue.filter((c) => c.format === 'display')).toHaveLength(100);
+  it('scores the 100 display creatives of the catalog and bids on each impression, with notice URLs', async () => {
+    expect(testWorld().catalog.filter((c) => c.format === 'display')).toHaveLength(100);
     const before = metric((await send(`${main.url}/metrics`)).text, 'ctrkit_candidates_scored_total');
     const [request] = makeBidRequests(1, { imps: 2 });
     const answer = await postJson(`${main.url}/openrtb2/bid`, request);
@@ -248,7 +248,7 @@ describe('POST /events', () => {
     const metricsAfter = (await send(`${main.url}/metrics`)).text;
     expect(metric(metricsAfter, 'adserver_events_total', { result: 'recorded' }) - (metric(metricsBefore, 'adserver_events_total', { result: 'recorded' }) || 0)).toBe(3);
     expect(metric(metricsAfter, 'ctrkit_campaign', { level: 'campaign', id: campaignId, metric: 'clicks', window: '3600s' })).toBeGreaterThanOrEqual(1);
-    // The click matched the impression the quality monitor was given: labelled at once, nothing pending for it.
+    // The click matched the impression the quality monitor was given: labeled at once, nothing pending for it.
     expect(metricsAfter).toContain('ctrkit_model_quality');
   });
 

@@ -85,7 +85,7 @@ async function pinned(url: string, workers: readonly string[]): Promise<Map<stri
   return agents;
 }
 
-/** The whole fleet's series: `/metrics` answers for every worker, each series labelled with its worker. */
+/** The whole fleet's series: `/metrics` answers for every worker, each series labeled with its worker. */
 const scrape = async (url: string): Promise<string> => (await fresh(`${url}/metrics`)).text;
 
 describe('WORKERS: the configuration', () => {

@@ -1,7 +1,7 @@
 /**
  * Trains the demo's model with ctrkit itself and writes `model.onnx` + `model.json` where the
  * page serves them (`public/model/`, git-ignored). Synthetic impressions from the demo's world
- * (fixed seed), encoded with the demo's spec; a factorisation machine by default — it learns the
+ * (fixed seed), encoded with the demo's spec; a factorization machine by default — it learns the
  * user × ad interactions the profile controls move (interests × category, age × category,
  * device × format) in seconds — or `--model lr` (FTRL) or `--model dcnv2` (mini-batch Adam,
  * slower). The last 20% of the rows are held out for early stopping and the calibrator.

@@ -4,7 +4,7 @@
  * settings, and the function that turns the page's profile controls into an `AdRequest`.
  * Pure TypeScript with no DOM or Node API, so Node computes exactly what the page computes.
  */
-import { AD_FORMATS, type AdCandidate, type AdRequest, type AdSlot, type BehaviourEvent, type DeviceType, type UserProfile } from '@ctrkit/core';
+import { AD_FORMATS, type AdCandidate, type AdRequest, type AdSlot, type BehaviorEvent, type DeviceType, type UserProfile } from '@ctrkit/core';
 import { createTrafficGenerator, SIM_CATEGORIES, type TrafficGenerator, type TrafficGeneratorOptions } from '@ctrkit/core/sim';
 import type { AuctionOptions } from '@ctrkit/auction';
 import { adRequestSpec, type FeatureSpecJSON } from '@ctrkit/features';
@@ -33,7 +33,7 @@ export interface DemoProfile {
   readonly os: string;
   /** Declared interests (ad categories). */
   readonly interests: readonly string[];
-  /** Categories of ads the user clicked recently (behaviour history and retargeting segments). */
+  /** Categories of ads the user clicked recently (behavior history and retargeting segments). */
   readonly recentClicks: readonly string[];
   /** Local hour of the visit, 0–23. */
   readonly hour: number;
@@ -155,7 +155,7 @@ const DAY = Date.UTC(2026, 0, 5);
  * @returns The request: the profile as user, the publisher's page at the profile's hour, every candidate, three slots.
  */
 export function buildRequest(world: DemoWorld, profile: DemoProfile, requestId = 'demo'): AdRequest {
-  const history: BehaviourEvent[] = profile.recentClicks.map((category) => ({
+  const history: BehaviorEvent[] = profile.recentClicks.map((category) => ({
     action: 'click',
     category,
     brand: world.advertiserOfCategory.get(category) ?? `brand-${category}`,

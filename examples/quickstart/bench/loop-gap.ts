@@ -30,7 +30,7 @@ interface Setting {
   drift: SimDriftOptions | false;
   frozen: FtrlOptions;
   online: FtrlOptions;
-  /** The online learner: FTRL-LR (`online`'s settings) or a factorisation machine (`fm`'s). */
+  /** The online learner: FTRL-LR (`online`'s settings) or a factorization machine (`fm`'s). */
   learner: 'ftrl' | 'fm';
   fm: FmTrainerOptions;
   /** Online learner starts from zero instead of day one's weights. */
@@ -39,7 +39,7 @@ interface Setting {
   forget: number;
   /** … and by this after each chunk of day two (1: none). */
   forgetEach: number;
-  /** Chunks scored before a chunk is learnt (the joiner's window and the refresher's hold-out). */
+  /** Chunks scored before a chunk is learned (the joiner's window and the refresher's hold-out). */
   lag: number;
 }
 

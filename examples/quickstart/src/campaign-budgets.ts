@@ -21,7 +21,7 @@ export interface CampaignBudget {
 const FACTORS = [0.3, 0.6, 1.2, 3];
 
 /**
- * The plan of the `k`-th campaign: even, traffic-shaped (learnt from day one's times) or ASAP, in
+ * The plan of the `k`-th campaign: even, traffic-shaped (learned from day one's times) or ASAP, in
  * turn. A fresh plan each call.
  *
  * @param k - The campaign's index.

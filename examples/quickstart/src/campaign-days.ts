@@ -1,6 +1,6 @@
 /**
  * Each campaign's day two as the demo reports it: budget and plan, spend (the day's and all of
- * it), events, utilisation, and cumulative spend against the plan hour by hour; and the overspend
+ * it), events, utilization, and cumulative spend against the plan hour by hour; and the overspend
  * against the day's budget lines, to the micro.
  */
 import type { SimCampaign } from '@ctrkit/core/sim';
@@ -49,7 +49,7 @@ export function campaignDaysOf(
       impressions: figures.impressions,
       clicks: figures.clicks,
       conversions: figures.conversions,
-      utilisation: figures.daySpendMicros / 1e6 / budget,
+      utilization: figures.daySpendMicros / 1e6 / budget,
       spendByHour: spendCumulative,
       planByHour: planCumulative,
     };

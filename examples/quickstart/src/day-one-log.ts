@@ -6,21 +6,21 @@
 import type { ManualClock } from '@ctrkit/core';
 import type { TrafficGenerator } from '@ctrkit/core/sim';
 import type { CompiledEncoder, MemoryFeatureStore } from '@ctrkit/features';
-import { sliceRows, type LabelledRows } from '@ctrkit/models';
+import { sliceRows, type LabeledRows } from '@ctrkit/models';
 import { replayImpressions } from './log-replay.js';
 
-/** Day one's rows and what was learnt from the log itself. */
+/** Day one's rows and what was learned from the log itself. */
 export interface DayOneLog {
   /** Every row, in time order. */
-  readonly all: LabelledRows;
+  readonly all: LabeledRows;
   /** The first nine tenths: training and validation rows. */
-  readonly trainAll: LabelledRows;
+  readonly trainAll: LabeledRows;
   /** `trainAll` less its last tenth. */
-  readonly train: LabelledRows;
+  readonly train: LabeledRows;
   /** The last tenth of `trainAll`: early stopping and calibration. */
-  readonly valid: LabelledRows;
+  readonly valid: LabeledRows;
   /** The last tenth of the log, held out. */
-  readonly test: LabelledRows;
+  readonly test: LabeledRows;
   readonly testRows: number;
   /** The true click probability of every row. */
   readonly truth: Float64Array;

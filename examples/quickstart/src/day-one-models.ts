@@ -14,7 +14,7 @@ import {
   type FitResult,
   type FtrlOptions,
   type FtrlTrainer,
-  type LabelledRows,
+  type LabeledRows,
   type LoadedModel,
 } from '@ctrkit/models';
 import { registerNodeBackends } from '@ctrkit/models/node';
@@ -32,7 +32,7 @@ export interface DayOneModels {
   readonly loaded: LoadedModel;
   /** A second session of the same DCN-v2 bytes: the frozen model, never disposed by a swap. */
   readonly frozenDcn: LoadedModel;
-  /** The online learner, having learnt day one in time order. */
+  /** The online learner, having learned day one in time order. */
   readonly trainer: FtrlTrainer;
   /** Held-out quality: Bayes, FTRL-LR, DCN-v2 (calibrated). */
   readonly quality: readonly ModelQuality[];
@@ -45,7 +45,7 @@ export interface DayOneModels {
   frozenScores(batch: FeatureBatch): Promise<ArrayLike<number>>;
 }
 
-function predictAll(runner: { predictSync(b: FeatureBatch, out?: Float32Array): Float32Array }, rows: LabelledRows): Float32Array {
+function predictAll(runner: { predictSync(b: FeatureBatch, out?: Float32Array): Float32Array }, rows: LabeledRows): Float32Array {
   return runner.predictSync(rows.batch, new Float32Array(rows.batch.rows));
 }
 
@@ -87,7 +87,7 @@ export async function trainDayOneModels(options: {
   phase('train-dcn');
 
   // The online learner: FTRL-LR over day one in time order (training then validation rows), one
-  // pass, as it would have learnt had it been running; on day two it goes on from there.
+  // pass, as it would have learned had it been running; on day two it goes on from there.
   const trainer = createFtrlTrainer(layout, options.onlineFtrl ?? LOOP.ftrl);
   const dayOne = (options.warmStart ?? LOOP.warmStart) === 'whole-log' ? log.all : trainAll;
   trainer.update(dayOne.batch, dayOne.labels);

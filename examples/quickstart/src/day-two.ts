@@ -266,7 +266,7 @@ export async function serveDayTwo(options: {
   // The last 24 h of reporting, before the clock moves on to close the loop's last windows.
   // (From day two's first minute to now: its last clicks and conversions may come after midnight.)
   const reported = reporter.report(Math.ceil((simClock.now() - day2 + 1) / 60_000) * 60_000).campaigns;
-  // Close the last windows, so every served row is labelled.
+  // Close the last windows, so every served row is labeled.
   const loopReport = await loop.finish(options.frozenModel);
   options.phase('serve');
   return {

@@ -61,11 +61,11 @@ export const LOOP_FTRL = { alpha: 0.15, beta: 1, l1: 1, l2: 1 } as const satisfi
 
 /** How the online loop runs on day two (see {@link LOOP} for the demo's values). */
 export interface LoopSettings {
-  /** Attribution window of the label joiner, ms: a served row without a click is labelled 0 once it closes. */
+  /** Attribution window of the label joiner, ms: a served row without a click is labeled 0 once it closes. */
   readonly windowMs: number;
-  /** The refresher's hold-out window, rows: the newest joined rows, judged on and not yet learnt. */
+  /** The refresher's hold-out window, rows: the newest joined rows, judged on and not yet learned. */
   readonly holdoutRows: number;
-  /** A refresh after this many rows learnt… */
+  /** A refresh after this many rows learned… */
   readonly everyRows: number;
   /** … or after this long. */
   readonly everyMs: number;

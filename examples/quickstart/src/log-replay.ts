@@ -6,7 +6,7 @@
 import type { AdEvent, ManualClock } from '@ctrkit/core';
 import type { SimImpression, TrafficGenerator } from '@ctrkit/core/sim';
 import { allocateBatch, type CompiledEncoder, type MemoryFeatureStore } from '@ctrkit/features';
-import { createRowCollector, type LabelledRows } from '@ctrkit/models';
+import { createRowCollector, type LabeledRows } from '@ctrkit/models';
 
 /**
  * The events an impression of the log produced: the impression, its click 5 s later, its
@@ -60,12 +60,12 @@ export interface ReplayOptions {
 
 /**
  * Replays `count` impressions: each is encoded with the store's counters at its time and kept as
- * a labelled row beside its true click probability, then its events are recorded.
+ * a labeled row beside its true click probability, then its events are recorded.
  *
  * @param options - The log and the store.
  * @returns The rows, in time order, and the true click probability of each.
  */
-export async function replayImpressions(options: ReplayOptions): Promise<{ readonly rows: LabelledRows; readonly truth: Float64Array }> {
+export async function replayImpressions(options: ReplayOptions): Promise<{ readonly rows: LabeledRows; readonly truth: Float64Array }> {
   const { generator, store, encoder, clock, count, conversions = true, onImpression } = options;
   const layout = encoder.layout;
   const collector = createRowCollector(layout, count);

@@ -18,7 +18,7 @@ import { nodeIo, parseArgs, runCli, type CliIo } from '@ctrkit/cli';
 import { renderReport } from './report.js';
 import { DEMO_SIZES, DEMO_WORLD } from './demo-settings.js';
 import { runScenario, type ScenarioReport } from './scenario.js';
-import { summarise, toJsonLine } from './summary.js';
+import { summarize, toJsonLine } from './summary.js';
 
 const OPTIONS = {
   rows: { type: 'number', description: `impressions logged on day one (default ${DEMO_SIZES.logImpressions})` },
@@ -78,13 +78,13 @@ function printScenario(report: ScenarioReport, reportPath: string, elapsed: numb
   out.push(`  conversions ${s.conversions}, revenue ${f(s.revenue, 2)}, overspend ${f(s.overspend, 2)} (${f(s.spendAfterMidnight, 2)} of day two's clicks and conversions billed after midnight, on the next day's budgets), degraded requests ${s.degradedRequests}`);
   out.push('');
   const l = report.loop;
-  out.push(`the online loop on day two (${l.rows.toLocaleString('en')} served impressions, ${l.launchedRows.toLocaleString('en')} of ads launched that day; each scored before anything learnt from it)`);
+  out.push(`the online loop on day two (${l.rows.toLocaleString('en')} served impressions, ${l.launchedRows.toLocaleString('en')} of ads launched that day; each scored before anything learned from it)`);
   out.push(`  ${'model'.padEnd(36)} ${'AUC'.padStart(7)} ${'log loss'.padStart(9)}`);
   out.push(`  ${`frozen after day one (${l.frozenModel})`.padEnd(36)} ${f(l.frozen.auc).padStart(7)} ${f(l.frozen.logloss, 5).padStart(9)}`);
   out.push(`  ${'online loop (what it served)'.padEnd(36)} ${f(l.online.auc).padStart(7)} ${f(l.online.logloss, 5).padStart(9)}`);
   out.push(`  ${'online trainer (FTRL-LR, progressive)'.padEnd(36)} ${f(l.trainer.auc).padStart(7)} ${f(l.trainer.logloss, 5).padStart(9)}`);
   out.push(`  ${'Bayes optimum (true pCTR)'.padEnd(36)} ${f(l.bayes.auc).padStart(7)} ${f(l.bayes.logloss, 5).padStart(9)}`);
-  out.push(`  the loop closes ${(l.gapClosed * 100).toFixed(1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused (${Object.entries(l.refusalsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}), ${l.rowsLearnt.toLocaleString('en')} joined rows learnt (${l.joined.positives} clicks), serving ${l.servingVersion} at the end`);
+  out.push(`  the loop closes ${(l.gapClosed * 100).toFixed(1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused (${Object.entries(l.refusalsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}), ${l.rowsLearned.toLocaleString('en')} joined rows learned (${l.joined.positives} clicks), serving ${l.servingVersion} at the end`);
   out.push('');
   out.push('latency per stage (ms)');
   out.push(`  ${'stage'.padEnd(10)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)}`);
@@ -94,7 +94,7 @@ function printScenario(report: ScenarioReport, reportPath: string, elapsed: numb
   out.push(`campaigns (${active.length} of ${report.campaigns.length} won impressions; the rest were outbid)`);
   out.push(`  ${'campaign'.padEnd(10)} ${'bid'.padEnd(4)} ${'plan'.padEnd(8)} ${'budget'.padStart(8)} ${'spend'.padStart(8)} ${'used'.padStart(5)} ${'impr.'.padStart(6)} ${'clicks'.padStart(6)}`);
   for (const c of active.slice(0, 14)) {
-    out.push(`  ${c.campaignId.padEnd(10)} ${c.bidType.padEnd(4)} ${c.plan.padEnd(8)} ${f(c.budget, 2).padStart(8)} ${f(c.spend, 2).padStart(8)} ${`${(c.utilisation * 100).toFixed(0)}%`.padStart(5)} ${String(c.impressions).padStart(6)} ${String(c.clicks).padStart(6)}`);
+    out.push(`  ${c.campaignId.padEnd(10)} ${c.bidType.padEnd(4)} ${c.plan.padEnd(8)} ${f(c.budget, 2).padStart(8)} ${f(c.spend, 2).padStart(8)} ${`${(c.utilization * 100).toFixed(0)}%`.padStart(5)} ${String(c.impressions).padStart(6)} ${String(c.clicks).padStart(6)}`);
   }
   if (active.length > 14) out.push(`  … ${active.length - 14} more in the report`);
   out.push('');
@@ -189,7 +189,7 @@ async function main(): Promise<number> {
   mkdirSync(path.dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, renderReport(report, `ctrkit demo — seed "${seed}"`));
   printScenario(report, reportPath, (performance.now() - started) / 1000, print);
-  if (json) process.stdout.write(`${toJsonLine(summarise(report, { seed, report: reportPath }))}\n`);
+  if (json) process.stdout.write(`${toJsonLine(summarize(report, { seed, report: reportPath }))}\n`);
   return 0;
 }
 

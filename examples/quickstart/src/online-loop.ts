@@ -148,7 +148,7 @@ export function createOnlineLoop(options: {
         swaps: loopStats.swaps,
         refusedSwaps: loopStats.refusals,
         refusalsByReason: loopStats.refusalsByReason,
-        rowsLearnt: loopStats.rowsLearnt,
+        rowsLearned: loopStats.rowsLearned,
         joined: { positives: joinerStats.positives, negatives: joinerStats.negatives },
         servingVersion: loopStats.servingVersion,
         hourly,

@@ -125,7 +125,7 @@ export function renderReport(report: ScenarioReport, title: string): string {
         yMax: c.budget * 1.1,
         series: [
           { name: 'plan', color: '#999', dashed: true, points: c.planByHour.map((v, h) => [h + 1, v] as const) },
-          { name: `spend (${(c.utilisation * 100).toFixed(0)}% of ${c.budget.toFixed(2)})`, color: '#4c78a8', points: c.spendByHour.map((v, h) => [h + 1, v] as const) },
+          { name: `spend (${(c.utilization * 100).toFixed(0)}% of ${c.budget.toFixed(2)})`, color: '#4c78a8', points: c.spendByHour.map((v, h) => [h + 1, v] as const) },
           { name: 'budget', color: '#e45756', dashed: true, points: [[0, c.budget], [24, c.budget]] },
         ],
       }),
@@ -137,7 +137,7 @@ export function renderReport(report: ScenarioReport, title: string): string {
   const stageRows = report.latency.stages.map((s) => row([s.stage, s.count, fmt(s.p50Ms, 3), fmt(s.p95Ms, 3), fmt(s.p99Ms, 3)])).join('');
   const campaignRows = [...report.campaigns]
     .sort((a, b) => b.spend - a.spend)
-    .map((c) => row([c.campaignId, c.bidType, c.plan, fmt(c.budget, 2), fmt(c.spend, 2), `${(c.utilisation * 100).toFixed(0)}%`, c.impressions, c.clicks, c.conversions]))
+    .map((c) => row([c.campaignId, c.bidType, c.plan, fmt(c.budget, 2), fmt(c.spend, 2), `${(c.utilization * 100).toFixed(0)}%`, c.impressions, c.clicks, c.conversions]))
     .join('');
   const s = report.serving;
   const l = report.loop;
@@ -171,9 +171,9 @@ export function renderReport(report: ScenarioReport, title: string): string {
 <table><tr><th>model</th><th>AUC</th><th>log loss</th><th>NE</th><th>calibration</th><th>ECE</th></tr>${qualityRows}</table>
 <div class="plots">${reliability}</div>
 <h2>Serving day two</h2>
-<p>${s.winners.toLocaleString('en')} ads shown, ${s.clicks} clicks (model expected ${fmt(s.predictedClicks, 1)}, truth ${fmt(s.expectedClicks, 1)}), ${s.conversions} conversions, revenue ${fmt(s.revenue, 2)}, overspend ${fmt(s.overspend, 2)}. Online: AUC ${fmt(s.online.auc)}, calibration ${fmt(s.online.calibration, 3)} over ${s.online.rows.toLocaleString('en')} labelled impressions.</p>
+<p>${s.winners.toLocaleString('en')} ads shown, ${s.clicks} clicks (model expected ${fmt(s.predictedClicks, 1)}, truth ${fmt(s.expectedClicks, 1)}), ${s.conversions} conversions, revenue ${fmt(s.revenue, 2)}, overspend ${fmt(s.overspend, 2)}. Online: AUC ${fmt(s.online.auc)}, calibration ${fmt(s.online.calibration, 3)} over ${s.online.rows.toLocaleString('en')} labeled impressions.</p>
 <h3>The online loop</h3>
-<p>${l.rows.toLocaleString('en')} served impressions (${l.launchedRows.toLocaleString('en')} of ads launched on day two), each scored before anything learnt from it. The loop closes ${fmt(l.gapClosed * 100, 1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused; ${l.rowsLearnt.toLocaleString('en')} joined rows learnt; serving ${escape(l.servingVersion)} at the end.</p>
+<p>${l.rows.toLocaleString('en')} served impressions (${l.launchedRows.toLocaleString('en')} of ads launched on day two), each scored before anything learned from it. The loop closes ${fmt(l.gapClosed * 100, 1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused; ${l.rowsLearned.toLocaleString('en')} joined rows learned; serving ${escape(l.servingVersion)} at the end.</p>
 <table><tr><th>model</th><th>AUC</th><th>log loss</th></tr>${loopRows}</table>
 <div class="plots">${hourly}</div>
 <h3>Latency per stage (ms)</h3>

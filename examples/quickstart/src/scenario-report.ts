@@ -31,8 +31,8 @@ export interface LoopReport {
   readonly swaps: number;
   readonly refusedSwaps: number;
   readonly refusalsByReason: Readonly<Record<string, number>>;
-  /** Joined rows the trainer learnt on day two. */
-  readonly rowsLearnt: number;
+  /** Joined rows the trainer learned on day two. */
+  readonly rowsLearned: number;
   /** Labels the joiner decided (positives, negatives). */
   readonly joined: { readonly positives: number; readonly negatives: number };
   readonly servingVersion: string;
@@ -60,7 +60,7 @@ export interface CampaignDay {
   readonly clicks: number;
   readonly conversions: number;
   /** `daySpend / budget`. */
-  readonly utilisation: number;
+  readonly utilization: number;
   /** Cumulative spend at the end of each hour of day two. */
   readonly spendByHour: readonly number[];
   /** Cumulative planned spend at the end of each hour (the plan's share of the budget). */

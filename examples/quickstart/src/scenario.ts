@@ -6,7 +6,7 @@
  *
  * The world drifts (ad appeal wanders, campaigns and creatives launch on day two, some users'
  * tastes shift), and day two runs the online loop: every shown ad's row goes to the label joiner,
- * its click (or the end of its attribution window) labels it, and an FTRL-LR that learnt day one
+ * its click (or the end of its attribution window) labels it, and an FTRL-LR that learned day one
  * keeps learning from the joined rows through the online refresher, which hot-swaps its snapshot
  * in for the serving model only when it is not worse on the most recent joined rows. Each served
  * impression is scored, before anything learns from it, by the model frozen after day one, by

@@ -48,9 +48,9 @@ const BAYES = 'Bayes optimum (true pCTR)';
  * @param extra - The seed, and where the HTML report was written (if it was).
  * @returns A plain object; `JSON.stringify` it.
  */
-export function summarise(report: ScenarioReport, extra: { readonly seed: string; readonly report?: string }): DemoSummary {
+export function summarize(report: ScenarioReport, extra: { readonly seed: string; readonly report?: string }): DemoSummary {
   const bayes = report.quality.find((q) => q.model === BAYES);
-  if (bayes === undefined) throw new Error('summarise: the scenario reported no Bayes optimum');
+  if (bayes === undefined) throw new Error('summarize: the scenario reported no Bayes optimum');
   const s = report.serving;
   return {
     seed: extra.seed,

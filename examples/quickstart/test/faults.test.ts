@@ -1,7 +1,7 @@
 /**
  * Faults on real parts (features encoder, memory store, a trained FTRL-LR, GSP, dual pacing,
  * memory ledger): a model that throws, one that hangs past its deadline, one that returns NaN,
- * and a store that fails — each request still gets a valid, labelled, counted result.
+ * and a store that fails — each request still gets a valid, labeled, counted result.
  */
 import {
   createAdSelector,

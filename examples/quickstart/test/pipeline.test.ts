@@ -38,14 +38,14 @@ describe('the whole pipeline on a synthetic day', () => {
     expect(online.auc).toBeGreaterThan(0.6);
   });
 
-  it('runs the online loop on day two: every served impression scored by frozen, online and truth, and labelled once', () => {
+  it('runs the online loop on day two: every served impression scored by frozen, online and truth, and labeled once', () => {
     const { loop, serving } = report;
     expect(loop.rows).toBe(serving.winners);
-    // Every click came within the attribution window, so it labelled its row; the rest closed as negatives.
+    // Every click came within the attribution window, so it labeled its row; the rest closed as negatives.
     expect(loop.joined.positives).toBe(serving.clicks);
     expect(loop.joined.positives + loop.joined.negatives).toBe(loop.rows);
-    // All but the hold-out window was learnt, and the refresher decided at least once.
-    expect(loop.rowsLearnt).toBeGreaterThan(loop.rows - 1_001);
+    // All but the hold-out window was learned, and the refresher decided at least once.
+    expect(loop.rowsLearned).toBeGreaterThan(loop.rows - 1_001);
     expect(loop.swaps + loop.refusedSwaps).toBeGreaterThan(0);
     // The truth beats both models on the same rows; launched ads were served.
     expect(loop.bayes.logloss).toBeLessThan(loop.frozen.logloss);
@@ -67,9 +67,9 @@ describe('the whole pipeline on a synthetic day', () => {
     const afterMidnight = report.campaigns.reduce((s, c) => s + micros(c.spend) - micros(c.daySpend), 0);
     expect(afterMidnight).toBe(micros(report.serving.spendAfterMidnight));
     // Campaigns given a third of what they would spend unpaced should use most of it.
-    const bound = report.campaigns.filter((c) => c.spend > 0 && c.utilisation > 0.5);
+    const bound = report.campaigns.filter((c) => c.spend > 0 && c.utilization > 0.5);
     expect(bound.length).toBeGreaterThan(5);
-    const mean = bound.reduce((s, c) => s + c.utilisation, 0) / bound.length;
+    const mean = bound.reduce((s, c) => s + c.utilization, 0) / bound.length;
     expect(mean).toBeGreaterThan(0.8);
   });
 

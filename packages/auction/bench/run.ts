@@ -85,7 +85,7 @@ const auctions = [
 console.log(formatBenchTable(`@ctrkit/auction — rank and price ${N.toLocaleString('en')} candidates (rows/s = candidates/s)`, auctions, 'naive sort, GSP 3 slots (baseline)'));
 
 // OpenRTB round trip: JSON text in, BidResponse out, 200 creatives, a stub predictor, consent.
-const catalogue: BidderCreative[] = Array.from({ length: 200 }, (_, i) => ({
+const catalog: BidderCreative[] = Array.from({ length: 200 }, (_, i) => ({
   adId: `cr-${i}`,
   advertiserId: `adv-${i % 40}`,
   campaignId: `cmp-${i % 60}`,
@@ -102,7 +102,7 @@ const catalogue: BidderCreative[] = Array.from({ length: 200 }, (_, i) => ({
 }));
 const stubPCtr = Float64Array.from({ length: 200 }, () => random.uniform(0.001, 0.02));
 const bidder = createOpenRtbBidder({
-  catalogue,
+  catalog,
   predict: async (req) => stubPCtr.subarray(0, req.candidates.length),
   pacing: (campaignId) => ({ multiplier: campaignId.endsWith('7') ? 0.5 : 1, admit: !campaignId.endsWith('9') }),
   consent: { vendorId: 755 },

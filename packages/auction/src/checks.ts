@@ -9,7 +9,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * @internal Throws when `value` has a key outside `allowed`, naming the key and the allowed set,
- * so a misspelt option fails loudly instead of being ignored.
+ * so a misspelled option fails loudly instead of being ignored.
  */
 export function checkKnownKeys(value: Record<string, unknown>, allowed: readonly string[], where: string, code: ErrorCode = 'E_CONFIG'): void {
   for (const key of Object.keys(value)) {

@@ -22,17 +22,17 @@ import { GPP_SECTIONS, parseGpp, readUsSection, sectionName } from './gpp.js';
 export interface ConsentOptions {
   /** Your IAB Global Vendor List id; when set, the TC string must give this vendor consent. */
   readonly vendorId?: number;
-  /** TCF purposes that need consent for personalised ads (default 1, 3, 4). */
+  /** TCF purposes that need consent for personalized ads (default 1, 3, 4). */
   readonly purposes?: readonly number[];
-  /** Deny personalisation when `limitAdTracking` is set (default true). */
-  readonly honourLimitAdTracking?: boolean;
+  /** Deny personalization when `limitAdTracking` is set (default true). */
+  readonly honorLimitAdTracking?: boolean;
   /** Whether GDPR applies when a request says nothing and carries no TC string (default false). */
   readonly gdprWhenUnknown?: boolean;
   /** How many decoded TC and GPP strings to remember (default 1,000; 0 disables the cache). */
   readonly cacheSize?: number;
 }
 
-/** Why personalised ads were denied.
+/** Why personalized ads were denied.
  *
  * - `coppa` — the request is under COPPA.
  * - `tcf-missing` — GDPR applies and there is no TC string.
@@ -71,7 +71,7 @@ export type ConsentFindingCode =
   | 'gpp-opt-out'
   | 'limit-ad-tracking';
 
-/** One reason personalisation was denied.
+/** One reason personalization was denied.
  *
  * @example
  * ```ts
@@ -91,13 +91,13 @@ export interface ConsentFinding {
  * @example
  * ```ts
  * import type { ConsentEvaluation } from '@ctrkit/auction';
- * const allowed = (e: ConsentEvaluation) => e.signals.personalisedAds === true;
+ * const allowed = (e: ConsentEvaluation) => e.signals.personalizedAds === true;
  * ```
  */
 export interface ConsentEvaluation {
-  /** Core's signals: `gdprApplies`, `personalisedAds`, `coppa`, all set. */
+  /** Core's signals: `gdprApplies`, `personalizedAds`, `coppa`, all set. */
   readonly signals: Required<ConsentSignals>;
-  /** Why personalisation was denied; empty when it is allowed. */
+  /** Why personalization was denied; empty when it is allowed. */
   readonly findings: readonly ConsentFinding[];
 }
 
@@ -107,7 +107,7 @@ export interface ConsentEvaluation {
  * @example
  * ```ts
  * import type { ConsentEvaluator } from '@ctrkit/auction';
- * const personalised = (evaluator: ConsentEvaluator) => evaluator.evaluate({ usPrivacy: '1YNN' }).signals.personalisedAds;
+ * const personalized = (evaluator: ConsentEvaluator) => evaluator.evaluate({ usPrivacy: '1YNN' }).signals.personalizedAds;
  * ```
  */
 export interface ConsentEvaluator {
@@ -115,7 +115,7 @@ export interface ConsentEvaluator {
    * Evaluates raw signals.
    *
    * @param input - The signals.
-   * @returns Signals and findings; never throws on malformed strings (they deny personalisation).
+   * @returns Signals and findings; never throws on malformed strings (they deny personalization).
    */
   evaluate(input: ConsentInput): ConsentEvaluation;
   /**
@@ -127,7 +127,7 @@ export interface ConsentEvaluator {
   evaluateOpenRtb(bidRequest: unknown): ConsentEvaluation;
 }
 
-const OPTION_KEYS = ['vendorId', 'purposes', 'honourLimitAdTracking', 'gdprWhenUnknown', 'cacheSize'] as const;
+const OPTION_KEYS = ['vendorId', 'purposes', 'honorLimitAdTracking', 'gdprWhenUnknown', 'cacheSize'] as const;
 const US_PRIVACY = /^1[YN-][YN-][YN-]$/i;
 
 function flag(value: number | boolean | undefined): boolean | undefined {
@@ -153,7 +153,7 @@ class Memo<V> {
 
 /**
  * Creates a {@link ConsentEvaluator}. The rules, in order (every failing rule adds a finding;
- * any finding denies personalised ads):
+ * any finding denies personalized ads):
  *
  * 1. **COPPA** (`coppa` = 1): no personal data at all; `coppa` is set in the signals.
  * 2. **GDPR** applies when `gdpr` = 1; when `gdpr` is absent, it applies when the applicable GPP
@@ -170,18 +170,18 @@ class Memo<V> {
  *    present and evaluable: 2 (TCF EU v2, as in rule 2), 6 (US privacy, as in rule 3), 7–12 (US
  *    national, CA, VA, CO, UT, CT: a sale, sharing or targeted-advertising opt-out, or a GPC
  *    subsection with GPC set, denies). Any other applicable section cannot be evaluated and denies.
- * 5. **Limit ad tracking** (`limitAdTracking` = 1) denies unless `honourLimitAdTracking` is false.
+ * 5. **Limit ad tracking** (`limitAdTracking` = 1) denies unless `honorLimitAdTracking` is false.
  *
  * @param options - Vendor id, required purposes, defaults.
  * @returns The evaluator.
  * @throws `CtrkitError` `E_CONFIG` on an unknown option or an invalid vendor id or purpose.
- * @remarks Decoded TC and GPP strings are memoised (`cacheSize`), so a returning user costs a map lookup.
+ * @remarks Decoded TC and GPP strings are memoized (`cacheSize`), so a returning user costs a map lookup.
  * @example
  * ```ts
  * import { createConsentEvaluator } from '@ctrkit/auction';
  * const consent = createConsentEvaluator({ vendorId: 755 });
  * const { signals, findings } = consent.evaluate({ gdpr: 0, usPrivacy: '1YYN' });
- * console.log(signals.personalisedAds, findings[0]?.code); // false usp-opt-out
+ * console.log(signals.personalizedAds, findings[0]?.code); // false usp-opt-out
  * ```
  */
 export function createConsentEvaluator(options: ConsentOptions = {}): ConsentEvaluator {
@@ -193,7 +193,7 @@ export function createConsentEvaluator(options: ConsentOptions = {}): ConsentEva
   if (!Array.isArray(purposes) || purposes.some((p) => !Number.isInteger(p) || p < 1 || p > 24)) {
     throw new CtrkitError('E_CONFIG', `purposes must be TCF purpose ids (integers 1–24), got ${describe(purposes)}`);
   }
-  const honourLmt = options.honourLimitAdTracking ?? true;
+  const honorLmt = options.honorLimitAdTracking ?? true;
   const gdprWhenUnknown = options.gdprWhenUnknown ?? false;
   const cacheSize = checkNumber(options.cacheSize, 'cacheSize', 0, 1e7) ?? 1000;
   const tcfMemo = new Memo<readonly ConsentFinding[]>(cacheSize);
@@ -286,9 +286,9 @@ export function createConsentEvaluator(options: ConsentOptions = {}): ConsentEva
       }
     }
 
-    if (honourLmt && flag(source.limitAdTracking) === true) findings.push({ code: 'limit-ad-tracking', detail: 'the device limits ad tracking (lmt = 1)' });
+    if (honorLmt && flag(source.limitAdTracking) === true) findings.push({ code: 'limit-ad-tracking', detail: 'the device limits ad tracking (lmt = 1)' });
 
-    return { signals: { gdprApplies, personalisedAds: findings.length === 0, coppa }, findings };
+    return { signals: { gdprApplies, personalizedAds: findings.length === 0, coppa }, findings };
   }
 
   return {

@@ -12,7 +12,7 @@ export type { Auction, AuctionInputs, AuctionOptions, ObjectiveWeights, PricingR
 export { createCandidateFilter, rejectionReasonOf } from './targeting/filter.js';
 export type { CandidateFilter, CandidateFilterOptions, FilterContext, FilterResult } from './targeting/filter.js';
 export type { CounterSource } from './targeting/counters.js';
-export type { BehaviourRule, FrequencyCap, TargetingRules } from './targeting/rules.js';
+export type { BehaviorRule, FrequencyCap, TargetingRules } from './targeting/rules.js';
 export { DEFAULT_PRICE_DECIMALS, eventsPerMille, roundPrice } from './price.js';
 export { createConsentEvaluator } from './consent.js';
 export type { ConsentEvaluation, ConsentEvaluator, ConsentFinding, ConsentFindingCode, ConsentOptions } from './consent.js';

@@ -178,7 +178,7 @@ describe('auction properties', () => {
     );
   });
 
-  it('VCG stays truthful with a multi-objective score (an affine maximiser)', () => {
+  it('VCG stays truthful with a multi-objective score (an affine maximizer)', () => {
     // Rank score r_i = s_i b_i + w_ux × 1000 pCTR_i; the objective term is not the bidder's money,
     // so its utility is still α_k × 1000 × pCTR_i × (value_i − price_i).
     const deviation = fc.record({ who: fc.nat(), factor: fc.double({ min: 0, max: 3, noNaN: true }), ux: fc.constantFrom(0.05, 0.2, 1) });

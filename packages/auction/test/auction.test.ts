@@ -85,7 +85,7 @@ describe('worked examples', () => {
     expect(createAuction({ pricing: 'second-price' }).run(request(close, slots(1)), pCtr).winners[0]?.price).toBe(4.005);
   });
 
-  it('squashing changes the order: γ = 0 ranks CPC bids by bid alone, γ = 2 favours pCTR', () => {
+  it('squashing changes the order: γ = 0 ranks CPC bids by bid alone, γ = 2 favors pCTR', () => {
     // A: 3 × 0.01 (30 eCPM); B: 1 × 0.04 (40 eCPM).
     const candidates = [ad('A', 3), ad('B', 1)];
     const pCtr = new Float32Array([0.01, 0.04]);

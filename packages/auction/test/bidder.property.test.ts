@@ -8,7 +8,7 @@ const RUNS = { numRuns: 200, seed: 20260105 };
 describe('bidder properties', () => {
   it('never throws and always answers, whatever the body', async () => {
     const bidder = createOpenRtbBidder({
-      catalogue: [{ adId: 'a', advertiserId: 'x', campaignId: 'c', format: 'display', category: 'IAB1', bid: 1, bidType: 'CPC', adm: '<div></div>' }],
+      catalog: [{ adId: 'a', advertiserId: 'x', campaignId: 'c', format: 'display', category: 'IAB1', bid: 1, bidType: 'CPC', adm: '<div></div>' }],
       predict: async (request) => new Float64Array(request.candidates.length).fill(0.02),
       clock: createManualClock(0),
     });
@@ -56,7 +56,7 @@ describe('bidder properties', () => {
     });
     await fc.assert(
       fc.asyncProperty(setting, async (x) => {
-        const catalogue: BidderCreative[] = x.creatives.map((c, i) => ({
+        const catalog: BidderCreative[] = x.creatives.map((c, i) => ({
           adId: `ad-${i}`,
           advertiserId: `adv-${i}`,
           campaignId: `cmp-${i}`,
@@ -69,7 +69,7 @@ describe('bidder properties', () => {
         }));
         const pCtr = Float64Array.from(x.creatives, (c) => c.pCtr);
         const bidder = createOpenRtbBidder({
-          catalogue,
+          catalog,
           predict: async (request) => Float64Array.from(request.candidates, (c) => pCtr[Number(c.adId.slice(3))] as number),
           maxBidCpm: x.maxBidCpm,
           firstPriceShading: x.shading,

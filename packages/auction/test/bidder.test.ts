@@ -37,7 +37,7 @@ function predictor(pCtrById: Record<string, number>, seen: AdRequest[] = []) {
 
 function bidder(options: Partial<OpenRtbBidderOptions> = {}) {
   return createOpenRtbBidder({
-    catalogue: [creative('a', 1.5), creative('b', 1)],
+    catalog: [creative('a', 1.5), creative('b', 1)],
     predict: predictor({ a: 0.02, b: 0.05 }),
     clock: createManualClock(Date.UTC(2026, 0, 5, 12)),
     ...options,
@@ -81,10 +81,10 @@ describe('OpenRTB bidder: bids', () => {
 
   it('rounds prices down to the quantum: a Float32 pCTR never pushes a bid above its value', async () => {
     // 0.02 as a float32 is 0.0199999995529651…, so a 1.5 CPC is worth 29.99999933 CPM: bid 29.999999.
-    const outcome = await bidder({ catalogue: [creative('a', 1.5)], predict: async () => new Float32Array([0.02]) }).handle(bidRequest());
+    const outcome = await bidder({ catalog: [creative('a', 1.5)], predict: async () => new Float32Array([0.02]) }).handle(bidRequest());
     expect(outcome.imps[0]?.bid?.price).toBe(29.999999);
     // With two decimals the same bid is 29.99, and never below a floor of 29.995.
-    const coarse = bidder({ catalogue: [creative('a', 1.5)], predict: async () => new Float32Array([0.02]), priceDecimals: 2 });
+    const coarse = bidder({ catalog: [creative('a', 1.5)], predict: async () => new Float32Array([0.02]), priceDecimals: 2 });
     expect((await coarse.handle(bidRequest())).imps[0]?.bid?.price).toBe(29.99);
     expect((await coarse.handle(bidRequest({ imp: [banner('1', { bidfloor: 29.995 })] }))).imps[0]?.bid?.price).toBe(29.995);
   });
@@ -103,7 +103,7 @@ describe('OpenRTB bidder: bids', () => {
 
   it('caps bids at maxBidCpm and at the creative’s own cap', async () => {
     expect((await bidder({ maxBidCpm: 20 }).handle(bidRequest())).response.seatbid?.[0]?.bid[0]?.price).toBe(20);
-    const capped = bidder({ catalogue: [creative('a', 1.5), creative('b', 1, { maxBidCpm: 10 })] });
+    const capped = bidder({ catalog: [creative('a', 1.5), creative('b', 1, { maxBidCpm: 10 })] });
     // b is capped at 10, so a (30) wins.
     expect((await capped.handle(bidRequest())).imps).toEqual([{ impId: '1', bid: { adId: 'a', price: 30 } }]);
   });
@@ -147,8 +147,8 @@ describe('OpenRTB bidder: bids', () => {
   });
 
   it('fills several impressions in order, each creative once, matching format and size', async () => {
-    const catalogue = [creative('a', 1.5), creative('b', 1), creative('v', 20, { bidType: 'CPM', format: 'video', width: 640, height: 360, mimes: ['video/mp4'], duration: 30, adm: '<VAST version="4.0"></VAST>' }), creative('big', 4, { width: 728, height: 90 })];
-    const outcome = await bidder({ catalogue }).handle(
+    const catalog = [creative('a', 1.5), creative('b', 1), creative('v', 20, { bidType: 'CPM', format: 'video', width: 640, height: 360, mimes: ['video/mp4'], duration: 30, adm: '<VAST version="4.0"></VAST>' }), creative('big', 4, { width: 728, height: 90 })];
+    const outcome = await bidder({ catalog }).handle(
       bidRequest({
         imp: [banner('1'), banner('2'), { id: '3', video: { mimes: ['video/mp4'], w: 640, h: 360 } }, { id: '4', banner: { format: [{ w: 728, h: 90 }] } }],
       }),
@@ -179,9 +179,9 @@ describe('OpenRTB bidder: bids', () => {
     expect(outcome.issues.map((i) => i.path)).toEqual(['imp[0]', 'imp[2].bidfloor']);
   });
 
-  it('honours bcat (with IAB prefixes) and badv (also against adomain)', async () => {
-    const catalogue = [creative('a', 1.5), creative('b', 1, { category: 'IAB7-1' }), creative('c', 1.2, { adomain: ['c.example', 'brand.example'] })];
-    const outcome = await bidder({ catalogue }).handle(bidRequest({ bcat: ['IAB7'], badv: ['brand.example', 'a.example'] }));
+  it('honors bcat (with IAB prefixes) and badv (also against adomain)', async () => {
+    const catalog = [creative('a', 1.5), creative('b', 1, { category: 'IAB7-1' }), creative('c', 1.2, { adomain: ['c.example', 'brand.example'] })];
+    const outcome = await bidder({ catalog }).handle(bidRequest({ bcat: ['IAB7'], badv: ['brand.example', 'a.example'] }));
     expect(outcome.bid).toBe(false);
     expect(outcome.rejected).toEqual([
       { adId: 'a', reason: 'blocked_advertiser', detail: 'advertiser a.example is blocked' },
@@ -208,7 +208,7 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
   const finance = (adId: string, bid: number, extra: Partial<BidderCreative> = {}) => creative(adId, bid, { category: 'finance', cat: ['IAB13-2'], ...extra });
 
   it('a bcat of IAB13 blocks a creative whose cat is IAB13-2 (its free-text category is for the model)', async () => {
-    const b = bidder({ catalogue: [finance('loan', 2), creative('trip', 1)] });
+    const b = bidder({ catalog: [finance('loan', 2), creative('trip', 1)] });
     const outcome = await b.handle(bidRequest({ bcat: ['IAB13'] }));
     expect(outcome.rejected).toContainEqual({ adId: 'loan', reason: 'blocked_category', detail: 'category IAB13-2 is blocked' });
     expect(outcome.imps).toEqual([{ impId: '1', bid: { adId: 'trip', price: 10 } }]);
@@ -218,21 +218,21 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
   });
 
   it('a bcat entry blocks only its own subtree: IAB1 does not block IAB13-2, IAB13-2 does not block IAB13', async () => {
-    const b = bidder({ catalogue: [finance('loan', 2), creative('parent', 1, { cat: ['IAB13'] })] });
+    const b = bidder({ catalog: [finance('loan', 2), creative('parent', 1, { cat: ['IAB13'] })] });
     const outcome = await b.handle(bidRequest({ bcat: ['IAB1', 'IAB13-2'] }));
     expect(outcome.rejected.filter((r) => r.reason === 'blocked_category').map((r) => r.adId)).toEqual(['loan']);
     expect(outcome.imps[0]?.bid?.adId).toBe('parent');
   });
 
   it('badv blocks by advertiser domain and its subdomains', async () => {
-    const b = bidder({ catalogue: [finance('loan', 2, { domain: 'ads.bank.example', adomain: ['ads.bank.example'] }), creative('trip', 1)] });
+    const b = bidder({ catalog: [finance('loan', 2, { domain: 'ads.bank.example', adomain: ['ads.bank.example'] }), creative('trip', 1)] });
     const outcome = await b.handle(bidRequest({ badv: ['bank.example'] }));
     expect(outcome.rejected).toContainEqual({ adId: 'loan', reason: 'blocked_advertiser', detail: 'advertiser ads.bank.example is blocked' });
     expect(outcome.imps[0]?.bid?.adId).toBe('trip');
   });
 
   it('nothing bids on a request whose bcat covers every creative', async () => {
-    const b = bidder({ catalogue: [finance('loan', 2), finance('card', 1.5, { cat: ['IAB13-7', 'IAB3'] }), creative('trip', 1)] });
+    const b = bidder({ catalog: [finance('loan', 2), finance('card', 1.5, { cat: ['IAB13-7', 'IAB3'] }), creative('trip', 1)] });
     const outcome = await b.handle(bidRequest({ bcat: ['IAB13', 'IAB20'] }));
     expect(outcome.bid).toBe(false);
     expect(outcome.response).toEqual({ id: 'req-1' });
@@ -245,7 +245,7 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
 
   it('acat must cover every code of a creative; bapp blocks the advertised app; battr the attributes', async () => {
     const b = bidder({
-      catalogue: [finance('loan', 2, { cat: ['IAB13-2', 'IAB3'] }), creative('app', 1.8, { bundle: 'com.game.example' }), creative('pop', 1.6, { attr: [8] }), creative('trip', 1)],
+      catalog: [finance('loan', 2, { cat: ['IAB13-2', 'IAB3'] }), creative('app', 1.8, { bundle: 'com.game.example' }), creative('pop', 1.6, { attr: [8] }), creative('trip', 1)],
     });
     const acat = await b.handle(bidRequest({ acat: ['IAB13', 'IAB20'] }));
     expect(acat.rejected).toContainEqual({ adId: 'loan', reason: 'blocked_category', detail: 'category IAB3 is not in the request\'s acat' });
@@ -260,7 +260,7 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
   });
 
   it('a bcat in another taxonomy than the creative\'s blocks it: it cannot be checked', async () => {
-    const b = bidder({ catalogue: [creative('v3', 2, { category: 'travel', cat: ['653'], cattax: 7 }), creative('trip', 1)] });
+    const b = bidder({ catalog: [creative('v3', 2, { category: 'travel', cat: ['653'], cattax: 7 }), creative('trip', 1)] });
     const other = await b.handle(bidRequest({ bcat: ['IAB25'] }));
     expect(other.rejected).toContainEqual({ adId: 'v3', reason: 'blocked_category', detail: "the request's bcat is in category taxonomy 1 and this creative's cat in 7: it cannot be checked" });
     const same = await b.handle(bidRequest({ bcat: ['653'], cattax: 7 }));
@@ -271,8 +271,8 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
   });
 
   it('refuses at creation a creative whose category is free text and has no IAB cat', () => {
-    const build = (c: BidderCreative) => () => createOpenRtbBidder({ catalogue: [c], predict: predictor({}) });
-    expect(build(creative('x', 1, { category: 'insurance' }))).toThrow(/catalogue\[0\]: category "insurance" is not an IAB Content Taxonomy 1.0 code.*cat: \[its IAB codes\]/);
+    const build = (c: BidderCreative) => () => createOpenRtbBidder({ catalog: [c], predict: predictor({}) });
+    expect(build(creative('x', 1, { category: 'insurance' }))).toThrow(/catalog\[0\]: category "insurance" is not an IAB Content Taxonomy 1.0 code.*cat: \[its IAB codes\]/);
     expect(build(creative('x', 1, { category: 'insurance', cat: ['IAB13-13'] }))).toThrow(/cat entry "IAB13-13" is not an IAB Content Taxonomy 1.0 code/);
     expect(build(creative('x', 1, { cat: [] }))).toThrow(/cat must be 1 to 32 category codes/);
     expect(build(creative('x', 1, { cattax: 0 }))).toThrow(/cattax must be an OpenRTB category taxonomy/);
@@ -284,8 +284,8 @@ describe('OpenRTB bidder: brand safety (IAB categories, advertisers, apps)', () 
     expect(build(creative('x', 1, { category: 'insurance', cat: ['IAB13-6'] }))).not.toThrow();
   });
 
-  it('a catalogue function\'s free-text creative is left out of that request with the reason', async () => {
-    const b = bidder({ catalogue: () => [creative('free', 3, { category: 'insurance' }), creative('trip', 1)] });
+  it('a catalog function\'s free-text creative is left out of that request with the reason', async () => {
+    const b = bidder({ catalog: () => [creative('free', 3, { category: 'insurance' }), creative('trip', 1)] });
     const outcome = await b.handle(bidRequest());
     expect(outcome.rejected[0]).toMatchObject({ adId: 'free', reason: 'invalid_bid' });
     expect(outcome.imps[0]?.bid?.adId).toBe('trip');
@@ -314,16 +314,16 @@ describe('OpenRTB bidder: video and native', () => {
     { id: 4, required: 0, data: { type: 1 } },
     { id: 5, required: 0, img: { type: 1, w: 50, h: 50 } },
   ];
-  const catalogue = () => [creative('banner', 3), video('clip', 2.5), native('card', 2)];
+  const catalog = () => [creative('banner', 3), video('clip', 2.5), native('card', 2)];
 
   it('a video-only impression gets a video creative with its VAST as adm, protocol, dur and mtype 2', async () => {
-    const outcome = await bidder({ catalogue: catalogue() }).handle(bidRequest({ imp: [videoImp()] }));
+    const outcome = await bidder({ catalog: catalog() }).handle(bidRequest({ imp: [videoImp()] }));
     expect(outcome.bid).toBe(true);
     expect(outcome.response.seatbid?.[0]?.bid[0]).toMatchObject({ impid: '1', adid: 'clip', adm: VAST, mtype: 2, protocol: 7, dur: 15 });
   });
 
   it('checks the video object: mimes, duration range, rqddurs, protocols', async () => {
-    const b = bidder({ catalogue: [video('clip', 2.5)] });
+    const b = bidder({ catalog: [video('clip', 2.5)] });
     const reason = async (imp: Record<string, unknown>) => (await b.handle(bidRequest({ imp: [videoImp(imp)] }))).imps[0]?.reason;
     expect(await reason({ mimes: ['video/webm'] })).toMatch(/no creative of an accepted format, size and media/);
     expect(await reason({ maxduration: 10 })).toMatch(/no creative/);
@@ -334,7 +334,7 @@ describe('OpenRTB bidder: video and native', () => {
   });
 
   it('a native-only impression gets the native response built for its request: its asset ids, no asset it did not ask for, mtype 4', async () => {
-    const outcome = await bidder({ catalogue: catalogue() }).handle(bidRequest({ imp: [{ id: '1', native: { request: nativeRequest(ASSETS), ver: '1.2' } }] }));
+    const outcome = await bidder({ catalog: catalog() }).handle(bidRequest({ imp: [{ id: '1', native: { request: nativeRequest(ASSETS), ver: '1.2' } }] }));
     const bid = outcome.response.seatbid?.[0]?.bid[0];
     expect(bid).toMatchObject({ adid: 'card', mtype: 4 });
     expect(JSON.parse(bid?.adm ?? '')).toEqual({
@@ -351,7 +351,7 @@ describe('OpenRTB bidder: video and native', () => {
   });
 
   it('a Native 1.0 request (wrapped in "native") gets a wrapped response; a required asset it cannot fill leaves the creative out', async () => {
-    const b = bidder({ catalogue: catalogue() });
+    const b = bidder({ catalog: catalog() });
     const wrapped = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: JSON.stringify({ native: { assets: [{ id: 7, required: 1, title: { len: 20 } }] } }) } }] }));
     expect(JSON.parse(wrapped.response.seatbid?.[0]?.bid[0]?.adm ?? '')).toEqual({ native: { ver: '1.2', assets: [{ id: 7, title: { text: 'Title card' } }], link: { url: 'https://brand.example/card' }, imptrackers: ['https://t.example/i'] } });
     const short = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: nativeRequest([{ id: 1, required: 1, title: { len: 5 } }]) } }] }));
@@ -361,14 +361,14 @@ describe('OpenRTB bidder: video and native', () => {
   });
 
   it('a banner impression never gets a video or native creative, even when they bid more', async () => {
-    const b = bidder({ catalogue: [creative('banner', 1), video('clip', 9), native('card', 9)] });
+    const b = bidder({ catalog: [creative('banner', 1), video('clip', 9), native('card', 9)] });
     const outcome = await b.handle(bidRequest({ imp: [banner('1'), banner('2')] }));
     expect(outcome.imps).toEqual([{ impId: '1', bid: { adId: 'banner', price: 10 } }, { impId: '2', reason: 'no creative of an accepted format, size and media (video mimes, duration, protocols; native assets)' }]);
     expect(outcome.rejected).toContainEqual({ adId: 'clip', reason: 'format_mismatch', detail: 'no impression takes video' });
   });
 
   it('an impression offering banner and video takes either; an unreadable native request leaves its other formats', async () => {
-    const b = bidder({ catalogue: [creative('banner', 1), video('clip', 2)] });
+    const b = bidder({ catalog: [creative('banner', 1), video('clip', 2)] });
     const both = await b.handle(bidRequest({ imp: [{ ...videoImp(), banner: { w: 300, h: 250 }, native: { request: '{not json' } }] }));
     expect(both.imps[0]?.bid?.adId).toBe('clip');
     const only = await b.handle(bidRequest({ imp: [{ id: '1', native: { request: '{not json' } }] }));
@@ -376,7 +376,7 @@ describe('OpenRTB bidder: video and native', () => {
   });
 
   it('refuses video creatives without mimes or duration or with non-VAST markup, and native content on another format', () => {
-    const build = (c: BidderCreative) => () => createOpenRtbBidder({ catalogue: [c], predict: predictor({}) });
+    const build = (c: BidderCreative) => () => createOpenRtbBidder({ catalog: [c], predict: predictor({}) });
     expect(build(video('v', 1, { mimes: [] }))).toThrow(/a video creative needs mimes/);
     expect(build(video('v', 1, { duration: 0 }))).toThrow(/needs duration/);
     expect(build(video('v', 1, { adm: '<div>not vast</div>' }))).toThrow(/must be VAST XML/);
@@ -492,8 +492,8 @@ describe('OpenRTB bidder: failures never throw', () => {
     expect(nan.rejected).toContainEqual({ adId: 'a', reason: 'invalid_bid', detail: 'the predictor gave pCTR NaN; expected a probability in [0, 1]' });
   });
 
-  it('bad creatives from a catalogue function are rejected, the rest bid', async () => {
-    const outcome = await bidder({ catalogue: async () => [creative('a', 1.5), { ...creative('x', 1), adm: undefined } as never, creative('y', Number.NaN)] }).handle(bidRequest());
+  it('bad creatives from a catalog function are rejected, the rest bid', async () => {
+    const outcome = await bidder({ catalog: async () => [creative('a', 1.5), { ...creative('x', 1), adm: undefined } as never, creative('y', Number.NaN)] }).handle(bidRequest());
     expect(outcome.imps).toEqual([{ impId: '1', bid: { adId: 'a', price: 30 } }]);
     expect(outcome.rejected).toEqual([
       { adId: 'x', reason: 'invalid_bid', detail: 'needs adm (markup), nurl (win notice serving the markup) or, for a native creative, native (its assets)' },
@@ -503,12 +503,12 @@ describe('OpenRTB bidder: failures never throw', () => {
 
   it('refuses bad configuration at creation', () => {
     const predict = predictor({});
-    expect(() => createOpenRtbBidder({ catalogue: [creative('a', 1, { adm: undefined } as never)], predict })).toThrow(/catalogue\[0\]: needs adm/);
-    expect(() => createOpenRtbBidder({ catalogue: [creative('a', 1), creative('a', 2)], predict })).toThrow(/adId "a" appears twice/);
-    expect(() => createOpenRtbBidder({ catalogue: [] } as never)).toThrow(/predict is required/);
-    expect(() => createOpenRtbBidder({ catalogue: [], predict, currency: 'dollars' })).toThrow(/currency must be an ISO-4217 code/);
-    expect(() => createOpenRtbBidder({ catalogue: [], predict, firstPriceShading: 0 })).toThrow(/firstPriceShading/);
-    expect(() => createOpenRtbBidder({ catalogue: [], predict, tmax: 10 } as never)).toThrow(/unknown option "tmax"/);
+    expect(() => createOpenRtbBidder({ catalog: [creative('a', 1, { adm: undefined } as never)], predict })).toThrow(/catalog\[0\]: needs adm/);
+    expect(() => createOpenRtbBidder({ catalog: [creative('a', 1), creative('a', 2)], predict })).toThrow(/adId "a" appears twice/);
+    expect(() => createOpenRtbBidder({ catalog: [] } as never)).toThrow(/predict is required/);
+    expect(() => createOpenRtbBidder({ catalog: [], predict, currency: 'dollars' })).toThrow(/currency must be an ISO-4217 code/);
+    expect(() => createOpenRtbBidder({ catalog: [], predict, firstPriceShading: 0 })).toThrow(/firstPriceShading/);
+    expect(() => createOpenRtbBidder({ catalog: [], predict, tmax: 10 } as never)).toThrow(/unknown option "tmax"/);
   });
 });
 
@@ -545,7 +545,7 @@ describe('OpenRTB bidder: consent and mapping', () => {
       timezoneOffsetMinutes: 60,
       slots: [{ id: '1', format: 'display', position: 0, width: 300, height: 250, floorCpm: 0 }],
     });
-    expect(request.consent).toEqual({ gdprApplies: false, personalisedAds: true, coppa: false });
+    expect(request.consent).toEqual({ gdprApplies: false, personalizedAds: true, coppa: false });
     expect(request.candidates.map((c) => c.adId)).toEqual(['a', 'b']);
   });
 
@@ -560,7 +560,7 @@ describe('OpenRTB bidder: consent and mapping', () => {
     expect(outcome.imps[0]?.bid?.adId).toBe('a');
   });
 
-  it('with consent uses the personalised model', async () => {
+  it('with consent uses the personalized model', async () => {
     const seen: AdRequest[] = [];
     const b = bidder({ predict: predictor({}, seen), predictContextual: () => Promise.reject(new Error('not this one')), consent: { vendorId: 755 } });
     const outcome = await b.handle(bidRequest({ ...personal, regs: { gdpr: 1 }, user: { ...personal.user, consent: tcString() } }));

@@ -60,12 +60,12 @@ describe('GPP header and sections', () => {
 });
 
 describe('consent rules, case by case', () => {
-  it('no signals: GDPR does not apply and personalisation is allowed', () => {
-    expect(consent.evaluate({})).toEqual({ signals: { gdprApplies: false, personalisedAds: true, coppa: false }, findings: [] });
+  it('no signals: GDPR does not apply and personalization is allowed', () => {
+    expect(consent.evaluate({})).toEqual({ signals: { gdprApplies: false, personalizedAds: true, coppa: false }, findings: [] });
   });
 
   it('COPPA denies everything personal', () => {
-    expect(consent.evaluate({ coppa: 1 }).signals).toEqual({ gdprApplies: false, personalisedAds: false, coppa: true });
+    expect(consent.evaluate({ coppa: 1 }).signals).toEqual({ gdprApplies: false, personalizedAds: false, coppa: true });
     expect(codes({ coppa: true })).toEqual(['coppa']);
   });
 
@@ -76,7 +76,7 @@ describe('consent rules, case by case', () => {
 
   it('GDPR with consent to purposes 1, 3, 4 and the vendor allows', () => {
     const result = consent.evaluate({ gdpr: 1, tcString: tcString() });
-    expect(result).toEqual({ signals: { gdprApplies: true, personalisedAds: true, coppa: false }, findings: [] });
+    expect(result).toEqual({ signals: { gdprApplies: true, personalizedAds: true, coppa: false }, findings: [] });
   });
 
   it('a missing purpose or vendor denies, naming what is missing', () => {
@@ -111,8 +111,8 @@ describe('consent rules, case by case', () => {
   });
 
   it('gdpr = 0 ignores the TC string; an absent flag with a string evaluates it', () => {
-    expect(consent.evaluate({ gdpr: 0, tcString: 'garbage' })).toEqual({ signals: { gdprApplies: false, personalisedAds: true, coppa: false }, findings: [] });
-    expect(consent.evaluate({ tcString: tcString({ purposes: [1] }) }).signals).toEqual({ gdprApplies: true, personalisedAds: false, coppa: false });
+    expect(consent.evaluate({ gdpr: 0, tcString: 'garbage' })).toEqual({ signals: { gdprApplies: false, personalizedAds: true, coppa: false }, findings: [] });
+    expect(consent.evaluate({ tcString: tcString({ purposes: [1] }) }).signals).toEqual({ gdprApplies: true, personalizedAds: false, coppa: false });
     expect(codes({}, createConsentEvaluator({ gdprWhenUnknown: true }))).toEqual(['tcf-missing']);
   });
 
@@ -139,13 +139,13 @@ describe('consent rules, case by case', () => {
 
   it('GPP: a TCF EU section makes GDPR apply and is judged like user.consent', () => {
     const granted = consent.evaluate({ gpp: `DBABMA~${tcString()}`, gppSid: [2] });
-    expect(granted.signals).toEqual({ gdprApplies: true, personalisedAds: true, coppa: false });
+    expect(granted.signals).toEqual({ gdprApplies: true, personalizedAds: true, coppa: false });
     expect(codes({ gpp: `DBABMA~${tcString({ purposes: [1, 3] })}`, gppSid: [2] })).toEqual(['tcf-purpose']);
     // regs.gdpr = 0 overrides the section.
     expect(codes({ gdpr: 0, gpp: `DBABMA~${tcString({ purposes: [] })}`, gppSid: [2] })).toEqual([]);
   });
 
-  it('GPP that cannot be evaluated denies personalisation', () => {
+  it('GPP that cannot be evaluated denies personalization', () => {
     expect(codes({ gpp: 'not-a-gpp-string' })).toEqual(['gpp-undecodable']);
     expect(codes({ gpp: `${gppHeader([7])}~BVQqAAAACg`, gppSid: [8] })).toEqual(['gpp-section-missing']);
     expect(codes({ gpp: `${gppHeader([13])}~BVQqAAAACg`, gppSid: [13] })).toEqual(['gpp-section-unsupported']);
@@ -156,7 +156,7 @@ describe('consent rules, case by case', () => {
 
   it('limit ad tracking denies unless the evaluator is told otherwise', () => {
     expect(codes({ limitAdTracking: 1 })).toEqual(['limit-ad-tracking']);
-    expect(codes({ limitAdTracking: 1 }, createConsentEvaluator({ honourLimitAdTracking: false }))).toEqual([]);
+    expect(codes({ limitAdTracking: 1 }, createConsentEvaluator({ honorLimitAdTracking: false }))).toEqual([]);
   });
 
   it('collects every finding, not just the first', () => {
@@ -199,7 +199,7 @@ describe('reading OpenRTB', () => {
 
   it('evaluates a BidRequest in one call', () => {
     const evaluation = consent.evaluateOpenRtb({ id: 'r', imp: [], regs: { ext: { gdpr: 1 } }, user: { ext: { consent: tcString() } } });
-    expect(evaluation.signals).toEqual({ gdprApplies: true, personalisedAds: true, coppa: false });
+    expect(evaluation.signals).toEqual({ gdprApplies: true, personalizedAds: true, coppa: false });
   });
 });
 
@@ -225,26 +225,26 @@ describe('stripPersonalData', () => {
     candidates: [],
   };
 
-  it('returns the same request when personalisation is allowed', () => {
-    expect(stripPersonalData(request, { gdprApplies: true, personalisedAds: true })).toBe(request);
+  it('returns the same request when personalization is allowed', () => {
+    expect(stripPersonalData(request, { gdprApplies: true, personalizedAds: true })).toBe(request);
     expect(stripPersonalData(request)).toBe(request);
   });
 
   it('without consent keeps only contextual user fields and an unlinkable id', () => {
-    const stripped = stripPersonalData(request, { gdprApplies: true, personalisedAds: false, coppa: false });
+    const stripped = stripPersonalData(request, { gdprApplies: true, personalizedAds: false, coppa: false });
     expect(stripped.user).toEqual({ id: 'anon:r-7', country: 'FR', region: 'IDF', city: 'Paris', device: 'mobile', os: 'iOS', language: 'fr' });
     expect(stripped.context).toBe(request.context);
-    expect(stripped.consent).toEqual({ gdprApplies: true, personalisedAds: false, coppa: false });
+    expect(stripped.consent).toEqual({ gdprApplies: true, personalizedAds: false, coppa: false });
     expect(request.user.age).toBe(34); // the input is not mutated
   });
 
   it('under COPPA also drops region and city', () => {
     const stripped = stripPersonalData(request, { coppa: true });
     expect(stripped.user).toEqual({ id: 'anon:r-7', country: 'FR', device: 'mobile', os: 'iOS', language: 'fr' });
-    expect(stripped.consent).toEqual({ coppa: true, personalisedAds: false });
+    expect(stripped.consent).toEqual({ coppa: true, personalizedAds: false });
   });
 
   it('uses the request’s own consent by default', () => {
-    expect(stripPersonalData({ ...request, consent: { personalisedAds: false } }).user.id).toBe('anon:r-7');
+    expect(stripPersonalData({ ...request, consent: { personalizedAds: false } }).user.id).toBe('anon:r-7');
   });
 });

@@ -49,20 +49,20 @@ describe('targeting rules', () => {
     expect(verdict({ excludeSegments: ['churned'] }, {})).toBe('pass');
   });
 
-  it('behaviour rules count matching actions inside the window', () => {
+  it('behavior rules count matching actions inside the window', () => {
     const history = [
       { action: 'click', category: 'travel', timestamp: NOW - 10 * DAY },
       { action: 'click', category: 'travel', timestamp: NOW - 2 * DAY },
       { action: 'view', category: 'travel', timestamp: NOW - DAY },
       { action: 'click', category: 'cars', timestamp: NOW - DAY },
     ];
-    expect(verdict({ behaviour: [{ action: 'click', category: 'travel', withinMs: 7 * DAY }] }, { history })).toBe('pass');
-    expect(verdict({ behaviour: [{ action: 'click', category: 'travel', withinMs: 7 * DAY, minCount: 2 }] }, { history })).toMatchObject({ reason: 'targeting_segment' });
-    expect(verdict({ behaviour: [{ action: 'click', category: 'travel', minCount: 2 }] }, { history })).toBe('pass');
+    expect(verdict({ behavior: [{ action: 'click', category: 'travel', withinMs: 7 * DAY }] }, { history })).toBe('pass');
+    expect(verdict({ behavior: [{ action: 'click', category: 'travel', withinMs: 7 * DAY, minCount: 2 }] }, { history })).toMatchObject({ reason: 'targeting_segment' });
+    expect(verdict({ behavior: [{ action: 'click', category: 'travel', minCount: 2 }] }, { history })).toBe('pass');
     // Any rule may match.
-    expect(verdict({ behaviour: [{ action: 'cart' }, { action: 'click', category: 'cars', withinMs: 2 * DAY }] }, { history })).toBe('pass');
+    expect(verdict({ behavior: [{ action: 'cart' }, { action: 'click', category: 'cars', withinMs: 2 * DAY }] }, { history })).toBe('pass');
     // Events after `now` (clock skew) and without timestamps do not count inside a window.
-    expect(verdict({ behaviour: [{ action: 'click', withinMs: DAY }] }, { history: [{ action: 'click', timestamp: NOW + DAY }, { action: 'click' }] })).toMatchObject({
+    expect(verdict({ behavior: [{ action: 'click', withinMs: DAY }] }, { history: [{ action: 'click', timestamp: NOW + DAY }, { action: 'click' }] })).toMatchObject({
       reason: 'targeting_segment',
     });
   });
@@ -74,11 +74,11 @@ describe('targeting rules', () => {
 });
 
 describe('consent gating', () => {
-  it('rules on personal data reject with consent when personalised ads are not allowed', () => {
-    const noConsent = { gdprApplies: true, personalisedAds: false };
+  it('rules on personal data reject with consent when personalized ads are not allowed', () => {
+    const noConsent = { gdprApplies: true, personalizedAds: false };
     expect(verdict({ interests: ['travel'] }, { interests: ['travel'] }, noConsent)).toMatchObject({ reason: 'consent' });
     expect(verdict({ ageMin: 18 }, { age: 30 }, noConsent)).toMatchObject({ reason: 'consent' });
-    expect(verdict({ behaviour: [{ action: 'click' }] }, { history: [{ action: 'click' }] }, noConsent)).toMatchObject({ reason: 'consent' });
+    expect(verdict({ behavior: [{ action: 'click' }] }, { history: [{ action: 'click' }] }, noConsent)).toMatchObject({ reason: 'consent' });
     // Contextual rules (country, device) still apply.
     expect(verdict({ countries: ['FR'], devices: ['mobile'] }, { country: 'FR', device: 'mobile' }, noConsent)).toBe('pass');
     expect(verdict({ regions: ['IDF'] }, { region: 'IDF' }, noConsent)).toBe('pass');
@@ -219,7 +219,7 @@ describe('filter mechanics', () => {
     expect(out[0]).toBe(14);
   });
 
-  it('memoises a campaign verdict per request but re-judges each new request', () => {
+  it('memoizes a campaign verdict per request but re-judges each new request', () => {
     const filter = createCandidateFilter({ targeting: { 'cmp-a': { countries: ['FR'] } } });
     const candidates = [ad('a', 1), ad('a', 1)];
     expect(filter.apply(request(candidates, undefined, { country: 'FR' })).passed).toBe(2);
@@ -243,7 +243,7 @@ describe('filter mechanics', () => {
     expect(() => createCandidateFilter({ targeting: { x: { devices: ['phone' as never] } } })).toThrow(/"phone" is not one of desktop, mobile, tablet, ctv, other/);
     expect(() => createCandidateFilter({ frequencyCaps: [{ counter: '', max: 1 }] })).toThrow(/counter must name a counter/);
     expect(() => createCandidateFilter({ frequencyCaps: [{ counter: 'x' } as never], counterNames: ['x'] })).toThrow(/max is required/);
-    expect(() => createCandidateFilter({ targeting: { x: { behaviour: [{ action: 'click', minCount: 0 }] } } })).toThrow(/minCount must be a finite number in \[1, Infinity\]/);
+    expect(() => createCandidateFilter({ targeting: { x: { behavior: [{ action: 'click', minCount: 0 }] } } })).toThrow(/minCount must be a finite number in \[1, Infinity\]/);
     expect(() => createCandidateFilter({ blockedCategories: 'IAB1' as never })).toThrow(/blockedCategories must be an array of non-empty strings/);
     expect(() => createCandidateFilter({ degradedCounters: 'maybe' as never })).toThrow(/degradedCounters/);
     expect(() => createCandidateFilter({ target: {} } as never)).toThrow(/unknown option "target"/);

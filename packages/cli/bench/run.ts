@@ -22,7 +22,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRandom, type FeatureLayout } from '@ctrkit/core';
-import { createDcnV2Trainer, createDeepFmTrainer, createFmTrainer, sliceRows, type LabelledRows } from '@ctrkit/models';
+import { createDcnV2Trainer, createDeepFmTrainer, createFmTrainer, sliceRows, type LabeledRows } from '@ctrkit/models';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -75,7 +75,7 @@ const layout: FeatureLayout = {
   sequences: [],
 };
 
-function randomRows(n: number, seed: string): LabelledRows {
+function randomRows(n: number, seed: string): LabeledRows {
   const random = createRandom(seed);
   const ids = new Int32Array(n * F);
   for (let i = 0; i < ids.length; i++) ids[i] = random.int(V);

@@ -18,7 +18,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'ctrkit-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const small = path.join(dir, 'small.log.txt');
 writeFileSync(small, Array.from({ length: 4_000 }, (_, i) => `${i % 53 === 0 ? 1 : 0} ${5 + ((i * 37) % 90)} ${(0.001 + ((i * 13) % 17) / 4000).toFixed(6)}`).join('\n'));
-const KEYS = ['auctions', 'budget', 'spend', 'impressions', 'clicks', 'overspend', 'utilisation', 'optimal_clicks'];
+const KEYS = ['auctions', 'budget', 'spend', 'impressions', 'clicks', 'overspend', 'utilization', 'optimal_clicks'];
 
 async function simulate(...argv: string[]) {
   const io = captureIo({ cwd: dir });
@@ -36,7 +36,7 @@ describe('ctrkit simulate', () => {
     expect(result.auctions).toBe(4_000);
     expect(result.overspend).toBe(0);
     expect(result.spend).toBeLessThanOrEqual(result.budget as number);
-    expect(result.utilisation).toBeCloseTo((result.spend as number) / (result.budget as number), 12);
+    expect(result.utilization).toBeCloseTo((result.spend as number) / (result.budget as number), 12);
     for (const key of KEYS) expect(Number.isFinite(result[key])).toBe(true);
     expect(err).toMatch(/replaying: 4,000 auctions/); // progress goes to stderr
   });
@@ -47,7 +47,7 @@ describe('ctrkit simulate', () => {
       expect(status).toBe(0);
       const result = JSON.parse(out) as Record<string, number>;
       expect(result.overspend).toBe(0);
-      expect(result.utilisation).toBeGreaterThan(0.9);
+      expect(result.utilization).toBeGreaterThan(0.9);
     }
   });
 
@@ -67,7 +67,7 @@ describe('ctrkit simulate', () => {
     const result = JSON.parse(out) as Record<string, number>;
     expect(result.auctions).toBe(20_000);
     expect(result.overspend).toBe(0);
-    expect(result.utilisation).toBeGreaterThan(0.95);
+    expect(result.utilization).toBeGreaterThan(0.95);
     expect(err).toMatch(/learning the traffic curve/);
     expect(err).toContain(`written to ${plot}`);
     const svg = readFileSync(plot, 'utf8');
@@ -125,7 +125,7 @@ describe('ctrkit simulate', () => {
     const result = JSON.parse(out) as Record<string, number>;
     expect(result.auctions).toBe(156_063);
     expect(result.clicks).toBeGreaterThanOrEqual(0.95 * 159);
-    expect(result.utilisation).toBeGreaterThanOrEqual(0.95);
+    expect(result.utilization).toBeGreaterThanOrEqual(0.95);
     expect(result.overspend).toBe(0);
   }, 30_000);
 });

@@ -22,16 +22,16 @@ async function ctrkit(...argv: string[]) {
 
 /**
  * The loop's offline half: rows served (encoded once, at serving time) go through the label joiner,
- * and the joined rows land in a labelled Arrow served log, which `train --format arrow` reads.
+ * and the joined rows land in a labeled Arrow served log, which `train --format arrow` reads.
  */
 beforeAll(async () => {
   writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
   const encoder = createFeatureEncoder(spec);
   const clock = createManualClock(Date.UTC(2026, 0, 1));
-  const log = createArrowServedLog({ dir: path.join(dir, 'joined'), layout: encoder.layout, labelled: true, maxFileBytes: 64 * 1024, checkIntervalMs: 0, clock, maxQueuedFiles: 1_000 });
+  const log = createArrowServedLog({ dir: path.join(dir, 'joined'), layout: encoder.layout, labeled: true, maxFileBytes: 64 * 1024, checkIntervalMs: 0, clock, maxQueuedFiles: 1_000 });
   // The joiner closes every window in one synchronous burst below, so no file reaches the disk
   // before the last roll: the queue must hold them all (the default 4 would drop most, by design).
-  const unlabelled = createArrowServedLog({ dir: path.join(dir, 'served'), layout: encoder.layout, checkIntervalMs: 0, clock });
+  const unlabeled = createArrowServedLog({ dir: path.join(dir, 'served'), layout: encoder.layout, checkIntervalMs: 0, clock });
   const joiner = createLabelJoiner({ windowMs: 60_000, allowedLatenessMs: 0, clock, onLabel: (j) => log.append(j.row, j.label) });
   let i = 0;
   for (const impression of createTrafficGenerator({ seed: 3 }).impressions({ count: ROWS })) {
@@ -42,7 +42,7 @@ beforeAll(async () => {
       position: 0, pCtr: 0.05, servedAt: clock.now(), modelVersion: 'v0',
     });
     joiner.impression(row);
-    unlabelled.append(row);
+    unlabeled.append(row);
     if (impression.clicked) {
       const click: ClickEvent = { type: 'click', eventId: `clk-${i}`, requestId: row.requestId, adId: row.adId, timestamp: clock.now() + 5, userId: 'u', campaignId: 'c', advertiserId: 'x', category: 'k' };
       joiner.click(click);
@@ -52,7 +52,7 @@ beforeAll(async () => {
   clock.advance(120_000);
   joiner.advance();
   await log.close();
-  await unlabelled.close();
+  await unlabeled.close();
   expect(log.stats().persisted).toBe(ROWS);
 }, 60_000);
 
@@ -74,9 +74,9 @@ describe('ctrkit train --format arrow', () => {
   }, 60_000);
 
   it('refuses a log without labels, a spec of other bits, and a missing --spec, with the reason', async () => {
-    const unlabelled = await ctrkit('train', '--data', 'served', '--format', 'arrow', '--spec', 'spec.json', '--model', 'lr', '--quiet', '--out', 'x');
-    expect(unlabelled.status).not.toBe(0);
-    expect(unlabelled.err).toMatch(/no label column/);
+    const unlabeled = await ctrkit('train', '--data', 'served', '--format', 'arrow', '--spec', 'spec.json', '--model', 'lr', '--quiet', '--out', 'x');
+    expect(unlabeled.status).not.toBe(0);
+    expect(unlabeled.err).toMatch(/no label column/);
     writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ ...spec, seed: 99 }));
     const other = await ctrkit('train', '--data', 'joined', '--format', 'arrow', '--spec', 'other.json', '--model', 'lr', '--quiet', '--out', 'y');
     expect(other.status).not.toBe(0);

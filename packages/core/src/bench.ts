@@ -55,7 +55,7 @@ export interface MeasureOptions {
   readonly callsPerSample?: number;
 }
 
-function summarise(name: string, samples: number[], calls: number, elapsedMs: number, rowsPerCall: number, perSample: number): BenchResult {
+function summarize(name: string, samples: number[], calls: number, elapsedMs: number, rowsPerCall: number, perSample: number): BenchResult {
   const histogram = createLatencyHistogram({ lowestMs: 1e-6, highestMs: 60_000 });
   for (const sample of samples) histogram.record(sample / perSample);
   const opsPerSecond = (calls / elapsedMs) * 1000;
@@ -101,7 +101,7 @@ export function measure(name: string, fn: () => unknown, options: MeasureOptions
     calls += callsPerSample;
   }
   keep(sink);
-  return summarise(name, samples, calls, now - start, rowsPerCall, callsPerSample);
+  return summarize(name, samples, calls, now - start, rowsPerCall, callsPerSample);
 }
 
 /**
@@ -131,7 +131,7 @@ export async function measureAsync(name: string, fn: () => Promise<unknown>, opt
     now = systemClock.now();
     samples.push(now - t0);
   }
-  return summarise(name, samples, samples.length, now - start, rowsPerCall, 1);
+  return summarize(name, samples, samples.length, now - start, rowsPerCall, 1);
 }
 
 let blackhole: unknown;

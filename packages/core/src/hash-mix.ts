@@ -1,5 +1,5 @@
 /**
- * MurmurHash3's 32-bit finaliser (fmix32): a bijection on 32-bit integers that spreads every input
+ * MurmurHash3's 32-bit finalizer (fmix32): a bijection on 32-bit integers that spreads every input
  * bit over the output, for tie-break keys and the last step of the murmur3 string hashes.
  *
  * @param x - A 32-bit integer (signed or unsigned; read as unsigned).

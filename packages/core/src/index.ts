@@ -1,6 +1,6 @@
 /**
  * `@ctrkit/core` — the shared types, errors, clock and random source of ctrkit, plus its
- * metrics (AUC, log loss, normalised entropy, calibration) and calibrators (Platt, isotonic,
+ * metrics (AUC, log loss, normalized entropy, calibration) and calibrators (Platt, isotonic,
  * negative-downsampling correction). No heavy dependency; runs in Node and browsers.
  *
  * @packageDocumentation
@@ -54,7 +54,7 @@ export type { CampaignFigures, CampaignReport, CampaignReporter, CampaignReporte
 export { createQualityMonitor } from './monitor/quality.js';
 export type { QualityMonitor, QualityMonitorOptions } from './monitor/quality.js';
 export { createPipelineMetrics } from './monitor/pipeline-metrics.js';
-export type { LabelledCount, PipelineMetrics, PipelineSnapshot, StageLatency } from './monitor/pipeline-metrics.js';
+export type { LabeledCount, PipelineMetrics, PipelineSnapshot, StageLatency } from './monitor/pipeline-metrics.js';
 export { DEFAULT_ALARM_THRESHOLDS, evaluateAlarms } from './monitor/alarms.js';
 export type { Alarm, AlarmName, AlarmThresholds } from './monitor/alarms.js';
 export { DEFAULT_STAGE_BUDGETS } from './pipeline/prediction.js';
@@ -82,4 +82,4 @@ export type { MemoryEventStreamOptions } from './memory-event-stream.js';
 export { createStreamJoiner } from './stream-joiner.js';
 export type { StreamJoiner, StreamJoinerOptions } from './stream-joiner.js';
 export { joinedRowsToBatch } from './online-trainer.js';
-export type { LabelledBatch, OnlineLearningCounters, OnlineTrainer } from './online-trainer.js';
+export type { LabeledBatch, OnlineLearningCounters, OnlineTrainer } from './online-trainer.js';

@@ -1,6 +1,6 @@
 /**
  * `@ctrkit/core/internal` — helpers the ctrkit packages share with each other: lazy assertions,
- * the radix argsort, "did you mean" suggestions and hashing finalisers.
+ * the radix argsort, "did you mean" suggestions and hashing finalizers.
  *
  * Not covered by semver: anything here may change or vanish in any release, patch releases
  * included. It is exported only so that `@ctrkit/features`, `@ctrkit/models`, `@ctrkit/auction`,

@@ -1,5 +1,5 @@
 /**
- * The label joiner: turns served rows and the clicks and conversions that come back into labelled
+ * The label joiner: turns served rows and the clicks and conversions that come back into labeled
  * training rows. A row is a positive as soon as a click on it arrives within the attribution
  * window, and a negative when its window closes (by the injected clock) without one.
  */
@@ -15,7 +15,7 @@ import type { ClickEvent, ConversionEvent } from './types/events.js';
  * @example
  * ```ts
  * import type { JoinedRow } from '@ctrkit/core';
- * const delayMs = (j: JoinedRow) => j.labelledAt - j.row.servedAt;
+ * const delayMs = (j: JoinedRow) => j.labeledAt - j.row.servedAt;
  * ```
  */
 export interface JoinedRow {
@@ -24,7 +24,7 @@ export interface JoinedRow {
   /** 1 when clicked within the window, 0 when the window closed without a click. */
   readonly label: 0 | 1;
   /** When the label was decided, by the joiner's clock. */
-  readonly labelledAt: number;
+  readonly labeledAt: number;
   /** The click that made it a positive. */
   readonly clickEventId?: string;
   /** The click's own time, for a positive. */
@@ -50,7 +50,7 @@ export interface JoinedConversion {
 
 /** What became of one event given to the joiner.
  *
- * - `joined` — it labelled a row (click) or was attributed to a clicked row (conversion); for an
+ * - `joined` — it labeled a row (click) or was attributed to a clicked row (conversion); for an
  *   impression, it is now waiting for its window.
  * - `duplicate` — its event id was seen before; dropped.
  * - `orphan` — no served row matches it (never logged, or forgotten long ago); counted, not guessed.
@@ -88,7 +88,7 @@ export interface LabelJoinerStats {
   readonly positives: number;
   /** Rows emitted as negatives. */
   readonly negatives: number;
-  /** Impressions refused at the cap (never labelled). */
+  /** Impressions refused at the cap (never labeled). */
   readonly shed: number;
   /** Impressions refused because their (request, ad) was already waiting. */
   readonly collisions: number;
@@ -121,10 +121,10 @@ export interface LabelJoinerOptions {
   readonly windowMs: number;
   /**
    * How long past the window a row still waits for a click that happened in the window but
-   * travelled slowly (default 10,000 ms). A row is closed at `servedAt + windowMs + allowedLatenessMs`.
+   * traveled slowly (default 10,000 ms). A row is closed at `servedAt + windowMs + allowedLatenessMs`.
    */
   readonly allowedLatenessMs?: number;
-  /** Receives every labelled row, synchronously, in the order labels are decided. */
+  /** Receives every labeled row, synchronously, in the order labels are decided. */
   readonly onLabel: (joined: JoinedRow) => void;
   /** Receives every attributed conversion. */
   readonly onConversion?: (joined: JoinedConversion) => void;
@@ -222,11 +222,11 @@ const keyOf = (requestId: string, adId: string) => `${requestId}\u0001${adId}`;
  * ```ts
  * import { createLabelJoiner, createManualClock, type JoinedRow } from '@ctrkit/core';
  * const clock = createManualClock(0);
- * const labelled: JoinedRow[] = [];
- * const joiner = createLabelJoiner({ windowMs: 60_000, allowedLatenessMs: 0, clock, onLabel: (j) => labelled.push(j) });
+ * const labeled: JoinedRow[] = [];
+ * const joiner = createLabelJoiner({ windowMs: 60_000, allowedLatenessMs: 0, clock, onLabel: (j) => labeled.push(j) });
  * clock.advance(60_000);
  * joiner.advance();
- * console.log(labelled.length, joiner.stats().pending); // 0 0
+ * console.log(labeled.length, joiner.stats().pending); // 0 0
  * ```
  */
 export function createLabelJoiner(options: LabelJoinerOptions): LabelJoiner {
@@ -270,7 +270,7 @@ export function createLabelJoiner(options: LabelJoinerOptions): LabelJoiner {
       count++;
       if (entry.clickEventId === undefined) {
         s.negatives++;
-        onLabel({ row: entry.row, label: 0, labelledAt: now });
+        onLabel({ row: entry.row, label: 0, labeledAt: now });
       }
     }
     if (head > 4096 && head * 2 > queue.length) {
@@ -346,7 +346,7 @@ export function createLabelJoiner(options: LabelJoinerOptions): LabelJoiner {
       }
       entry.clickEventId = event.eventId;
       s.positives++;
-      onLabel({ row: entry.row, label: 1, labelledAt: clock.now(), clickEventId: event.eventId, clickedAt: event.timestamp });
+      onLabel({ row: entry.row, label: 1, labeledAt: clock.now(), clickEventId: event.eventId, clickedAt: event.timestamp });
       return 'joined';
     },
     conversion(event) {

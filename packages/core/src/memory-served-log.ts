@@ -7,7 +7,7 @@ import type { FeatureLayout } from './stages.js';
 import type { ServedLog, ServedLogStats } from './served-log.js';
 import { checkServedRow, servedRowScalarsOf, type ServedRow } from './served-row.js';
 
-/** One row held by a memory log, with its label when the log is labelled.
+/** One row held by a memory log, with its label when the log is labeled.
  *
  * @example
  * ```ts
@@ -18,7 +18,7 @@ import { checkServedRow, servedRowScalarsOf, type ServedRow } from './served-row
 export interface LoggedRow {
   /** The row (a private copy). */
   readonly row: ServedRow;
-  /** Its label, in a labelled log. */
+  /** Its label, in a labeled log. */
   readonly label?: number;
 }
 
@@ -36,7 +36,7 @@ export interface MemoryServedLogOptions {
   /** Rows kept; older rows are evicted and counted as dropped (default 100,000). */
   readonly capacity?: number;
   /** Whether every row carries a label (default false). */
-  readonly labelled?: boolean;
+  readonly labeled?: boolean;
 }
 
 /** A memory log, readable in place.
@@ -64,21 +64,21 @@ function copyRow(row: ServedRow): ServedRow {
 }
 
 /**
- * @internal Checks the label rule shared by every log: labelled logs need 0 or 1, unlabelled
+ * @internal Checks the label rule shared by every log: labeled logs need 0 or 1, unlabeled
  * logs take none.
  */
-export function checkLabel(labelled: boolean, label: number | undefined, eventId: string): void {
-  if (labelled) {
-    if (label !== 0 && label !== 1) throw new CtrkitError('E_INPUT', `served row '${eventId}': this log is labelled; pass a label of 0 or 1, got ${label}`);
+export function checkLabel(labeled: boolean, label: number | undefined, eventId: string): void {
+  if (labeled) {
+    if (label !== 0 && label !== 1) throw new CtrkitError('E_INPUT', `served row '${eventId}': this log is labeled; pass a label of 0 or 1, got ${label}`);
   } else if (label !== undefined) {
-    throw new CtrkitError('E_INPUT', `served row '${eventId}': this log holds unlabelled rows; create it with labelled: true to log labels`);
+    throw new CtrkitError('E_INPUT', `served row '${eventId}': this log holds unlabeled rows; create it with labeled: true to log labels`);
   }
 }
 
 /**
  * Creates a bounded in-memory served-row log.
  *
- * @param options - Layout, capacity, labelled.
+ * @param options - Layout, capacity, labeled.
  * @returns The log.
  * @throws {@link CtrkitError} `E_CONFIG` when `capacity` is not a positive integer.
  * @remarks `append` copies the row's arrays (one row's worth) and is O(1); eviction is a ring buffer.
@@ -96,7 +96,7 @@ export function checkLabel(labelled: boolean, label: number | undefined, eventId
  * ```
  */
 export function createMemoryServedLog(options: MemoryServedLogOptions): MemoryServedLog {
-  const { layout, capacity = 100_000, labelled = false } = options;
+  const { layout, capacity = 100_000, labeled = false } = options;
   ensure(Number.isInteger(capacity) && capacity > 0, 'E_CONFIG', () => `memory served log: capacity must be a positive integer, got ${capacity}`);
   let ring: (LoggedRow | undefined)[] = new Array<LoggedRow | undefined>(Math.min(capacity, 1024));
   let head = 0;
@@ -115,7 +115,7 @@ export function createMemoryServedLog(options: MemoryServedLogOptions): MemorySe
     append(row, label) {
       if (closed) throw new CtrkitError('E_STATE', 'memory served log is closed; create another');
       checkServedRow(layout, row);
-      checkLabel(labelled, label, row.eventId);
+      checkLabel(labeled, label, row.eventId);
       const entry: LoggedRow = label === undefined ? { row: copyRow(row) } : { row: copyRow(row), label };
       appended++;
       if (size === ring.length && ring.length < capacity) grow();

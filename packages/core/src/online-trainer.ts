@@ -1,7 +1,7 @@
 /**
- * The online trainer: a model that keeps learning from labelled served rows while it serves, and
+ * The online trainer: a model that keeps learning from labeled served rows while it serves, and
  * hands out frozen snapshots of itself for a hot swap. `@ctrkit/models` implements it with
- * FTRL-Proximal LR and a factorisation machine; a scheduler (the models package's online
+ * FTRL-Proximal LR and a factorization machine; a scheduler (the models package's online
  * refresher) decides when a snapshot is good enough to serve.
  */
 import { CtrkitError } from './errors.js';
@@ -18,7 +18,7 @@ import type { FeatureBatch, FeatureLayout, ModelRunner } from './stages.js';
  * declare const trainer: OnlineTrainer;
  * declare const batch: FeatureBatch;
  * declare const clicks: Float32Array;
- * const progressive = trainer.update(batch, clicks); // scored before each row was learnt
+ * const progressive = trainer.update(batch, clicks); // scored before each row was learned
  * const frozen = trainer.snapshot(`online-${trainer.rowsSeen}`);
  * const scores = await frozen.predict(batch);
  * ```
@@ -26,7 +26,7 @@ import type { FeatureBatch, FeatureLayout, ModelRunner } from './stages.js';
 export interface OnlineTrainer {
   /** The layout of the batches it learns from and scores. */
   readonly layout: FeatureLayout;
-  /** Rows learnt from so far. */
+  /** Rows learned from so far. */
   readonly rowsSeen: number;
   /**
    * Learns from rows in order, one at a time.
@@ -34,7 +34,7 @@ export interface OnlineTrainer {
    * @param batch - Encoded rows of the trainer's layout.
    * @param labels - One 0/1 label per row.
    * @param out - Optional buffer for the predictions.
-   * @returns Each row's prediction from *before* it was learnt (progressive validation).
+   * @returns Each row's prediction from *before* it was learned (progressive validation).
    * @throws `CtrkitError` `E_INPUT` on a batch of another layout or a label other than 0/1.
    */
   update(batch: FeatureBatch, labels: ArrayLike<number>, out?: Float32Array): Float32Array;
@@ -71,11 +71,11 @@ export interface OnlineTrainer {
  * ```
  */
 export interface OnlineLearningCounters {
-  /** Labelled rows given to the loop. */
+  /** Labeled rows given to the loop. */
   readonly rowsAdded: number;
-  /** Rows the trainer has learnt from (those that left the hold-out window). */
-  readonly rowsLearnt: number;
-  /** Rows in the hold-out window now (joined, not yet learnt). */
+  /** Rows the trainer has learned from (those that left the hold-out window). */
+  readonly rowsLearned: number;
+  /** Rows in the hold-out window now (joined, not yet learned). */
   readonly windowRows: number;
   /** Candidates that took over serving. */
   readonly swaps: number;
@@ -95,11 +95,11 @@ export interface OnlineLearningCounters {
  *
  * @example
  * ```ts
- * import type { LabelledBatch } from '@ctrkit/core';
- * const ctr = (b: LabelledBatch) => b.labels.reduce((s, y) => s + y, 0) / Math.max(1, b.batch.rows);
+ * import type { LabeledBatch } from '@ctrkit/core';
+ * const ctr = (b: LabeledBatch) => b.labels.reduce((s, y) => s + y, 0) / Math.max(1, b.batch.rows);
  * ```
  */
-export interface LabelledBatch {
+export interface LabeledBatch {
   /** The rows, in the order given. */
   readonly batch: FeatureBatch;
   /** One 0/1 label per row. */
@@ -107,7 +107,7 @@ export interface LabelledBatch {
 }
 
 /**
- * Packs labelled rows from the label joiner into a batch and its labels, for an online trainer.
+ * Packs labeled rows from the label joiner into a batch and its labels, for an online trainer.
  *
  * @param layout - The layout the rows were encoded with.
  * @param joined - Rows as the joiner emitted them.
@@ -124,7 +124,7 @@ export interface LabelledBatch {
  * }
  * ```
  */
-export function joinedRowsToBatch(layout: FeatureLayout, joined: readonly JoinedRow[]): LabelledBatch {
+export function joinedRowsToBatch(layout: FeatureLayout, joined: readonly JoinedRow[]): LabeledBatch {
   if (!Array.isArray(joined)) throw new CtrkitError('E_INPUT', 'joinedRowsToBatch: pass an array of joined rows (what the label joiner emits)');
   const labels = new Float32Array(joined.length);
   const rows = new Array<JoinedRow['row']>(joined.length);

@@ -42,7 +42,7 @@ export interface PrometheusSources {
     /** The joiner's counters now. */
     stats(): LabelJoinerStats;
   };
-  /** The online-learning loop (the models package's online refresher): swaps, refusals, rows learnt. */
+  /** The online-learning loop (the models package's online refresher): swaps, refusals, rows learned. */
   readonly onlineLearning?: {
     /** The online loop's counters now. */
     stats(): OnlineLearningCounters;
@@ -138,7 +138,7 @@ export function registerCtrkitMetrics(sources: PrometheusSources, registry: Regi
   if (quality) {
     new Gauge({
       name: `${prefix}model_quality`,
-      help: 'Rolling model quality over labelled impressions: auc, logloss, ne, calibration (mean prediction / mean label), ece, rows',
+      help: 'Rolling model quality over labeled impressions: auc, logloss, ne, calibration (mean prediction / mean label), ece, rows',
       labelNames: ['metric'],
       registers,
       collect() {
@@ -213,7 +213,7 @@ export function registerCtrkitMetrics(sources: PrometheusSources, registry: Regi
   if (joiner) {
     new Counter({
       name: `${prefix}joined_rows_total`,
-      help: 'Served rows the label joiner labelled, by label (positive: clicked within the window; negative: window closed)',
+      help: 'Served rows the label joiner labeled, by label (positive: clicked within the window; negative: window closed)',
       labelNames: ['label'],
       registers,
       collect() {
@@ -252,17 +252,17 @@ export function registerCtrkitMetrics(sources: PrometheusSources, registry: Regi
   }
   if (onlineLearning) {
     new Counter({
-      name: `${prefix}online_rows_learnt_total`,
-      help: 'Joined rows the online trainer learnt from (rows leave the hold-out window first)',
+      name: `${prefix}online_rows_learned_total`,
+      help: 'Joined rows the online trainer learned from (rows leave the hold-out window first)',
       registers,
       collect() {
         this.reset();
-        this.inc(onlineLearning.stats().rowsLearnt);
+        this.inc(onlineLearning.stats().rowsLearned);
       },
     });
     new Gauge({
       name: `${prefix}online_window_rows`,
-      help: 'Joined rows in the hold-out window, not yet learnt: what candidate and serving model are judged on',
+      help: 'Joined rows in the hold-out window, not yet learned: what candidate and serving model are judged on',
       registers,
       collect() {
         this.set(onlineLearning.stats().windowRows);

@@ -32,7 +32,7 @@ export interface Random {
   state(): RandomState;
 }
 
-/** Serialisable state of a {@link Random}.
+/** Serializable state of a {@link Random}.
  *
  * @example
  * ```ts
@@ -54,7 +54,7 @@ export interface RandomState {
 }
 
 /**
- * Hashes a string to a 32-bit seed (FNV-1a over UTF-16 code units, then splitmix-finalised).
+ * Hashes a string to a 32-bit seed (FNV-1a over UTF-16 code units, then splitmix-finalized).
  *
  * @param text - Any string.
  * @returns An unsigned 32-bit integer.

@@ -47,11 +47,11 @@ export interface ServedLog {
   /** The layout every row must follow (one log holds one spec). */
   readonly layout: FeatureLayout;
   /**
-   * Adds one row; its arrays are copied or serialised before this returns, so the caller may reuse
+   * Adds one row; its arrays are copied or serialized before this returns, so the caller may reuse
    * them.
    *
    * @param row - The row as served.
-   * @param label - Its label (0 or 1) when the log holds joined rows; a log is either labelled or
+   * @param label - Its label (0 or 1) when the log holds joined rows; a log is either labeled or
    *   not, fixed when it is created.
    * @throws `CtrkitError` `E_INPUT` when the row does not follow the layout or the label rule;
    *   `E_STATE` after `close`.

@@ -18,14 +18,14 @@ export interface FieldSlot {
   /** Field name from the spec. */
   readonly name: string;
   /** How the field was encoded. */
-  readonly kind: 'categorical' | 'bucketised' | 'bag' | 'cross' | 'store';
+  readonly kind: 'categorical' | 'bucketized' | 'bag' | 'cross' | 'store';
   /** First column of the field in the id matrix. */
   readonly offset: number;
   /** Columns it takes (1, or a bag's maximum size). */
   readonly width: number;
 }
 
-/** A behaviour-sequence input of a {@link FeatureBatch}.
+/** A behavior-sequence input of a {@link FeatureBatch}.
  *
  * @example
  * ```ts
@@ -72,7 +72,7 @@ export interface FeatureLayout {
   readonly denseWidth: number;
   /** Names of the dense columns. */
   readonly denseNames: readonly string[];
-  /** Behaviour sequences, in order. */
+  /** Behavior sequences, in order. */
   readonly sequences: readonly SequenceSlot[];
 }
 
@@ -83,7 +83,7 @@ export interface FeatureLayout {
  * - `ids[r × idWidth + c]` — hashed id of column c (missing values have their own bucket id).
  * - `values[r × idWidth + c]` — 1 for a present id, 0 for bag padding (so padding contributes
  *   nothing to sums), or a real weight.
- * - `dense[r × denseWidth + d]` — normalised real values.
+ * - `dense[r × denseWidth + d]` — normalized real values.
  * - `sequenceIds[(r × S + s) × L + t]` — item t of sequence s, where S is the number of sequences
  *   and L the longest `maxLength` among them (every sequence is stored in L slots); items are most
  *   recent last, left-padded with 0 when shorter; `sequenceLengths[r × S + s]` — how many items are

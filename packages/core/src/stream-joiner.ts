@@ -1,6 +1,6 @@
 /**
  * The label joiner as a stream consumer: served rows, clicks and conversions come from an
- * {@link EventStream}, labelled rows go to a labelled {@link ServedLog}. Deliveries are acked only
+ * {@link EventStream}, labeled rows go to a labeled {@link ServedLog}. Deliveries are acked only
  * once what they produced is durable, so a joiner that dies loses nothing: what it had not made
  * durable is delivered again to the next one.
  */
@@ -17,7 +17,7 @@ import type { ServedLog } from './served-log.js';
  * ```ts
  * import { createMemoryEventStream, createMemoryServedLog, type FeatureLayout, type StreamJoinerOptions } from '@ctrkit/core';
  * const options = (layout: FeatureLayout): StreamJoinerOptions => ({
- *   stream: createMemoryEventStream(), consumer: 'joiner', output: createMemoryServedLog({ layout, labelled: true }), windowMs: 15 * 60_000,
+ *   stream: createMemoryEventStream(), consumer: 'joiner', output: createMemoryServedLog({ layout, labeled: true }), windowMs: 15 * 60_000,
  * });
  * ```
  */
@@ -26,7 +26,7 @@ export interface StreamJoinerOptions {
   readonly stream: EventStream;
   /** The durable consumer's name (joiners of one name share the work only if they partition by request; run one per name). */
   readonly consumer: string;
-  /** Where labelled rows go: a labelled log (`labelled: true`). */
+  /** Where labeled rows go: a labeled log (`labeled: true`). */
   readonly output: ServedLog;
   /** The attribution window (see {@link createLabelJoiner}). */
   readonly windowMs: number;
@@ -68,7 +68,7 @@ export interface StreamJoiner {
   /** Closes due windows, flushes the output and acks what is now durable. */
   flush(): Promise<void>;
   /**
-   * Stops: flushes what is labelled, then unsubscribes; rows still waiting for their window are
+   * Stops: flushes what is labeled, then unsubscribes; rows still waiting for their window are
    * left unacked, so the next joiner of this consumer gets them again.
    */
   stop(): Promise<void>;
@@ -88,7 +88,7 @@ export interface StreamJoiner {
  * Exactly-once in the output, as far as a log without transactions allows: a served row is acked
  * only after its label is flushed, a click only after the label it decided is flushed, and
  * anything that decided nothing (duplicates, orphans, late events) at once. If the process dies,
- * the rows whose labels were not yet durable come back with their clicks and are labelled by the
+ * the rows whose labels were not yet durable come back with their clicks and are labeled by the
  * next joiner. A crash between a flush and its acks can repeat those rows in the output (the
  * window is one flush); dedup by `eventId` downstream removes them.
  *
@@ -99,7 +99,7 @@ export interface StreamJoiner {
  * ```ts
  * import { createMemoryEventStream, createMemoryServedLog, createStreamJoiner, type FeatureLayout } from '@ctrkit/core';
  * async function run(layout: FeatureLayout) {
- *   const joiner = createStreamJoiner({ stream: createMemoryEventStream(), consumer: 'joiner', output: createMemoryServedLog({ layout, labelled: true }), windowMs: 60_000 });
+ *   const joiner = createStreamJoiner({ stream: createMemoryEventStream(), consumer: 'joiner', output: createMemoryServedLog({ layout, labeled: true }), windowMs: 60_000 });
  *   await joiner.start();
  *   return joiner;
  * }

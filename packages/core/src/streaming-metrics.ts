@@ -21,7 +21,7 @@ export interface WindowedEvaluatorOptions {
 }
 
 /**
- * Metrics over a sliding window of labelled predictions, for monitoring a model as clicks arrive.
+ * Metrics over a sliding window of labeled predictions, for monitoring a model as clicks arrive.
  *
  * @example
  * ```ts
@@ -33,7 +33,7 @@ export interface WindowedEvaluatorOptions {
  * ```
  */
 export interface WindowedEvaluator {
-  /** Adds one labelled prediction. */
+  /** Adds one labeled prediction. */
   add(label: number, probability: number, timestamp?: number): void;
   /** Rows currently in the window (after expiry). */
   size(): number;
@@ -45,7 +45,7 @@ export interface WindowedEvaluator {
 
 /**
  * Creates a {@link WindowedEvaluator}: a ring buffer of the last `maxRows` rows (and, with
- * `windowMs`, only those younger than the window), summarised on demand.
+ * `windowMs`, only those younger than the window), summarized on demand.
  *
  * @param options - Window size and clock.
  * @returns An evaluator.

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { editDistance } from '@ctrkit/core/internal';
- * console.log(editDistance('bucketize', 'bucketise')); // 1
+ * console.log(editDistance('bucketize', 'bucketize')); // 1
  * ```
  */
 export function editDistance(a: string, b: string): number {

@@ -25,7 +25,7 @@ describe('CtrkitError', () => {
     expect(ERROR_CODES).toContain('E_STORE');
   });
 
-  it('is recognised through its brand, and foreign errors are wrapped', () => {
+  it('is recognized through its brand, and foreign errors are wrapped', () => {
     expect(isCtrkitError(new CtrkitError('E_INPUT', 'x'))).toBe(true);
     expect(isCtrkitError(new Error('x'))).toBe(false);
     expect(isCtrkitError(null)).toBe(false);

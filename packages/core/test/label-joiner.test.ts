@@ -51,7 +51,7 @@ describe('label joiner', () => {
     expect(joiner.impression(b)).toBe('joined');
     clock.advance(30_000);
     expect(joiner.click(click(a, t + 29_000))).toBe('joined');
-    expect(labels).toEqual([{ row: a, label: 1, labelledAt: t + 30_000, clickEventId: 'clk-imp-1', clickedAt: t + 29_000 }]);
+    expect(labels).toEqual([{ row: a, label: 1, labeledAt: t + 30_000, clickEventId: 'clk-imp-1', clickedAt: t + 29_000 }]);
     clock.set(t + WINDOW + 4_999);
     expect(joiner.advance()).toBe(0);
     expect(labels).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('label joiner', () => {
     }
     clock.advance(WINDOW + lateness + 10_000);
     joiner.advance();
-    // The naive join: each impression that arrived, labelled 1 when a click on it happened in
+    // The naive join: each impression that arrived, labeled 1 when a click on it happened in
     // [servedAt, servedAt + window] and arrived before servedAt + window + lateness.
     const expected = new Map<string, number>();
     const arrivedAt = new Map<string, number>();
@@ -142,7 +142,7 @@ describe('label joiner', () => {
       if (impAt !== undefined && impAt <= a.at && delay >= 0 && delay <= WINDOW && a.at < r.servedAt + WINDOW + lateness) expected.set(r.eventId, 1);
     }
     const got = new Map(labels.map((j) => [j.row.eventId, j.label as number]));
-    expect(labels.length).toBe(got.size); // each row labelled exactly once
+    expect(labels.length).toBe(got.size); // each row labeled exactly once
     expect(got).toEqual(expected);
     const stats = joiner.stats();
     expect(stats.positives + stats.negatives).toBe(expected.size);
@@ -186,7 +186,7 @@ describe('label joiner', () => {
         positives++;
         expect(j.clickedAt as number).toBeGreaterThanOrEqual(j.row.servedAt);
         // The counter in the row was read before its own click existed.
-        expect(j.labelledAt).toBeGreaterThan(j.row.servedAt);
+        expect(j.labeledAt).toBeGreaterThan(j.row.servedAt);
       }
       expect(Object.keys(j.row)).not.toContain('label');
     }
@@ -208,7 +208,7 @@ describe('label joiner', () => {
     expect(capped.joiner.stats()).toMatchObject({ pending: 100, shed: 50, impressions: 100 });
     capped.clock.advance(WINDOW);
     capped.joiner.advance();
-    expect(capped.labels.length).toBe(100); // shed rows are never labelled
+    expect(capped.labels.length).toBe(100); // shed rows are never labeled
   });
 
   it('rejects malformed events and options, leaving its state as it was', () => {

@@ -214,7 +214,7 @@ describe('ranking measures', () => {
 });
 
 describe('evaluate', () => {
-  it('summarises the headline figures and tolerates a single class', () => {
+  it('summarizes the headline figures and tolerates a single class', () => {
     const summary = evaluate([0, 1, 0, 1], [0.2, 0.7, 0.4, 0.9]);
     expect(summary).toMatchObject({ rows: 4, auc: 1 });
     expect(summary.calibration).toBeCloseTo(2.2 / 2, 12);

@@ -36,7 +36,7 @@ const joinedOf = (batch: FeatureBatch, labels: readonly (0 | 1)[]): JoinedRow[] 
   labels.map((label, i) => ({
     row: servedRowOf(batch, i, { eventId: `imp-${i}`, requestId: `r-${i}`, impId: '1', adId: `a-${i}`, position: 0, pCtr: 0.1, servedAt: 1000, modelVersion: 'v1' }),
     label,
-    labelledAt: 2000,
+    labeledAt: 2000,
   }));
 
 describe('joinedRowsToBatch', () => {
@@ -78,7 +78,7 @@ describe('Prometheus exposition of the online loop', () => {
     clock.advance(2_000);
     joiner.advance(); // the click came 500 ms after serving, inside the window: one positive, two negatives
     let counters: OnlineLearningCounters = {
-      rowsAdded: 30, rowsLearnt: 20, windowRows: 10, swaps: 2, refusals: 3, refusalsByReason: { worse: 2, 'too-few-rows': 1 }, rollbacks: 1, servingVersion: 'online-2',
+      rowsAdded: 30, rowsLearned: 20, windowRows: 10, swaps: 2, refusals: 3, refusalsByReason: { worse: 2, 'too-few-rows': 1 }, rollbacks: 1, servingVersion: 'online-2',
       lastLogLoss: { candidate: 0.41, serving: 0.43 },
     };
     const registry = registerCtrkitMetrics({ joiner, onlineLearning: { stats: () => counters } });
@@ -88,7 +88,7 @@ describe('Prometheus exposition of the online loop', () => {
     expect(text).toContain('ctrkit_joiner_dropped_total{reason="duplicate"} 1');
     expect(text).toContain('ctrkit_joiner_dropped_total{reason="orphan"} 1');
     expect(text).toContain('ctrkit_joiner_pending_rows 0');
-    expect(text).toContain('ctrkit_online_rows_learnt_total 20');
+    expect(text).toContain('ctrkit_online_rows_learned_total 20');
     expect(text).toContain('ctrkit_online_window_rows 10');
     expect(text).toContain('ctrkit_online_swaps_total 2');
     expect(text).toContain('ctrkit_online_refusals_total{reason="worse"} 2');

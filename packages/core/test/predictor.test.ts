@@ -41,14 +41,14 @@ const encoder: FeatureEncoder = {
   },
 };
 
-function runner(version: string, score: (batch: FeatureBatch, row: number) => number, behaviour: 'ok' | 'throw' | 'hang' = 'ok'): ModelRunner & { calls: number } {
+function runner(version: string, score: (batch: FeatureBatch, row: number) => number, behavior: 'ok' | 'throw' | 'hang' = 'ok'): ModelRunner & { calls: number } {
   const model = {
     calls: 0,
     info: { architecture: 'test', version, backend: 'native', provider: 'cpu', fingerprint: 'fp' },
     predict(batch: FeatureBatch, out = new Float32Array(batch.rows)) {
       model.calls++;
-      if (behaviour === 'throw') return Promise.reject(new CtrkitError('E_INFERENCE', 'session exploded'));
-      if (behaviour === 'hang') return new Promise<Float32Array>(() => undefined);
+      if (behavior === 'throw') return Promise.reject(new CtrkitError('E_INFERENCE', 'session exploded'));
+      if (behavior === 'hang') return new Promise<Float32Array>(() => undefined);
       for (let r = 0; r < batch.rows; r++) out[r] = score(batch, r);
       return Promise.resolve(out);
     },
@@ -58,10 +58,10 @@ function runner(version: string, score: (batch: FeatureBatch, row: number) => nu
 }
 
 type StoreMode = 'ok' | 'throw' | 'hang' | 'degraded';
-function store(behaviour: StoreMode = 'ok'): FeatureStore & { lookups: number; mode: StoreMode } {
+function store(behavior: StoreMode = 'ok'): FeatureStore & { lookups: number; mode: StoreMode } {
   const s = {
     lookups: 0,
-    mode: behaviour,
+    mode: behavior,
     names: ['ad.clicks'],
     record: () => Promise.resolve(),
     lookup(_user: unknown, candidates: readonly AdCandidate[], _now: number, options?: LookupOptions): Promise<StoreLookup> {
@@ -106,7 +106,7 @@ describe('predictor', () => {
     expect(metrics.snapshot().stages.map((s) => s.stage)).toEqual(['lookup', 'encode', 'predict', 'calibrate', 'total']);
   });
 
-  it('a throwing model falls back to the fallback model, labelled and counted', async () => {
+  it('a throwing model falls back to the fallback model, labeled and counted', async () => {
     const metrics = createPipelineMetrics();
     const predictor = createPredictor({ encoder, runner: runner('v1', byId, 'throw'), fallback: runner('v0', () => 0.05), metrics });
     const result = await predictor.predict(request('r2'));

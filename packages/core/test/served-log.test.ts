@@ -104,17 +104,17 @@ describe('memory served log', () => {
   });
 
   it('enforces the label rule and refuses rows after close, leaving the log as it was', async () => {
-    const unlabelled = createMemoryServedLog({ layout });
+    const unlabeled = createMemoryServedLog({ layout });
     const row = servedRowOf(batchOf(1), 0, info(0));
-    expect(() => unlabelled.append(row, 1)).toThrowError(/labelled: true/);
-    const labelled = createMemoryServedLog({ layout, labelled: true });
-    expect(() => labelled.append(row)).toThrowError(/label of 0 or 1/);
-    expect(() => labelled.append({ ...row, fingerprint: 'x' }, 1)).toThrowError(/one log holds one spec/);
-    labelled.append(row, 1);
-    expect(labelled.rows()[0]?.label).toBe(1);
-    await labelled.close();
-    expect(() => labelled.append(row, 0)).toThrowError(expect.objectContaining({ code: 'E_STATE' }) as never);
-    expect(labelled.stats().appended).toBe(1);
+    expect(() => unlabeled.append(row, 1)).toThrowError(/labeled: true/);
+    const labeled = createMemoryServedLog({ layout, labeled: true });
+    expect(() => labeled.append(row)).toThrowError(/label of 0 or 1/);
+    expect(() => labeled.append({ ...row, fingerprint: 'x' }, 1)).toThrowError(/one log holds one spec/);
+    labeled.append(row, 1);
+    expect(labeled.rows()[0]?.label).toBe(1);
+    await labeled.close();
+    expect(() => labeled.append(row, 0)).toThrowError(expect.objectContaining({ code: 'E_STATE' }) as never);
+    expect(labeled.stats().appended).toBe(1);
     expect(() => createMemoryServedLog({ layout, capacity: 0 })).toThrowError(/capacity/);
   });
 });

@@ -26,9 +26,9 @@ function click(r: ServedRow, timestamp: number): ClickEvent {
   return { type: 'click', eventId: `clk-${r.eventId}`, requestId: r.requestId, adId: r.adId, timestamp, userId: 'u', campaignId: 'c', advertiserId: 'x', category: 'k' };
 }
 
-/** A labelled log whose rows count as durable only once flushed; a crash loses the rest. */
+/** A labeled log whose rows count as durable only once flushed; a crash loses the rest. */
 function durableLog(): ServedLog & { committed: { eventId: string; label: number }[]; crash(): void } {
-  const inner = createMemoryServedLog({ layout, labelled: true });
+  const inner = createMemoryServedLog({ layout, labeled: true });
   let open: { eventId: string; label: number }[] = [];
   const committed: { eventId: string; label: number }[] = [];
   return {
@@ -86,11 +86,11 @@ async function crashAndTakeOver(stream: EventStream, clock: ReturnType<typeof cr
     await pollUntil('200 rows in joiner A', () => a.stats().impressions === 200, { timeoutMs: 15_000 });
     clock.set(t0 + 150 * unit);
     outA.crash();
-    await a.abort(); // dies: what it labelled since its last flush is lost, and nothing of it acked
+    await a.abort(); // dies: what it labeled since its last flush is lost, and nothing of it acked
     const outB = durableLog();
     const b = createStreamJoiner({ ...common, output: outB });
     await b.start();
-    // A acked rows 0..59 (closed) and the clicked rows up to 119 (labelled at their click) at its
+    // A acked rows 0..59 (closed) and the clicked rows up to 119 (labeled at their click) at its
     // flush; everything else comes back to B.
     const left = rows.filter((_, i) => !(i < 60 || (i < 120 && clicked(i)))).length;
     await pollUntil(`joiner B to get back the ${left} rows A left`, () => b.stats().impressions === left, { timeoutMs: ackWaitMs + 15_000 });
@@ -150,6 +150,6 @@ describe('stream joiner', () => {
 
   it('refuses an ack wait a row could outlive', () => {
     const stream = createMemoryEventStream();
-    expect(() => createStreamJoiner({ stream, consumer: 'j', output: createMemoryServedLog({ layout, labelled: true }), windowMs: 60_000, ackWaitMs: 60_000 })).toThrowError(/ackWaitMs/);
+    expect(() => createStreamJoiner({ stream, consumer: 'j', output: createMemoryServedLog({ layout, labeled: true }), windowMs: 60_000, ackWaitMs: 60_000 })).toThrowError(/ackWaitMs/);
   });
 });

@@ -39,11 +39,11 @@ export const ARROW_LAYOUT_KEY = 'ctrkit.layout';
  *
  * @example
  * ```ts
- * import type { LabelledBatch } from '@ctrkit/features';
- * const positives = (b: LabelledBatch) => (b.labels ?? new Float32Array(0)).reduce((a, y) => a + y, 0);
+ * import type { LabeledBatch } from '@ctrkit/features';
+ * const positives = (b: LabeledBatch) => (b.labels ?? new Float32Array(0)).reduce((a, y) => a + y, 0);
  * ```
  */
-export interface LabelledBatch {
+export interface LabeledBatch {
   /** The features. */
   readonly batch: FeatureBatch;
   /** One label per row, when known. */
@@ -176,7 +176,7 @@ function listValues<T extends Int32Array | Float32Array>(record: RecordBatch, na
  * console.log(batch.rows); // 2
  * ```
  */
-export function batchFromArrow(record: RecordBatch | Table, expected?: FeatureLayout): LabelledBatch {
+export function batchFromArrow(record: RecordBatch | Table, expected?: FeatureLayout): LabeledBatch {
   let batch: RecordBatch;
   if (record instanceof Table) {
     if (record.batches.length !== 1) throw new CtrkitError('E_INPUT', `arrow: the table has ${record.batches.length} record batches; convert them one by one (table.batches)`);
@@ -223,10 +223,10 @@ export function batchFromArrow(record: RecordBatch | Table, expected?: FeatureLa
  * for (const { batch } of readArrowLog(bytes, spec.layout)) console.log(batch.rows); // 3
  * ```
  */
-export function writeArrowLog(batches: Iterable<LabelledBatch>): Uint8Array {
+export function writeArrowLog(batches: Iterable<LabeledBatch>): Uint8Array {
   const writer = new RecordBatchFileWriter();
-  let first: { fingerprint: string; labelled: boolean } | undefined;
-  for (const item of batches) first = writeLabelled(writer, item, first);
+  let first: { fingerprint: string; labeled: boolean } | undefined;
+  for (const item of batches) first = writeLabeled(writer, item, first);
   if (first === undefined) throw new CtrkitError('E_INPUT', 'writeArrowLog: no batches to write');
   writer.finish();
   return writer.toUint8Array(true);
@@ -235,20 +235,20 @@ export function writeArrowLog(batches: Iterable<LabelledBatch>): Uint8Array {
 /**
  * @internal Appends one batch to an IPC writer, checking it matches the first one.
  */
-export function writeLabelled(
+export function writeLabeled(
   writer: RecordBatchFileWriter,
-  item: LabelledBatch,
-  first: { fingerprint: string; labelled: boolean } | undefined,
-): { fingerprint: string; labelled: boolean } {
-  const labelled = item.labels !== undefined;
+  item: LabeledBatch,
+  first: { fingerprint: string; labeled: boolean } | undefined,
+): { fingerprint: string; labeled: boolean } {
+  const labeled = item.labels !== undefined;
   if (first !== undefined) {
     if (item.batch.layout.fingerprint !== first.fingerprint) {
       throw new CtrkitError('E_INPUT', `arrow log: a batch of spec ${item.batch.layout.fingerprint} follows batches of spec ${first.fingerprint}; one log holds one spec`);
     }
-    if (labelled !== first.labelled) throw new CtrkitError('E_INPUT', 'arrow log: give labels for every batch or for none');
+    if (labeled !== first.labeled) throw new CtrkitError('E_INPUT', 'arrow log: give labels for every batch or for none');
   }
   writer.write(recordBatchOf(item.batch, item.labels));
-  return first ?? { fingerprint: item.batch.layout.fingerprint, labelled };
+  return first ?? { fingerprint: item.batch.layout.fingerprint, labeled };
 }
 
 /**
@@ -266,7 +266,7 @@ export function writeLabelled(
  * const count = (bytes: Uint8Array) => [...readArrowLog(bytes)].reduce((n, b) => n + b.batch.rows, 0);
  * ```
  */
-export function* readArrowLog(bytes: Uint8Array, expected?: FeatureLayout): Generator<LabelledBatch> {
+export function* readArrowLog(bytes: Uint8Array, expected?: FeatureLayout): Generator<LabeledBatch> {
   let reader: RecordBatchFileReader | RecordBatchStreamReader;
   try {
     reader = RecordBatchReader.from(bytes) as RecordBatchFileReader | RecordBatchStreamReader;

@@ -202,7 +202,7 @@ class Encoder implements CompiledEncoder {
  * @param spec - A validated spec, or its JSON form (validated now).
  * @returns The encoder.
  * @throws `CtrkitError` `E_SPEC` when the spec is invalid (see `parseFeatureSpec`).
- * @remarks Hashes every bucket token of numeric fields up front, so bucketised values cost a
+ * @remarks Hashes every bucket token of numeric fields up front, so bucketized values cost a
  *   table read. `encode` allocates nothing but the batch, and not even that when `out` fits.
  * @example
  * ```ts
@@ -212,7 +212,7 @@ class Encoder implements CompiledEncoder {
  *   fields: [
  *     { name: 'country', kind: 'categorical', source: 'user', path: 'country' },
  *     { name: 'ad', kind: 'categorical', source: 'candidate', path: 'adId' },
- *     { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalise: { method: 'log1p' } },
+ *     { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalize: { method: 'log1p' } },
  *   ],
  * });
  * const batch = encoder.encode({

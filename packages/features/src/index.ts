@@ -1,5 +1,5 @@
 /**
- * `@ctrkit/features` — the feature spec, murmur3 hashing, crosses, bucketisers, sequences, the
+ * `@ctrkit/features` — the feature spec, murmur3 hashing, crosses, bucketizers, sequences, the
  * encoder, Arrow batches, readers for Criteo / CSV / libsvm logs and the in-memory feature store.
  * Everything here runs in Node and in browsers; the Redis store lives in `@ctrkit/features/redis`
  * and file helpers in `@ctrkit/features/node`.
@@ -11,14 +11,14 @@ export { featureSpecToJSON, parseFeatureSpec } from './spec.js';
 export type { FeatureSpec, FeatureSpecJSON } from './spec.js';
 export type {
   BagFieldSpec,
-  Bucketise,
+  Bucketize,
   CategoricalFieldSpec,
   CrossFieldSpec,
   DenseFieldSpec,
   FieldBase,
   FieldSource,
   FieldSpec,
-  Normalise,
+  Normalize,
   NumericFieldSpec,
   SequenceFieldSpec,
   SourcedField,
@@ -49,7 +49,7 @@ export type {
 export { adRequestSpec, criteoSpec } from './presets.js';
 export type { AdRequestSpecOptions, CriteoSpecOptions } from './presets.js';
 export { ARROW_LAYOUT_KEY, batchFromArrow, batchToArrow, readArrowLog, writeArrowLog } from './arrow.js';
-export type { LabelledBatch } from './arrow.js';
+export type { LabeledBatch } from './arrow.js';
 export { FREQUENCY_ENTITIES, STORE_ENTITIES, storeCounterNames } from './store.js';
 export type { FeatureStoreOptions, FrequencyOptions, StoreEntity, StoreLookupOptions, StoreWindow } from './store.js';
 export { createMemoryFeatureStore } from './memory-store.js';

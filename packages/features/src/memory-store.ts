@@ -170,7 +170,7 @@ class MemoryStore implements MemoryFeatureStore {
   }
 
   private sweep(): void {
-    // Amortised expiry: look at the least recently written keys only.
+    // Amortized expiry: look at the least recently written keys only.
     const horizon = this.newest - this.idleMs;
     for (let i = 0; i < 2; i++) {
       const first = this.users.entries().next();

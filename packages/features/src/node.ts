@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { RecordBatchFileWriter } from 'apache-arrow';
 import { CtrkitError, type FeatureLayout } from '@ctrkit/core';
 import { ioError, readArrowRecords } from './arrow-file.js';
-import { batchFromArrow, writeLabelled, type LabelledBatch } from './arrow.js';
+import { batchFromArrow, writeLabeled, type LabeledBatch } from './arrow.js';
 
 /** A file opened for a reader: its byte stream and size.
  *
@@ -91,16 +91,16 @@ export interface ArrowLogSummary {
  * @example
  * ```ts
  * import type { ArrowLogWriter, } from '@ctrkit/features/node';
- * import type { LabelledBatch } from '@ctrkit/features';
- * async function save(writer: ArrowLogWriter, items: LabelledBatch[]) {
+ * import type { LabeledBatch } from '@ctrkit/features';
+ * async function save(writer: ArrowLogWriter, items: LabeledBatch[]) {
  *   for (const item of items) writer.write(item);
  *   return writer.close();
  * }
  * ```
  */
 export interface ArrowLogWriter {
-  /** Appends one batch (its memory is serialised before this returns, so it may be reused). */
-  write(item: LabelledBatch): void;
+  /** Appends one batch (its memory is serialized before this returns, so it may be reused). */
+  write(item: LabeledBatch): void;
   /** Finishes the file (footer) and closes it. */
   close(): Promise<ArrowLogSummary>;
 }
@@ -132,14 +132,14 @@ export function createArrowLogWriter(path: string): ArrowLogWriter {
   });
   // Keep an early failure (bad directory) from surfacing as an unhandled rejection before close().
   done.catch(() => undefined);
-  let first: { fingerprint: string; labelled: boolean } | undefined;
+  let first: { fingerprint: string; labeled: boolean } | undefined;
   let rows = 0;
   let batches = 0;
   let closed = false;
   return {
     write(item) {
       if (closed) throw new CtrkitError('E_STATE', `Arrow log '${path}' is closed; create another writer`);
-      first = writeLabelled(writer, item, first);
+      first = writeLabeled(writer, item, first);
       rows += item.batch.rows;
       batches++;
     },
@@ -171,7 +171,7 @@ export function createArrowLogWriter(path: string): ArrowLogWriter {
  * }
  * ```
  */
-export async function* readArrowLogFile(path: string, expected?: FeatureLayout): AsyncGenerator<LabelledBatch> {
+export async function* readArrowLogFile(path: string, expected?: FeatureLayout): AsyncGenerator<LabeledBatch> {
   for await (const record of readArrowRecords(path, 'Arrow log')) yield batchFromArrow(record, expected);
 }
 export { SERVED_LOG_KEY } from './served-log/buffer.js';

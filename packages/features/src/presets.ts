@@ -24,7 +24,7 @@ export interface CriteoSpecOptions {
 }
 
 /**
- * The spec for Criteo logs: `I1`–`I13` bucketised by the Criteo log rule, `C1`–`C26` hashed,
+ * The spec for Criteo logs: `I1`–`I13` bucketized by the Criteo log rule, `C1`–`C26` hashed,
  * plus optional crosses. In requests the values sit in `context.attributes` under the same names.
  *
  * @param options - Id space, seed and crosses.
@@ -40,7 +40,7 @@ export interface CriteoSpecOptions {
 export function criteoSpec(options: CriteoSpecOptions = {}): FeatureSpecJSON {
   const known = new Set([...CRITEO_INTEGER_COLUMNS, ...CRITEO_CATEGORICAL_COLUMNS]);
   const fields: FieldSpec[] = [
-    ...CRITEO_INTEGER_COLUMNS.map((name): FieldSpec => ({ name, kind: 'numeric', source: 'context', path: `attributes.${name}`, bucketise: { rule: 'criteo-log' } })),
+    ...CRITEO_INTEGER_COLUMNS.map((name): FieldSpec => ({ name, kind: 'numeric', source: 'context', path: `attributes.${name}`, bucketize: { rule: 'criteo-log' } })),
     ...CRITEO_CATEGORICAL_COLUMNS.map((name): FieldSpec => ({ name, kind: 'categorical', source: 'context', path: `attributes.${name}` })),
   ];
   for (const cross of options.crosses ?? []) {
@@ -72,10 +72,10 @@ export interface AdRequestSpecOptions {
   /**
    * Include personal data — the user's id, demographics, device, interests, segments, history and
    * user-level counters (default true). `false` gives a contextual spec for requests without
-   * consent to personalised ads: context, candidate and ad-level counters only.
+   * consent to personalized ads: context, candidate and ad-level counters only.
    */
   readonly personal?: boolean;
-  /** Behaviour-sequence length kept (default 20). */
+  /** Behavior-sequence length kept (default 20). */
   readonly historyLength?: number;
 }
 
@@ -86,7 +86,7 @@ const SECONDS_BUCKETS = [60, 300, 900, 3_600, 14_400, 86_400, 604_800];
 /**
  * A general spec for ctrkit's own `AdRequest`s — what the demo, the trainers' synthetic data
  * source and the example ad server use. User: id, demographics, device, interests and segments
- * (bags), recent behaviour categories and brands (sequences sharing ids with the candidate's
+ * (bags), recent behavior categories and brands (sequences sharing ids with the candidate's
  * category and advertiser, for DIN). Context: publisher, page category, local hour and weekday,
  * connection, slot position. Candidate: ad, advertiser, campaign, category, format, bid type and
  * bid. Crosses: user × category, user × advertiser, device × format, age × category, page ×
@@ -112,7 +112,7 @@ export function adRequestSpec(options: AdRequestSpecOptions = {}): FeatureSpecJS
   }
   const fields: FieldSpec[] = [
     ...(userId ? [{ name: 'user_id', kind: 'categorical', source: 'user', path: 'id' } as const] : []),
-    { name: 'user_age', kind: 'numeric', source: 'user', path: 'age', bucketise: { boundaries: [18, 25, 35, 45, 55, 65] } },
+    { name: 'user_age', kind: 'numeric', source: 'user', path: 'age', bucketize: { boundaries: [18, 25, 35, 45, 55, 65] } },
     { name: 'user_gender', kind: 'categorical', source: 'user', path: 'gender' },
     { name: 'user_country', kind: 'categorical', source: 'user', path: 'country' },
     { name: 'user_device', kind: 'categorical', source: 'user', path: 'device' },
@@ -131,7 +131,7 @@ export function adRequestSpec(options: AdRequestSpecOptions = {}): FeatureSpecJS
     { name: 'ad_category', kind: 'categorical', source: 'candidate', path: 'category' },
     { name: 'ad_format', kind: 'categorical', source: 'candidate', path: 'format' },
     { name: 'ad_bid_type', kind: 'categorical', source: 'candidate', path: 'bidType' },
-    { name: 'ad_bid', kind: 'dense', source: 'candidate', path: 'bid', normalise: { method: 'log1p' } },
+    { name: 'ad_bid', kind: 'dense', source: 'candidate', path: 'bid', normalize: { method: 'log1p' } },
     { name: 'history_category', kind: 'sequence', source: 'user', path: 'history', item: 'category', maxLength: historyLength, sharesIdsWith: 'ad_category' },
     { name: 'history_brand', kind: 'sequence', source: 'user', path: 'history', item: 'brand', maxLength: historyLength, sharesIdsWith: 'ad_advertiser' },
     ...(userId
@@ -146,16 +146,16 @@ export function adRequestSpec(options: AdRequestSpecOptions = {}): FeatureSpecJS
     { name: 'hour_x_device', kind: 'cross', of: ['context_hour', 'user_device'] },
   ];
   if (store) {
-    fields.push({ name: 'store_ad_ctr_7d', kind: 'numeric', source: 'store', path: 'ad.ctr.7d', bucketise: { boundaries: CTR_BUCKETS } });
+    fields.push({ name: 'store_ad_ctr_7d', kind: 'numeric', source: 'store', path: 'ad.ctr.7d', bucketize: { boundaries: CTR_BUCKETS } });
   }
   if (store && personal) {
     fields.push(
-      { name: 'store_user_ctr_30d', kind: 'numeric', source: 'store', path: 'user.ctr.30d', bucketise: { boundaries: CTR_BUCKETS } },
-      { name: 'store_user_category_ctr_30d', kind: 'numeric', source: 'store', path: 'user_category.ctr.30d', bucketise: { boundaries: CTR_BUCKETS } },
-      { name: 'store_user_advertiser_clicks_30d', kind: 'numeric', source: 'store', path: 'user_advertiser.click.30d', bucketise: { boundaries: COUNT_BUCKETS } },
-      { name: 'store_user_ad_imps_1d', kind: 'numeric', source: 'store', path: 'user_ad.imp.1d', bucketise: { boundaries: COUNT_BUCKETS } },
-      { name: 'store_user_since_click', kind: 'numeric', source: 'store', path: 'user.since_click', bucketise: { boundaries: SECONDS_BUCKETS } },
-      { name: 'store_user_session_pages', kind: 'numeric', source: 'store', path: 'user.session_pages', bucketise: { boundaries: COUNT_BUCKETS } },
+      { name: 'store_user_ctr_30d', kind: 'numeric', source: 'store', path: 'user.ctr.30d', bucketize: { boundaries: CTR_BUCKETS } },
+      { name: 'store_user_category_ctr_30d', kind: 'numeric', source: 'store', path: 'user_category.ctr.30d', bucketize: { boundaries: CTR_BUCKETS } },
+      { name: 'store_user_advertiser_clicks_30d', kind: 'numeric', source: 'store', path: 'user_advertiser.click.30d', bucketize: { boundaries: COUNT_BUCKETS } },
+      { name: 'store_user_ad_imps_1d', kind: 'numeric', source: 'store', path: 'user_ad.imp.1d', bucketize: { boundaries: COUNT_BUCKETS } },
+      { name: 'store_user_since_click', kind: 'numeric', source: 'store', path: 'user.since_click', bucketize: { boundaries: SECONDS_BUCKETS } },
+      { name: 'store_user_session_pages', kind: 'numeric', source: 'store', path: 'user.session_pages', bucketize: { boundaries: COUNT_BUCKETS } },
     );
   }
   // Personal fields read the user (or cross something that does); a contextual spec drops them.

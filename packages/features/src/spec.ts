@@ -165,7 +165,7 @@ export function parseFeatureSpec(input: string | FeatureSpecJSON | Readonly<Reco
         offset += 1;
         break;
       case 'numeric':
-        slots.push(Object.freeze({ name: field.name, kind: field.source === 'store' ? 'store' : 'bucketised', offset, width: 1 }));
+        slots.push(Object.freeze({ name: field.name, kind: field.source === 'store' ? 'store' : 'bucketized', offset, width: 1 }));
         offset += 1;
         break;
       case 'bag':

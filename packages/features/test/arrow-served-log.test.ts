@@ -55,10 +55,10 @@ describe('Arrow served log', () => {
     expect(training).toBe(20);
   });
 
-  it('rolls by size and by age (injected clock), in order, and keeps labels in a labelled log', async () => {
+  it('rolls by size and by age (injected clock), in order, and keeps labels in a labeled log', async () => {
     const dir = freshDir();
     const clock = createManualClock(5_000);
-    const log = createArrowServedLog({ dir, layout: crashLayout, maxFileBytes: 2048, maxFileAgeMs: 1_000, clock, checkIntervalMs: 0, labelled: true });
+    const log = createArrowServedLog({ dir, layout: crashLayout, maxFileBytes: 2048, maxFileAgeMs: 1_000, clock, checkIntervalMs: 0, labeled: true });
     for (let i = 0; i < 60; i++) log.append(crashRow(i), i % 2);
     await log.flush();
     const bySize = (await listServedLogFiles(dir)).length;
@@ -86,7 +86,7 @@ describe('Arrow served log', () => {
     const dir = freshDir();
     const log = createArrowServedLog({ dir, layout: crashLayout, checkIntervalMs: 0 });
     expect(() => log.append({ ...crashRow(0), fingerprint: 'other' })).toThrowError(/one log holds one spec/);
-    expect(() => log.append(crashRow(0), 1)).toThrowError(/labelled: true/);
+    expect(() => log.append(crashRow(0), 1)).toThrowError(/labeled: true/);
     expect(log.buffered).toBe(0);
     log.append(crashRow(1));
     rmSync(dir, { recursive: true });

@@ -69,8 +69,8 @@ describe('readCriteo', () => {
     expect(() => readCriteo('', { chunkRows: 0 })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });
 
-  it('reads unlabelled logs (39 fields)', async () => {
-    const [chunk] = await collect(readCriteo(criteoLine('', ints('1'), cats('z')).slice(1) + '\n', { labelled: false }));
+  it('reads unlabeled logs (39 fields)', async () => {
+    const [chunk] = await collect(readCriteo(criteoLine('', ints('1'), cats('z')).slice(1) + '\n', { labeled: false }));
     expect(chunk?.rows).toBe(1);
     expect(chunk?.labels[0]).toBeNaN();
   });
@@ -136,7 +136,7 @@ describe('readCsv', () => {
 
   it('lets the encoder name the line of a cell it cannot read', async () => {
     const [chunk] = await collect(readCsv('id,age\n1,34\n2,old\n', {}));
-    const encoder = createFeatureEncoder({ version: 1, idSpace: 64, fields: [{ name: 'age', kind: 'numeric', source: 'user', path: 'age', bucketise: { boundaries: [18, 65] } }] });
+    const encoder = createFeatureEncoder({ version: 1, idSpace: 64, fields: [{ name: 'age', kind: 'numeric', source: 'user', path: 'age', bucketize: { boundaries: [18, 65] } }] });
     expect(() => encoder.encodeChunk(chunk as LogChunk)).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringMatching(/line 3 column 'age' \(field 'age'\) must be a number, got the text "old"/) }));
     const missing = createFeatureEncoder({ version: 1, idSpace: 64, fields: [{ name: 'site', kind: 'categorical', source: 'context', path: 'domain' }] });
     expect(() => missing.encodeChunk(chunk as LogChunk)).toThrow(/log has no column 'site' for field 'site'/);

@@ -8,13 +8,13 @@ const base: FeatureSpecJSON = {
   idSpace: 1 << 16,
   fields: [
     { name: 'country', kind: 'categorical', source: 'user', path: 'country' },
-    { name: 'age', kind: 'numeric', source: 'user', path: 'age', bucketise: { boundaries: [18, 25, 35] } },
+    { name: 'age', kind: 'numeric', source: 'user', path: 'age', bucketize: { boundaries: [18, 25, 35] } },
     { name: 'interests', kind: 'bag', source: 'user', path: 'interests', maxSize: 4 },
-    { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalise: { method: 'log1p' } },
+    { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalize: { method: 'log1p' } },
     { name: 'ad_category', kind: 'categorical', source: 'candidate', path: 'category' },
     { name: 'history', kind: 'sequence', source: 'user', path: 'history', item: 'category', maxLength: 5, sharesIdsWith: 'ad_category' },
     { name: 'country_x_category', kind: 'cross', of: ['country', 'ad_category'] },
-    { name: 'ad_ctr', kind: 'numeric', source: 'store', path: 'ad.ctr.1d', bucketise: { boundaries: [0.01, 0.02, 0.05] } },
+    { name: 'ad_ctr', kind: 'numeric', source: 'store', path: 'ad.ctr.1d', bucketize: { boundaries: [0.01, 0.02, 0.05] } },
   ],
 };
 
@@ -39,7 +39,7 @@ describe('parseFeatureSpec', () => {
     const spec = parseFeatureSpec(base);
     expect(spec.layout.fields.map((f) => [f.name, f.kind, f.offset, f.width])).toEqual([
       ['country', 'categorical', 0, 1],
-      ['age', 'bucketised', 1, 1],
+      ['age', 'bucketized', 1, 1],
       ['interests', 'bag', 2, 4],
       ['ad_category', 'categorical', 6, 1],
       ['country_x_category', 'cross', 7, 1],
@@ -56,20 +56,21 @@ describe('parseFeatureSpec', () => {
   it('has a stable fingerprint that ignores key order and the name, and changes with anything that changes the bits', () => {
     const a = parseFeatureSpec(base).fingerprint;
     // Pinned: a change here means every model trained on this spec no longer matches its encoder.
-    expect(a).toBe('66bb18e7193b143519970c515960f526');
+    expect(a).toBe('33945eee8de8bda97be90ba372bbcf0b');
     expect(parseFeatureSpec(JSON.stringify(base)).fingerprint).toBe(a);
     const reordered = JSON.parse(JSON.stringify(base, Object.keys(base).reverse())) as FeatureSpecJSON;
     expect(parseFeatureSpec({ ...reordered, fields: base.fields.map((f) => Object.fromEntries(Object.entries(f).reverse()) as typeof f) }).fingerprint).toBe(a);
     expect(parseFeatureSpec({ ...base, name: 'renamed' }).fingerprint).toBe(a);
     expect(parseFeatureSpec({ ...base, seed: 8 }).fingerprint).not.toBe(a);
     expect(parseFeatureSpec({ ...base, idSpace: 1 << 17 }).fingerprint).not.toBe(a);
-    expect(parseFeatureSpec(specWith((f) => ((f[1] as { bucketise: unknown }).bucketise = { boundaries: [18, 25, 36] })) as FeatureSpecJSON).fingerprint).not.toBe(a);
+    expect(parseFeatureSpec(specWith((f) => ((f[1] as { bucketize: unknown }).bucketize = { boundaries: [18, 25, 36] })) as FeatureSpecJSON).fingerprint).not.toBe(a);
     expect(parseFeatureSpec(featureSpecToJSON(parseFeatureSpec(base))).fingerprint).toBe(a);
   });
 
   it('names the field and the fix for each kind of mistake', () => {
-    expect(specError(specWith((f) => ((f[1] as Record<string, unknown>).bucketize = {})))).toMatch(/fields\[1\] \('age'\) has an unknown property 'bucketize'; use 'bucketise'/);
-    expect(specError(specWith((f) => ((f[1] as { bucketise: unknown }).bucketise = { boundaries: [18, 18, 25] })))).toMatch(/'age'.*strictly increasing, but 18 follows 18 at index 1; sort them and drop duplicates/);
+    // A spec written before the US spelling (0.x renamed the key without an alias) is told the new name.
+    expect(specError(specWith((f) => ((f[1] as Record<string, unknown>).bucketise = {})))).toMatch(/fields\[1\] \('age'\) has an unknown property 'bucketise'; use 'bucketize'/); // us-spelling: keep
+    expect(specError(specWith((f) => ((f[1] as { bucketize: unknown }).bucketize = { boundaries: [18, 18, 25] })))).toMatch(/'age'.*strictly increasing, but 18 follows 18 at index 1; sort them and drop duplicates/);
     expect(specError(specWith((f) => ((f[0] as { path: string }).path = 'contry')))).toMatch(/'country'\)\.path 'contry' is not a property of 'user'; use 'country'/);
     expect(specError(specWith((f) => ((f[0] as { path: string }).path = 'interests')))).toMatch(/holds a list; use kind 'bag'/);
     expect(specError(specWith((f) => ((f[2] as { maxSize: number }).maxSize = 0)))).toMatch(/'interests'\)\.maxSize must be an integer in \[1, 1024\]/);
@@ -80,7 +81,7 @@ describe('parseFeatureSpec', () => {
     expect(specError(specWith((f) => ((f[0] as { source: string }).source = 'users')))).toMatch(/source must be 'user'/);
     expect(specError(specWith((f) => delete (f[5] as { item?: string }).item))).toMatch(/set item to one of/);
     expect(specError(specWith((f) => ((f[5] as { sharesIdsWith: string }).sharesIdsWith = 'bid')))).toMatch(/sharesIdsWith must name a categorical field/);
-    expect(specError(specWith((f) => ((f[3] as { normalise: unknown }).normalise = { method: 'standard', mean: 0, std: 0 })))).toMatch(/'bid'\)\.normalise\.std must be positive/);
+    expect(specError(specWith((f) => ((f[3] as { normalize: unknown }).normalize = { method: 'standard', mean: 0, std: 0 })))).toMatch(/'bid'\)\.normalize\.std must be positive/);
     expect(specError(specWith((f) => ((f[0] as { kind: string; source: string }).source = 'store')))).toMatch(/counters are numbers/);
     expect(specError(specWith(() => undefined, { version: 2 }))).toMatch(/version must be 1/);
     expect(specError(specWith(() => undefined, { idSpace: 1 }))).toMatch(/idSpace must be an integer in \[2, 2147483647\]/);
@@ -90,11 +91,11 @@ describe('parseFeatureSpec', () => {
     expect(specError(specWith((f) => ((f[0] as { name: string }).name = 'bad name')))).toMatch(/name must match/);
   });
 
-  it('builds the Criteo preset: 13 bucketised, 26 categorical, crosses', () => {
+  it('builds the Criteo preset: 13 bucketized, 26 categorical, crosses', () => {
     const spec = parseFeatureSpec(criteoSpec({ crosses: [['C1', 'C2'], ['I1', 'C3'], ['C14', 'C17', 'C20']] }));
     expect(spec.layout.idWidth).toBe(42);
-    expect(spec.fingerprint).toBe('7330b3d4027c829fb3e882e46a3bda9c');
-    expect(spec.layout.fields.filter((f) => f.kind === 'bucketised')).toHaveLength(13);
+    expect(spec.fingerprint).toBe('ebf8bd06135f3a3244d1dc1f1edd48f6');
+    expect(spec.layout.fields.filter((f) => f.kind === 'bucketized')).toHaveLength(13);
     expect(spec.layout.fields.at(-1)).toEqual({ name: 'C14_x_C17_x_C20', kind: 'cross', offset: 41, width: 1 });
     expect(() => criteoSpec({ crosses: [['C1', 'C27']] })).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
   });

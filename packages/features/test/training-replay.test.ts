@@ -15,7 +15,7 @@ const spec: FeatureSpecJSON = {
     { name: 'ad', kind: 'categorical', source: 'candidate', path: 'adId' },
     { name: 'user_ad_clicks', kind: 'dense', source: 'store', path: 'user_ad.click.30d' },
     { name: 'user_ad_imps', kind: 'dense', source: 'store', path: 'user_ad.imp.30d' },
-    { name: 'ad_ctr', kind: 'numeric', source: 'store', path: 'ad.ctr.1d', bucketise: { boundaries: [0.01, 0.02, 0.03, 0.05] } },
+    { name: 'ad_ctr', kind: 'numeric', source: 'store', path: 'ad.ctr.1d', bucketize: { boundaries: [0.01, 0.02, 0.03, 0.05] } },
   ],
 };
 

@@ -2,7 +2,7 @@
  * `@ctrkit/models/browser` — the browser platform entry: the `onnx-web` backend
  * (onnxruntime-web; providers webgpu where the browser gives an adapter, and wasm), registration,
  * and loading a model from URLs or bytes. Never loads onnxruntime-node; loads onnxruntime-web
- * only when the backend initialises. Also runs in Node (onnxruntime-web's wasm build works there).
+ * only when the backend initializes. Also runs in Node (onnxruntime-web's wasm build works there).
  *
  * @packageDocumentation
  */
@@ -23,7 +23,7 @@ import { createOrtBackend } from './ort/backend.js';
  */
 export type WebProvider = 'webgpu' | 'wasm';
 
-/** Options for {@link createOnnxWebBackend}. They set onnxruntime-web's global `env.wasm` once, when the backend initialises.
+/** Options for {@link createOnnxWebBackend}. They set onnxruntime-web's global `env.wasm` once, when the backend initializes.
  *
  * @example
  * ```ts
@@ -49,7 +49,7 @@ export interface OnnxWebBackendOptions {
 type OrtWeb = typeof import('onnxruntime-web');
 
 /**
- * Creates the `onnx-web` backend (onnxruntime-web). Its initialisation imports the runtime,
+ * Creates the `onnx-web` backend (onnxruntime-web). Its initialization imports the runtime,
  * applies the wasm options, and probes each provider with a one-node model.
  *
  * @param options - Providers, wasm location, threads.

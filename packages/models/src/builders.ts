@@ -101,7 +101,7 @@ export function buildLrModel(layout: FeatureLayout, weights: LrWeights, options:
 }
 
 /**
- * Builds a factorisation-machine model (linear term plus pairwise factor interactions over ids
+ * Builds a factorization-machine model (linear term plus pairwise factor interactions over ids
  * and dense columns).
  *
  * @param layout - The encoder's layout.

@@ -17,7 +17,7 @@ import { sigmoid } from './runner/sigmoid.js';
 export interface EnsembleMember {
   /** The member's runner. */
   readonly runner: ModelRunner;
-  /** Its weight (≥ 0; weights are normalised to sum to 1). */
+  /** Its weight (≥ 0; weights are normalized to sum to 1). */
   readonly weight: number;
 }
 
@@ -111,7 +111,7 @@ class Ensemble implements ModelRunner {
 
 /**
  * Creates an ensemble: every member scores the batch (concurrently), and the result is
- * `σ(Σ wᵢ·logit(pᵢ))` with weights normalised to sum to 1.
+ * `σ(Σ wᵢ·logit(pᵢ))` with weights normalized to sum to 1.
  *
  * @param options - Members and version.
  * @returns A runner; disposing it disposes the members.

@@ -1,5 +1,5 @@
 /**
- * Exact per-field contributions of linear models (LR) and factorisation machines: the logit is
+ * Exact per-field contributions of linear models (LR) and factorization machines: the logit is
  * a sum of field terms, so no approximation is needed.
  */
 import { CtrkitError, type FeatureBatch, type FeatureContribution } from '@ctrkit/core';

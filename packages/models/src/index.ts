@@ -59,7 +59,7 @@ export type { FallbackOptions, FallbackReason, FallbackRunner, FallbackStats } f
 export { createHotSwapRunner } from './hot-swap.js';
 export type { HotSwapRunner, ModelVersion, SwapOptions, SwapResult, SwapSource } from './hot-swap.js';
 export { createRowCollector, downsampleNegatives, sliceRows, takeRows } from './train/rows.js';
-export type { LabelledRows, RowCollector } from './train/rows.js';
+export type { LabeledRows, RowCollector } from './train/rows.js';
 export { createFtrlTrainer } from './train/ftrl.js';
 export type { FtrlOptions, FtrlSettings, FtrlTrainer } from './train/ftrl.js';
 export { createFmTrainer } from './train/fm-trainer.js';

@@ -189,7 +189,7 @@ function warmupBatch(manifest: ModelManifest, rows: number): FeatureBatch {
 
 /**
  * Loads a model from its bytes and manifest: refuses a manifest for another feature spec or one
- * that does not describe the graph, then tries the backends in order (each initialised once)
+ * that does not describe the graph, then tries the backends in order (each initialized once)
  * until one creates a session and runs a warm-up batch.
  *
  * @param files - `model.onnx` bytes and `model.json` (text or parsed).

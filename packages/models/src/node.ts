@@ -2,7 +2,7 @@
  * `@ctrkit/models/node` — the Node platform entry: the `onnx-node` backend (onnxruntime-node;
  * providers cuda where installed, and cpu), registration, and loading/saving `model.onnx` +
  * `model.json` from disk. Never loads onnxruntime-web or wasm; loads onnxruntime-node only when
- * the backend initialises, so a host without the native binding still imports this module.
+ * the backend initializes, so a host without the native binding still imports this module.
  *
  * @packageDocumentation
  */
@@ -72,7 +72,7 @@ function checkCudaInstalled(provider: string): void {
 }
 
 /**
- * Creates the `onnx-node` backend (onnxruntime-node). Its initialisation imports the native
+ * Creates the `onnx-node` backend (onnxruntime-node). Its initialization imports the native
  * binding and probes each provider with a one-node model; a provider that fails is skipped with
  * its reason (a missing CUDA library says how to install it).
  *

@@ -1,7 +1,7 @@
 /**
  * The online refresher: closes the loop between an {@link OnlineTrainer} that learns from joined
- * (labelled) served rows and the hot-swap runner that serves. Joined rows wait in a hold-out
- * window first and are learnt only when they leave it, so at every decision the window holds the
+ * (labeled) served rows and the hot-swap runner that serves. Joined rows wait in a hold-out
+ * window first and are learned only when they leave it, so at every decision the window holds the
  * most recent joined rows that neither the serving model nor the candidate snapshot has trained
  * on; the candidate takes over only when it is not worse on them, and the version it replaced is
  * kept for one rollback.
@@ -45,14 +45,14 @@ export type { RefresherRows } from './refresher/window-rows.js';
  */
 export interface OnlineRefresher {
   /**
-   * Takes labelled rows, oldest first: they enter the window, and the rows they push out of it are
-   * learnt. Starts a decision when a trigger is due and none is running.
+   * Takes labeled rows, oldest first: they enter the window, and the rows they push out of it are
+   * learned. Starts a decision when a trigger is due and none is running.
    *
    * @param rows - Joined rows from the label joiner, or a batch and its labels.
    * @returns The decision it started (it never rejects; a failure is a `failed` refusal), or
    *   undefined when none was due.
    * @throws `CtrkitError` `E_INPUT` when a row does not follow the trainer's layout or a label is
-   *   not 0/1 — before anything is kept or learnt; `E_STATE` after `dispose`.
+   *   not 0/1 — before anything is kept or learned; `E_STATE` after `dispose`.
    */
   add(rows: readonly JoinedRow[] | RefresherRows): Promise<RefreshDecision> | undefined;
   /**
@@ -98,10 +98,10 @@ class Refresher implements OnlineRefresher {
   private busy = false;
   private disposed = false;
   private sequence = 0;
-  private learntAtDecision = 0;
+  private learnedAtDecision = 0;
   private decidedAt: number;
   private rowsAdded = 0;
-  private rowsLearnt = 0;
+  private rowsLearned = 0;
   private decisions = 0;
   private swaps = 0;
   private rollbacks = 0;
@@ -137,14 +137,14 @@ class Refresher implements OnlineRefresher {
     return this.due();
   }
 
-  /** Rows enter the window; the oldest rows beyond its capacity (window first, then incoming) are learnt, in order. */
+  /** Rows enter the window; the oldest rows beyond its capacity (window first, then incoming) are learned, in order. */
   private admit({ batch, labels }: RefresherRows): void {
     const n = batch.rows;
     const capacity = this.settings.holdoutRows;
     const { ring } = this;
     const leaving = Math.max(0, this.count + n - capacity);
     const fromRing = Math.min(leaving, this.count);
-    const passing = leaving - fromRing; // incoming rows that would leave at once: learnt straight away
+    const passing = leaving - fromRing; // incoming rows that would leave at once: learned straight away
     let staging: Rows | undefined;
     if (leaving > 0) {
       staging = new Rows(this.layout, leaving);
@@ -163,16 +163,16 @@ class Refresher implements OnlineRefresher {
     this.rowsAdded += n;
     if (staging !== undefined) {
       this.trainer.update(staging.batch(leaving), staging.labels);
-      this.rowsLearnt += leaving;
+      this.rowsLearned += leaving;
     }
   }
 
   private due(): Promise<RefreshDecision> | undefined {
     if (this.busy) return undefined;
-    const learnt = this.rowsLearnt - this.learntAtDecision;
-    if (learnt === 0) return undefined;
+    const learned = this.rowsLearned - this.learnedAtDecision;
+    if (learned === 0) return undefined;
     let trigger: RefreshTrigger | undefined;
-    if (learnt >= this.settings.everyRows) trigger = 'rows';
+    if (learned >= this.settings.everyRows) trigger = 'rows';
     else if (this.clock.now() - this.decidedAt >= this.settings.everyMs) trigger = 'time';
     return trigger === undefined ? undefined : this.schedule(trigger);
   }
@@ -213,22 +213,22 @@ class Refresher implements OnlineRefresher {
   private async decide(trigger: RefreshTrigger): Promise<RefreshDecision> {
     const at = this.clock.now();
     this.decidedAt = at;
-    this.learntAtDecision = this.rowsLearnt;
+    this.learnedAtDecision = this.rowsLearned;
     const { minRows, minPositives, relativeTolerance, versionPrefix } = this.settings;
     const rows = this.count;
     const positives = this.freezeWindow();
     const active = this.target.active;
     const servingVersion = active.runner.info.version;
-    const rowsLearnt = this.trainer.rowsSeen;
-    const base = { trigger, servingVersion, rows, positives, rowsLearnt, at };
-    const where = `on ${rows} window rows (${positives} clicks), ${rowsLearnt} rows learnt, trigger ${trigger}`;
+    const rowsLearned = this.trainer.rowsSeen;
+    const base = { trigger, servingVersion, rows, positives, rowsLearned, at };
+    const where = `on ${rows} window rows (${positives} clicks), ${rowsLearned} rows learned, trigger ${trigger}`;
     if (rows < minRows) {
       return this.finish({ ...base, swapped: false, reason: 'too-few-rows', candidateVersion: undefined, candidate: undefined, serving: undefined, message: `online refresh: refused, no candidate judged: the window holds ${rows} rows, the guard wants ${minRows} ${where}` });
     }
     if (positives < minPositives) {
       return this.finish({ ...base, swapped: false, reason: 'too-few-positives', candidateVersion: undefined, candidate: undefined, serving: undefined, message: `online refresh: refused, no candidate judged: the window holds ${positives} clicks, the guard wants ${minPositives} ${where}` });
     }
-    // The snapshot and the frozen window belong together: the window's rows are exactly those the trainer has not learnt.
+    // The snapshot and the frozen window belong together: the window's rows are exactly those the trainer has not learned.
     const candidateVersion = `${versionPrefix}-${++this.sequence}`;
     let candidateRunner: ModelRunner | undefined;
     let candidate: WindowScore | undefined;
@@ -310,7 +310,7 @@ class Refresher implements OnlineRefresher {
     const refusals = Object.values(this.refusals).reduce((a, b) => a + b, 0);
     return {
       rowsAdded: this.rowsAdded,
-      rowsLearnt: this.rowsLearnt,
+      rowsLearned: this.rowsLearned,
       windowRows: this.count,
       decisions: this.decisions,
       swaps: this.swaps,

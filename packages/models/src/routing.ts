@@ -16,7 +16,7 @@ export interface AbArm {
   readonly name: string;
   /** The arm's runner. */
   readonly runner: ModelRunner;
-  /** Share of users (≥ 0; normalised). */
+  /** Share of users (≥ 0; normalized). */
   readonly weight: number;
 }
 
@@ -62,7 +62,7 @@ export interface AbRouter {
 }
 
 /**
- * Creates an {@link AbRouter}. The user's bucket is a 32-bit hash (FNV-1a, splitmix-finalised) of
+ * Creates an {@link AbRouter}. The user's bucket is a 32-bit hash (FNV-1a, splitmix-finalized) of
  * `salt + "\u0001" + userId`, mapped to [0, 1) and then to the arm whose cumulative weight covers it.
  *
  * @param options - Arms and salt.

@@ -8,11 +8,11 @@
  *   `nn.Linear.weight` — so `y = W·x + b`, i.e. `y[o] = b[o] + Σ_i weight[o·inputs + i]·x[i]`.
  * - The model input `x0` of DCN-v2, DeepFM and DIN is, in this order: one `embeddingDim` block per field
  *   of the layout (the `values`-weighted sum of its ids' embeddings; a bag sums its columns), one
- *   block per behaviour sequence (pooled), then the `denseWidth` dense columns. Its width is
+ *   block per behavior sequence (pooled), then the `denseWidth` dense columns. Its width is
  *   {@link modelInputWidth}.
  *
  * The code lives in `weights/`, one architecture a file (`lr`, `fm`, `dcnv2`, `deepfm`, `din`:
- * its weights, init options, initialiser and shape check) beside what they share (`dense-layer`,
+ * its weights, init options, initializer and shape check) beside what they share (`dense-layer`,
  * `model-input`, the seeded draws of `init`, the checks of `validation`, and `model-weights`: the
  * union and `checkWeights`); this module is where the package's entry and its other modules
  * import them from.

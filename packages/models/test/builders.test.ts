@@ -135,7 +135,7 @@ describe('the ONNX file', () => {
 describe('weights', () => {
   const layout = richLayout();
 
-  it('initialisers are seeded: same seed, same weights; another seed, other weights', () => {
+  it('initializers are seeded: same seed, same weights; another seed, other weights', () => {
     const a = initDcnV2Weights(layout, { seed: 3, embeddingDim: 4, deep: [8] });
     const b = initDcnV2Weights(layout, { seed: 3, embeddingDim: 4, deep: [8] });
     const c = initDcnV2Weights(layout, { seed: 4, embeddingDim: 4, deep: [8] });

@@ -1,6 +1,6 @@
 /**
  * The contract end to end: batches written by @ctrkit/features' encoder (bags with padding,
- * dense columns, two behaviour sequences of different lengths, one sharing ids with the ad's
+ * dense columns, two behavior sequences of different lengths, one sharing ids with the ad's
  * category) run through every built-in architecture and match the naive forward pass.
  */
 import { describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ const encoder = createFeatureEncoder({
     { name: 'ad_category', kind: 'categorical', source: 'candidate', path: 'category' },
     { name: 'ad', kind: 'categorical', source: 'candidate', path: 'adId' },
     { name: 'interests', kind: 'bag', source: 'user', path: 'interests', maxSize: 4 },
-    { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalise: { method: 'log1p' } },
+    { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalize: { method: 'log1p' } },
     { name: 'history_category', kind: 'sequence', source: 'user', path: 'history', item: 'category', maxLength: 6, sharesIdsWith: 'ad_category' },
     { name: 'history_brand', kind: 'sequence', source: 'user', path: 'history', item: 'brand', maxLength: 4 },
   ],

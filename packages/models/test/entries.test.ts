@@ -1,5 +1,5 @@
 /**
- * What each entry may load: the main entry neither onnxruntime flavour (nor Node built-ins, so it
+ * What each entry may load: the main entry neither onnxruntime flavor (nor Node built-ins, so it
  * bundles for browsers); `./node` never onnxruntime-web; `./browser` never onnxruntime-node nor a
  * Node built-in. Checked on the import graph of the sources, static and dynamic imports alike.
  * Only the main entry (the builders) reaches onnx-proto: the loaders read graphs with

@@ -128,7 +128,7 @@ describe('loading refuses what does not match, with E_MODEL_LOAD and a way to me
 /**
  * What this host has: whether onnxruntime-node's CUDA provider library is installed (the README's
  * CUDA step puts it there) and, if so, whether a session can start on it (a GPU and its driver).
- * The tests below assert the behaviour that follows from these facts, so they hold on a CPU-only
+ * The tests below assert the behavior that follows from these facts, so they hold on a CPU-only
  * host and on one that followed the CUDA step alike.
  */
 const cudaLibraryInstalled = (() => {

@@ -14,7 +14,7 @@ import {
   createHotSwapRunner,
   createOnlineRefresher,
   sliceRows,
-  type LabelledRows,
+  type LabeledRows,
   type OnlineRefresherOptions,
   type RefreshDecision,
 } from '../src/index.js';
@@ -24,7 +24,7 @@ import { syntheticRows } from './fixtures/synthetic-rows.js';
 /** 3 fields × 16 values, a known logistic truth with an interaction; one dense column that tags each row by its index. */
 const layout: FeatureLayout = wideLayout(3, 1, 97, 0, 'spec-refresh');
 
-function rowsOf(n: number, seed: string): LabelledRows {
+function rowsOf(n: number, seed: string): LabeledRows {
   const { rows } = syntheticRows(layout, n, { seed, cardinality: 16, intercept: -1 });
   // The tag is tiny (1e-7 per row): it names a row in what a trainer saw without moving its weights measurably.
   const dense = rows.batch.dense as Float32Array;
@@ -57,14 +57,14 @@ function constant(p: number, version: string, fail?: Error): Spy {
 }
 
 /** An online trainer that learns nothing and predicts `p`; snapshots are `constant(p)`. Records the row tags it was asked to learn. */
-function constantTrainer(p: number): OnlineTrainer & { learnt: number[]; snapshots: Spy[] } {
+function constantTrainer(p: number): OnlineTrainer & { learned: number[]; snapshots: Spy[] } {
   const trainer = {
     layout,
     rowsSeen: 0,
-    learnt: [] as number[],
+    learned: [] as number[],
     snapshots: [] as Spy[],
     update(batch: FeatureBatch, _labels: ArrayLike<number>, out?: Float32Array) {
-      for (let r = 0; r < batch.rows; r++) trainer.learnt.push(Math.round((batch.dense[r] as number) / 1e-7));
+      for (let r = 0; r < batch.rows; r++) trainer.learned.push(Math.round((batch.dense[r] as number) / 1e-7));
       trainer.rowsSeen += batch.rows;
       return (out ?? new Float32Array(batch.rows)).fill(p);
     },
@@ -133,9 +133,9 @@ describe('online refresher', () => {
     const serving = constant(0.5, 'serving-0');
     const { refresher, target, lines, decisions } = setup({ serving });
     const rows = rowsOf(3_000, 'improves');
-    expect(refresher.add(sliceRows(rows, 0, 2_999))).toBeUndefined(); // 1,999 learnt: one short of everyRows
+    expect(refresher.add(sliceRows(rows, 0, 2_999))).toBeUndefined(); // 1,999 learned: one short of everyRows
     const decision = await refresher.add(sliceRows(rows, 2_999, 3_000))!;
-    expect(decision).toMatchObject({ swapped: true, reason: 'not-worse', trigger: 'rows', candidateVersion: 'online-1', servingVersion: 'serving-0', rows: 1_000, rowsLearnt: 2_000 });
+    expect(decision).toMatchObject({ swapped: true, reason: 'not-worse', trigger: 'rows', candidateVersion: 'online-1', servingVersion: 'serving-0', rows: 1_000, rowsLearned: 2_000 });
     // The serving model predicts 0.5 everywhere: its log loss is ln 2 exactly, by hand.
     expect(decision.serving!.logLoss).toBeCloseTo(Math.log(2), 6);
     expect(decision.candidate!.logLoss).toBeLessThan(decision.serving!.logLoss - 0.05);
@@ -143,9 +143,9 @@ describe('online refresher', () => {
     expect(target.info.version).toBe('online-1');
     expect(serving.disposed).toBe(false); // kept for rollback
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/swapped serving-0 → online-1: log loss 0\.\d{5} vs 0\.69315, AUC .* on 1000 window rows \(\d+ clicks\), 2000 rows learnt, trigger rows/);
+    expect(lines[0]).toMatch(/swapped serving-0 → online-1: log loss 0\.\d{5} vs 0\.69315, AUC .* on 1000 window rows \(\d+ clicks\), 2000 rows learned, trigger rows/);
     expect(decisions).toEqual([decision]);
-    expect(refresher.stats()).toMatchObject({ rowsAdded: 3_000, rowsLearnt: 2_000, windowRows: 1_000, decisions: 1, swaps: 1, refusals: 0, servingVersion: 'online-1', previousVersion: 'serving-0' });
+    expect(refresher.stats()).toMatchObject({ rowsAdded: 3_000, rowsLearned: 2_000, windowRows: 1_000, decisions: 1, swaps: 1, refusals: 0, servingVersion: 'online-1', previousVersion: 'serving-0' });
     // The swapped-in snapshot serves exactly what the candidate scored.
     const window = sliceRows(rows, 2_000, 3_000);
     const served = await target.predictCalibrated(window.batch);
@@ -219,12 +219,12 @@ describe('online refresher', () => {
     expect(refresher.add(sliceRows(rows, 1_100, 1_200))).toBeUndefined();
     clock.advance(1);
     const decision = await refresher.add(sliceRows(rows, 1_200, 1_300))!;
-    expect(decision).toMatchObject({ trigger: 'time', rowsLearnt: 300, at: 1_060_000 });
+    expect(decision).toMatchObject({ trigger: 'time', rowsLearned: 300, at: 1_060_000 });
     clock.advance(59_999);
     expect(refresher.add(sliceRows(rowsOf(10, 'more'), 0, 10))).toBeUndefined(); // the clock restarts at each decision
   });
 
-  it('learns a row only once it leaves the hold-out window: the rows a decision is judged on were never learnt', async () => {
+  it('learns a row only once it leaves the hold-out window: the rows a decision is judged on were never learned', async () => {
     const trainer = constantTrainer(0.2);
     const { refresher } = setup({ trainer, everyRows: 700 });
     const rows = rowsOf(1_700, 'holdout');
@@ -232,15 +232,15 @@ describe('online refresher', () => {
     expect(trainer.rowsSeen).toBe(0); // the window is just full
     const decision = await refresher.add(sliceRows(rows, 1_000, 1_700))!;
     expect(decision.rows).toBe(1_000);
-    // Learnt: exactly rows 0…699, in order; the window (rows 700…1699) is untouched by the trainer.
-    expect(trainer.learnt).toEqual(Array.from({ length: 700 }, (_, r) => r));
+    // Learned: exactly rows 0…699, in order; the window (rows 700…1699) is untouched by the trainer.
+    expect(trainer.learned).toEqual(Array.from({ length: 700 }, (_, r) => r));
     expect(trainer.rowsSeen).toBe(700);
     // A batch larger than the window: its oldest rows pass straight through to the trainer, in order, after the window's.
     const big = rowsOf(2_500, 'big');
     refresher.add(big);
-    expect(trainer.learnt.slice(700, 1_700)).toEqual(Array.from({ length: 1_000 }, (_, r) => 700 + r));
-    expect(trainer.learnt.slice(1_700)).toEqual(Array.from({ length: 1_500 }, (_, r) => r));
-    expect(refresher.stats()).toMatchObject({ rowsAdded: 4_200, rowsLearnt: 3_200, windowRows: 1_000 });
+    expect(trainer.learned.slice(700, 1_700)).toEqual(Array.from({ length: 1_000 }, (_, r) => 700 + r));
+    expect(trainer.learned.slice(1_700)).toEqual(Array.from({ length: 1_500 }, (_, r) => r));
+    expect(refresher.stats()).toMatchObject({ rowsAdded: 4_200, rowsLearned: 3_200, windowRows: 1_000 });
   });
 
   it('takes joined rows from the label joiner', async () => {
@@ -250,10 +250,10 @@ describe('online refresher', () => {
     const joined: JoinedRow[] = Array.from({ length: 600 }, (_, r) => ({
       row: servedRowOf(rows.batch, r, { eventId: `imp-${r}`, requestId: `r-${r}`, impId: '1', adId: 'a', position: 0, pCtr: 0.2, servedAt: r, modelVersion: 'serving-0' }),
       label: rows.labels[r] === 1 ? 1 : 0,
-      labelledAt: 10_000 + r,
+      labeledAt: 10_000 + r,
     }));
     refresher.add(joined);
-    expect(trainer.learnt).toEqual(Array.from({ length: 100 }, (_, r) => r));
+    expect(trainer.learned).toEqual(Array.from({ length: 100 }, (_, r) => r));
     expect((await refresher.refresh()).trigger).toBe('forced');
   });
 

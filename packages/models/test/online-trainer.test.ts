@@ -1,6 +1,6 @@
 /**
  * One conformance suite for `OnlineTrainer` (core), run against every implementation in models:
- * FTRL-Proximal LR and the factorisation machine.
+ * FTRL-Proximal LR and the factorization machine.
  */
 import { isCtrkitError, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ describe.each(implementations)('OnlineTrainer conformance: $name', ({ create }) 
     expect(maxAbsDiff(await b.predict(probe), trainer.predict(probe))).toBeLessThan(1e-5);
   });
 
-  it('update returns the predictions from before each row was learnt, and counts rows', () => {
+  it('update returns the predictions from before each row was learned, and counts rows', () => {
     const trainer = create(layout);
     trainer.update(first.batch, first.labels);
     const one = sliceRows(later, 0, 1);

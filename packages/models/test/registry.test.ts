@@ -19,7 +19,7 @@ function fakeBackend(name: string, providers: string[], init: () => Promise<Back
 }
 
 describe('backend registry', () => {
-  it('orders by priority, initialises each backend once, and skips providers that did not initialise', async () => {
+  it('orders by priority, initializes each backend once, and skips providers that did not initialize', async () => {
     const registry = createBackendRegistry();
     const gpu = fakeBackend('gpu', ['cuda', 'cpu'], async () => ({ available: ['cpu'], unavailable: [{ provider: 'cuda', reason: 'no device' }] }));
     const js = fakeBackend('js', ['js'], async () => ({ available: ['js'], unavailable: [] }));
@@ -40,7 +40,7 @@ describe('backend registry', () => {
     expect((await registry.resolve(['js', 'gpu'])).candidates.map((c) => c.backend.name)).toEqual(['js', 'gpu']);
   });
 
-  it('remembers a failed initialisation and throws one error listing every cause', async () => {
+  it('remembers a failed initialization and throws one error listing every cause', async () => {
     const registry = createBackendRegistry();
     const broken = fakeBackend('broken', ['x'], async () => {
       throw new Error('binding missing');
@@ -56,7 +56,7 @@ describe('backend registry', () => {
     }
     expect(isCtrkitError(error) && error.code).toBe('E_BACKEND_UNAVAILABLE');
     expect((error as Error).message).toBe(
-      'no requested model backend can run here — broken: failed to initialise: binding missing; picky:a: needs a GPU; ghost: not registered (registered: broken, picky)',
+      'no requested model backend can run here — broken: failed to initialize: binding missing; picky:a: needs a GPU; ghost: not registered (registered: broken, picky)',
     );
     await expect(registry.resolve(['broken'])).rejects.toThrow(/binding missing/);
     expect(broken.inits).toBe(1);

@@ -52,7 +52,7 @@ const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 describe('ensemble', () => {
-  it('averages members in logit space with normalised weights', async () => {
+  it('averages members in logit space with normalized weights', async () => {
     const a = initLrWeights(layout, { seed: 'ens-a', scale: 0.5 });
     const b = initLrWeights(layout, { seed: 'ens-b', scale: 0.5 });
     const ensemble = createEnsemble({

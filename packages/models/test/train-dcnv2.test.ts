@@ -1,7 +1,7 @@
 import { auc, createRandom } from '@ctrkit/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildDcnV2Model, createDcnV2Trainer, createFtrlTrainer, initDcnV2Weights, sliceRows, type DcnV2Weights, type LabelledRows } from '../src/index.js';
+import { buildDcnV2Model, createDcnV2Trainer, createFtrlTrainer, initDcnV2Weights, sliceRows, type DcnV2Weights, type LabeledRows } from '../src/index.js';
 import type { DcnV2TrainerImpl } from '../src/train/dcnv2-trainer.js';
 import { codeThrownBy } from '@ctrkit/test-support';
 import { CRITEO_PATH, criteoSplit } from './fixtures/criteo-split.js';
@@ -87,7 +87,7 @@ describe('DCN-v2 trainer', () => {
     for (let r = 0; r < batch.rows; r++) expect(Math.abs(probability[r]! - own[r]!)).toBeLessThan(2e-6);
   });
 
-  it('is reproducible by seed (initialisation and shuffling)', () => {
+  it('is reproducible by seed (initialization and shuffling)', () => {
     const layout = richLayout();
     const train = richRows(300, 'seed');
     const run = (seed: number) => {

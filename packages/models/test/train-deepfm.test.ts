@@ -10,7 +10,7 @@ import {
   initDeepFmWeights,
   sliceRows,
   type DeepFmWeights,
-  type LabelledRows,
+  type LabeledRows,
 } from '../src/index.js';
 import type { DeepFmTrainerImpl } from '../src/train/deepfm-trainer.js';
 import { codeThrownBy } from '@ctrkit/test-support';
@@ -114,7 +114,7 @@ describe('DeepFM trainer', () => {
     }
   });
 
-  it('is reproducible by seed (initialisation and shuffling)', () => {
+  it('is reproducible by seed (initialization and shuffling)', () => {
     const layout = richLayout();
     const train = richRows(300, 'seed');
     const run = (seed: number) => {

@@ -92,7 +92,7 @@ describe('FTRL-Proximal trainer', () => {
     }
     for (let d = 0; d < batch.layout.denseWidth; d++) expect(weights.dense[d]).toBeCloseTo(reference.weight(`dense:${d}`), 6);
     expect(weights.bias).toBeCloseTo(reference.weight('bias'), 6);
-    expect(nonZero).toBeGreaterThan(5); // the comparison covered learnt weights, not only zeros
+    expect(nonZero).toBeGreaterThan(5); // the comparison covered learned weights, not only zeros
     expect(trainer.rowsSeen).toBe(400);
   });
 
@@ -149,12 +149,12 @@ describe('FTRL-Proximal trainer', () => {
     const before = kept.weights();
     const after = forgot.weights();
     expect(Math.abs(after.bias - before.bias)).toBeLessThan(1e-6);
-    let learnt = 0;
+    let learned = 0;
     for (let i = 0; i < before.ids.length; i++) {
       expect(Math.abs(after.ids[i]! - before.ids[i]!)).toBeLessThan(1e-6);
-      if (before.ids[i] !== 0) learnt++;
+      if (before.ids[i] !== 0) learned++;
     }
-    expect(learnt).toBeGreaterThan(30); // the comparison covered learnt weights
+    expect(learned).toBeGreaterThan(30); // the comparison covered learned weights
     const predicted = forgot.predict(batch);
     const own = kept.predict(batch);
     for (let r = 0; r < batch.rows; r++) expect(Math.abs(predicted[r]! - own[r]!)).toBeLessThan(1e-6);

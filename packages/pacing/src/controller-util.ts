@@ -9,7 +9,7 @@ export function clamp(x: number, lo: number, hi: number): number {
 
 /**
  * Relative spend error of an interval, `(spent − target) / target`, clipped to [−1, maxOver]:
- * −1 means nothing was spent, positive values mean overspending. Normalising by the target makes
+ * −1 means nothing was spent, positive values mean overspending. Normalizing by the target makes
  * the gains independent of the budget's size and currency; clipping bounds the step a spike can
  * cause.
  *

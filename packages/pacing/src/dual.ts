@@ -30,7 +30,7 @@ export interface DualOptions {
  * allocation problems", ICML 2020; Balseiro & Gur, "Learning in repeated auctions with budgets",
  * 2019): bid = value / (1 + λ), where λ ≥ 0 is the budget constraint's dual variable. After each
  * interval λ takes a mirror-descent step on the constraint's (sub)gradient, spend minus target,
- * normalised by the target: `(1 + λ) ← (1 + λ)·exp(η·g)`, `g = clip((spent − target)/target, −1, maxGradient)`.
+ * normalized by the target: `(1 + λ) ← (1 + λ)·exp(η·g)`, `g = clip((spent − target)/target, −1, maxGradient)`.
  * The multiplicative form moves λ by the same factor whatever its scale, so it settles fast whether
  * the right bid is a third or a thirtieth of value.
  *

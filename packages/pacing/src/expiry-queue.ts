@@ -1,6 +1,6 @@
 /**
  * Open reservations in creation order. With one TTL per ledger and a clock that never goes back,
- * creation order is expiry order, so expiring is a walk from the head: O(1) amortised, no heap.
+ * creation order is expiry order, so expiring is a walk from the head: O(1) amortized, no heap.
  * Closed entries are skipped at the head and compacted away once they make up half the queue,
  * so memory stays proportional to the open reservations.
  *

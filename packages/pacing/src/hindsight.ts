@@ -43,7 +43,7 @@ export function meanPctr(log: AuctionLog): number {
 /**
  * What the hindsight greedy optimum achieves: knowing every price in advance, take impressions in
  * decreasing order of pCTR / price (free ones first) while they fit in the budget, skipping any
- * that no longer fits. It maximises expected clicks for the budget up to one impression (the
+ * that no longer fits. It maximizes expected clicks for the budget up to one impression (the
  * fractional-knapsack bound), so it is the upper reference a pacer is compared with.
  *
  * @param log - The auctions.
@@ -128,7 +128,7 @@ function runFixed(log: AuctionLog, limit: number, scale: number): { clicks: numb
 /**
  * The best fixed linear bid chosen in hindsight: searches `baseBid` over a log-spaced grid of 160
  * values spanning every auction's break-even bid, then 160 values between the best one's
- * neighbours (a resolution finer than 0.1 %), replaying each with {@link fixedLinearBid}.
+ * neighbors (a resolution finer than 0.1 %), replaying each with {@link fixedLinearBid}.
  *
  * @param log - The auctions.
  * @param budget - The budget, in currency units.
@@ -169,7 +169,7 @@ export function hindsightLinearBid(log: AuctionLog, budget: number): { baseBid: 
     return bestStep < 0 ? 1 : ratio;
   };
   const ratio = search(lo, Math.max(hi, lo * 1.0001), 160);
-  const centre = best.baseBid;
-  search(centre / ratio, centre * ratio, 160);
+  const center = best.baseBid;
+  search(center / ratio, center * ratio, 160);
   return best;
 }

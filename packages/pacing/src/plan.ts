@@ -220,7 +220,7 @@ export function createAsapPlan(options: PlanOptions = {}): PacingPlan {
 
 /**
  * A plan following a custom curve: one weight per local hour (24 values) or per finer slot
- * (any multiple of 24). Weights are relative; they are normalised to sum to 1.
+ * (any multiple of 24). Weights are relative; they are normalized to sum to 1.
  *
  * @param weights - Relative share of the budget for each slot, finite and ≥ 0.
  * @param options - Time zone and day-parting (hours outside it get weight 0).

@@ -117,7 +117,7 @@ export function renderSpendPlot(result: ReplayResult, options: PlotOptions = {})
     lx += 40 + label.length * 6.5;
   }
   parts.push(
-    `<text x="${left + plotW}" y="${top - 16}" text-anchor="end" fill="#374151">spend ${formatAmount(result.spend)} (${(100 * result.utilisation).toFixed(1)} %), ${result.clicks} clicks, overspend ${formatAmount(result.overspend)}</text>`,
+    `<text x="${left + plotW}" y="${top - 16}" text-anchor="end" fill="#374151">spend ${formatAmount(result.spend)} (${(100 * result.utilization).toFixed(1)} %), ${result.clicks} clicks, overspend ${formatAmount(result.overspend)}</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n');
@@ -144,7 +144,7 @@ export function renderSpendPlotHtml(result: ReplayResult, options: PlotOptions =
     ['pacer / plan', `${result.pacer} / ${result.plan}`],
     ['auctions', String(result.auctions)],
     ['budget', formatAmount(result.budget)],
-    ['spend', `${formatAmount(result.spend)} (${(100 * result.utilisation).toFixed(2)} %)`],
+    ['spend', `${formatAmount(result.spend)} (${(100 * result.utilization).toFixed(2)} %)`],
     ['overspend', formatAmount(result.overspend)],
     ['impressions', String(result.impressions)],
     ['clicks', String(result.clicks)],

@@ -89,7 +89,7 @@ export interface SpendSeries {
  * @example
  * ```ts
  * import type { ReplayResult } from '@ctrkit/pacing';
- * const summary = (r: ReplayResult) => `${r.clicks} clicks, ${(100 * r.utilisation).toFixed(1)} % of budget`;
+ * const summary = (r: ReplayResult) => `${r.clicks} clicks, ${(100 * r.utilization).toFixed(1)} % of budget`;
  * ```
  */
 export interface ReplayResult {
@@ -116,7 +116,7 @@ export interface ReplayResult {
   /** Spend beyond the budget (0 unless something is broken). */
   readonly overspend: number;
   /** spend / budget. */
-  readonly utilisation: number;
+  readonly utilization: number;
   /** Clicks of the hindsight greedy optimum (see {@link hindsightGreedy}). */
   readonly optimalClicks: number;
   /** Bids placed (reservation granted). */
@@ -172,7 +172,7 @@ function budgetMicrosOf(log: AuctionLog, ratio: number): number {
  * spread evenly over the day in log order.
  *
  * @param options - Log, budget ratio, controller, plan, base bid, interval, seed.
- * @returns Spend, impressions, clicks, utilisation, overspend, the hindsight greedy optimum and a
+ * @returns Spend, impressions, clicks, utilization, overspend, the hindsight greedy optimum and a
  * cumulative-spend series.
  * @throws CtrkitError `E_INPUT` on a malformed log, a non-positive budget ratio, a bad base bid,
  * timestamps spanning more than one day, or an unknown pacer kind.
@@ -306,7 +306,7 @@ export async function replayAuctions(options: ReplayOptions): Promise<ReplayResu
     clicks,
     cpc: clicks > 0 ? spend / clicks : null,
     overspend: Math.max(0, fromMicros(spentMicros - budgetMicros)),
-    utilisation: spend / budget,
+    utilization: spend / budget,
     optimalClicks: hindsightGreedy(log, budget).clicks,
     bids,
     refusals,

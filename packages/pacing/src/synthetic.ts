@@ -37,7 +37,7 @@ export interface SyntheticLogOptions {
  *
  * Each row is one impression opportunity of the generator: `clicks` is its sampled click,
  * `pctrs` the bidder's estimate — the true click probability blurred on the logit scale by
- * `modelNoise` — and `prices` the market price, modelled as the best competing CPM bid:
+ * `modelNoise` — and `prices` the market price, modeled as the best competing CPM bid:
  * `priceScale × (p / mean p)^0.7 × lognormal(σ = 0.5)`, rounded to a whole CPM ≥ 1 as in the
  * iPinYou logs. Competitors value likely clicks too, so good impressions cost more, which is what
  * makes bid shading (pid, dual) beat throttling. Deterministic by seed.

@@ -36,7 +36,7 @@ describe('pacing plans', () => {
     expect(plan.dayIndex(MONDAY + 4 * H)).toBe(plan.dayIndex(MONDAY + 6 * H) - 1);
   });
 
-  it('an hourly curve is normalised and interpolated within each hour', () => {
+  it('an hourly curve is normalized and interpolated within each hour', () => {
     const weights = Array.from({ length: 24 }, (_, h) => (h < 12 ? 1 : 3));
     const plan = createHourlyPlan(weights);
     expect(plan.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);

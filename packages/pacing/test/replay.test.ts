@@ -100,7 +100,7 @@ describe('replay', () => {
         expect(r.overspend).toBe(0);
         expect(r.spend).toBeLessThanOrEqual(r.budget);
         expect(r.ledgerSpend).toBeCloseTo(r.spend, 9);
-        expect(r.utilisation).toBeCloseTo(r.spend / r.budget, 12);
+        expect(r.utilization).toBeCloseTo(r.spend / r.budget, 12);
         expect(r.auctions).toBe(20_000);
         expect(r.bids).toBeGreaterThanOrEqual(r.impressions);
         expect(r.cpc === null ? r.clicks === 0 : Math.abs(r.cpc - r.spend / r.clicks) < 1e-12).toBe(true);
@@ -134,7 +134,7 @@ describe('replay', () => {
     const traffic = await replayAuctions({ log, budgetRatio: 1 / 8, pacer: 'dual', plan: shaped });
     for (const r of [even, traffic]) {
       expect(r.overspend).toBe(0);
-      expect(r.utilisation).toBeGreaterThan(0.95);
+      expect(r.utilization).toBeGreaterThan(0.95);
     }
     // Both follow their plan through the day…
     const gap = (r: typeof even) => Math.max(...Array.from(r.series.spend, (s, i) => Math.abs(s - (r.series.plan[i] as number)))) / r.budget;
@@ -179,18 +179,18 @@ describe.skipIf(!haveIpinyou)('iPinYou campaign 2997 (the issue\'s acceptance fi
     it(`budget 1/${denominator}: the best controller wins ≥ 95 % of ${hindsight} clicks, uses ≥ 95 % of the budget, overspends nothing`, async () => {
       if (log === undefined) return;
       const rows: string[] = [];
-      let best = { clicks: -1, pacer: 'none' as PacerKind, utilisation: 0 };
+      let best = { clicks: -1, pacer: 'none' as PacerKind, utilization: 0 };
       for (const pacer of ['throttle', 'pid', 'dual', 'none'] as const) {
         const r = await replayAuctions({ log, budgetRatio: 1 / denominator, pacer });
         expect(r.overspend).toBe(0);
         expect(r.spend).toBeLessThanOrEqual(r.budget);
-        rows.push(`${pacer} ${r.clicks} clicks, ${(100 * r.utilisation).toFixed(2)} %`);
-        if (pacer !== 'none' && r.clicks > best.clicks) best = { clicks: r.clicks, pacer, utilisation: r.utilisation };
+        rows.push(`${pacer} ${r.clicks} clicks, ${(100 * r.utilization).toFixed(2)} %`);
+        if (pacer !== 'none' && r.clicks > best.clicks) best = { clicks: r.clicks, pacer, utilization: r.utilization };
         if (pacer === 'dual') rows.push(`greedy optimum ${r.optimalClicks}`);
       }
       console.log(`pacing 2997 at 1/${denominator}: ${rows.join('; ')}`);
       expect(best.clicks).toBeGreaterThanOrEqual(0.95 * hindsight);
-      expect(best.utilisation).toBeGreaterThanOrEqual(0.95);
+      expect(best.utilization).toBeGreaterThanOrEqual(0.95);
     }, 60_000);
   }
 
@@ -200,7 +200,7 @@ describe.skipIf(!haveIpinyou)('iPinYou campaign 2997 (the issue\'s acceptance fi
       for (const [denominator, hindsight] of targets) {
         const r = await replayAuctions({ log, budgetRatio: 1 / denominator, pacer: createDualController(options) });
         expect(r.clicks, `${JSON.stringify(options)} at 1/${denominator}`).toBeGreaterThanOrEqual(0.95 * hindsight);
-        expect(r.utilisation).toBeGreaterThanOrEqual(0.95);
+        expect(r.utilization).toBeGreaterThanOrEqual(0.95);
         expect(r.overspend).toBe(0);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * What a call threw, for tests of ctrkit's errors. A ctrkit error is recognised by the brand
+ * What a call threw, for tests of ctrkit's errors. A ctrkit error is recognized by the brand
  * `@ctrkit/core` puts on it (`Symbol.for('ctrkit.error')`, the brand `isCtrkitError` reads), so
  * this package needs no dependency on core — core's own tests use it, and a workspace dependency
  * back would be a cycle.

@@ -1,5 +1,5 @@
 /**
- * The bidder wiring: `createOpenRtbBidder` around the catalogue, with the serving model's
+ * The bidder wiring: `createOpenRtbBidder` around the catalog, with the serving model's
  * predictor, the campaigns' pacing, frequency caps over the feature store and TCF consent for
  * this vendor; and the predictions of the requests in flight, which the bid route reads to price
  * and keep the row of each bid it holds.
@@ -50,7 +50,7 @@ export interface Bidding {
 /**
  * Creates the bidder.
  *
- * @param deps - Settings, catalogue, clock, store, pacing, predictor, hook.
+ * @param deps - Settings, catalog, clock, store, pacing, predictor, hook.
  * @returns The bidder and its predictions in flight.
  * @throws When the bidder's options are refused (a frequency cap on a counter the store does not keep).
  */
@@ -61,7 +61,7 @@ export function createBidding(deps: BiddingDeps): Bidding {
   const scored = new Map<string, Scored>();
   let predictions = 0;
   const bidder = createOpenRtbBidder({
-    catalogue: world.catalogue,
+    catalog: world.catalog,
     async predict(request) {
       await deps.beforePredict?.(request);
       const predictor = deps.predictor();

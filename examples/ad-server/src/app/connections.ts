@@ -92,7 +92,7 @@ function connectRedis(url: string, clock: Clock, log: FastifyBaseLogger): { clie
  * Connects Redis (when `REDIS_URL` is set; the connection is made in the background) and builds
  * the feature store, the ledger and the settlement registry on it, or in memory.
  *
- * @param deps - Configuration, catalogue, clock, logger.
+ * @param deps - Configuration, catalog, clock, logger.
  * @returns The connections.
  */
 export function createConnections(deps: ConnectionsDeps): Connections {

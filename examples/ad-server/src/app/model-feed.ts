@@ -99,7 +99,7 @@ export function createModelFeed(options: ModelFeedOptions): ModelFeed {
       },
     });
   gauge('adserver_stream_model_seq', 'seq of the published model version serving (0: the model of MODEL_DIR)', () => seq);
-  gauge('adserver_stream_model_watermark_ms', 'Click timestamps up to this are learnt by the serving published version (NaN: none)', () => watermark?.clickedAt ?? Number.NaN);
+  gauge('adserver_stream_model_watermark_ms', 'Click timestamps up to this are learned by the serving published version (NaN: none)', () => watermark?.clickedAt ?? Number.NaN);
   gauge('adserver_stream_model_swapped_at_ms', 'When the serving published version was swapped in, ms since the epoch (0: never)', () => swappedAt);
 
   const applyLatest = async (): Promise<void> => {

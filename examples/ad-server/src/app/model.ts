@@ -82,7 +82,7 @@ export async function specOf(dir: string): Promise<FeatureSpecJSON> {
 /**
  * Creates the model host; nothing is loaded until {@link ModelHost.ready}.
  *
- * @param deps - Settings, catalogue, clock, logger, store, monitors, lifecycle.
+ * @param deps - Settings, catalog, clock, logger, store, monitors, lifecycle.
  * @returns The host.
  */
 export function createModelHost(deps: ModelHostDeps): ModelHost {
@@ -99,7 +99,7 @@ export function createModelHost(deps: ModelHostDeps): ModelHost {
     requestId: 'warm-up',
     user: world.generator.userProfile('u-0'),
     context: { timestamp: clock.now(), publisherId: world.generator.publishers[1]?.id ?? 'pub', slots: [{ id: '1', format: 'display', position: 0 }] },
-    candidates: world.catalogue.filter((c) => c.format === 'display'),
+    candidates: world.catalog.filter((c) => c.format === 'display'),
   });
 
   async function loadFirstModel(): Promise<void> {
@@ -145,7 +145,7 @@ export function createModelHost(deps: ModelHostDeps): ModelHost {
     }
     state.predictor = predictor;
     if (lifecycle.phase === 'starting') lifecycle.phase = 'serving';
-    log.info({ model: hot.info.version, dir: config.modelDir, candidates: world.catalogue.length, redis: deps.redis }, 'model loaded and warmed');
+    log.info({ model: hot.info.version, dir: config.modelDir, candidates: world.catalog.length, redis: deps.redis }, 'model loaded and warmed');
   }
 
   async function swapModel(dir?: string): Promise<SwapResult> {

@@ -77,29 +77,29 @@ function createDriftHolder(): DriftHolder {
  * Creates the monitors and registers ctrkit's series on a new registry; starts the quality
  * monitor's 30-second timer (unref'd).
  *
- * @param deps - Settings, catalogue, clock, Redis, the online loop.
+ * @param deps - Settings, catalog, clock, Redis, the online loop.
  * @returns The monitors.
  */
 export function createMonitors(deps: MonitorsDeps): Monitors {
   const { config, world, clock, redis } = deps;
   const pipeline = createPipelineMetrics(clock);
   const quality = createQualityMonitor({ clock, attributionWindowMs: config.attributionWindowMs });
-  // Label sets bounded by the catalogue: events are checked against it, and the reporter is capped at its size.
+  // Label sets bounded by the catalog: events are checked against it, and the reporter is capped at its size.
   const reporter = createCampaignReporter({ clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntities: Math.max(1, world.budgets.length) });
   // With Redis, the same figures for the whole fleet: every process adds its counts to shared
   // buckets (flushed each second), so GET /admin/report answers for all servers of the prefix.
-  const catalogueEntities = world.budgets.length + new Set(world.catalogue.map((c) => c.advertiserId)).size;
+  const catalogEntities = world.budgets.length + new Set(world.catalog.map((c) => c.advertiserId)).size;
   const fleetReporter =
     redis === undefined
       ? undefined
-      : createRedisCampaignReporter({ redis, keyPrefix: `${config.redisPrefix}report:`, clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntitiesPerBucket: Math.max(2, catalogueEntities), maxPendingEntities: Math.max(2, 2 * catalogueEntities) });
+      : createRedisCampaignReporter({ redis, keyPrefix: `${config.redisPrefix}report:`, clock, bucketMs: 60_000, horizonMs: 86_400_000, maxEntitiesPerBucket: Math.max(2, catalogEntities), maxPendingEntities: Math.max(2, 2 * catalogEntities) });
   const report = (event: AdEvent): void => {
     reporter.record(event);
     fleetReporter?.record(event);
   };
   const drift = createDriftHolder();
   // The online loop starts with the first model; until then its series read zero.
-  const idle: OnlineLearningCounters = { rowsAdded: 0, rowsLearnt: 0, windowRows: 0, swaps: 0, refusals: 0, refusalsByReason: {}, rollbacks: 0, servingVersion: 'none', lastLogLoss: undefined };
+  const idle: OnlineLearningCounters = { rowsAdded: 0, rowsLearned: 0, windowRows: 0, swaps: 0, refusals: 0, refusalsByReason: {}, rollbacks: 0, servingVersion: 'none', lastLogLoss: undefined };
   const idleJoiner = createLabelJoiner({ windowMs: config.attributionWindowMs, clock, onLabel: () => undefined });
   const onlineSources = config.online.enabled
     ? { joiner: { stats: () => deps.online()?.joinerStats() ?? idleJoiner.stats() }, onlineLearning: { stats: () => deps.online()?.stats() ?? idle } }

@@ -62,7 +62,7 @@ function controllerFor(mode: ServerConfig['pacing']): PacingController {
 /**
  * Creates the pacers and, with a shared ledger, starts the spend sync (unref'd).
  *
- * @param deps - Pacing mode, catalogue budgets, clock, shared ledger.
+ * @param deps - Pacing mode, catalog budgets, clock, shared ledger.
  * @returns The pacing.
  */
 export function createPacing(deps: PacingDeps): Pacing {

@@ -63,7 +63,7 @@ export interface PeersDeps {
   readonly app: FastifyInstance;
   /** This worker's holds (read when another worker asks). */
   readonly holds: () => HoldBook;
-  /** This worker's registry: labelled `worker`, and read when another worker asks. */
+  /** This worker's registry: labeled `worker`, and read when another worker asks. */
   readonly registry: Registry;
   readonly log: FastifyBaseLogger;
 }

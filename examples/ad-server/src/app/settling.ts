@@ -1,6 +1,6 @@
 /**
  * Settling money: the book of open holds, the signed fields of a bid's notices and token, the
- * check of a notice's signature against the catalogue, the one-time settlement of a win (on its
+ * check of a notice's signature against the catalog, the one-time settlement of a win (on its
  * hold, or a fresh reservation when the hold expired) and the counting of an impression
  * everywhere an impression counts. Shared by the bid route (holds), the notice routes and the
  * event route.
@@ -83,7 +83,7 @@ export interface Settling {
   /** What a hold's notice URLs and settlement token sign. */
   fieldsOf(hold: Hold): SignedFields;
   /**
-   * Checks what a notice claims against its signature and the catalogue.
+   * Checks what a notice claims against its signature and the catalog.
    *
    * @param graceMs - How long after the notice window the signature is still accepted (a click's attribution window).
    */
@@ -114,7 +114,7 @@ export const impressionKey = (requestId: string, adId: string): string => `${req
 /**
  * Creates the hold book (and starts its expiry timer) and the settling path around it.
  *
- * @param deps - Settings, catalogue, clock, logger, ledger, registry, signer, store, pacing, metrics, monitors.
+ * @param deps - Settings, catalog, clock, logger, ledger, registry, signer, store, pacing, metrics, monitors.
  * @returns The settling path.
  */
 export function createSettling(deps: SettlingDeps): Settling {
@@ -170,7 +170,7 @@ export function createSettling(deps: SettlingDeps): Settling {
     if (verdict === 'expired') return { ok: false, refusal: 'expired', reason: `the notice window (${config.noticeWindowMs} ms after the bid) ended at ${fields.expiresAt}` };
     if (verdict !== 'ok') return { ok: false, refusal: verdict, reason: verdict === 'malformed' ? 'the signature is malformed' : 'the signature does not match what the notice settles' };
     const known = world.creativeById.get(creative);
-    if (known === undefined || known.campaignId !== campaign) return { ok: false, refusal: 'unknown_creative', reason: `creative ${creative} of campaign ${campaign} is not in the catalogue` };
+    if (known === undefined || known.campaignId !== campaign) return { ok: false, refusal: 'unknown_creative', reason: `creative ${creative} of campaign ${campaign} is not in the catalog` };
     return { ok: true, fields };
   }
 

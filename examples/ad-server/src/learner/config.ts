@@ -14,13 +14,13 @@ import type { EventStreamConfig } from '../stream-config.js';
 export interface LearnerConfig {
   /** The stream, the subjects and the model bucket (the servers' `NATS_*`). */
   readonly eventStream: EventStreamConfig;
-  /** The servers' model directory: its spec is the layout learnt, its model the first baseline of the guard. */
+  /** The servers' model directory: its spec is the layout learned, its model the first baseline of the guard. */
   readonly modelDir: string;
   /** The attribution window (the servers' `ATTRIBUTION_WINDOW_MS`). */
   readonly windowMs: number;
   /** The guard and the rows trigger (the servers' `ONLINE_*`); `holdoutRows` is `LEARNER_HOLDOUT_ROWS`. */
   readonly online: OnlineLearningConfig;
-  /** `LEARNER_DIR`: labelled rows go to `<dir>/labelled` (the last `horizonMs`), older files to `<dir>/archive` (default `artifacts/learner`). */
+  /** `LEARNER_DIR`: labeled rows go to `<dir>/labeled` (the last `horizonMs`), older files to `<dir>/archive` (default `artifacts/learner`). */
   readonly dir: string;
   /** `LEARNER_CONSUMER`: the durable consumer's name (default `learner`); one learner per name. */
   readonly consumer: string;
@@ -29,7 +29,7 @@ export interface LearnerConfig {
   readonly port: number;
   /** `LEARNER_LATENESS_MS`: how long past the window a row waits for a slow click (default 5,000, as the in-process loop). */
   readonly latenessMs: number;
-  /** `LEARNER_FLUSH_MS`: how often labelled rows are made durable and their deliveries acked (default 1,000). */
+  /** `LEARNER_FLUSH_MS`: how often labeled rows are made durable and their deliveries acked (default 1,000). */
   readonly flushMs: number;
   /** `LEARNER_ACK_WAIT_MS`: the stream's ack wait (default window + lateness + flush + 30,000). */
   readonly ackWaitMs: number;
@@ -39,11 +39,11 @@ export interface LearnerConfig {
    * whole p50 budget of 60 s).
    */
   readonly everyMs: number;
-  /** `LEARNER_REPLAY_ROWS`: labelled rows replayed into the trainer at a restart, at most (default 200,000). */
+  /** `LEARNER_REPLAY_ROWS`: labeled rows replayed into the trainer at a restart, at most (default 200,000). */
   readonly replayRows: number;
   /** `LEARNER_MAX_PENDING`: served rows waiting for their window at most (default 1,000,000; beyond, shed and counted). */
   readonly maxPending: number;
-  /** How long labelled files stay in `<dir>/labelled` (the redelivery horizon): 2 × (ack wait + window + lateness + flush) + 60 s. */
+  /** How long labeled files stay in `<dir>/labeled` (the redelivery horizon): 2 × (ack wait + window + lateness + flush) + 60 s. */
   readonly horizonMs: number;
   /** `LEARNER_FAULT` (tests only): `kill-after-flush:<n>` SIGKILLs the learner right after its n-th durable flush, before that flush's acks. */
   readonly killAfterFlush: number | undefined;
@@ -78,7 +78,7 @@ export function readLearnerConfig(env: Readonly<Record<string, string | undefine
     eventStream: fleet.eventStream,
     modelDir: fleet.modelDir,
     windowMs,
-    // A row is learnt only once this many newer rows have come: at 40 labelled rows/s the in-process
+    // A row is learned only once this many newer rows have come: at 40 labeled rows/s the in-process
     // default of 2,000 alone holds a click back 50 s; 1,000 still judges on ≥ ONLINE_MIN_ROWS (500).
     online: { ...fleet.online, holdoutRows: numberFrom(env, 'LEARNER_HOLDOUT_ROWS', Math.max(1_000, fleet.online.minRows), (n) => integer(n) && n >= fleet.online.minRows, `an integer ≥ ONLINE_MIN_ROWS (${fleet.online.minRows})`) },
     dir: path.resolve(env.LEARNER_DIR || path.resolve(here, '../../artifacts/learner')),

@@ -1,17 +1,17 @@
 /**
  * The learner: the fleet's half of the learning loop. A durable stream-joiner consumer labels the
- * served rows the servers publish with the clicks that come back; labelled rows are made durable
- * in a rolling Arrow log (exactly once across restarts, `labelled-log.ts`); once durable they feed
+ * served rows the servers publish with the clicks that come back; labeled rows are made durable
+ * in a rolling Arrow log (exactly once across restarts, `labeled-log.ts`); once durable they feed
  * an FTRL-LR through the online refresher, whose guard judges every snapshot against the version
  * the fleet serves now on the newest held-out joined rows. A candidate that passes is published
  * to the model bucket with its watermark (`published-model.ts`), and every server hot-swaps it in.
  *
  * At a restart it takes the published version as the guard's baseline (the servers' `MODEL_DIR`
- * model before anything was published), replays the newest labelled rows into a fresh trainer,
+ * model before anything was published), replays the newest labeled rows into a fresh trainer,
  * puts the durable consumer back at its ack floor (so what the dead learner left unacked comes
  * again in stream order, each row before its clicks), and closes windows by event time while it
- * reads that backlog (`event-clock.ts`): whatever was not durable is labelled now, what was is
- * dropped by the labelled log.
+ * reads that backlog (`event-clock.ts`): whatever was not durable is labeled now, what was is
+ * dropped by the labeled log.
  */
 import path from 'node:path';
 import { createStreamJoiner, type EventStream, type FeatureLayout, type JoinedRow, type LabelJoinerStats, type ModelRunner, type StreamJoiner } from '@ctrkit/core';
@@ -26,7 +26,7 @@ import { specOf } from '../app/model.js';
 import { connectNats, encodePublishedModel, getPublishedModel, MODEL_FORMAT, MODEL_OBJECT, openModelBucket, putPublishedModel, type PublishedModelHeader } from '../published-model.js';
 import type { LearnerConfig } from './config.js';
 import { createEventTimeClock } from './event-clock.js';
-import { archiveLabelledFiles, createLabelledOutput, recoverLabelledLog, watchDeliveries, type DurableRow, type LabelledOutput } from './labelled-log.js';
+import { archiveLabeledFiles, createLabeledOutput, recoverLabeledLog, watchDeliveries, type DurableRow, type LabeledOutput } from './labeled-log.js';
 import { WatermarkTracker } from './watermark.js';
 
 /** One line of the learner's log. */
@@ -54,7 +54,7 @@ export interface Learner {
   /** The joiner's and the refresher's counters, for the Prometheus series. */
   joinerStats(): LabelJoinerStats;
   refresherStats(): OnlineRefresherStats;
-  /** Flushes and acks what is labelled, waits for a decision under way and the last publish, and closes. */
+  /** Flushes and acks what is labeled, waits for a decision under way and the last publish, and closes. */
   stop(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export interface Learner {
  * newer events come at once — a click would then reach the new learner before its row, and be
  * lost as an orphan. From the ack floor every row comes before its clicks (a server stores the row
  * before it answers the notice the click follows). Events after the floor that were acked already
- * come again too; the labelled log's ids drop what they label a second time.
+ * come again too; the labeled log's ids drop what they label a second time.
  *
  * @returns The sequence delivery restarts at, or undefined when the consumer is new.
  */
@@ -99,7 +99,7 @@ async function rewindConsumer(nc: NatsConnection, stream: string, consumer: stri
  * @param log - Where its lines go.
  * @param onFatal - Called when its output can no longer be written (the process must exit: the stream redelivers).
  * @returns The learner, consuming.
- * @throws `CtrkitError` when NATS, the model or the labelled log cannot be opened.
+ * @throws `CtrkitError` when NATS, the model or the labeled log cannot be opened.
  */
 export async function startLearner(config: LearnerConfig, log: LearnerLog, onFatal: (error: unknown) => void): Promise<Learner> {
   const spec = await specOf(config.modelDir);
@@ -153,7 +153,7 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
           p.versions++;
           p.version = next.header.version;
           p.watermark = next.header.watermark.clickedAt;
-          log.info({ version: next.header.version, seq: next.header.seq, watermark: next.header.watermark.clickedAt, rowsLearnt: next.header.watermark.rowsLearnt, bytes: next.bytes.length }, 'learner: version published');
+          log.info({ version: next.header.version, seq: next.header.seq, watermark: next.header.watermark.clickedAt, rowsLearned: next.header.watermark.rowsLearned, bytes: next.bytes.length }, 'learner: version published');
         } catch (error) {
           p.failures++;
           p.lastError = (error as Error).message;
@@ -170,7 +170,7 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
     if (!decision.swapped) return;
     const runner = target.active.runner as NativeRunner;
     if (runner.info.version !== decision.candidateVersion || runner.weights.kind !== 'lr') return;
-    const mark = tracker.at(decision.rowsLearnt);
+    const mark = tracker.at(decision.rowsLearned);
     const header: PublishedModelHeader = {
       format: MODEL_FORMAT,
       seq: ++seq,
@@ -179,7 +179,7 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
       idSpace: layout.idSpace,
       denseWidth: layout.denseWidth,
       bias: runner.weights.bias,
-      watermark: { clickedAt: Number.isFinite(mark.clickedAt) ? mark.clickedAt : null, rowsLearnt: decision.rowsLearnt, positivesLearnt: mark.positivesLearnt },
+      watermark: { clickedAt: Number.isFinite(mark.clickedAt) ? mark.clickedAt : null, rowsLearned: decision.rowsLearned, positivesLearned: mark.positivesLearned },
       publishedAt: Math.round(Date.now()),
       guard: { rows: decision.rows, candidateLogLoss: decision.candidate?.logLoss ?? null, servingLogLoss: Number.isFinite(decision.serving?.logLoss) ? (decision.serving?.logLoss ?? null) : null },
     };
@@ -200,17 +200,17 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
   });
 
   // Start-up: what earlier runs made durable.
-  const activeDir = path.join(config.dir, 'labelled');
+  const activeDir = path.join(config.dir, 'labeled');
   const archiveDir = path.join(config.dir, 'archive');
-  const recovery = await recoverLabelledLog(activeDir, layout, config.replayRows);
+  const recovery = await recoverLabeledLog(activeDir, layout, config.replayRows);
   for (const chunk of recovery.replay) {
     tracker.add(chunk.labels, undefined);
     void refresher.add(chunk);
   }
-  log.info({ ids: recovery.ids.size, replayed: recovery.replayRows, files: recovery.files }, 'learner: labelled log read (ids deduplicated against, rows replayed into the trainer)');
+  log.info({ ids: recovery.ids.size, replayed: recovery.replayRows, files: recovery.files }, 'learner: labeled log read (ids deduplicated against, rows replayed into the trainer)');
 
   const feed = (rows: readonly DurableRow[]) => {
-    const joined: JoinedRow[] = rows.map((r) => ({ row: r.row, label: r.label, labelledAt: 0 }));
+    const joined: JoinedRow[] = rows.map((r) => ({ row: r.row, label: r.label, labeledAt: 0 }));
     try {
       tracker.add(
         rows.map((r) => r.label),
@@ -226,14 +226,14 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
   const clock = createEventTimeClock({ graceMs: Math.min(1_000, config.latenessMs / 2), idleMs: Math.max(2 * config.flushMs, 2_000) });
   const clicks = watchDeliveries(stream as EventStream, (servedAt) => clock.observe(servedAt));
   let joiner: StreamJoiner | undefined;
-  const output: LabelledOutput = createLabelledOutput({
+  const output: LabeledOutput = createLabeledOutput({
     dir: activeDir,
     layout,
     durableIds: recovery.ids,
     currentClick: clicks.currentClick,
     onDurable: feed,
     onFailure(error) {
-      log.error({ err: (error as Error).message }, 'learner: the labelled log cannot be written; stopping (the stream redelivers what was not durable)');
+      log.error({ err: (error as Error).message }, 'learner: the labeled log cannot be written; stopping (the stream redelivers what was not durable)');
       void joiner?.abort().finally(() => onFatal(error));
     },
     ...(config.killAfterFlush === undefined ? {} : { killAfterFlush: config.killAfterFlush }),
@@ -258,9 +258,9 @@ export async function startLearner(config: LearnerConfig, log: LearnerLog, onFat
   const archiveTimer = setInterval(() => {
     const now = Date.now();
     if (now - startedAt < config.horizonMs) return;
-    archiveLabelledFiles(activeDir, archiveDir, now - config.horizonMs).then(
+    archiveLabeledFiles(activeDir, archiveDir, now - config.horizonMs).then(
       (n) => void (archived += n),
-      (error: unknown) => log.warn({ err: (error as Error).message }, 'learner: archiving labelled files failed'),
+      (error: unknown) => log.warn({ err: (error as Error).message }, 'learner: archiving labeled files failed'),
     );
   }, 60_000);
   archiveTimer.unref();

@@ -2,8 +2,8 @@
  * Starts the learner: `npm run learner -w @ctrkit/example-ad-server` (configuration from the
  * environment, see `config.ts` here and the servers' `config.ts`). `GET /healthz`, `GET /stats`
  * (JSON counters) and `GET /metrics` (Prometheus) answer on `LEARNER_PORT`. SIGTERM / SIGINT stop
- * it gracefully (labelled rows flushed and acked); a SIGKILL loses nothing either: the stream
- * redelivers what was not durable, and the labelled log drops what was.
+ * it gracefully (labeled rows flushed and acked); a SIGKILL loses nothing either: the stream
+ * redelivers what was not durable, and the labeled log drops what was.
  */
 import Fastify from 'fastify';
 import { registerCtrkitMetrics } from '@ctrkit/core/prometheus';
@@ -40,7 +40,7 @@ const gauge = (name: string, help: string, read: () => number) =>
 gauge('learner_published_seq', 'seq of the newest version published', () => learner.stats().published.seq);
 gauge('learner_published_watermark_ms', 'Watermark (click time) of the newest version published (NaN: none)', () => learner.stats().published.watermark ?? Number.NaN);
 gauge('learner_publish_failures', 'Publishes of a version that failed (retried)', () => learner.stats().published.failures);
-gauge('learner_redelivered_rows', 'Labelled rows dropped because an earlier run had made them durable', () => learner.stats().output.redelivered);
+gauge('learner_redelivered_rows', 'Labeled rows dropped because an earlier run had made them durable', () => learner.stats().output.redelivered);
 gauge('learner_deliveries', 'Stream deliveries handed to the joiner, redeliveries included', () => learner.stats().deliveries);
 
 app.get('/healthz', async () => ({ ok: true }));

@@ -1,10 +1,10 @@
 /**
- * The watermark each published version carries: up to which click timestamp it has learnt.
+ * The watermark each published version carries: up to which click timestamp it has learned.
  *
  * The refresher learns rows in the order they were added, each once it leaves the hold-out
- * window; a version snapshotted after `rowsLearnt` rows has learnt exactly the first `rowsLearnt`
+ * window; a version snapshotted after `rowsLearned` rows has learned exactly the first `rowsLearned`
  * rows added. The watermark is the largest time W such that every positive added so far whose
- * click time is at or before W lies among those rows: the newest click learnt, held below the
+ * click time is at or before W lies among those rows: the newest click learned, held below the
  * oldest click still waiting in the window. It never goes back (a version's watermark is at least
  * its predecessor's, across restarts through the published one).
  */
@@ -12,12 +12,12 @@
 /** Tracks positives by their place in the refresher's order. */
 export class WatermarkTracker {
   private added = 0;
-  /** Positives not yet learnt, in order: their index among the rows added and their click time (NaN: unknown). */
+  /** Positives not yet learned, in order: their index among the rows added and their click time (NaN: unknown). */
   private indexes: number[] = [];
   private times: number[] = [];
   private head = 0;
-  private learntMax = Number.NEGATIVE_INFINITY;
-  private positivesLearnt = 0;
+  private learnedMax = Number.NEGATIVE_INFINITY;
+  private positivesLearned = 0;
 
   /** @param floor - The watermark of the version published before this learner started. */
   constructor(private floor: number) {}
@@ -38,15 +38,15 @@ export class WatermarkTracker {
   }
 
   /**
-   * The watermark of a snapshot that had learnt the first `rowsLearnt` rows (non-decreasing calls).
+   * The watermark of a snapshot that had learned the first `rowsLearned` rows (non-decreasing calls).
    *
-   * @returns The click-time watermark (−Infinity while no click is known learnt) and the positives learnt.
+   * @returns The click-time watermark (−Infinity while no click is known learned) and the positives learned.
    */
-  at(rowsLearnt: number): { clickedAt: number; positivesLearnt: number } {
-    while (this.head < this.indexes.length && (this.indexes[this.head] as number) < rowsLearnt) {
+  at(rowsLearned: number): { clickedAt: number; positivesLearned: number } {
+    while (this.head < this.indexes.length && (this.indexes[this.head] as number) < rowsLearned) {
       const t = this.times[this.head] as number;
-      if (t > this.learntMax) this.learntMax = t;
-      this.positivesLearnt++;
+      if (t > this.learnedMax) this.learnedMax = t;
+      this.positivesLearned++;
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.indexes.length) {
@@ -59,8 +59,8 @@ export class WatermarkTracker {
       const t = this.times[k] as number;
       if (t < waiting) waiting = t;
     }
-    const w = Math.min(this.learntMax, waiting - 1);
+    const w = Math.min(this.learnedMax, waiting - 1);
     if (w > this.floor) this.floor = w;
-    return { clickedAt: this.floor, positivesLearnt: this.positivesLearnt };
+    return { clickedAt: this.floor, positivesLearned: this.positivesLearned };
   }
 }

@@ -46,12 +46,12 @@ function sha256(text: string): Buffer {
  */
 export function createAdminGuard(adminToken: string | undefined): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const tokenHash = adminToken === undefined ? undefined : sha256(adminToken);
-  const authorised = (request: FastifyRequest): boolean => {
+  const authorized = (request: FastifyRequest): boolean => {
     const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
     return tokenHash !== undefined && match !== null && timingSafeEqual(sha256(match[1] as string), tokenHash);
   };
   return async (request, reply) => {
-    if (!authorised(request)) {
+    if (!authorized(request)) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
@@ -117,7 +117,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteDeps> = async (app, deps)
   app.get('/admin/counters', { onRequest: adminGuard, schema: { querystring: countersQuerySchema } }, async (request, reply) => {
     const { user, ad } = request.query as { user: string; ad: string };
     const creative = world.creativeById.get(ad);
-    if (creative === undefined) return reply.code(404).send({ error: 'not_found', reason: `ad ${ad} is not in the catalogue` });
+    if (creative === undefined) return reply.code(404).send({ error: 'not_found', reason: `ad ${ad} is not in the catalog` });
     try {
       const lookup = await store.lookup({ id: user }, [creative], clock.now(), { deadlineMs: 1_000 });
       return { user, ad, degraded: lookup.degraded, counters: Object.fromEntries(lookup.names.map((name, i) => [name, lookup.values[i]])) };

@@ -1,6 +1,6 @@
 /**
  * `POST /events`: `{ "events": [AdEvent, …] }` from the host. Every event must name an ad of the
- * catalogue and (unless `EVENTS_REQUIRE_TOKEN=0`) carry its bid's signed token; a bad batch is
+ * catalog and (unless `EVENTS_REQUIRE_TOKEN=0`) carry its bid's signed token; a bad batch is
  * refused whole with nothing recorded. An impression settles its bid once; each event is recorded
  * in the feature store, reported per campaign and given to the quality monitor (a click also to
  * the online loop).
@@ -49,7 +49,7 @@ const parseToken = (token: string): { bid: string; exp: string; sig: string; imp
  * Registers `POST /events`.
  *
  * @param app - The instance (encapsulated: the route only).
- * @param deps - Settings, catalogue, clock, store, settling path, counters, monitors.
+ * @param deps - Settings, catalog, clock, store, settling path, counters, monitors.
  */
 export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps) => {
   const { config, world, clock, store, settling, metrics, quality, report } = deps;
@@ -67,12 +67,12 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps)
         return refuseBatch('invalid', 'invalid_events', `events[${i}].timestamp ${t} is ${t > now ? 'more than a day ahead of' : 'more than 30 days before'} the server's clock (${now}); nothing was recorded`);
       }
     }
-    // Only the catalogue's ids: an outsider's ids would key reporter rings and metric series.
+    // Only the catalog's ids: an outsider's ids would key reporter rings and metric series.
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i] as AdEvent;
       const creative = world.creativeById.get(e.adId);
       if (creative === undefined || creative.campaignId !== e.campaignId || creative.advertiserId !== e.advertiserId || creative.category !== e.category) {
-        return refuseBatch('unknown_id', 'unknown_ids', `events[${i}]: ad ${JSON.stringify(e.adId)} of campaign ${JSON.stringify(e.campaignId)} and advertiser ${JSON.stringify(e.advertiserId)} (category ${JSON.stringify(e.category)}) is not in the catalogue; nothing was recorded`);
+        return refuseBatch('unknown_id', 'unknown_ids', `events[${i}]: ad ${JSON.stringify(e.adId)} of campaign ${JSON.stringify(e.campaignId)} and advertiser ${JSON.stringify(e.advertiserId)} (category ${JSON.stringify(e.category)}) is not in the catalog; nothing was recorded`);
       }
     }
     // An event counts only with its bid's signed token (an impression settles money only so);

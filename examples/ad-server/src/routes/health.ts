@@ -1,7 +1,7 @@
 /**
  * `GET /healthz` (the process runs), `GET /readyz` (the model is loaded and warmed, Redis — when
  * used — answers, and the server is not shutting down) and `GET /metrics` (Prometheus text; with
- * `WORKERS` > 1, every worker's series, each labelled `worker`).
+ * `WORKERS` > 1, every worker's series, each labeled `worker`).
  *
  * @internal
  */

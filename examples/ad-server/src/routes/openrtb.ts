@@ -175,9 +175,9 @@ export const openRtbRoutes: FastifyPluginAsync<OpenRtbRouteDeps> = async (app, d
     const evaluation = outcome.consent;
     if (evaluation === undefined) return undefined;
     const { signals, findings } = evaluation;
-    const decision = signals.coppa ? 'coppa' : signals.personalisedAds ? (signals.gdprApplies ? 'personalised' : 'no_gdpr') : 'contextual';
+    const decision = signals.coppa ? 'coppa' : signals.personalizedAds ? (signals.gdprApplies ? 'personalized' : 'no_gdpr') : 'contextual';
     metrics.consent.inc({ outcome: decision, finding: findings[0]?.code ?? 'none' });
-    return { decision, vendorId: config.tcfVendorId ?? null, gdprApplies: signals.gdprApplies, personalisedAds: signals.personalisedAds, findings };
+    return { decision, vendorId: config.tcfVendorId ?? null, gdprApplies: signals.gdprApplies, personalizedAds: signals.personalizedAds, findings };
   };
 
   async function bid(request: FastifyRequest, reply: FastifyReply) {
@@ -264,7 +264,7 @@ export const openRtbRoutes: FastifyPluginAsync<OpenRtbRouteDeps> = async (app, d
                   ...b,
                   burl: `${base}/openrtb2/win?${query}&price=\${AUCTION_PRICE}`,
                   lurl: `${base}/openrtb2/loss?${query}&reason=\${AUCTION_LOSS}`,
-                  // `token` authorises the host's impression event to settle this bid (POST /events).
+                  // `token` authorizes the host's impression event to settle this bid (POST /events).
                   ext: { ctrkit: { pctr: Math.round(hold.pCtr * 1e6) / 1e6, model: hold.modelVersion, token: `${f.bidMicros}.${f.expiresAt}.${sig}.${f.imp}` } },
                 };
               }),

@@ -14,7 +14,7 @@ import type { SlotSettings } from './slots.js';
 /**
  * How winners pay.
  *
- * - `gsp` — generalised second price with quality weights: the least bid that keeps the rank,
+ * - `gsp` — generalized second price with quality weights: the least bid that keeps the rank,
  *   p_i = (s_{i+1} b_{i+1} − c_i) / s_i (c_i is 0 unless the objective has non-revenue terms).
  * - `vcg` — Vickrey–Clarke–Groves for position auctions: each winner pays the value it takes from
  *   the others, so bidding one's true value is a dominant strategy.

@@ -38,24 +38,24 @@ export function resultOf(requestId: string, candidates: readonly AdCandidate[], 
     reasons[i] = reason;
     if (detail !== undefined && reason !== CODE.outranked) (snapshotDetails ??= [])[i] = detail;
   }
-  let materialised: Rejection[] | undefined;
+  let materialized: Rejection[] | undefined;
   return {
     requestId,
     winners,
     get rejected(): readonly Rejection[] {
-      if (materialised === undefined) {
-        materialised = [];
-        for (const result of filterResults) for (const r of result.rejected) materialised.push(r);
+      if (materialized === undefined) {
+        materialized = [];
+        for (const result of filterResults) for (const r of result.rejected) materialized.push(r);
         for (let i = 0; i < n; i++) {
           const reason = reasons[i] as number;
           if (reason === PASS) continue;
           const adId = (candidates[i] as AdCandidate).adId;
           const name = REASONS[reason] as Rejection['reason'];
           const detail = snapshotDetails?.[i];
-          materialised.push(detail === undefined ? { adId, reason: name } : { adId, reason: name, detail });
+          materialized.push(detail === undefined ? { adId, reason: name } : { adId, reason: name, detail });
         }
       }
-      return materialised;
+      return materialized;
     },
   };
 }

@@ -53,7 +53,7 @@ export interface OpenRtbBidder {
  *
  * 1. Parse (JSON text or object) and {@link validateBidRequest}; a malformed request gets a
  *    no-bid with `nbr` 2 and the issues. `bseat` / `wseat` excluding the seat: no-bid.
- * 2. Evaluate consent ({@link createConsentEvaluator}); without consent for personalised ads the
+ * 2. Evaluate consent ({@link createConsentEvaluator}); without consent for personalized ads the
  *    request is stripped ({@link stripPersonalData}) and `predictContextual` is used.
  * 3. Each impression becomes a slot taking the formats of its media objects (`banner` →
  *    display, `video`, `native`; audio-only and private auctions are skipped with a reason; a
@@ -68,7 +68,7 @@ export interface OpenRtbBidder {
  *    its `attr`. Each bid carries `cat`, `cattax`, `adomain` and `bundle`.
  * 5. `predict` runs with a deadline of `tmax` (or `defaultTmaxMs`) − `networkReserveMs` from
  *    arrival, raced against `setTimer`; too slow, or finished after the deadline by the clock:
- *    no-bid with `nbr` 15. The catalogue, counters and pacing hooks race the same deadline. A
+ *    no-bid with `nbr` 15. The catalog, counters and pacing hooks race the same deadline. A
  *    failing hook: no-bid with `nbr` 1.
  * 6. Pacing per campaign: `admit: false` rejects `pacing_throttled`; a failing or malformed
  *    answer rejects that campaign's creatives rather than bid unpaced.
@@ -84,17 +84,17 @@ export interface OpenRtbBidder {
  *    is 1, 2 or 4. Prices are rounded to `priceDecimals` places, to the nearest multiple not
  *    above the computed bid, and never below the floor.
  *
- * @param options - Catalogue, predictor, pacing, consent, currency, limits, clock.
+ * @param options - Catalog, predictor, pacing, consent, currency, limits, clock.
  * @returns The bidder.
  * @throws `CtrkitError` `E_CONFIG` on a missing hook, an unknown option, an invalid limit, or a
  *   malformed static creative — among them one whose categories are not IAB Content Taxonomy 1.0
- *   codes (a free-text `category` and no `cat`) unless it names another `cattax`. A catalogue
+ *   codes (a free-text `category` and no `cat`) unless it names another `cattax`. A catalog
  *   function's malformed creatives are left out of that request (`invalid_bid`).
  * @example
  * ```ts
  * import { createOpenRtbBidder } from '@ctrkit/auction';
  * const bidder = createOpenRtbBidder({
- *   catalogue: [{ adId: 'ad-1', advertiserId: 'adv-1', campaignId: 'cmp-1', format: 'display', category: 'IAB20',
+ *   catalog: [{ adId: 'ad-1', advertiserId: 'adv-1', campaignId: 'cmp-1', format: 'display', category: 'IAB20',
  *     bid: 1.5, bidType: 'CPC', domain: 'travel.example', width: 300, height: 250, adm: '<div>ad</div>' }],
  *   predict: async (request) => new Float64Array(request.candidates.length).fill(0.02),
  * });
@@ -104,7 +104,7 @@ export interface OpenRtbBidder {
  */
 export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidder {
   const settings = resolveSettings(options);
-  const { catalogue, predict, predictContextual, pacing, counters, filter, consent, currency, clock, setTimer, seat, rate } = settings;
+  const { catalog, predict, predictContextual, pacing, counters, filter, consent, currency, clock, setTimer, seat, rate } = settings;
 
   async function handle(body: unknown, handleOptions?: { readonly receivedAt?: number }): Promise<BidderOutcome> {
     const now = clock.now();
@@ -164,15 +164,15 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       if (mapped.length === 0) throw new NoBid(`no impression can be bid on: ${imps.map((i) => `${i.impId}: ${i.reason ?? ''}`).join('; ')}`, undefined);
 
       const base = mapBidRequest(request, clock.now(), mapped.map((m) => m.slot));
-      const personalised = evaluation.signals.personalisedAds;
+      const personalized = evaluation.signals.personalizedAds;
       const adRequest: AdRequest = stripPersonalData({ ...base, consent: evaluation.signals }, evaluation.signals);
 
-      const listed = typeof catalogue === 'function' ? await beforeDeadline(() => catalogue(adRequest), deadline, clock, setTimer) : catalogue;
-      if (listed === TIMEOUT) throw new NoBid('the catalogue did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
-      if (!Array.isArray(listed)) throw new CtrkitError('E_INPUT', `the catalogue function returned ${describe(listed)}; return an array of creatives`);
-      // A static catalogue was checked (ids unique included) when the bidder was created; a
+      const listed = typeof catalog === 'function' ? await beforeDeadline(() => catalog(adRequest), deadline, clock, setTimer) : catalog;
+      if (listed === TIMEOUT) throw new NoBid('the catalog did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
+      if (!Array.isArray(listed)) throw new CtrkitError('E_INPUT', `the catalog function returned ${describe(listed)}; return an array of creatives`);
+      // A static catalog was checked (ids unique included) when the bidder was created; a
       // function's creatives are checked on every request.
-      const pool = poolOf(listed, typeof catalogue !== 'function', mapped, request, rejected);
+      const pool = poolOf(listed, typeof catalog !== 'function', mapped, request, rejected);
       if (pool.length === 0) throw new NoBid('no creative fits the impressions', undefined);
 
       const withPool: AdRequest = { ...adRequest, candidates: pool };
@@ -188,7 +188,7 @@ export function createOpenRtbBidder(options: OpenRtbBidderOptions): OpenRtbBidde
       if (survivors.length === 0) throw new NoBid('every creative was filtered out (targeting, caps or block lists)', undefined);
 
       const scoring: AdRequest = { ...adRequest, candidates: survivors };
-      const model = personalised ? predict : predictContextual;
+      const model = personalized ? predict : predictContextual;
       const predicted = await beforeDeadline(() => model(scoring), deadline, clock, setTimer);
       if (predicted === TIMEOUT) throw new NoBid('the predictor did not answer before the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);
       if (clock.now() > deadline) throw new NoBid('the predictor answered after the deadline', NO_BID_REASONS.INSUFFICIENT_AUCTION_TIME);

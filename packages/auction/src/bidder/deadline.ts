@@ -1,5 +1,5 @@
 /**
- * The request's deadline: every host hook (catalogue, counters, predictor, pacing) races it, so a
+ * The request's deadline: every host hook (catalog, counters, predictor, pacing) races it, so a
  * slow one costs a no-bid, never a late answer.
  */
 import type { Clock } from '@ctrkit/core';

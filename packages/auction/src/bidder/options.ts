@@ -46,7 +46,7 @@ export type BidPrediction = ArrayLike<number> | { readonly pCtr: ArrayLike<numbe
  * ```ts
  * import type { OpenRtbBidderOptions } from '@ctrkit/auction';
  * const options: OpenRtbBidderOptions = {
- *   catalogue: [],
+ *   catalog: [],
  *   predict: async (request) => new Float32Array(request.candidates.length).fill(0.01),
  *   pacing: () => ({ multiplier: 1, admit: true }),
  *   currency: 'EUR', exchangeRate: (from, to) => (from === 'USD' && to === 'EUR' ? 0.9 : undefined),
@@ -59,10 +59,10 @@ export interface OpenRtbBidderOptions {
    * or a function returning those worth considering for a request, whose creatives are checked on
    * every request.
    */
-  readonly catalogue: readonly BidderCreative[] | ((request: AdRequest) => readonly BidderCreative[] | Promise<readonly BidderCreative[]>);
+  readonly catalog: readonly BidderCreative[] | ((request: AdRequest) => readonly BidderCreative[] | Promise<readonly BidderCreative[]>);
   /** pCTR (and optionally pCVR) per candidate of the request it is given. */
   readonly predict: (request: AdRequest) => Promise<BidPrediction>;
-  /** The model used when personalised ads are not allowed (default `predict`, on the stripped request). */
+  /** The model used when personalized ads are not allowed (default `predict`, on the stripped request). */
   readonly predictContextual?: (request: AdRequest) => Promise<BidPrediction>;
   /** Pacing per campaign (default: multiplier 1, always admitted). */
   readonly pacing?: (campaignId: string) => PacingDecision | Promise<PacingDecision>;
@@ -99,7 +99,7 @@ export interface OpenRtbBidderOptions {
 }
 
 const OPTION_KEYS = [
-  'catalogue',
+  'catalog',
   'predict',
   'predictContextual',
   'pacing',
@@ -122,7 +122,7 @@ const OPTION_KEYS = [
 
 /** @internal The bidder's settings: every option checked, defaults filled in, hooks bound. */
 export interface BidderSettings {
-  readonly catalogue: OpenRtbBidderOptions['catalogue'];
+  readonly catalog: OpenRtbBidderOptions['catalog'];
   readonly predict: OpenRtbBidderOptions['predict'];
   readonly predictContextual: OpenRtbBidderOptions['predict'];
   readonly pacing: OpenRtbBidderOptions['pacing'];
@@ -152,7 +152,7 @@ function defaultTimer(callback: () => void, ms: number): () => void {
 }
 
 /**
- * @internal Checks the options once, a static catalogue included (every creative, ids unique).
+ * @internal Checks the options once, a static catalog included (every creative, ids unique).
  *
  * @throws `CtrkitError` `E_CONFIG`, as {@link createOpenRtbBidder} documents.
  */
@@ -163,14 +163,14 @@ export function resolveSettings(options: OpenRtbBidderOptions): BidderSettings {
   for (const key of ['predictContextual', 'pacing', 'counters', 'exchangeRate', 'setTimer'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw new CtrkitError('E_CONFIG', `${key} must be a function, got ${describe(options[key])}`);
   }
-  const catalogue = options.catalogue;
-  if (typeof catalogue !== 'function') {
-    if (!Array.isArray(catalogue)) throw new CtrkitError('E_CONFIG', `catalogue must be an array of creatives or a function, got ${describe(catalogue)}`);
+  const catalog = options.catalog;
+  if (typeof catalog !== 'function') {
+    if (!Array.isArray(catalog)) throw new CtrkitError('E_CONFIG', `catalog must be an array of creatives or a function, got ${describe(catalog)}`);
     const ids = new Set<string>();
-    catalogue.forEach((creative, i) => {
+    catalog.forEach((creative, i) => {
       const problem = creativeProblem(creative);
-      if (problem !== undefined) throw new CtrkitError('E_CONFIG', `catalogue[${i}]: ${problem}`);
-      if (ids.has(creative.adId)) throw new CtrkitError('E_CONFIG', `catalogue[${i}]: adId "${creative.adId}" appears twice; ad ids must be unique`);
+      if (problem !== undefined) throw new CtrkitError('E_CONFIG', `catalog[${i}]: ${problem}`);
+      if (ids.has(creative.adId)) throw new CtrkitError('E_CONFIG', `catalog[${i}]: adId "${creative.adId}" appears twice; ad ids must be unique`);
       ids.add(creative.adId);
     });
   }
@@ -201,7 +201,7 @@ export function resolveSettings(options: OpenRtbBidderOptions): BidderSettings {
     return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
   };
   return {
-    catalogue,
+    catalog,
     predict,
     predictContextual,
     pacing,

@@ -1,6 +1,6 @@
 /**
  * Which of the host's creatives a request may see: of a format some impression takes, well formed
- * (a catalogue function's creatives are checked per request), and brand-safe by the request's own
+ * (a catalog function's creatives are checked per request), and brand-safe by the request's own
  * rules — `acat`, `bapp`, taxonomies, and `badv` against every `adomain` — on top of what the
  * candidate filter applies.
  */
@@ -44,9 +44,9 @@ function brandSafetyOf(request: BidRequest): { check(creative: BidderCreative): 
 }
 
 /**
- * @internal The creatives of `listed` worth filtering for this request, in catalogue order; every
+ * @internal The creatives of `listed` worth filtering for this request, in catalog order; every
  * other one is pushed onto `rejected` with its reason. `checked`: the creatives were checked when
- * the bidder was created (a static catalogue), so only their format and brand safety are looked at.
+ * the bidder was created (a static catalog), so only their format and brand safety are looked at.
  */
 export function poolOf(listed: readonly BidderCreative[], checked: boolean, mapped: readonly BiddableImp[], request: BidRequest, rejected: Rejection[]): BidderCreative[] {
   const acceptedFormats = new Set<AdFormat>(mapped.flatMap((m) => m.formats));
@@ -58,7 +58,7 @@ export function poolOf(listed: readonly BidderCreative[], checked: boolean, mapp
       const problem = creativeProblem(creative);
       const adId = isRecord(creative) && typeof creative.adId === 'string' ? creative.adId : '';
       if (problem !== undefined || seenIds.has(adId)) {
-        rejected.push({ adId, reason: 'invalid_bid', detail: problem ?? `adId "${adId}" appears twice in the catalogue` });
+        rejected.push({ adId, reason: 'invalid_bid', detail: problem ?? `adId "${adId}" appears twice in the catalog` });
         continue;
       }
       seenIds.add(adId);

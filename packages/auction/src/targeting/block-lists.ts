@@ -1,5 +1,5 @@
 /**
- * Block lists: categories (a code and its subcategories, memoised per request) and advertisers or
+ * Block lists: categories (a code and its subcategories, memoized per request) and advertisers or
  * domains (a domain also blocks its subdomains), the filter's own merged with the request's.
  */
 import type { AdCandidate } from '@ctrkit/core';

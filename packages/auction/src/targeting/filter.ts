@@ -72,7 +72,7 @@ export interface FilterContext {
   readonly blockedCategories?: readonly string[];
   /** Advertisers or domains blocked by this request (for example OpenRTB `badv`). */
   readonly blockedAdvertisers?: readonly string[];
-  /** The time behaviour rules measure from (default `request.context.timestamp`). */
+  /** The time behavior rules measure from (default `request.context.timestamp`). */
   readonly now?: number;
 }
 
@@ -136,7 +136,7 @@ const FILTER_KEYS = ['targeting', 'frequencyCaps', 'counterNames', 'blockedCateg
 /**
  * Creates a {@link CandidateFilter}. Rules are validated and compiled here, once; `apply` only
  * reads sets and counters. Checks run in this order and the first failure is the reason:
- * consent → demographic → geo → device → interest → segment/behaviour (each memoised per campaign
+ * consent → demographic → geo → device → interest → segment/behavior (each memoized per campaign
  * and request), then blocked advertiser, blocked category, frequency caps (per candidate).
  *
  * @param options - Targeting per campaign, global caps, block lists.
@@ -207,7 +207,7 @@ export function createCandidateFilter(options: CandidateFilterOptions = {}): Can
       const categoryCache = blockedCategories ? new Map<string, boolean>() : undefined;
       const consent = request.consent;
       const coppa = consent?.coppa === true;
-      const noPersonal = coppa || consent?.personalisedAds === false;
+      const noPersonal = coppa || consent?.personalizedAds === false;
       const now = context.now ?? request.context.timestamp;
       const thisEpoch = ++epoch;
 

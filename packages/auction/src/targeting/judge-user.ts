@@ -1,10 +1,10 @@
 /**
  * Judging a request's user against a campaign's compiled rules: consent, demographic, geo,
- * device, interest, segment and behaviour, in that order; the first failure is the verdict.
+ * device, interest, segment and behavior, in that order; the first failure is the verdict.
  */
 import type { UserProfile } from '@ctrkit/core';
 import { CODE, PASS } from '../codes.js';
-import type { BehaviourRule, CompiledRules } from './rules.js';
+import type { BehaviorRule, CompiledRules } from './rules.js';
 
 function anyIn(values: readonly string[] | undefined, set: ReadonlySet<string>): boolean {
   if (values === undefined) return false;
@@ -12,7 +12,7 @@ function anyIn(values: readonly string[] | undefined, set: ReadonlySet<string>):
   return false;
 }
 
-function behaviourMatches(rule: BehaviourRule, user: UserProfile, now: number): boolean {
+function behaviorMatches(rule: BehaviorRule, user: UserProfile, now: number): boolean {
   const history = user.history;
   if (history === undefined) return false;
   const since = rule.withinMs === undefined ? -Infinity : now - rule.withinMs;
@@ -35,7 +35,7 @@ export function judgeUser(rules: CompiledRules, user: UserProfile, noPersonal: b
   rules.detail = undefined;
   if ((noPersonal && rules.personal) || (coppa && rules.precise)) {
     rules.verdict = CODE.consent;
-    rules.detail = coppa ? 'campaign targets personal data and the request is under COPPA' : 'campaign targets personal data and the request has no consent for personalised ads';
+    rules.detail = coppa ? 'campaign targets personal data and the request is under COPPA' : 'campaign targets personal data and the request has no consent for personalized ads';
     return;
   }
   if (rules.ageMin > -Infinity || rules.ageMax < Infinity) {
@@ -97,17 +97,17 @@ export function judgeUser(rules: CompiledRules, user: UserProfile, noPersonal: b
     rules.detail = 'in an excluded segment';
     return;
   }
-  if (rules.behaviour.length > 0) {
+  if (rules.behavior.length > 0) {
     let matched = false;
-    for (const rule of rules.behaviour) {
-      if (behaviourMatches(rule, user, now)) {
+    for (const rule of rules.behavior) {
+      if (behaviorMatches(rule, user, now)) {
         matched = true;
         break;
       }
     }
     if (!matched) {
       rules.verdict = CODE.targeting_segment;
-      rules.detail = 'no behaviour rule matched the user history';
+      rules.detail = 'no behavior rule matched the user history';
       return;
     }
   }

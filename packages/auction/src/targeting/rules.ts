@@ -1,7 +1,7 @@
 /**
  * Targeting rules and frequency caps as a host writes them ({@link TargetingRules},
- * {@link BehaviourRule}, {@link FrequencyCap}), and their compiled form: validated once, sets
- * instead of arrays, case normalised, each cap's counter checked against the store's names.
+ * {@link BehaviorRule}, {@link FrequencyCap}), and their compiled form: validated once, sets
+ * instead of arrays, case normalized, each cap's counter checked against the store's names.
  */
 import { CtrkitError } from '@ctrkit/core';
 import { closestMatch } from '@ctrkit/core/internal';
@@ -29,16 +29,16 @@ export interface FrequencyCap {
   readonly max: number;
 }
 
-/** A behavioural rule over the user's recent actions (`UserProfile.history`).
+/** A behavioral rule over the user's recent actions (`UserProfile.history`).
  *
  * @example
  * ```ts
- * import type { BehaviourRule } from '@ctrkit/auction';
+ * import type { BehaviorRule } from '@ctrkit/auction';
  * // users who clicked a travel ad in the last 7 days
- * const rule: BehaviourRule = { action: 'click', category: 'travel', withinMs: 7 * 86_400_000 };
+ * const rule: BehaviorRule = { action: 'click', category: 'travel', withinMs: 7 * 86_400_000 };
  * ```
  */
-export interface BehaviourRule {
+export interface BehaviorRule {
   /** The action to look for (`click`, `view`, `conversion`, `search`, `cart`, …). */
   readonly action: string;
   /** Only actions on this category count. */
@@ -65,11 +65,11 @@ export interface BehaviourRule {
  * | `countries`, `excludeCountries`, `regions`, `cities` | `targeting_geo` |
  * | `devices`, `os` | `targeting_device` |
  * | `interests` (any of) | `targeting_interest` |
- * | `segments` (any of), `excludeSegments`, `behaviour` (any rule) | `targeting_segment` |
+ * | `segments` (any of), `excludeSegments`, `behavior` (any rule) | `targeting_segment` |
  * | `frequencyCaps` | `frequency_cap` |
  *
- * Rules on personal data (age, gender, interests, segments, behaviour) reject with `consent` when
- * the request's consent denies personalised ads; under COPPA so do `regions` and `cities`.
+ * Rules on personal data (age, gender, interests, segments, behavior) reject with `consent` when
+ * the request's consent denies personalized ads; under COPPA so do `regions` and `cities`.
  *
  * @example
  * ```ts
@@ -106,7 +106,7 @@ export interface TargetingRules {
   /** The user must be in none of these segments (a user without segments passes). */
   readonly excludeSegments?: readonly string[];
   /** The user's history must satisfy at least one of these rules. */
-  readonly behaviour?: readonly BehaviourRule[];
+  readonly behavior?: readonly BehaviorRule[];
   /** Caps on counters for this campaign's candidates. */
   readonly frequencyCaps?: readonly FrequencyCap[];
 }
@@ -124,10 +124,10 @@ const RULE_KEYS = [
   'interests',
   'segments',
   'excludeSegments',
-  'behaviour',
+  'behavior',
   'frequencyCaps',
 ] as const;
-const BEHAVIOUR_KEYS = ['action', 'category', 'brand', 'item', 'withinMs', 'minCount'] as const;
+const BEHAVIOR_KEYS = ['action', 'category', 'brand', 'item', 'withinMs', 'minCount'] as const;
 const GENDERS = ['male', 'female', 'other'];
 const DEVICES = ['desktop', 'mobile', 'tablet', 'ctv', 'other'];
 
@@ -137,7 +137,7 @@ export interface CompiledCaps {
   readonly max: Float64Array;
 }
 
-/** @internal Rules compiled. A user-level verdict is the same for every candidate of a campaign, so it is memoised per request. */
+/** @internal Rules compiled. A user-level verdict is the same for every candidate of a campaign, so it is memoized per request. */
 export interface CompiledRules {
   readonly ageMin: number;
   readonly ageMax: number;
@@ -151,7 +151,7 @@ export interface CompiledRules {
   readonly interests: ReadonlySet<string> | undefined;
   readonly segments: ReadonlySet<string> | undefined;
   readonly excludeSegments: ReadonlySet<string> | undefined;
-  readonly behaviour: readonly BehaviourRule[];
+  readonly behavior: readonly BehaviorRule[];
   readonly caps: CompiledCaps | undefined;
   readonly personal: boolean;
   readonly precise: boolean;
@@ -160,7 +160,7 @@ export interface CompiledRules {
   detail: string | undefined;
 }
 
-function stringSet(value: unknown, where: string, normalise?: (s: string) => string, allowed?: readonly string[]): ReadonlySet<string> | undefined {
+function stringSet(value: unknown, where: string, normalize?: (s: string) => string, allowed?: readonly string[]): ReadonlySet<string> | undefined {
   const list = checkStrings(value, where);
   if (list === undefined) return undefined;
   if (allowed) {
@@ -168,12 +168,12 @@ function stringSet(value: unknown, where: string, normalise?: (s: string) => str
       if (!allowed.includes(item)) throw new CtrkitError('E_CONFIG', `${where}: "${item}" is not one of ${allowed.join(', ')}`);
     }
   }
-  return new Set(normalise ? list.map(normalise) : list);
+  return new Set(normalize ? list.map(normalize) : list);
 }
 
 /** Why `counter` cannot be capped, with the nearest names; undefined when the source has it. */
 function unknownCounter(counter: string, names: ReadonlySet<string> | undefined): string | undefined {
-  if (names === undefined) return 'caps need counterNames: the counters the source provides (a feature store\'s `names`), so that a misspelt cap fails here instead of reading 0';
+  if (names === undefined) return 'caps need counterNames: the counters the source provides (a feature store\'s `names`), so that a misspelled cap fails here instead of reading 0';
   if (names.has(counter)) return undefined;
   const all = [...names];
   const near = closestMatch(counter, all);
@@ -205,7 +205,7 @@ export function compileCaps(value: unknown, where: string, names: ReadonlySet<st
 }
 
 /**
- * Validates and compiles targeting rules (sets instead of arrays, normalised case).
+ * Validates and compiles targeting rules (sets instead of arrays, normalized case).
  *
  * @internal
  */
@@ -215,20 +215,20 @@ export function compileTargeting(rules: unknown, where = 'targeting rules', coun
   const ageMin = checkNumber(rules.ageMin, `${where}.ageMin`, 0, 150) ?? -Infinity;
   const ageMax = checkNumber(rules.ageMax, `${where}.ageMax`, 0, 150) ?? Infinity;
   if (ageMin > ageMax) throw new CtrkitError('E_CONFIG', `${where}: ageMin ${ageMin} is above ageMax ${ageMax}; swap them`);
-  const behaviour: BehaviourRule[] = [];
-  if (rules.behaviour !== undefined) {
-    if (!Array.isArray(rules.behaviour)) throw new CtrkitError('E_CONFIG', `${where}.behaviour must be an array of rules, got ${describe(rules.behaviour)}`);
-    rules.behaviour.forEach((rule: unknown, i) => {
-      const at = `${where}.behaviour[${i}]`;
+  const behavior: BehaviorRule[] = [];
+  if (rules.behavior !== undefined) {
+    if (!Array.isArray(rules.behavior)) throw new CtrkitError('E_CONFIG', `${where}.behavior must be an array of rules, got ${describe(rules.behavior)}`);
+    rules.behavior.forEach((rule: unknown, i) => {
+      const at = `${where}.behavior[${i}]`;
       if (!isRecord(rule)) throw new CtrkitError('E_CONFIG', `${at} must be an object, got ${describe(rule)}`);
-      checkKnownKeys(rule, BEHAVIOUR_KEYS, at);
+      checkKnownKeys(rule, BEHAVIOR_KEYS, at);
       if (typeof rule.action !== 'string' || rule.action.length === 0) throw new CtrkitError('E_CONFIG', `${at}.action must be a non-empty string such as "click"`);
       for (const key of ['category', 'brand', 'item'] as const) {
         if (rule[key] !== undefined && typeof rule[key] !== 'string') throw new CtrkitError('E_CONFIG', `${at}.${key} must be a string, got ${describe(rule[key])}`);
       }
       checkNumber(rule.withinMs, `${at}.withinMs`, 0);
       const minCount = checkNumber(rule.minCount, `${at}.minCount`, 1) ?? 1;
-      behaviour.push({ ...(rule as unknown as BehaviourRule), minCount });
+      behavior.push({ ...(rule as unknown as BehaviorRule), minCount });
     });
   }
   const compiled: CompiledRules = {
@@ -244,7 +244,7 @@ export function compileTargeting(rules: unknown, where = 'targeting rules', coun
     interests: stringSet(rules.interests, `${where}.interests`),
     segments: stringSet(rules.segments, `${where}.segments`),
     excludeSegments: stringSet(rules.excludeSegments, `${where}.excludeSegments`),
-    behaviour,
+    behavior,
     caps: compileCaps(rules.frequencyCaps, `${where}.frequencyCaps`, counterNames),
     personal: false,
     precise: false,
@@ -259,7 +259,7 @@ export function compileTargeting(rules: unknown, where = 'targeting rules', coun
     compiled.interests !== undefined ||
     compiled.segments !== undefined ||
     compiled.excludeSegments !== undefined ||
-    behaviour.length > 0;
+    behavior.length > 0;
   (compiled as { precise: boolean }).precise = compiled.regions !== undefined || compiled.cities !== undefined;
   return compiled;
 }

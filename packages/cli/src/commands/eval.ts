@@ -1,7 +1,7 @@
 /**
  * `ctrkit eval`: scores rows of a log (or of synthetic traffic) with a model written by
  * `ctrkit train` — through onnxruntime, with the manifest's calibrator — and reports AUC, log
- * loss, normalised entropy, calibration ratio and ECE, optionally as one JSON object and as a
+ * loss, normalized entropy, calibration ratio and ECE, optionally as one JSON object and as a
  * self-contained HTML page with the ROC curve, the reliability diagram and the score histogram.
  */
 import path from 'node:path';
@@ -76,7 +76,7 @@ function textOf(model: string, source: DataSource, range: string, calibrated: Ev
     `                      calibrated   before calibration${bayes === undefined ? '' : '   ground truth (Bayes)'}`,
     `AUC                   ${fmt(calibrated.auc).padStart(10)}   ${fmt(raw.auc).padStart(18)}${bayes === undefined ? '' : fmt(bayes.auc).padStart(24)}`,
     `log loss              ${fmt(calibrated.logloss).padStart(10)}   ${fmt(raw.logloss).padStart(18)}${bayes === undefined ? '' : fmt(bayes.logloss).padStart(24)}`,
-    `normalised entropy    ${fmt(calibrated.ne).padStart(10)}   ${fmt(raw.ne).padStart(18)}`,
+    `normalized entropy    ${fmt(calibrated.ne).padStart(10)}   ${fmt(raw.ne).padStart(18)}`,
     `calibration ratio     ${fmt(calibrated.calibration).padStart(10)}   ${fmt(raw.calibration).padStart(18)}`,
     `ECE (10 bins)         ${fmt(calibrated.ece).padStart(10)}   ${fmt(raw.ece).padStart(18)}`,
     '',
@@ -168,9 +168,9 @@ function histogramSvg(scores: Float32Array, labels: Float32Array): string {
   const yTop = niceMax(Math.max(...a, ...b, 1e-3));
   const f = frame(top, yTop, 'calibrated click probability', 'share of rows of the class', 4, (v) => (v < 0.1 && v > 0 ? v.toFixed(3) : v.toFixed(2)));
   const width = (f.x(top) - f.x(0)) / bins;
-  const bars = (values: number[], colour: string) =>
+  const bars = (values: number[], color: string) =>
     values
-      .map((v, i) => (v > 0 ? `<rect x="${(f.x((i * top) / bins) + 0.5).toFixed(1)}" y="${f.y(v).toFixed(1)}" width="${Math.max(0.5, width - 1).toFixed(1)}" height="${(f.y(0) - f.y(v)).toFixed(1)}" fill="${colour}" fill-opacity="0.55"/>` : ''))
+      .map((v, i) => (v > 0 ? `<rect x="${(f.x((i * top) / bins) + 0.5).toFixed(1)}" y="${f.y(v).toFixed(1)}" width="${Math.max(0.5, width - 1).toFixed(1)}" height="${(f.y(0) - f.y(v)).toFixed(1)}" fill="${color}" fill-opacity="0.55"/>` : ''))
       .join('');
   const legend = `<rect x="${W - M.right - 110}" y="${M.top + 8}" width="10" height="10" fill="#2b8a3e" fill-opacity="0.55"/><text x="${W - M.right - 95}" y="${M.top + 17}" font-size="10">clicks (${positives})</text><rect x="${W - M.right - 110}" y="${M.top + 24}" width="10" height="10" fill="#868e96" fill-opacity="0.55"/><text x="${W - M.right - 95}" y="${M.top + 33}" font-size="10">non-clicks (${negatives})</text>`;
   return svg(`Score histogram by label (the last bin holds every score ≥ ${fmt((top * (bins - 1)) / bins, 3)})`, `${f.body}${bars(b, '#868e96')}${bars(a, '#2b8a3e')}${legend}`);
@@ -191,7 +191,7 @@ function reportHtml(options: {
     `<tr><th>rows</th><td>${calibrated.rows}</td><td>${raw.rows}</td>${bayes === undefined ? '' : '<td></td>'}</tr>`,
     row('AUC', calibrated.auc, raw.auc, bayes?.auc),
     row('log loss', calibrated.logloss, raw.logloss, bayes?.logloss),
-    row('normalised entropy', calibrated.ne, raw.ne),
+    row('normalized entropy', calibrated.ne, raw.ne),
     row('calibration ratio', calibrated.calibration, raw.calibration),
     row('ECE (10 bins)', calibrated.ece, raw.ece),
   ].join('')}</tbody></table>`;
@@ -290,7 +290,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
 
 /**
  * `ctrkit eval`: scores rows of a log with a model written by `ctrkit train` and reports AUC, log
- * loss, normalised entropy, calibration ratio and ECE.
+ * loss, normalized entropy, calibration ratio and ECE.
  *
  * @example
  * ```ts

@@ -55,7 +55,7 @@ function jsonSummary(result: ReplayResult): string {
     impressions: result.impressions,
     clicks: result.clicks,
     overspend: result.overspend,
-    utilisation: result.utilisation,
+    utilization: result.utilization,
     optimal_clicks: result.optimalClicks,
   });
 }
@@ -99,7 +99,7 @@ function humanSummary(result: ReplayResult, ratio: number, log: AuctionLog, hind
   const share = (value: number, of: number) => (of > 0 ? `${((100 * value) / of).toFixed(1)} %` : '–');
   const rows: Array<[string, string]> = [
     ['budget', `${money(result.budget)}  (${formatRatio(ratio)} of the log's market cost ${money(totalMarketCost(log))})`],
-    ['spend', `${money(result.spend)}  (${(100 * result.utilisation).toFixed(2)} % of budget)`],
+    ['spend', `${money(result.spend)}  (${(100 * result.utilization).toFixed(2)} % of budget)`],
     ['overspend', money(result.overspend)],
     ['impressions', `${result.impressions.toLocaleString('en-US')}  (${result.bids.toLocaleString('en-US')} bids, ${result.refusals.toLocaleString('en-US')} refused by the ledger)`],
     ['clicks', String(result.clicks)],
@@ -161,7 +161,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
 /**
  * `ctrkit simulate`: replays an auction log (an iPinYou `click market_price pCTR` file, or
  * synthetic traffic) as one day through a pacer, a linear bidder and a budget ledger, and reports
- * spend, clicks, utilisation, overspend and the hindsight optimum.
+ * spend, clicks, utilization, overspend and the hindsight optimum.
  *
  * @example
  * ```ts
@@ -182,7 +182,7 @@ export const simulateCommand: Command = {
     'base-bid': { type: 'number', min: 0, exclusiveMin: true, valueName: 'CPM', description: "linear bid at mean pCTR before pacing (default: the log's highest market price)" },
     interval: { type: 'number', min: 1, max: 3600, default: 60, valueName: 'SECONDS', description: 'control interval of the pacer' },
     seed: { type: 'string', default: '1', description: 'seed of the throttling draws' },
-    json: { type: 'boolean', description: 'print one JSON object: auctions, budget, spend, impressions, clicks, overspend, utilisation, optimal_clicks' },
+    json: { type: 'boolean', description: 'print one JSON object: auctions, budget, spend, impressions, clicks, overspend, utilization, optimal_clicks' },
     plot: { type: 'string', valueName: 'FILE', description: 'write cumulative spend against the plan as an SVG or self-contained HTML file' },
     quiet: { type: 'boolean', description: 'no progress on stderr' },
   },

@@ -37,7 +37,7 @@ export function syntheticSpec(idSpace: number): FeatureSpecJSON {
     idSpace,
     fields: [
       field('user_id', 'user', 'id'),
-      { name: 'user_age', kind: 'numeric', source: 'user', path: 'age', bucketise: { boundaries: [25, 35, 45, 55] } },
+      { name: 'user_age', kind: 'numeric', source: 'user', path: 'age', bucketize: { boundaries: [25, 35, 45, 55] } },
       field('user_gender', 'user', 'gender'),
       field('user_country', 'user', 'country'),
       field('user_device', 'user', 'device'),
@@ -61,7 +61,7 @@ export function syntheticSpec(idSpace: number): FeatureSpecJSON {
 
 /**
  * The spec for a log whose columns are known from its first chunk (CSV, libsvm): one bag for
- * libsvm's sparse pairs, a bucketised field per numeric column, a hashed one per other column.
+ * libsvm's sparse pairs, a bucketized field per numeric column, a hashed one per other column.
  *
  * @param settings - How the log is read (its format names the spec).
  * @param chunk - The log's first chunk.
@@ -83,7 +83,7 @@ export function specFromChunk(settings: ReadSettings, chunk: LogChunk, idSpace: 
     const name = fieldName(column.name, taken);
     fields.push(
       column.type === 'number'
-        ? { name, kind: 'numeric', source: 'context', path: `attributes.${name}`, column: column.name, bucketise: { rule: 'criteo-log' } }
+        ? { name, kind: 'numeric', source: 'context', path: `attributes.${name}`, column: column.name, bucketize: { rule: 'criteo-log' } }
         : { name, kind: 'categorical', source: 'context', path: `attributes.${name}`, column: column.name },
     );
   }

@@ -1,6 +1,6 @@
 /**
  * `--format arrow`: rows already encoded — a ctrkit Arrow log file, or a directory of them such
- * as a labelled served-row log from `createArrowServedLog` — read in file order.
+ * as a labeled served-row log from `createArrowServedLog` — read in file order.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -46,7 +46,7 @@ export async function readArrowRows(request: ReadRequest): Promise<ReadOutcome> 
   outer: for (const file of files) {
     for await (const { batch, labels } of readArrowLogFile(file, encoder.layout)) {
       if (labels === undefined) {
-        throw new CtrkitError('E_INPUT', `'${file}' has no label column: train on joined (labelled) rows, e.g. a served log created with labelled: true`);
+        throw new CtrkitError('E_INPUT', `'${file}' has no label column: train on joined (labeled) rows, e.g. a served log created with labeled: true`);
       }
       const first = seen;
       seen += batch.rows;

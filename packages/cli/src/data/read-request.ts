@@ -3,7 +3,7 @@
  * text-log and Arrow readers behind `readRows`.
  */
 import type { CompiledEncoder, FeatureSpecJSON, MalformedLine } from '@ctrkit/features';
-import type { LabelledRows } from '@ctrkit/models';
+import type { LabeledRows } from '@ctrkit/models';
 import type { CliIo } from '../io.js';
 import type { ReadSettings } from './read-settings.js';
 import type { DataSource } from './source.js';
@@ -20,7 +20,7 @@ export const CHUNK_ROWS = 8192;
  *
  * @internal
  */
-export type RowSink = (rows: LabelledRows, truth: Float64Array | undefined) => void | Promise<void>;
+export type RowSink = (rows: LabeledRows, truth: Float64Array | undefined) => void | Promise<void>;
 
 /**
  * Which rows to read, how, and where they go.

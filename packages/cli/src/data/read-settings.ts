@@ -22,13 +22,13 @@ export const DATA_FORMATS = ['criteo', 'csv', 'libsvm', 'arrow'] as const;
  * @internal
  */
 export interface ReadSettings {
-  /** `criteo`, `csv`, `libsvm`, `arrow` (encoded, labelled ctrkit Arrow logs: a file or a served-log directory), or `synthetic`. */
+  /** `criteo`, `csv`, `libsvm`, `arrow` (encoded, labeled ctrkit Arrow logs: a file or a served-log directory), or `synthetic`. */
   readonly format: (typeof DATA_FORMATS)[number] | 'synthetic';
   /** CSV: the label column. */
   readonly label?: string;
   /** CSV: columns to drop. */
   readonly ignore?: readonly string[];
-  /** CSV: columns read as numbers (bucketised by the Criteo log rule). */
+  /** CSV: columns read as numbers (bucketized by the Criteo log rule). */
   readonly numeric?: readonly string[];
   /** CSV: the field separator. */
   readonly delimiter?: string;

@@ -72,7 +72,7 @@ export class PlattCalibrator extends BaseCalibrator {
     const t = new Float64Array(n);
     for (let i = 0; i < n; i++) t[i] = labels[i] === 1 ? hiTarget : loTarget;
     // Newton's method with backtracking line search (Lin, Lin & Weng, 2007), in the
-    // parameterisation p = sigmoid(a·f + b).
+    // parameterization p = sigmoid(a·f + b).
     let a = 0;
     let b = Math.log((positives + 1) / (negatives + 1));
     const sigma = 1e-12;

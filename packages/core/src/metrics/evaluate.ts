@@ -22,7 +22,7 @@ export interface EvaluationSummary {
   readonly auc: number;
   /** Mean log loss. */
   readonly logloss: number;
-  /** Normalised entropy (NaN when one class is missing). */
+  /** Normalized entropy (NaN when one class is missing). */
   readonly ne: number;
   /** Calibration ratio: mean prediction / mean label. */
   readonly calibration: number;

@@ -1,5 +1,5 @@
 /**
- * Log loss and normalised entropy (log loss over the entropy of the background click rate).
+ * Log loss and normalized entropy (log loss over the entropy of the background click rate).
  */
 import { ensure } from '../errors.js';
 import { checkScoredRows } from '../validate.js';
@@ -58,13 +58,13 @@ export function binaryEntropy(p: number): number {
 }
 
 /**
- * Normalised entropy (He et al., 2014): log loss divided by the entropy of the background CTR.
+ * Normalized entropy (He et al., 2014): log loss divided by the entropy of the background CTR.
  * Below 1 the model beats always predicting the average CTR; lower is better.
  *
  * @param labels - 0/1 per row.
  * @param probabilities - Predicted click probability per row.
  * @param options - Clipping and weights, as for {@link logLoss}.
- * @returns Normalised entropy, ≥ 0.
+ * @returns Normalized entropy, ≥ 0.
  * @throws {@link CtrkitError} `E_INPUT` on bad input, or when every label is the same (zero background entropy).
  * @example
  * ```ts

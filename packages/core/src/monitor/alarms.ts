@@ -25,7 +25,7 @@ export interface AlarmThresholds {
   readonly predictionPsi?: number;
 }
 
-/** The default thresholds: calibration within [0.8, 1.25], actual CTR at least 80% of predicted, PSI below 0.25 — each judged once 5,000 labelled rows are in.
+/** The default thresholds: calibration within [0.8, 1.25], actual CTR at least 80% of predicted, PSI below 0.25 — each judged once 5,000 labeled rows are in.
  *
  * @example
  * ```ts
@@ -101,7 +101,7 @@ export function evaluateAlarms(
       firing: enough && (value < min || value > max),
       value,
       threshold: low ? min : max,
-      detail: enough ? `calibration ratio ${value.toFixed(3)} over ${quality.rows} rows; allowed [${min}, ${max}]` : `fewer than ${minRows} labelled rows`,
+      detail: enough ? `calibration ratio ${value.toFixed(3)} over ${quality.rows} rows; allowed [${min}, ${max}]` : `fewer than ${minRows} labeled rows`,
     });
   }
   if (thresholds.ctrBelowPredicted) {
@@ -113,7 +113,7 @@ export function evaluateAlarms(
       firing: enough && value < ratio,
       value,
       threshold: ratio,
-      detail: enough ? `actual CTR is ${(value * 100).toFixed(1)}% of predicted` : `fewer than ${minRows} labelled rows`,
+      detail: enough ? `actual CTR is ${(value * 100).toFixed(1)}% of predicted` : `fewer than ${minRows} labeled rows`,
     });
   }
   for (const entry of inputs.drift ?? []) {

@@ -98,7 +98,7 @@ function fieldColumns(batch: FeatureBatch): { name: string; offset: number; widt
  * @param batches - Encoded training rows; all must share one layout.
  * @param scores - Optional model scores, one per row across all batches, in order.
  * @param options - Ids kept per field and score bins.
- * @returns The profile (JSON-serialisable).
+ * @returns The profile (JSON-serializable).
  * @throws {@link CtrkitError} `E_INPUT` when batches differ in layout or scores do not match the rows.
  * @example
  * ```ts

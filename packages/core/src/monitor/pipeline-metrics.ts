@@ -25,15 +25,15 @@ export interface StageLatency {
   readonly meanMs: number;
 }
 
-/** A labelled count (errors by stage and code, degradations by stage and reason).
+/** A labeled count (errors by stage and code, degradations by stage and reason).
  *
  * @example
  * ```ts
- * import type { LabelledCount } from '@ctrkit/core';
- * const count: LabelledCount = { stage: 'predict', label: 'E_TIMEOUT', count: 3 };
+ * import type { LabeledCount } from '@ctrkit/core';
+ * const count: LabeledCount = { stage: 'predict', label: 'E_TIMEOUT', count: 3 };
  * ```
  */
-export interface LabelledCount {
+export interface LabeledCount {
   /** Stage name. */
   readonly stage: string;
   /** Error code or degradation reason. */
@@ -60,9 +60,9 @@ export interface PipelineSnapshot {
   /** Requests per second since creation or the last reset. */
   readonly requestsPerSecond: number;
   /** Errors by stage and code. */
-  readonly errors: readonly LabelledCount[];
+  readonly errors: readonly LabeledCount[];
   /** Degradations by stage and reason. */
-  readonly degradations: readonly LabelledCount[];
+  readonly degradations: readonly LabeledCount[];
 }
 
 /**
@@ -123,7 +123,7 @@ export function createPipelineMetrics(clock: Clock = systemClock): PipelineMetri
     const key = `${stage}\u0000${label}`;
     map.set(key, (map.get(key) ?? 0) + 1);
   };
-  const list = (map: Map<string, number>): LabelledCount[] =>
+  const list = (map: Map<string, number>): LabeledCount[] =>
     [...map.entries()].map(([key, count]) => {
       const [stage = '', label = ''] = key.split('\u0000');
       return { stage, label, count };

@@ -15,9 +15,9 @@ import { createWindowedEvaluator } from '../streaming-metrics.js';
 export interface QualityMonitorOptions {
   /** A click later than this after its impression does not count (default 30 minutes). */
   readonly attributionWindowMs?: number;
-  /** Labelled rows kept for the rolling figures (default 100,000). */
+  /** Labeled rows kept for the rolling figures (default 100,000). */
   readonly windowRows?: number;
-  /** Impressions awaiting their label, at most (default 1,000,000); beyond it the oldest are labelled 0 early. */
+  /** Impressions awaiting their label, at most (default 1,000,000); beyond it the oldest are labeled 0 early. */
   readonly maxPending?: number;
   /** Time source. */
   readonly clock?: Clock;
@@ -25,7 +25,7 @@ export interface QualityMonitorOptions {
 
 /**
  * Joins served predictions with the clicks that follow, and keeps rolling AUC, log loss and
- * calibration over the labelled rows. An impression becomes a negative once its attribution
+ * calibration over the labeled rows. An impression becomes a negative once its attribution
  * window has passed without a click.
  *
  * @example
@@ -43,7 +43,7 @@ export interface QualityMonitor {
   impression(key: string, pCtr: number): void;
   /** Records a click; returns false when no pending impression matches (unknown or too late). */
   click(key: string): boolean;
-  /** Rolling figures over labelled rows (expiring overdue impressions first). */
+  /** Rolling figures over labeled rows (expiring overdue impressions first). */
   snapshot(): EvaluationSummary;
   /** Impressions still waiting for a label. */
   pending(): number;
@@ -83,7 +83,7 @@ export function createQualityMonitor(options: QualityMonitorOptions = {}): Quali
       ensure(pCtr >= 0 && pCtr <= 1, 'E_INPUT', () => `pCtr must be in [0, 1], got ${pCtr}`);
       pendingMap.set(key, { p: pCtr, t: clock.now() });
       // Label overdue impressions as they age out, so memory stays bounded by the attribution
-      // window's traffic even when nobody reads the figures; amortised O(1) per impression.
+      // window's traffic even when nobody reads the figures; amortized O(1) per impression.
       expire();
     },
     click(key) {

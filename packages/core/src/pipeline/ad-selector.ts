@@ -280,7 +280,7 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
     if (timings.auction !== undefined) metrics?.recordStage('auction', timings.auction);
     timings.selection = clock.now() - started;
     // Rejections are built on first read: most hosts only log them now and then, and the
-    // auction materialises its own list lazily for the same reason.
+    // auction materializes its own list lazily for the same reason.
     const finalResult = result;
     let rejected: Rejection[] | undefined;
     return {

@@ -3,7 +3,7 @@
  * devices, formats and latent dimension, and its users, advertisers, campaigns, ads and
  * publishers.
  */
-import { AD_FORMATS, type AdFormat, type BehaviourEvent, type BidType, type DeviceType } from '../types/request.js';
+import { AD_FORMATS, type AdFormat, type BehaviorEvent, type BidType, type DeviceType } from '../types/request.js';
 import type { SimLaunches } from './drift.js';
 
 /**
@@ -84,7 +84,7 @@ export interface SimUser {
   readonly device: DeviceType;
   readonly os: string;
   readonly interests: readonly string[];
-  readonly history: readonly BehaviourEvent[];
+  readonly history: readonly BehaviorEvent[];
   readonly clickedAdvertisers: ReadonlySet<string>;
   readonly bias: number;
   readonly latent: Float64Array;

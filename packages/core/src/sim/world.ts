@@ -4,7 +4,7 @@
  */
 import { ensure } from '../errors.js';
 import { createRandom } from '../random.js';
-import type { AdFormat, BehaviourEvent, BidType, DeviceType } from '../types/request.js';
+import type { AdFormat, BehaviorEvent, BidType, DeviceType } from '../types/request.js';
 import { buildAppeal, buildTastes, checkDrift, drawLaunches, type DriftState, type SimDriftOptions, type SimPeriod } from './drift.js';
 import { cumulativeOf, drawWeighted, pick, zipfCumulative } from './draws.js';
 import {
@@ -193,7 +193,7 @@ export function buildWorld(options: SimWorldOptions, period: SimPeriod = { start
     const interests = new Set<string>();
     for (let k = 0; k < interestCount; k++) interests.add(categories[drawWeighted(userRandom, affinityCumulative)] as string);
     const historyLength = userRandom.int(21);
-    const history: BehaviourEvent[] = [];
+    const history: BehaviorEvent[] = [];
     const clickedAdvertisers = new Set<string>();
     for (let h = 0; h < historyLength; h++) {
       const categoryIndex = drawWeighted(userRandom, affinityCumulative);

@@ -1,6 +1,6 @@
 /**
  * The feedback events of served ads — impressions, clicks, conversions — as plain,
- * JSON-serialisable objects. Timestamps are milliseconds since the Unix epoch.
+ * JSON-serializable objects. Timestamps are milliseconds since the Unix epoch.
  */
 import type { AdFormat } from './request.js';
 

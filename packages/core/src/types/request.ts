@@ -1,6 +1,6 @@
 /**
  * An ad request and what it is made of — the user, the slots, the page context, the candidate
- * ads, consent — as plain, JSON-serialisable objects that travel between packages and hosts.
+ * ads, consent — as plain, JSON-serializable objects that travel between packages and hosts.
  * Timestamps are milliseconds since the Unix epoch; money is in the campaign's currency units
  * (CPM prices are per thousand impressions, CPC per click, CPA per conversion).
  */
@@ -54,15 +54,15 @@ export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'ctv' | 'other';
  */
 export type FeatureValue = string | number | boolean | null;
 
-/** One past action of the user, for behaviour-sequence features (most recent last).
+/** One past action of the user, for behavior-sequence features (most recent last).
  *
  * @example
  * ```ts
- * import type { BehaviourEvent } from '@ctrkit/core';
- * const event: BehaviourEvent = { action: 'click', item: 'ad-17', category: 'travel', timestamp: 0 };
+ * import type { BehaviorEvent } from '@ctrkit/core';
+ * const event: BehaviorEvent = { action: 'click', item: 'ad-17', category: 'travel', timestamp: 0 };
  * ```
  */
-export interface BehaviourEvent {
+export interface BehaviorEvent {
   /** What the user did: `view`, `click`, `conversion`, `search`, `cart`, … */
   readonly action: string;
   /** The item (ad, product, article) acted on. */
@@ -104,10 +104,10 @@ export interface UserProfile {
   readonly language?: string;
   /** Declared or inferred interests. */
   readonly interests?: readonly string[];
-  /** Behavioural segments from a DMP or the host. */
+  /** Behavioral segments from a DMP or the host. */
   readonly segments?: readonly string[];
   /** Past actions, most recent last. */
-  readonly history?: readonly BehaviourEvent[];
+  readonly history?: readonly BehaviorEvent[];
   /** Any further host-defined attributes. */
   readonly attributes?: Readonly<Record<string, FeatureValue | readonly string[]>>;
 }
@@ -212,14 +212,14 @@ export interface AdCandidate {
  * @example
  * ```ts
  * import type { ConsentSignals } from '@ctrkit/core';
- * const consent: ConsentSignals = { gdprApplies: true, personalisedAds: false };
+ * const consent: ConsentSignals = { gdprApplies: true, personalizedAds: false };
  * ```
  */
 export interface ConsentSignals {
   /** Whether GDPR applies to the request. */
   readonly gdprApplies?: boolean;
-  /** Whether personalised advertising is allowed (after evaluating TCF, GPP, US privacy). */
-  readonly personalisedAds?: boolean;
+  /** Whether personalized advertising is allowed (after evaluating TCF, GPP, US privacy). */
+  readonly personalizedAds?: boolean;
   /** Whether the user is a child under COPPA: no personal data at all. */
   readonly coppa?: boolean;
 }

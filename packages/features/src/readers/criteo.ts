@@ -7,12 +7,12 @@ import { Builders, type ByteSource, INTEGER, type LogReader, type ReaderOptions,
  * @example
  * ```ts
  * import type { CriteoReaderOptions } from '@ctrkit/features';
- * const options: CriteoReaderOptions = { labelled: false };
+ * const options: CriteoReaderOptions = { labeled: false };
  * ```
  */
 export interface CriteoReaderOptions extends ReaderOptions {
   /** Whether column 1 is the label (true for train.txt, false for the challenge's test.txt). Default true. */
-  readonly labelled?: boolean;
+  readonly labeled?: boolean;
 }
 
 /** The 13 integer columns of a Criteo log: `I1`–`I13`.
@@ -39,7 +39,7 @@ export const CRITEO_CATEGORICAL_COLUMNS: readonly string[] = Array.from({ length
  * integer columns `I1`–`I13` (number columns, NaN when empty) and hashed categorical columns
  * `C1`–`C26` (text columns, `''` when empty).
  *
- * A line is malformed when it does not have exactly 40 (39 unlabelled) fields, its label is not 0
+ * A line is malformed when it does not have exactly 40 (39 unlabeled) fields, its label is not 0
  * or 1, or an integer column holds anything but an integer.
  *
  * @param source - The log's bytes or text.
@@ -54,8 +54,8 @@ export const CRITEO_CATEGORICAL_COLUMNS: readonly string[] = Array.from({ length
  * ```
  */
 export function readCriteo(source: ByteSource, options: CriteoReaderOptions = {}): LogReader {
-  const labelled = options.labelled ?? true;
-  const expected = labelled ? 40 : 39;
+  const labeled = options.labeled ?? true;
+  const expected = labeled ? 40 : 39;
   return makeReader('readCriteo', source, options, (chunkRows) => {
     const order = [...CRITEO_INTEGER_COLUMNS.map((_, i) => [true, i] as const), ...CRITEO_CATEGORICAL_COLUMNS.map((_, i) => [false, i] as const)];
     const builders = new Builders(chunkRows, CRITEO_INTEGER_COLUMNS, CRITEO_CATEGORICAL_COLUMNS, order);
@@ -67,7 +67,7 @@ export function readCriteo(source: ByteSource, options: CriteoReaderOptions = {}
       parse(line, lineNumber) {
         const row = builders.rows;
         let start = 0;
-        let field = labelled ? -1 : 0;
+        let field = labeled ? -1 : 0;
         // field −1 is the label, 0–12 the integers, 13–38 the categories.
         for (;;) {
           let end = line.indexOf('\t', start);
@@ -90,8 +90,8 @@ export function readCriteo(source: ByteSource, options: CriteoReaderOptions = {}
           if (last) break;
           start = end + 1;
         }
-        if (field !== 39) return `expected ${expected} tab-separated fields, found ${field + (labelled ? 1 : 0)}`;
-        if (!labelled) builders.labels[row] = Number.NaN;
+        if (field !== 39) return `expected ${expected} tab-separated fields, found ${field + (labeled ? 1 : 0)}`;
+        if (!labeled) builders.labels[row] = Number.NaN;
         builders.lines[row] = lineNumber;
         builders.rows = row + 1;
         return undefined;

@@ -89,7 +89,7 @@ export function sequenceStride(layout: FeatureLayout): number {
 }
 
 /** @internal The buffer's rows as record batches of at most `batchRows` rows. */
-export function recordBatches(layout: FeatureLayout, b: OpenBuffer, labelled: boolean, batchRows: number): RecordBatch[] {
+export function recordBatches(layout: FeatureLayout, b: OpenBuffer, labeled: boolean, batchRows: number): RecordBatch[] {
   const W = layout.idWidth;
   const D = layout.denseWidth;
   const S = layout.sequences.length;
@@ -112,7 +112,7 @@ export function recordBatches(layout: FeatureLayout, b: OpenBuffer, labelled: bo
       columns.push({ name: 'sequence_ids', data: listData(I32, SL, n, b.sequenceIds.view(start * SL, end * SL)) });
       columns.push({ name: 'sequence_lengths', data: listData(I32, S, n, b.sequenceLengths.view(start * S, end * S)) });
     }
-    if (labelled) columns.push({ name: 'label', data: makeData({ type: F32, length: n, nullCount: 0, data: b.labels.view(start, end) }) as Data<DataType> });
+    if (labeled) columns.push({ name: 'label', data: makeData({ type: F32, length: n, nullCount: 0, data: b.labels.view(start, end) }) as Data<DataType> });
     for (const [name, strings] of [
       ['event_id', b.eventId],
       ['request_id', b.requestId],

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { CtrkitError, servedRowOf, type FeatureLayout, type ServedRow } from '@ctrkit/core';
 import { ioError, readArrowRecords } from '../arrow-file.js';
-import { batchFromArrow, type LabelledBatch } from '../arrow.js';
+import { batchFromArrow, type LabeledBatch } from '../arrow.js';
 import { SERVED_LOG_KEY } from './buffer.js';
 
 /** One record batch of a served-row log, with its served columns.
@@ -18,7 +18,7 @@ import { SERVED_LOG_KEY } from './buffer.js';
  * const ads = (b: ServedLogBatch) => b.adIds;
  * ```
  */
-export interface ServedLogBatch extends LabelledBatch {
+export interface ServedLogBatch extends LabeledBatch {
   /** The file it came from. */
   readonly file: string;
   /** Impression event ids, one per row. */
@@ -106,9 +106,9 @@ export async function* readServedLog(dir: string, expected?: FeatureLayout): Asy
   for (const file of await listServedLogFiles(dir)) {
     for await (const record of readArrowRecords(file, 'served log')) {
       if (record.schema.metadata.get(SERVED_LOG_KEY) !== '1') throw new CtrkitError('E_PARSE', `'${file}' is a ctrkit Arrow log but not a served-row log (no '${SERVED_LOG_KEY}' metadata)`);
-      const labelled = batchFromArrow(record, expected);
+      const labeled = batchFromArrow(record, expected);
       yield {
-        ...labelled,
+        ...labeled,
         file,
         eventIds: strings(record, 'event_id', file),
         requestIds: strings(record, 'request_id', file),

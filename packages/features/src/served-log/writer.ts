@@ -48,7 +48,7 @@ export interface ArrowServedLogOptions {
   /** Rows per Arrow record batch inside a file (default 8,192). */
   readonly batchRows?: number;
   /** Whether every row carries a label (joined rows; default false). */
-  readonly labelled?: boolean;
+  readonly labeled?: boolean;
   /** The time source for `maxFileAgeMs` and file names (default the system clock). */
   readonly clock?: Clock;
   /**
@@ -111,7 +111,7 @@ async function writeDurably(dir: string, name: string, bytes: Uint8Array, fsync:
 /**
  * Creates a served-row log writing rolling Arrow IPC files into `dir`.
  *
- * @param options - Directory, layout, roll sizes, labelled, clock.
+ * @param options - Directory, layout, roll sizes, labeled, clock.
  * @returns The log. `append` is synchronous (it copies the row into the open buffer); files are
  *   written in the background, in order; `flush` rolls the open buffer and waits for every file.
  * @throws `CtrkitError` `E_CONFIG` when an option is out of range or the directory cannot be
@@ -140,7 +140,7 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
     maxFileBytes = 16 << 20,
     maxFileAgeMs = 60_000,
     batchRows = 8192,
-    labelled = false,
+    labeled = false,
     clock = systemClock,
     checkIntervalMs = 1_000,
     fsync = true,
@@ -190,7 +190,7 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
     chain = chain.then(async () => {
       try {
         const writer = new RecordBatchFileWriter();
-        for (const record of recordBatches(layout, full, labelled, batchRows)) writer.write(record);
+        for (const record of recordBatches(layout, full, labeled, batchRows)) writer.write(record);
         writer.finish();
         const data = writer.toUint8Array(true);
         await writeDurably(dir, name, data, fsync);
@@ -233,12 +233,12 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
     append(row, label) {
       if (closed) throw new CtrkitError('E_STATE', `arrow served log '${dir}' is closed; create another`);
       checkServedRow(layout, row);
-      if (labelled ? label !== 0 && label !== 1 : label !== undefined) {
+      if (labeled ? label !== 0 && label !== 1 : label !== undefined) {
         throw new CtrkitError(
           'E_INPUT',
-          labelled
-            ? `served row '${row.eventId}': this log is labelled; pass a label of 0 or 1, got ${label}`
-            : `served row '${row.eventId}': this log holds unlabelled rows; create it with labelled: true to log labels`,
+          labeled
+            ? `served row '${row.eventId}': this log is labeled; pass a label of 0 or 1, got ${label}`
+            : `served row '${row.eventId}': this log holds unlabeled rows; create it with labeled: true to log labels`,
         );
       }
       const b = buffer;
@@ -248,7 +248,7 @@ export function createArrowServedLog(options: ArrowServedLogOptions): ArrowServe
       b.dense.push(row.dense);
       b.sequenceIds.push(row.sequenceIds);
       b.sequenceLengths.push(row.sequenceLengths);
-      if (labelled) b.labels.pushOne(label as number);
+      if (labeled) b.labels.pushOne(label as number);
       b.position.pushOne(row.position);
       b.pCtr.pushOne(row.pCtr);
       b.servedAt.pushOne(row.servedAt);

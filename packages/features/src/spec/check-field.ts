@@ -6,7 +6,7 @@
  */
 import { CtrkitError } from '@ctrkit/core';
 import { closestMatch } from '@ctrkit/core/internal';
-import type { Bucketise, CrossFieldSpec, FieldSource, FieldSpec, Normalise } from './field-spec.js';
+import type { Bucketize, CrossFieldSpec, FieldSource, FieldSpec, Normalize } from './field-spec.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 const SOURCES: readonly FieldSource[] = ['user', 'context', 'candidate', 'store'];
@@ -27,8 +27,8 @@ const ITEMS = ['action', 'item', 'category', 'brand'] as const;
 
 const ALLOWED_KEYS: Readonly<Record<FieldSpec['kind'], readonly string[]>> = {
   categorical: ['name', 'kind', 'source', 'path', 'column'],
-  numeric: ['name', 'kind', 'source', 'path', 'column', 'bucketise'],
-  dense: ['name', 'kind', 'source', 'path', 'column', 'normalise', 'clip', 'missingValue'],
+  numeric: ['name', 'kind', 'source', 'path', 'column', 'bucketize'],
+  dense: ['name', 'kind', 'source', 'path', 'column', 'normalize', 'clip', 'missingValue'],
   bag: ['name', 'kind', 'source', 'path', 'column', 'maxSize', 'combiner', 'item'],
   sequence: ['name', 'kind', 'source', 'path', 'column', 'maxLength', 'item', 'sharesIdsWith'],
   cross: ['name', 'kind', 'of'],
@@ -80,7 +80,7 @@ function checkPath(where: string, source: FieldSource, path: unknown, kind: Fiel
   }
   if (source === 'store') {
     if (kind !== 'numeric' && kind !== 'dense') {
-      throw specError(`${where} reads the store, whose counters are numbers; use kind 'numeric' (bucketised) or 'dense'`);
+      throw specError(`${where} reads the store, whose counters are numbers; use kind 'numeric' (bucketized) or 'dense'`);
     }
     return path;
   }
@@ -103,60 +103,60 @@ function checkPath(where: string, source: FieldSource, path: unknown, kind: Fiel
   throw specError(`${where}.path '${path}' is not a property of '${source}'; use ${suggest(path, options)}`, { path });
 }
 
-function checkBucketise(where: string, raw: unknown): Bucketise {
+function checkBucketize(where: string, raw: unknown): Bucketize {
   if (!isRecord(raw)) {
-    throw specError(`${where}.bucketise is required for kind 'numeric': give { "boundaries": [..] } or { "rule": "criteo-log" } (or use kind 'dense')`);
+    throw specError(`${where}.bucketize is required for kind 'numeric': give { "boundaries": [..] } or { "rule": "criteo-log" } (or use kind 'dense')`);
   }
   if ('rule' in raw) {
-    checkKeys(`${where}.bucketise`, raw, ['rule']);
-    if (raw.rule !== 'criteo-log') throw specError(`${where}.bucketise.rule must be 'criteo-log', got ${JSON.stringify(raw.rule)}`);
+    checkKeys(`${where}.bucketize`, raw, ['rule']);
+    if (raw.rule !== 'criteo-log') throw specError(`${where}.bucketize.rule must be 'criteo-log', got ${JSON.stringify(raw.rule)}`);
     return { rule: 'criteo-log' };
   }
-  checkKeys(`${where}.bucketise`, raw, ['boundaries']);
+  checkKeys(`${where}.bucketize`, raw, ['boundaries']);
   const boundaries = raw.boundaries;
   if (!Array.isArray(boundaries) || boundaries.length === 0 || boundaries.length > 4096) {
-    throw specError(`${where}.bucketise.boundaries must be a list of 1 to 4096 increasing numbers`);
+    throw specError(`${where}.bucketize.boundaries must be a list of 1 to 4096 increasing numbers`);
   }
   for (let i = 0; i < boundaries.length; i++) {
     const b = boundaries[i];
-    if (typeof b !== 'number' || !Number.isFinite(b)) throw specError(`${where}.bucketise.boundaries[${i}] must be a finite number, got ${JSON.stringify(b)}`);
+    if (typeof b !== 'number' || !Number.isFinite(b)) throw specError(`${where}.bucketize.boundaries[${i}] must be a finite number, got ${JSON.stringify(b)}`);
     if (i > 0 && b <= (boundaries[i - 1] as number)) {
-      throw specError(`${where}.bucketise.boundaries must be strictly increasing, but ${b} follows ${boundaries[i - 1]} at index ${i}; sort them and drop duplicates`);
+      throw specError(`${where}.bucketize.boundaries must be strictly increasing, but ${b} follows ${boundaries[i - 1]} at index ${i}; sort them and drop duplicates`);
     }
   }
   return { boundaries: Object.freeze([...(boundaries as number[])]) };
 }
 
-function checkNormalise(where: string, raw: unknown): Normalise {
+function checkNormalize(where: string, raw: unknown): Normalize {
   if (raw === undefined) return { method: 'none' };
-  if (!isRecord(raw)) throw specError(`${where}.normalise must be an object such as { "method": "standard", "mean": 0, "std": 1 }`);
+  if (!isRecord(raw)) throw specError(`${where}.normalize must be an object such as { "method": "standard", "mean": 0, "std": 1 }`);
   switch (raw.method) {
     case 'none':
     case 'log1p':
-      checkKeys(`${where}.normalise`, raw, ['method']);
+      checkKeys(`${where}.normalize`, raw, ['method']);
       return { method: raw.method };
     case 'standard': {
-      checkKeys(`${where}.normalise`, raw, ['method', 'mean', 'std']);
-      const mean = finiteNumber(`${where}.normalise`, raw.mean, 'mean');
-      const std = finiteNumber(`${where}.normalise`, raw.std, 'std');
-      if (std <= 0) throw specError(`${where}.normalise.std must be positive, got ${std}`);
+      checkKeys(`${where}.normalize`, raw, ['method', 'mean', 'std']);
+      const mean = finiteNumber(`${where}.normalize`, raw.mean, 'mean');
+      const std = finiteNumber(`${where}.normalize`, raw.std, 'std');
+      if (std <= 0) throw specError(`${where}.normalize.std must be positive, got ${std}`);
       return { method: 'standard', mean, std };
     }
     case 'minmax': {
-      checkKeys(`${where}.normalise`, raw, ['method', 'min', 'max']);
-      const min = finiteNumber(`${where}.normalise`, raw.min, 'min');
-      const max = finiteNumber(`${where}.normalise`, raw.max, 'max');
-      if (max <= min) throw specError(`${where}.normalise needs max > min, got min ${min}, max ${max}`);
+      checkKeys(`${where}.normalize`, raw, ['method', 'min', 'max']);
+      const min = finiteNumber(`${where}.normalize`, raw.min, 'min');
+      const max = finiteNumber(`${where}.normalize`, raw.max, 'max');
+      if (max <= min) throw specError(`${where}.normalize needs max > min, got min ${min}, max ${max}`);
       return { method: 'minmax', min, max };
     }
     default:
-      throw specError(`${where}.normalise.method must be 'none', 'standard', 'minmax' or 'log1p', got ${JSON.stringify(raw.method)}`);
+      throw specError(`${where}.normalize.method must be 'none', 'standard', 'minmax' or 'log1p', got ${JSON.stringify(raw.method)}`);
   }
 }
 
 function checkItem(where: string, raw: Record<string, unknown>, path: string): (typeof ITEMS)[number] | undefined {
   if (raw.item === undefined) {
-    if (path === 'history') throw specError(`${where} reads 'history' (behaviour events); set item to one of ${ITEMS.join(', ')}`);
+    if (path === 'history') throw specError(`${where} reads 'history' (behavior events); set item to one of ${ITEMS.join(', ')}`);
     return undefined;
   }
   if (!ITEMS.includes(raw.item as (typeof ITEMS)[number])) throw specError(`${where}.item must be one of ${ITEMS.join(', ')}, got ${JSON.stringify(raw.item)}`);
@@ -201,9 +201,9 @@ export function checkField(raw: unknown, index: number): FieldSpec {
       if (source === 'store') throw specError(`${where} reads the store, whose counters are numbers; use kind 'numeric' or 'dense'`);
       return Object.freeze({ ...base, kind: 'categorical' });
     case 'numeric':
-      return Object.freeze({ ...base, kind: 'numeric', bucketise: Object.freeze(checkBucketise(where, raw.bucketise)) });
+      return Object.freeze({ ...base, kind: 'numeric', bucketize: Object.freeze(checkBucketize(where, raw.bucketize)) });
     case 'dense': {
-      const normalise = Object.freeze(checkNormalise(where, raw.normalise));
+      const normalize = Object.freeze(checkNormalize(where, raw.normalize));
       let clip: readonly [number, number] | undefined;
       if (raw.clip !== undefined) {
         if (!Array.isArray(raw.clip) || raw.clip.length !== 2) throw specError(`${where}.clip must be [lo, hi]`);
@@ -213,7 +213,7 @@ export function checkField(raw: unknown, index: number): FieldSpec {
         clip = Object.freeze([lo, hi] as const);
       }
       const missingValue = raw.missingValue === undefined ? 0 : finiteNumber(where, raw.missingValue, 'missingValue');
-      return Object.freeze({ ...base, kind: 'dense', normalise, ...(clip ? { clip } : {}), missingValue });
+      return Object.freeze({ ...base, kind: 'dense', normalize, ...(clip ? { clip } : {}), missingValue });
     }
     case 'bag': {
       if (source === 'store') throw specError(`${where} reads the store, which has no lists; use kind 'numeric' or 'dense'`);

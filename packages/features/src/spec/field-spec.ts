@@ -23,22 +23,22 @@ export type FieldSource = 'user' | 'context' | 'candidate' | 'store';
  *
  * @example
  * ```ts
- * import type { Bucketise } from '@ctrkit/features';
- * const byAge: Bucketise = { boundaries: [18, 25, 35, 45, 55, 65] };
- * const criteo: Bucketise = { rule: 'criteo-log' };
+ * import type { Bucketize } from '@ctrkit/features';
+ * const byAge: Bucketize = { boundaries: [18, 25, 35, 45, 55, 65] };
+ * const criteo: Bucketize = { rule: 'criteo-log' };
  * ```
  */
-export type Bucketise = { readonly boundaries: readonly number[] } | { readonly rule: 'criteo-log' };
+export type Bucketize = { readonly boundaries: readonly number[] } | { readonly rule: 'criteo-log' };
 
 /** How a dense field is scaled.
  *
  * @example
  * ```ts
- * import type { Normalise } from '@ctrkit/features';
- * const z: Normalise = { method: 'standard', mean: 35, std: 12 };
+ * import type { Normalize } from '@ctrkit/features';
+ * const z: Normalize = { method: 'standard', mean: 35, std: 12 };
  * ```
  */
-export type Normalise =
+export type Normalize =
   | { readonly method: 'none' }
   | { readonly method: 'standard'; readonly mean: number; readonly std: number }
   | { readonly method: 'minmax'; readonly min: number; readonly max: number }
@@ -97,32 +97,32 @@ export interface CategoricalFieldSpec extends SourcedField {
  * @example
  * ```ts
  * import type { NumericFieldSpec } from '@ctrkit/features';
- * const field: NumericFieldSpec = { name: 'I1', kind: 'numeric', source: 'context', path: 'attributes.I1', bucketise: { rule: 'criteo-log' } };
+ * const field: NumericFieldSpec = { name: 'I1', kind: 'numeric', source: 'context', path: 'attributes.I1', bucketize: { rule: 'criteo-log' } };
  * ```
  */
 export interface NumericFieldSpec extends SourcedField {
   /** Discriminant. */
   readonly kind: 'numeric';
   /** How values become buckets. */
-  readonly bucketise: Bucketise;
+  readonly bucketize: Bucketize;
 }
 
-/** A number kept as a real value in the dense block, clipped then normalised.
+/** A number kept as a real value in the dense block, clipped then normalized.
  *
  * @example
  * ```ts
  * import type { DenseFieldSpec } from '@ctrkit/features';
- * const field: DenseFieldSpec = { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalise: { method: 'log1p' } };
+ * const field: DenseFieldSpec = { name: 'bid', kind: 'dense', source: 'candidate', path: 'bid', normalize: { method: 'log1p' } };
  * ```
  */
 export interface DenseFieldSpec extends SourcedField {
   /** Discriminant. */
   readonly kind: 'dense';
   /** Scaling (default none). */
-  readonly normalise?: Normalise;
-  /** Clip to [lo, hi] before normalising. */
+  readonly normalize?: Normalize;
+  /** Clip to [lo, hi] before normalizing. */
   readonly clip?: readonly [number, number];
-  /** The value written when the field is missing (default 0), after normalisation. */
+  /** The value written when the field is missing (default 0), after normalization. */
   readonly missingValue?: number;
 }
 
@@ -141,11 +141,11 @@ export interface BagFieldSpec extends SourcedField {
   readonly maxSize: number;
   /** Weight of each present id: 1 (`sum`, default) or 1/n (`mean`). Padding weighs 0. */
   readonly combiner?: 'sum' | 'mean';
-  /** For arrays of behaviour events (`history`): which property is the value. */
+  /** For arrays of behavior events (`history`): which property is the value. */
   readonly item?: 'action' | 'item' | 'category' | 'brand';
 }
 
-/** A behaviour sequence (most recent last), fixed length, left-padded, with its real length as mask.
+/** A behavior sequence (most recent last), fixed length, left-padded, with its real length as mask.
  *
  * @example
  * ```ts
@@ -161,7 +161,7 @@ export interface SequenceFieldSpec extends SourcedField {
   readonly kind: 'sequence';
   /** Items kept (the most recent). */
   readonly maxLength: number;
-  /** For arrays of behaviour events (`history`): which property is the item. */
+  /** For arrays of behavior events (`history`): which property is the item. */
   readonly item?: 'action' | 'item' | 'category' | 'brand';
   /** A categorical field whose hash keys the items use, so a model can compare them (DIN attention). */
   readonly sharesIdsWith?: string;

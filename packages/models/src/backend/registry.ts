@@ -1,5 +1,5 @@
 /**
- * The backend registry: backends by priority, each initialised once per registry, resolved to
+ * The backend registry: backends by priority, each initialized once per registry, resolved to
  * the usable (backend, provider) pairs in preference order; and the default registry the loaders
  * use when given none.
  */
@@ -10,7 +10,7 @@ import type { Backend, BackendCandidate, BackendRegistry, BackendResolution, Bac
 interface Entry {
   readonly backend: Backend;
   readonly priority: number;
-  /** The one initialisation of this backend object (a rejected promise records why it failed). */
+  /** The one initialization of this backend object (a rejected promise records why it failed). */
   status: Promise<BackendStatus> | undefined;
 }
 
@@ -24,7 +24,7 @@ class Registry implements BackendRegistry {
     if (backend.name.includes(':')) throw new CtrkitError('E_CONFIG', `backend name "${backend.name}" must not contain ":" (it separates backend and provider)`);
     if (!Number.isFinite(priority)) throw new CtrkitError('E_CONFIG', `backend priority must be a finite number, got ${priority}`);
     const previous = this.entries.get(backend.name);
-    // Keep the initialisation of the same backend object: a backend initialises once per registry.
+    // Keep the initialization of the same backend object: a backend initializes once per registry.
     this.entries.set(backend.name, { backend, priority, status: previous?.backend === backend ? previous.status : undefined });
   }
 
@@ -81,7 +81,7 @@ class Registry implements BackendRegistry {
       try {
         status = await this.init(entry);
       } catch (error) {
-        skipped.push(`${request.name}: failed to initialise: ${messageOf(error)}`);
+        skipped.push(`${request.name}: failed to initialize: ${messageOf(error)}`);
         continue;
       }
       const providers = request.provider === undefined ? entry.backend.providers : [request.provider];
@@ -151,7 +151,7 @@ export function registerBackend(backend: Backend, priority: number): void {
 }
 
 /**
- * Resolves the first usable (backend, provider) pair, initialising backends once each and
+ * Resolves the first usable (backend, provider) pair, initializing backends once each and
  * skipping the ones that fail.
  *
  * @param preferences - `backend` or `backend:provider` names, best first (default: every registered backend by priority).

@@ -1,13 +1,13 @@
 /**
  * What a backend is and what the registry that picks one promises, after onnxruntime's
  * `js/common`: each platform entry registers its backends with a priority; resolution
- * initialises each backend once, skips the ones that fail, and throws one error listing every
+ * initializes each backend once, skips the ones that fail, and throws one error listing every
  * cause when none can run. Interfaces only; ./registry.ts implements the registry.
  */
 import type { FeatureLayout, ModelRunner } from '@ctrkit/core';
 import type { ModelManifest } from '../manifest.js';
 
-/** What a backend's one-time initialisation found: the providers that work here, and why the others do not.
+/** What a backend's one-time initialization found: the providers that work here, and why the others do not.
  *
  * @example
  * ```ts
@@ -16,7 +16,7 @@ import type { ModelManifest } from '../manifest.js';
  * ```
  */
 export interface BackendStatus {
-  /** Providers that initialised, best first. */
+  /** Providers that initialized, best first. */
   readonly available: readonly string[];
   /** Providers that did not, with the reason. */
   readonly unavailable: readonly { readonly provider: string; readonly reason: string }[];
@@ -93,7 +93,7 @@ export interface Backend {
   createRunner(model: ModelSource, options: RunnerOptions): Promise<ModelRunner>;
 }
 
-/** A backend and provider that initialised, in the order a loader should try them.
+/** A backend and provider that initialized, in the order a loader should try them.
  *
  * @example
  * ```ts
@@ -168,7 +168,7 @@ export interface BackendRegistry {
   /** Registered backends, highest priority first. */
   list(): readonly RegisteredBackend[];
   /**
-   * Initialises the requested backends (each once per registry), and returns the usable
+   * Initializes the requested backends (each once per registry), and returns the usable
    * (backend, provider) pairs in preference order. Rejects with `E_BACKEND_UNAVAILABLE`, listing
    * every cause, when none is usable.
    */

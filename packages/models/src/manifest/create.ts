@@ -106,7 +106,7 @@ export function createManifest(layout: FeatureLayout, weights: ModelWeights, opt
 }
 
 /**
- * Serialises a manifest as indented JSON for `model.json`.
+ * Serializes a manifest as indented JSON for `model.json`.
  *
  * @param manifest - A manifest.
  * @returns Its JSON text.

@@ -30,8 +30,8 @@ export const STANDARD_INPUT_NAMES: Readonly<Record<BatchSource, string>> = {
 const STANDARD_DESCRIPTIONS: Readonly<Record<BatchSource, string>> = {
   ids: 'hashed ids, row-major [rows × idWidth], in [0, idSpace)',
   values: 'weight of each id (1 present, 0 bag padding)',
-  dense: 'normalised dense columns [rows × denseWidth]',
-  sequenceIds: 'behaviour sequences [rows × S × L], left-padded with id 0',
+  dense: 'normalized dense columns [rows × denseWidth]',
+  sequenceIds: 'behavior sequences [rows × S × L], left-padded with id 0',
   sequenceLengths: 'real items of each sequence [rows × S]',
 };
 

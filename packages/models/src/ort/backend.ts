@@ -1,5 +1,5 @@
 /**
- * The ONNX backend both platform entries share (`onnx-node`, `onnx-web`): initialising it loads
+ * The ONNX backend both platform entries share (`onnx-node`, `onnx-web`): initializing it loads
  * the platform's runtime and probes each provider with a one-node model; a runner is an
  * `OnnxRunner` over one session. Internal.
  */

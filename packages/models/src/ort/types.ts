@@ -59,7 +59,7 @@ export interface OrtPlatform<M extends OrtModule> {
   /**
    * Imports the runtime: a literal `import('onnxruntime-…')` in the platform entry, so that a
    * bundler (and test/entries.test.ts) sees which runtime each entry can load, and nothing is
-   * loaded before the backend initialises.
+   * loaded before the backend initializes.
    */
   import(): Promise<M>;
   /** Sets the runtime's global options once, after loading (onnxruntime-web's `env.wasm`). */

@@ -20,7 +20,7 @@ import { auc, logLoss, type OnlineLearningCounters } from '@ctrkit/core';
  */
 export type RefreshReason = 'not-worse' | 'worse' | 'too-few-rows' | 'too-few-positives' | 'serving-changed' | 'failed';
 
-/** What set a refresh off: enough rows learnt, enough time passed, or a call to `refresh()`.
+/** What set a refresh off: enough rows learned, enough time passed, or a call to `refresh()`.
  *
  * @example
  * ```ts
@@ -70,8 +70,8 @@ export interface RefreshDecision {
   readonly rows: number;
   /** Clicks among them. */
   readonly positives: number;
-  /** Rows the trainer had learnt when the candidate was snapshotted. */
-  readonly rowsLearnt: number;
+  /** Rows the trainer had learned when the candidate was snapshotted. */
+  readonly rowsLearned: number;
   /** The candidate's figures, when scored. */
   readonly candidate: WindowScore | undefined;
   /** The serving model's figures (calibrated, as served), when scored. */

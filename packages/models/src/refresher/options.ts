@@ -49,7 +49,7 @@ export interface OnlineRefresherOptions {
   readonly trainer: OnlineTrainer;
   /** The serving runner its snapshots may replace (same feature spec as the trainer). */
   readonly target: HotSwapRunner;
-  /** Refresh after this many rows learnt since the last decision (default 10,000; `Infinity`: by time only). */
+  /** Refresh after this many rows learned since the last decision (default 10,000; `Infinity`: by time only). */
   readonly everyRows?: number;
   /** Refresh when this long has passed since the last decision, checked on `add` (default 60,000 ms; `Infinity`: by rows only). */
   readonly everyMs?: number;

@@ -1,11 +1,11 @@
 /**
- * The rows an online refresher holds: labelled rows as it takes them, checked against the
+ * The rows an online refresher holds: labeled rows as it takes them, checked against the
  * trainer's layout, and copied into fixed column buffers (the hold-out ring, the staging batch,
  * the judged window).
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 
-/** Labelled rows as {@link OnlineRefresher.add} takes them, when not straight from the joiner.
+/** Labeled rows as {@link OnlineRefresher.add} takes them, when not straight from the joiner.
  *
  * @example
  * ```ts

@@ -28,7 +28,7 @@ import { checkTrainerLayout, embeddingTrainerSettings, type EmbeddingTrainer, ty
 import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
 
-/** Options of {@link createDcnV2Trainer}: the architecture (as `initDcnV2Weights` takes it), Adam and the regularisers.
+/** Options of {@link createDcnV2Trainer}: the architecture (as `initDcnV2Weights` takes it), Adam and the regularizers.
  *
  * @example
  * ```ts
@@ -49,7 +49,7 @@ export interface DcnV2TrainerOptions extends EmbeddingTrainerOptions {
   readonly learningRate?: number;
   /** The frequency-aware L2 prior on the embeddings, as {@link EmbeddingTrainerOptions.frequencyL2} describes it (default 0: off). */
   readonly frequencyL2?: number;
-  /** Weights to start from instead of a seeded initialisation (copied; must fit the layout). */
+  /** Weights to start from instead of a seeded initialization (copied; must fit the layout). */
   readonly initial?: DcnV2Weights;
 }
 
@@ -73,10 +73,10 @@ export interface DcnV2TrainerSettings extends EmbeddingTrainerSettings {
  *
  * @example
  * ```ts
- * import { createDcnV2Trainer, type LabelledRows } from '@ctrkit/models';
+ * import { createDcnV2Trainer, type LabeledRows } from '@ctrkit/models';
  * import type { FeatureLayout } from '@ctrkit/core';
  * declare const layout: FeatureLayout;
- * declare const train: LabelledRows;
+ * declare const train: LabeledRows;
  * const trainer = createDcnV2Trainer(layout, { embeddingDim: 8, lowRank: 32, deep: [128, 64], seed: 1 });
  * for (let epoch = 0; epoch < 3; epoch++) console.log(trainer.trainEpoch(train));
  * const weights = trainer.weights();
@@ -297,7 +297,7 @@ export class DcnV2TrainerImpl extends MiniBatchTrainer implements DcnV2Trainer {
 
 /**
  * Creates a DCN-v2 trainer (parallel cross network and ReLU tower, as `buildDcnV2Model` writes
- * it), initialised by `initDcnV2Weights` with the same seed unless `initial` weights are given.
+ * it), initialized by `initDcnV2Weights` with the same seed unless `initial` weights are given.
  *
  * @param layout - The encoder's layout.
  * @param options - Architecture, Adam hyper-parameters, batch size, L2, seed.
@@ -309,10 +309,10 @@ export class DcnV2TrainerImpl extends MiniBatchTrainer implements DcnV2Trainer {
  *   multiply-adds. Same seed, same rows: same weights.
  * @example
  * ```ts
- * import { createDcnV2Trainer, buildDcnV2Model, type LabelledRows } from '@ctrkit/models';
+ * import { createDcnV2Trainer, buildDcnV2Model, type LabeledRows } from '@ctrkit/models';
  * import type { FeatureLayout } from '@ctrkit/core';
  * declare const layout: FeatureLayout;
- * declare const train: LabelledRows;
+ * declare const train: LabeledRows;
  * const trainer = createDcnV2Trainer(layout, { embeddingDim: 8, crossLayers: 2, deep: [64, 32], learningRate: 2e-3, seed: 3 });
  * trainer.trainEpoch(train);
  * const onnx = buildDcnV2Model(layout, trainer.weights());

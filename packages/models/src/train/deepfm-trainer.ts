@@ -3,7 +3,7 @@
  * Network for CTR Prediction", IJCAI 2017), as `buildDeepFmModel` writes it: Adam on the dense
  * tensors, lazy (sparse) Adam on the embedding rows and linear weights a batch touches,
  * gradients derived by hand on float64 typed arrays. The `x0` gather, the embedding scatter,
- * lazy Adam and the regularisers (`embedding-table.ts`), the step and pass loop
+ * lazy Adam and the regularizers (`embedding-table.ts`), the step and pass loop
  * (`mini-batch-trainer.ts`) and the tower (`relu-tower.ts`) are DCN-v2's.
  *
  * Forward, per row (e_j: the embedding blocks of x0, one per field and per sequence; J = F + S):
@@ -29,7 +29,7 @@ import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
 import { rowOf } from './rows.js';
 
-/** Options of {@link createDeepFmTrainer}: the architecture (as `initDeepFmWeights` takes it), Adam and the regularisers.
+/** Options of {@link createDeepFmTrainer}: the architecture (as `initDeepFmWeights` takes it), Adam and the regularizers.
  *
  * @example
  * ```ts
@@ -46,13 +46,13 @@ export interface DeepFmTrainerOptions extends EmbeddingTrainerOptions {
   readonly learningRate?: number;
   /**
    * The frequency-aware L2 prior, as {@link EmbeddingTrainerOptions.frequencyL2} describes it
-   * (default 10): over one pass every id's embedding row and linear weight are penalised
+   * (default 10): over one pass every id's embedding row and linear weight are penalized
    * `frequencyL2 / 2 · (‖E_j‖² + w_j²)` once, however often the id appears, in the units of one
    * row's log loss. On the linear weights it is the per-coordinate L2 of FTRL-Proximal (`l2`
    * there, on the summed loss).
    */
   readonly frequencyL2?: number;
-  /** Weights to start from instead of a seeded initialisation (copied; must fit the layout). */
+  /** Weights to start from instead of a seeded initialization (copied; must fit the layout). */
   readonly initial?: DeepFmWeights;
 }
 
@@ -71,10 +71,10 @@ export interface DeepFmTrainerSettings extends EmbeddingTrainerSettings {}
  *
  * @example
  * ```ts
- * import { createDeepFmTrainer, type LabelledRows } from '@ctrkit/models';
+ * import { createDeepFmTrainer, type LabeledRows } from '@ctrkit/models';
  * import type { FeatureLayout } from '@ctrkit/core';
  * declare const layout: FeatureLayout;
- * declare const train: LabelledRows;
+ * declare const train: LabeledRows;
  * const trainer = createDeepFmTrainer(layout, { embeddingDim: 8, deep: [64, 32], seed: 1 });
  * for (let epoch = 0; epoch < 2; epoch++) console.log(trainer.trainEpoch(train));
  * const weights = trainer.weights();
@@ -221,11 +221,11 @@ export class DeepFmTrainerImpl extends MiniBatchTrainer implements DeepFmTrainer
 
 /**
  * Creates a DeepFM trainer (linear part, FM term and ReLU MLP on shared embeddings, as
- * `buildDeepFmModel` writes it), initialised by `initDeepFmWeights` with the same seed unless
+ * `buildDeepFmModel` writes it), initialized by `initDeepFmWeights` with the same seed unless
  * `initial` weights are given.
  *
  * @param layout - The encoder's layout.
- * @param options - Architecture, Adam hyper-parameters, batch size, regularisers, seed.
+ * @param options - Architecture, Adam hyper-parameters, batch size, regularizers, seed.
  * @returns The trainer.
  * @throws `CtrkitError` `E_CONFIG` on invalid options; `E_INPUT` when `initial` does not fit the layout.
  * @remarks Keeps float64 master weights (the embedding table is `idSpace × D` doubles, the
@@ -235,10 +235,10 @@ export class DeepFmTrainerImpl extends MiniBatchTrainer implements DeepFmTrainer
  *   tower. Same seed, same rows: same weights.
  * @example
  * ```ts
- * import { buildDeepFmModel, createDeepFmTrainer, type LabelledRows } from '@ctrkit/models';
+ * import { buildDeepFmModel, createDeepFmTrainer, type LabeledRows } from '@ctrkit/models';
  * import type { FeatureLayout } from '@ctrkit/core';
  * declare const layout: FeatureLayout;
- * declare const train: LabelledRows;
+ * declare const train: LabeledRows;
  * const trainer = createDeepFmTrainer(layout, { embeddingDim: 8, deep: [64, 32], learningRate: 2e-3, seed: 3 });
  * trainer.trainEpoch(train);
  * const onnx = buildDeepFmModel(layout, trainer.weights());

@@ -10,7 +10,7 @@
  * of its real items; then the dense columns) and the scatter of ∂loss/∂x0 back to the rows of
  * the ids the batch touched, which then get the embedding L2, the frequency-aware prior and lazy
  * Adam (rows a batch misses keep their moments). An id's linear weight, `Σ_c values_c·w[id_c]`
- * over the id columns, is updated and regularised with its embedding row, as one more entry of it.
+ * over the id columns, is updated and regularized with its embedding row, as one more entry of it.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 import { sequenceStride } from '../batch-check.js';
@@ -208,11 +208,11 @@ export class EmbeddingTable {
         for (let k = 0; k < D; k++) gE[o + k] = (gE[o + k] as number) + inverse * (gx0[g + k] as number);
       }
     }
-    this.regularise(rows, embeddingL2, frequencyL2);
+    this.regularize(rows, embeddingL2, frequencyL2);
   }
 
-  /** The L2 terms of the touched rows. An id's linear weight is regularised with its embedding row, as one more entry of it. */
-  private regularise(rows: number, embeddingL2: number, frequencyL2: number): void {
+  /** The L2 terms of the touched rows. An id's linear weight is regularized with its embedding row, as one more entry of it. */
+  private regularize(rows: number, embeddingL2: number, frequencyL2: number): void {
     const { D, gE, touched, touchedOccurrences, embedding: E, linear } = this;
     const count = this.touchedCount;
     const gLinear = linear === undefined ? undefined : this.gLinear;

@@ -1,13 +1,13 @@
 /**
  * What the mini-batch trainers over a shared embedding table (DCN-v2, DeepFM) promise alike: the
  * options and settings every one of them takes (embedding size, tower widths, Adam, batch size,
- * the regularisers, per-pass decay, seed), the trainer interface, and the one place the shared
+ * the regularizers, per-pass decay, seed), the trainer interface, and the one place the shared
  * options get their defaults and are checked. Each architecture adds its own options and sets
  * the defaults that differ; the step and pass code they share is `mini-batch-trainer.ts`.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
 import type { DenseLayerWeights, ModelWeights } from '../weights.js';
-import type { LabelledRows } from './rows.js';
+import type { LabeledRows } from './rows.js';
 
 /** Options every mini-batch trainer over a shared embedding table takes (DCN-v2's and DeepFM's extend it and state the defaults that differ).
  *
@@ -29,7 +29,7 @@ export interface EmbeddingTrainerOptions {
   /**
    * Adam learning rate of the embedding rows, and of the ids' linear weights where the model has
    * them (default: `learningRate`). Rare ids get a full-size Adam step each time they appear; a
-   * lower rate here curbs their memorising.
+   * lower rate here curbs their memorizing.
    */
   readonly embeddingLearningRate?: number;
   /** Adam β₁ (default 0.9). */
@@ -45,9 +45,9 @@ export interface EmbeddingTrainerOptions {
   /** L2 strength on the embedding rows (and linear weights) of the ids a batch touches (default 0). */
   readonly embeddingL2?: number;
   /**
-   * A frequency-aware L2 prior on the embeddings (DIN's mini-batch aware regulariser, Zhou et al.
+   * A frequency-aware L2 prior on the embeddings (DIN's mini-batch aware regularizer, Zhou et al.
    * 2018; default: the architecture's): over one pass every id's row (and linear weight) is
-   * penalised `frequencyL2 / 2 · ‖E_j‖²` once, however often it appears — spread over the
+   * penalized `frequencyL2 / 2 · ‖E_j‖²` once, however often it appears — spread over the
    * batches that touch it in proportion to its occurrences — against a data term summed over
    * rows. So a rare id's row is held near zero unless its few rows insist, while a frequent id's
    * row is free. In the units of one row's log loss (a Gaussian prior of variance 1 / frequencyL2
@@ -117,11 +117,11 @@ export interface EmbeddingTrainerSettings {
  * @typeParam Weights - The weights it trains.
  * @example
  * ```ts
- * import { createDeepFmTrainer, type EmbeddingTrainer, type LabelledRows } from '@ctrkit/models';
+ * import { createDeepFmTrainer, type EmbeddingTrainer, type LabeledRows } from '@ctrkit/models';
  * import type { FeatureLayout } from '@ctrkit/core';
  * declare const layout: FeatureLayout;
- * declare const train: LabelledRows;
- * const passes = (trainer: EmbeddingTrainer, rows: LabelledRows, n: number) => Array.from({ length: n }, () => trainer.trainEpoch(rows));
+ * declare const train: LabeledRows;
+ * const passes = (trainer: EmbeddingTrainer, rows: LabeledRows, n: number) => Array.from({ length: n }, () => trainer.trainEpoch(rows));
  * console.log(passes(createDeepFmTrainer(layout, { seed: 1 }), train, 2));
  * ```
  */
@@ -141,7 +141,7 @@ export interface EmbeddingTrainer<Settings extends EmbeddingTrainerSettings = Em
    * @throws `CtrkitError` `E_INPUT` on rows of another spec, bad ids, values or labels, or no rows;
    *   `E_CONFIG` when training diverges (a non-finite loss: lower the learning rate).
    */
-  trainEpoch(rows: LabelledRows, onProgress?: (done: number, total: number) => void): number;
+  trainEpoch(rows: LabeledRows, onProgress?: (done: number, total: number) => void): number;
   /**
    * One Adam step on all of `rows` as one mini-batch.
    *
@@ -149,7 +149,7 @@ export interface EmbeddingTrainer<Settings extends EmbeddingTrainerSettings = Em
    * @returns Its mean log loss before the step.
    * @throws `CtrkitError` as for `trainEpoch`.
    */
-  step(rows: LabelledRows): number;
+  step(rows: LabeledRows): number;
   /**
    * Scores a batch with the current weights.
    *

@@ -6,7 +6,7 @@ import { profileFeatures, type FeatureLayout, type FeatureProfile } from '@ctrki
 import { buildModel } from '../builders.js';
 import { createManifest, parseManifest, type ModelManifest } from '../manifest.js';
 import type { FitResult } from './fit.js';
-import type { LabelledRows } from './rows.js';
+import type { LabeledRows } from './rows.js';
 
 /** Options of {@link exportModel}.
  *
@@ -29,7 +29,7 @@ export interface ExportModelOptions {
    * Training rows to profile for drift monitoring (`profileFeatures`, with the model's scores on
    * them): stored as `config.featureProfile`. Default: none.
    */
-  readonly profileRows?: LabelledRows;
+  readonly profileRows?: LabeledRows;
   /** Export time (default now). */
   readonly createdAt?: string;
 }
@@ -63,9 +63,9 @@ export interface ExportedModel {
  * @throws `CtrkitError` as the builders and `createManifest` do.
  * @example
  * ```ts
- * import { exportModel, fitModel, type LabelledRows } from '@ctrkit/models';
- * declare const train: LabelledRows;
- * declare const valid: LabelledRows;
+ * import { exportModel, fitModel, type LabeledRows } from '@ctrkit/models';
+ * declare const train: LabeledRows;
+ * declare const valid: LabeledRows;
  * const result = fitModel({ model: 'fm', train, valid });
  * const { model, manifest } = exportModel(train.batch.layout, result, { version: '1', profileRows: train });
  * ```

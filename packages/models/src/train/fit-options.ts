@@ -9,7 +9,7 @@ import type { DcnV2TrainerOptions } from './dcnv2-trainer.js';
 import type { DeepFmTrainerOptions } from './deepfm-trainer.js';
 import type { FmTrainerOptions } from './fm-trainer.js';
 import type { FtrlOptions } from './ftrl.js';
-import type { LabelledRows } from './rows.js';
+import type { LabeledRows } from './rows.js';
 
 /** The architectures ctrkit trains itself.
  *
@@ -90,7 +90,7 @@ export interface FmFitOptions extends FmTrainerOptions {
    * factors learn until a pass makes the validation log loss worse; that pass is undone (the
    * trainer steps back to its state before it, so one extra copy of the trainer is held) and
    * training goes on with the factors frozen, until early stopping. Without validation rows,
-   * `'auto'` lets the factors learn in every pass. A second pass lets factors memorise the pairs
+   * `'auto'` lets the factors learn in every pass. A second pass lets factors memorize the pairs
    * they have seen (the "one-epoch phenomenon": Zhang et al., CIKM 2022) while the linear part
    * still gains from it.
    */
@@ -101,19 +101,19 @@ export interface FmFitOptions extends FmTrainerOptions {
  *
  * @example
  * ```ts
- * import type { FitOptions, LabelledRows } from '@ctrkit/models';
- * declare const train: LabelledRows;
- * declare const valid: LabelledRows;
+ * import type { FitOptions, LabeledRows } from '@ctrkit/models';
+ * declare const train: LabeledRows;
+ * declare const valid: LabeledRows;
  * const options: FitOptions = { model: 'fm', train, valid, epochs: 5, patience: 1, fm: { dim: 8 }, seed: 1 };
  * ```
  */
 export interface FitOptions {
   /** Which architecture to train. */
   readonly model: TrainableArchitecture;
-  /** Training rows, learnt in order by LR and FM, shuffled per pass by DCN-v2 and DeepFM. */
-  readonly train: LabelledRows;
+  /** Training rows, learned in order by LR and FM, shuffled per pass by DCN-v2 and DeepFM. */
+  readonly train: LabeledRows;
   /** Held-out rows for early stopping and the calibrator (none: fixed passes, no calibrator). */
-  readonly valid?: LabelledRows;
+  readonly valid?: LabeledRows;
   /** Passes over the training rows at most (default 1 for LR and FM, 10 for DCN-v2 and DeepFM). */
   readonly epochs?: number;
   /** Stop after this many passes without a better validation log loss (default 2); the best pass's weights are returned. */

@@ -9,7 +9,7 @@ import { auc, createDownsamplingCorrection, CtrkitError, logLoss, type Calibrato
 import { chooseCalibrator, type CalibratorChoice } from './calibrate.js';
 import type { EpochRecord, FitOptions, TrainedWeights } from './fit-options.js';
 import { learnerFor, scorerOf } from './learners.js';
-import { createRowCollector, downsampleNegatives, type LabelledRows } from './rows.js';
+import { createRowCollector, downsampleNegatives, type LabeledRows } from './rows.js';
 
 /** What {@link fitModel} returns.
  *
@@ -46,7 +46,7 @@ export interface FitResult {
    * @param rows - Rows of the training layout.
    * @returns Click probabilities.
    */
-  predict(rows: LabelledRows): Float32Array;
+  predict(rows: LabeledRows): Float32Array;
 }
 
 function bothClasses(labels: Float32Array): boolean {
@@ -91,8 +91,8 @@ function constantLogLoss(labels: Float32Array, rate: number): number {
  * @remarks Synchronous and CPU-bound; `onProgress` is the only way out while it runs.
  * @example
  * ```ts
- * import { fitModel, sliceRows, type LabelledRows } from '@ctrkit/models';
- * declare const rows: LabelledRows; // e.g. 10,000 encoded Criteo rows
+ * import { fitModel, sliceRows, type LabeledRows } from '@ctrkit/models';
+ * declare const rows: LabeledRows; // e.g. 10,000 encoded Criteo rows
  * const result = fitModel({ model: 'lr', train: sliceRows(rows, 0, 6400), valid: sliceRows(rows, 6400, 8000), epochs: 3, lr: { alpha: 0.05, l1: 1, l2: 1 } });
  * const test = result.predict(sliceRows(rows, 8000));
  * ```
@@ -100,7 +100,7 @@ function constantLogLoss(labels: Float32Array, rate: number): number {
 export function fitModel(options: FitOptions): FitResult {
   const { train: allTrain, valid, negativeRate, onProgress } = options;
   if (typeof allTrain !== 'object' || allTrain === null || typeof allTrain.batch !== 'object') {
-    throw new CtrkitError('E_INPUT', 'fitModel: train must be LabelledRows { batch, labels }');
+    throw new CtrkitError('E_INPUT', 'fitModel: train must be LabeledRows { batch, labels }');
   }
   const layout = allTrain.batch.layout;
   if (allTrain.batch.rows === 0) throw new CtrkitError('E_INPUT', 'fitModel: the training set is empty; give it some rows');
@@ -122,7 +122,7 @@ export function fitModel(options: FitOptions): FitResult {
   const autoFreeze = factorPasses === 'auto' && useValid;
   const learner = learnerFor(options, layout);
   const history: EpochRecord[] = [];
-  /** `passes`: passes the kept weights learnt from (undone ones not counted); `factorPasses`: of those, with the factors learning. */
+  /** `passes`: passes the kept weights learned from (undone ones not counted); `factorPasses`: of those, with the factors learning. */
   let best: { epoch: number; loss: number; weights: TrainedWeights; predictions: Float32Array | undefined; passes: number; factorPasses: number } | undefined;
   let sinceBest = 0;
   let passes = 0;
@@ -144,7 +144,7 @@ export function fitModel(options: FitOptions): FitResult {
     const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
     const improved = best === undefined || validLogLoss < best.loss;
     if (!improved && autoFreeze && passes <= frozenAfter) {
-      // The factors started to memorise: step back a pass (the checkpoint is the best state, since
+      // The factors started to memorize: step back a pass (the checkpoint is the best state, since
       // every earlier pass improved) and go on with the linear part alone.
       learner.undoAndFreeze?.();
       passes--;
@@ -187,7 +187,7 @@ export function fitModel(options: FitOptions): FitResult {
     metrics.validLogLossFinal = final;
     if (!(final <= base)) {
       warnings.push(
-        `the ${options.model} model's validation log loss (${final.toFixed(4)}${calibration === undefined ? '' : `, ${calibration.kind === 'none' ? 'uncalibrated' : `after ${calibration.kind} calibration`}`}) is worse than predicting the training click rate for every row (${base.toFixed(4)}): it is worse than no model; regularise more, lower the learning rate or train on more rows`,
+        `the ${options.model} model's validation log loss (${final.toFixed(4)}${calibration === undefined ? '' : `, ${calibration.kind === 'none' ? 'uncalibrated' : `after ${calibration.kind} calibration`}`}) is worse than predicting the training click rate for every row (${base.toFixed(4)}): it is worse than no model; regularize more, lower the learning rate or train on more rows`,
       );
     }
   } else {

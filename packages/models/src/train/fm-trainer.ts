@@ -1,5 +1,5 @@
 /**
- * A factorisation machine (Rendle 2010) trained online: the intercept and linear weights by
+ * A factorization machine (Rendle 2010) trained online: the intercept and linear weights by
  * FTRL-Proximal (as the LR trainer, so they stay sparse under L1), the factor vectors by AdaGrad
  * with L2. One row at a time, gradients derived by hand:
  *
@@ -37,7 +37,7 @@ export interface FmTrainerOptions {
    * `factorPrior / n · v` to its gradient, so over its first n rows a coordinate is pulled to zero
    * about `factorPrior · (1 + ln n)` in all — a rare id's factors stay near zero unless its few
    * rows insist, a frequent id's are nearly free (the online form of DIN's mini-batch aware
-   * regulariser, Zhou et al. 2018). Counts carry over from pass to pass.
+   * regularizer, Zhou et al. 2018). Counts carry over from pass to pass.
    */
   readonly factorPrior?: number;
   /** AdaGrad's starting sum of squared gradients (default 1e-3): the first step is at most η·g/√(this + g²). */
@@ -76,7 +76,7 @@ export interface FmTrainerSettings {
 }
 
 /**
- * An online factorisation-machine trainer of {@link FmWeights}.
+ * An online factorization-machine trainer of {@link FmWeights}.
  *
  * @example
  * ```ts
@@ -95,7 +95,7 @@ export interface FmTrainer extends OnlineTrainer {
   readonly layout: FeatureLayout;
   /** The hyper-parameters in use. */
   readonly settings: FmTrainerSettings;
-  /** Rows learnt from so far. */
+  /** Rows learned from so far. */
   readonly rowsSeen: number;
   /**
    * Learns from every row of a batch, in order, one row at a time.
@@ -149,13 +149,13 @@ export interface FmTrainer extends OnlineTrainer {
   readonly factorsFrozen: boolean;
   /**
    * Stops the factors learning; the intercept and linear weights go on. The batch trainer
-   * (`fitModel`) calls it when another pass would let the factors memorise the pairs they have
+   * (`fitModel`) calls it when another pass would let the factors memorize the pairs they have
    * seen (the "one-epoch phenomenon" of embedding models: Zhang et al., CIKM 2022) while the
    * linear part still gains from more passes.
    */
   freezeFactors(): void;
   /**
-   * A deep copy of the trainer: weights, optimiser state, counts and settings. Learning on
+   * A deep copy of the trainer: weights, optimizer state, counts and settings. Learning on
    * either leaves the other as it was (`fitModel` keeps one to step back a pass).
    *
    * @returns A trainer in the same state, owning its own arrays (about the size of this one).
@@ -191,7 +191,7 @@ class Fm extends OnlineRowTrainer implements FmTrainer {
   /** Updates of each coordinate so far (frequency-aware prior only; else empty). */
   private readonly counts: Uint32Array;
 
-  /** @param from - A trainer to copy every weight and optimiser state from (for {@link Fm.clone}). */
+  /** @param from - A trainer to copy every weight and optimizer state from (for {@link Fm.clone}). */
   constructor(
     layout: FeatureLayout,
     readonly settings: FmTrainerSettings,
@@ -316,7 +316,7 @@ class Fm extends OnlineRowTrainer implements FmTrainer {
     ) {
       throw new CtrkitError('E_INPUT', `fm.weights: into must be FmWeights of this layout with dim ${dim}`);
     }
-    const bias = this.core.materialise(ids, dense);
+    const bias = this.core.materialize(ids, dense);
     idFactors.set(this.factors.subarray(0, idSpace * dim));
     denseFactors.set(this.factors.subarray(idSpace * dim));
     return { kind: 'fm', idSpace, denseWidth, dim, bias: Math.fround(bias), ids, dense, idFactors, denseFactors };
@@ -324,7 +324,7 @@ class Fm extends OnlineRowTrainer implements FmTrainer {
 }
 
 /**
- * Creates an online factorisation-machine trainer: FTRL-Proximal on the intercept and linear
+ * Creates an online factorization-machine trainer: FTRL-Proximal on the intercept and linear
  * weights, AdaGrad with L2 on seeded random factors.
  *
  * @param layout - The encoder's layout (sequences are ignored, as FM ignores them).

@@ -1,7 +1,7 @@
 /**
  * FTRL-Proximal logistic regression (McMahan et al., "Ad Click Prediction: a View from the
  * Trenches", KDD 2013, Algorithm 1): online, one row at a time, with per-coordinate learning
- * rates `α / (β + √n_i)`, L1 (sparsity) and L2 regularisation, and lazy weights — a weight is
+ * rates `α / (β + √n_i)`, L1 (sparsity) and L2 regularization, and lazy weights — a weight is
  * never stored, only computed from its `z_i` and `n_i` when a row touches it.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout, type OnlineTrainer } from '@ctrkit/core';
@@ -49,7 +49,7 @@ export interface FtrlSettings {
 }
 
 /**
- * An online FTRL-Proximal trainer of {@link LrWeights}: learns from each labelled row as it
+ * An online FTRL-Proximal trainer of {@link LrWeights}: learns from each labeled row as it
  * arrives, and hands out weights for a `NativeRunner` (`updateWeights`) or an ONNX export.
  * The intercept is one more coordinate, always present, that L1 and L2 leave alone.
  *
@@ -71,7 +71,7 @@ export interface FtrlTrainer extends OnlineTrainer {
   readonly layout: FeatureLayout;
   /** The hyper-parameters in use. */
   readonly settings: FtrlSettings;
-  /** Rows learnt from so far. */
+  /** Rows learned from so far. */
   readonly rowsSeen: number;
   /**
    * Learns from every row of a batch, in order, one row at a time.
@@ -82,7 +82,7 @@ export interface FtrlTrainer extends OnlineTrainer {
    * @returns Each row's click probability as predicted *before* learning from it (progressive
    *   validation: a fair estimate of the online model's quality).
    * @throws `CtrkitError` `E_INPUT` on a batch of another spec, a label other than 0/1, an id
-   *   outside the id space, or a non-finite value (rows before the bad one are learnt).
+   *   outside the id space, or a non-finite value (rows before the bad one are learned).
    */
   update(batch: FeatureBatch, labels: ArrayLike<number>, out?: Float32Array): Float32Array;
   /**
@@ -105,7 +105,7 @@ export interface FtrlTrainer extends OnlineTrainer {
    */
   predict(batch: FeatureBatch, out?: Float32Array): Float32Array;
   /**
-   * Materialises every weight into {@link LrWeights} (O(idSpace)).
+   * Materializes every weight into {@link LrWeights} (O(idSpace)).
    *
    * @param into - Weights whose `ids` and `dense` arrays are overwritten and reused, so two
    *   buffers can alternate: give the runner one while the next snapshot is written into the other.
@@ -254,7 +254,7 @@ export class FtrlCore {
   }
 
   /** Writes every weight into `ids` and `dense`; returns the intercept. */
-  materialise(ids: Float32Array, dense: Float32Array): number {
+  materialize(ids: Float32Array, dense: Float32Array): number {
     const { idSpace, denseWidth } = this.layout;
     const { zn, l1, l2, alpha, beta } = this;
     for (let i = 0; i < idSpace; i++) {
@@ -297,7 +297,7 @@ class Ftrl extends OnlineRowTrainer implements FtrlTrainer {
     if (!(ids instanceof Float32Array) || ids.length !== idSpace || !(dense instanceof Float32Array) || dense.length !== denseWidth) {
       throw new CtrkitError('E_INPUT', `ftrl.weights: into must hold ids [${idSpace}] and dense [${denseWidth}] Float32Arrays (weights of this layout)`);
     }
-    const bias = this.core.materialise(ids, dense);
+    const bias = this.core.materialize(ids, dense);
     return { kind: 'lr', idSpace, denseWidth, bias: Math.fround(bias), ids, dense };
   }
 }

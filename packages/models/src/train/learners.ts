@@ -13,15 +13,15 @@ import type { EmbeddingTrainer, EmbeddingTrainerSettings } from './embedding-tra
 import type { FitOptions, TrainedWeights } from './fit-options.js';
 import { createFmTrainer, type FmTrainer } from './fm-trainer.js';
 import { createFtrlTrainer, type FtrlTrainer } from './ftrl.js';
-import { sliceRows, type LabelledRows } from './rows.js';
+import { sliceRows, type LabeledRows } from './rows.js';
 
 /** Rows LR and FM learn from per call of `update`, between progress reports. */
 const CHUNK = 4096;
 
 /** @internal One architecture's trainer as `fitModel` drives it: a pass at a time. */
 export interface Learner {
-  pass(train: LabelledRows, report: (done: number) => void): number;
-  predict(rows: LabelledRows): Float32Array;
+  pass(train: LabeledRows, report: (done: number) => void): number;
+  predict(rows: LabeledRows): Float32Array;
   snapshot(): TrainedWeights;
   /** FM: keeps a copy of the trainer to step back to (auto factor freezing). */
   checkpoint?(): void;
@@ -90,7 +90,7 @@ function miniBatchLearner(trainer: EmbeddingTrainer<EmbeddingTrainerSettings, Dc
 }
 
 /** @internal Scores rows with fixed weights: the native runner for LR and FM, a trainer's forward pass for DCN-v2 and DeepFM. */
-export function scorerOf(layout: FeatureLayout, weights: TrainedWeights): (rows: LabelledRows) => Float32Array {
+export function scorerOf(layout: FeatureLayout, weights: TrainedWeights): (rows: LabeledRows) => Float32Array {
   if (weights.kind === 'dcnv2' || weights.kind === 'deepfm') {
     const trainer = weights.kind === 'dcnv2' ? createDcnV2Trainer(layout, { initial: weights }) : createDeepFmTrainer(layout, { initial: weights });
     return (rows) => trainer.predict(rows.batch);

@@ -1,7 +1,7 @@
 /**
  * @internal The step and pass code of the mini-batch trainers over a shared embedding table
  * (DCN-v2, DeepFM): forward (the table's `x0` gather, then the network), the mean log loss and
- * δ = (p − y) / rows, backward (the network, then the table's scatter and regularisers), Adam on
+ * δ = (p − y) / rows, backward (the network, then the table's scatter and regularizers), Adam on
  * the dense tensors beside the table's lazy Adam, and the pass loop (seeded shuffle, one step per
  * mini-batch, per-pass learning-rate decay). A subclass supplies the network between `x0` and the
  * logit: {@link MiniBatchTrainer.forwardRows} and {@link MiniBatchTrainer.backwardRows}.
@@ -13,7 +13,7 @@ import { adamStep, type Param } from './adam.js';
 import { EmbeddingTable } from './embedding-table.js';
 import { createDenseKernels, type DenseKernels } from './kernel-threads.js';
 import type { EmbeddingTrainerSettings } from './embedding-trainer.js';
-import { checkLabels, rowOf, type LabelledRows } from './rows.js';
+import { checkLabels, rowOf, type LabeledRows } from './rows.js';
 import { logistic } from './sparse-row.js';
 
 /** Stops a trainer's helper threads once the trainer itself is garbage (they are unref'd, so they never hold the process open either). */
@@ -132,13 +132,13 @@ export abstract class MiniBatchTrainer {
   }
 
   /** Counts every id's occurrences over `rows` for the frequency-aware prior. */
-  private countIds(rows: LabelledRows): void {
+  private countIds(rows: LabeledRows): void {
     this.ensureCapacity(1);
     this.table.countPass(rows.batch);
   }
 
   /** @internal The objective the gradients differentiate: mean log loss plus the L2 terms. */
-  objective(rows: LabelledRows): number {
+  objective(rows: LabeledRows): number {
     const n = rows.batch.rows;
     this.forward(rows.batch, undefined, 0, n);
     let value = this.lossAndDelta(rows.labels, undefined, 0, n);
@@ -148,12 +148,12 @@ export abstract class MiniBatchTrainer {
   }
 
   /** @internal Counts ids over `rows` as `trainEpoch` does, so `objective` and `computeGradients` include the frequency-aware prior. */
-  countPass(rows: LabelledRows): void {
+  countPass(rows: LabeledRows): void {
     this.countIds(rows);
   }
 
   /** @internal Computes every gradient of `objective` on `rows` without stepping; returns the mean log loss. */
-  computeGradients(rows: LabelledRows): number {
+  computeGradients(rows: LabeledRows): number {
     const n = rows.batch.rows;
     this.forward(rows.batch, undefined, 0, n);
     const loss = this.lossAndDelta(rows.labels, undefined, 0, n);
@@ -183,16 +183,16 @@ export abstract class MiniBatchTrainer {
     this.table.adam(embeddingLearningRate / correction1, beta1, beta2, epsilon, root2);
   }
 
-  private checkRows(rows: LabelledRows, what: string): void {
+  private checkRows(rows: LabeledRows, what: string): void {
     if (typeof rows !== 'object' || rows === null || typeof rows.batch !== 'object' || !(rows.labels instanceof Float32Array)) {
-      throw new CtrkitError('E_INPUT', `${what}: pass LabelledRows { batch, labels }`);
+      throw new CtrkitError('E_INPUT', `${what}: pass LabeledRows { batch, labels }`);
     }
     this.checker.check(rows.batch);
     if (rows.labels.length !== rows.batch.rows) throw new CtrkitError('E_INPUT', `${what}: ${rows.labels.length} labels for ${rows.batch.rows} rows`);
     checkLabels(rows.labels, 0, rows.batch.rows, what);
   }
 
-  private stepOn(rows: LabelledRows, indices: Int32Array | undefined, start: number, count: number): number {
+  private stepOn(rows: LabeledRows, indices: Int32Array | undefined, start: number, count: number): number {
     this.forward(rows.batch, indices, start, count);
     const loss = this.lossAndDelta(rows.labels, indices, start, count);
     if (loss - loss !== 0) {
@@ -203,7 +203,7 @@ export abstract class MiniBatchTrainer {
     return loss;
   }
 
-  trainEpoch(rows: LabelledRows, onProgress?: (done: number, total: number) => void): number {
+  trainEpoch(rows: LabeledRows, onProgress?: (done: number, total: number) => void): number {
     this.checkRows(rows, `${this.name}.trainEpoch`);
     const n = rows.batch.rows;
     if (n === 0) throw new CtrkitError('E_INPUT', `${this.name}.trainEpoch: no rows to train on`);
@@ -229,7 +229,7 @@ export abstract class MiniBatchTrainer {
     return total / n;
   }
 
-  step(rows: LabelledRows): number {
+  step(rows: LabeledRows): number {
     this.checkRows(rows, `${this.name}.step`);
     if (rows.batch.rows === 0) throw new CtrkitError('E_INPUT', `${this.name}.step: the mini-batch has no rows`);
     return this.stepOn(rows, undefined, 0, rows.batch.rows);

@@ -1,7 +1,7 @@
 /**
  * @internal The row-at-a-time loop the online trainers (FTRL-LR, FM) share: a batch and its
  * labels are checked once, then each row is gathered as a sparse vector of distinct coordinates
- * ({@link SparseRow}), scored, and learnt from with ∂loss/∂logit = p − y. A subclass supplies the
+ * ({@link SparseRow}), scored, and learned from with ∂loss/∂logit = p − y. A subclass supplies the
  * model: {@link OnlineRowTrainer.logit} of the gathered row and {@link OnlineRowTrainer.learn}.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
@@ -21,7 +21,7 @@ export function checkSnapshotVersion(version: unknown, what: string): asserts ve
 /** @internal See the file comment. */
 export abstract class OnlineRowTrainer {
   rowsSeen = 0;
-  /** The row being scored or learnt from. */
+  /** The row being scored or learned from. */
   protected readonly row: SparseRow;
 
   /** @param name - Prefix of error messages (`ftrl`, `fm`). */

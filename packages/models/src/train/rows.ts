@@ -10,11 +10,11 @@ import { BatchChecker, expectationFromLayout, sequenceStride } from '../batch-ch
  *
  * @example
  * ```ts
- * import type { LabelledRows } from '@ctrkit/models';
- * const ctr = (rows: LabelledRows) => rows.labels.reduce((a, y) => a + y, 0) / rows.batch.rows;
+ * import type { LabeledRows } from '@ctrkit/models';
+ * const ctr = (rows: LabeledRows) => rows.labels.reduce((a, y) => a + y, 0) / rows.batch.rows;
  * ```
  */
-export interface LabelledRows {
+export interface LabeledRows {
   /** The encoded features, one row per example. */
   readonly batch: FeatureBatch;
   /** `batch.rows` labels, each 0 or 1. */
@@ -55,7 +55,7 @@ export interface RowCollector {
    *
    * @returns The rows.
    */
-  toRows(): LabelledRows;
+  toRows(): LabeledRows;
 }
 
 class Collector implements RowCollector {
@@ -126,7 +126,7 @@ class Collector implements RowCollector {
     this.rows += count;
   }
 
-  toRows(): LabelledRows {
+  toRows(): LabeledRows {
     return viewRows(this.layout, this.ids, this.values, this.dense, this.sequenceIds, this.sequenceLengths, this.labels, 0, this.rows);
   }
 }
@@ -141,7 +141,7 @@ function viewRows(
   labels: Float32Array,
   start: number,
   end: number,
-): LabelledRows {
+): LabeledRows {
   const { idWidth, denseWidth, sequences } = layout;
   const S = sequences.length;
   const sl = S * sequenceStride(layout);
@@ -212,13 +212,13 @@ export function createRowCollector(layout: FeatureLayout, initialRows = 4096): R
  * @throws `CtrkitError` `E_INPUT` when the range is not within the rows.
  * @example
  * ```ts
- * import { sliceRows, type LabelledRows } from '@ctrkit/models';
- * declare const all: LabelledRows;
+ * import { sliceRows, type LabeledRows } from '@ctrkit/models';
+ * declare const all: LabeledRows;
  * const train = sliceRows(all, 0, 8000);
  * const test = sliceRows(all, 8000);
  * ```
  */
-export function sliceRows(rows: LabelledRows, start: number, end?: number): LabelledRows {
+export function sliceRows(rows: LabeledRows, start: number, end?: number): LabeledRows {
   const { batch, labels } = rows;
   const stop = end ?? batch.rows;
   if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop > batch.rows || start > stop) {
@@ -236,12 +236,12 @@ export function sliceRows(rows: LabelledRows, start: number, end?: number): Labe
  * @throws `CtrkitError` `E_INPUT` on an index outside the rows.
  * @example
  * ```ts
- * import { takeRows, type LabelledRows } from '@ctrkit/models';
- * declare const rows: LabelledRows;
+ * import { takeRows, type LabeledRows } from '@ctrkit/models';
+ * declare const rows: LabeledRows;
  * const firstAndLast = takeRows(rows, Int32Array.of(0, rows.batch.rows - 1));
  * ```
  */
-export function takeRows(rows: LabelledRows, indices: ArrayLike<number>): LabelledRows {
+export function takeRows(rows: LabeledRows, indices: ArrayLike<number>): LabeledRows {
   const { batch } = rows;
   const { layout } = batch;
   const { idWidth, denseWidth, sequences } = layout;
@@ -282,12 +282,12 @@ export function takeRows(rows: LabelledRows, indices: ArrayLike<number>): Labell
  * @throws `CtrkitError` `E_CONFIG` when the rate is not in (0, 1].
  * @example
  * ```ts
- * import { downsampleNegatives, type LabelledRows } from '@ctrkit/models';
- * declare const rows: LabelledRows;
+ * import { downsampleNegatives, type LabeledRows } from '@ctrkit/models';
+ * declare const rows: LabeledRows;
  * const smaller = downsampleNegatives(rows, 0.25, 'epoch-1');
  * ```
  */
-export function downsampleNegatives(rows: LabelledRows, negativeRate: number, seed: number | string = 0): LabelledRows {
+export function downsampleNegatives(rows: LabeledRows, negativeRate: number, seed: number | string = 0): LabeledRows {
   if (!(negativeRate > 0 && negativeRate <= 1)) throw new CtrkitError('E_CONFIG', `negativeRate must be in (0, 1], got ${negativeRate}`);
   const random = createRandom(seed).fork('downsample');
   const n = rows.batch.rows;

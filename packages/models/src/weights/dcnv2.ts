@@ -1,6 +1,6 @@
 /**
  * DCN-v2's weights (shared embeddings, cross layers full or low rank, a ReLU tower and the output
- * layer over both), their init options, the seeded initialiser and the shape check.
+ * layer over both), their init options, the seeded initializer and the shape check.
  */
 import { createRandom, CtrkitError, type FeatureLayout } from '@ctrkit/core';
 import type { DenseLayerWeights } from './dense-layer.js';

@@ -1,6 +1,6 @@
 /**
  * DeepFM's weights (a linear part, shared embeddings for the FM term and the MLP, the MLP), their
- * init options, the seeded initialiser and the shape check.
+ * init options, the seeded initializer and the shape check.
  */
 import { createRandom, type FeatureLayout } from '@ctrkit/core';
 import type { DenseLayerWeights } from './dense-layer.js';
@@ -9,11 +9,11 @@ import { modelInputWidth, type EmbeddingInitOptions, type EmbeddingModelWeights 
 import { checkEmbeddingPart, checkLayoutBasics, checkLinearPart, checkMlp, positiveInt } from './validation.js';
 
 /**
- * DeepFM (Guo et al., IJCAI 2017): a linear part, a factorisation-machine interaction term and a
+ * DeepFM (Guo et al., IJCAI 2017): a linear part, a factorization-machine interaction term and a
  * ReLU MLP, the last two on one shared embedding table:
  * `logit = bias + Σ_c values[c]·ids[idOf(c)] + Σ_d dense[d]·denseWeights[d] + ½(‖Σ_j e_j‖² − Σ_j ‖e_j‖²) + MLP(x0)`.
  * The `e_j` are the embedding blocks of `x0`: one per field (the `values`-weighted sum of its
- * ids' embeddings, so a bag is pooled before it interacts) and one per behaviour sequence
+ * ids' embeddings, so a bag is pooled before it interacts) and one per behavior sequence
  * (mean-pooled), so the FM term is the sum of the pairwise dot products `⟨e_i, e_j⟩`, i < j. As in
  * DCN-v2, dense columns enter the MLP through `x0`; they also have linear weights, and no factors.
  *

@@ -1,6 +1,6 @@
 /**
- * DIN's weights (shared embeddings, an attention unit or a masked mean per behaviour sequence, the
- * MLP), their init options, the seeded initialiser and the shape check.
+ * DIN's weights (shared embeddings, an attention unit or a masked mean per behavior sequence, the
+ * MLP), their init options, the seeded initializer and the shape check.
  */
 import { createRandom, CtrkitError, type FeatureLayout } from '@ctrkit/core';
 import type { DenseLayerWeights } from './dense-layer.js';
@@ -8,7 +8,7 @@ import { denseLayer, normals, scaleOf, topWidth, tower } from './init.js';
 import { modelInputWidth, type EmbeddingInitOptions, type EmbeddingModelWeights } from './model-input.js';
 import { checkEmbeddingPart, checkLayoutBasics, checkMlp, checkTower, positiveInt } from './validation.js';
 
-/** How DIN pools one behaviour sequence: an attention unit against the candidate's field, or a masked mean.
+/** How DIN pools one behavior sequence: an attention unit against the candidate's field, or a masked mean.
  *
  * @example
  * ```ts
@@ -29,7 +29,7 @@ export type DinSequencePooling =
     };
 
 /**
- * Deep Interest Network (Zhou et al. 2018): each behaviour sequence is pooled by an activation
+ * Deep Interest Network (Zhou et al. 2018): each behavior sequence is pooled by an activation
  * unit scoring every item k against the query q (the embedding of the field named by the
  * sequence's `sharesIdsWith`), masked by the sequence's length, as the weighted sum `Σ a_t·k_t`
  * (no softmax, as in the paper). The pooled vectors join the field embeddings and dense columns

@@ -1,6 +1,6 @@
 /**
- * Factorisation-machine weights (a linear part and a factor vector per id and per dense column),
- * their init options, the seeded initialiser and the shape check.
+ * Factorization-machine weights (a linear part and a factor vector per id and per dense column),
+ * their init options, the seeded initializer and the shape check.
  */
 import { createRandom, type FeatureLayout } from '@ctrkit/core';
 import { initLinearPart, normals, scaleOf } from './init.js';
@@ -8,7 +8,7 @@ import type { LinearInitOptions } from './lr.js';
 import { checkArray, checkLayoutBasics, checkLinearPart, positiveInt } from './validation.js';
 
 /**
- * Factorisation machine (Rendle 2010) over the ids (feature value = the id's `values` entry) and
+ * Factorization machine (Rendle 2010) over the ids (feature value = the id's `values` entry) and
  * the dense columns (feature value = the column's value):
  * `logit = bias + Σ_i w_i·x_i + ½ Σ_f [(Σ_i v_if·x_i)² − Σ_i v_if²·x_i²]`. Sequences are not used.
  *
@@ -57,7 +57,7 @@ export interface FmInitOptions extends LinearInitOptions {
 }
 
 /**
- * Creates factorisation-machine weights for a layout, drawn from a seeded normal distribution.
+ * Creates factorization-machine weights for a layout, drawn from a seeded normal distribution.
  *
  * @param layout - The feature layout the model will read.
  * @param options - Factor dimension, seed and scales.

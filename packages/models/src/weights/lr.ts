@@ -1,6 +1,6 @@
 /**
  * Logistic regression's weights: an intercept and one weight per id and per dense column; the
- * options the LR and FM initialisers share; the seeded initialiser and the shape check.
+ * options the LR and FM initializers share; the seeded initializer and the shape check.
  */
 import { createRandom, type FeatureLayout } from '@ctrkit/core';
 import { initLinearPart, scaleOf } from './init.js';
@@ -9,7 +9,7 @@ import { checkLayoutBasics, checkLinearPart } from './validation.js';
 /**
  * Logistic regression over hashed ids and dense columns:
  * `logit = bias + Σ_c values[c]·ids[idOf(c)] + Σ_d dense[d]·denseWeights[d]`.
- * Behaviour sequences are not used.
+ * Behavior sequences are not used.
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * The model input `x0` that DCN-v2, DeepFM and DIN build from a batch — one `embeddingDim` block
- * per field and per behaviour sequence, then the dense columns — its width, what every model over
+ * per field and per behavior sequence, then the dense columns — its width, what every model over
  * it holds, and the init options every such model takes.
  */
 import type { FeatureLayout } from '@ctrkit/core';

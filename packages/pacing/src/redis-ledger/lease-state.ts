@@ -59,7 +59,7 @@ export class CampaignLease {
     readonly cap: number,
   ) {}
 
-  /** Serialises Redis work on this lease: one op in flight at a time. */
+  /** Serializes Redis work on this lease: one op in flight at a time. */
   run<T>(op: () => Promise<T>): Promise<T> {
     this.busy++;
     const next = this.tail.then(op, op).finally(() => {

@@ -82,7 +82,7 @@ export interface RedisLedgerOptions {
    * asynchronously: a master that is killed, or frozen past the cluster's node timeout and then
    * answers the commands queued meanwhile before it learns it was demoted, loses writes it
    * acknowledged — lease grants and settled spend — so the ledger would record less than was
-   * spent. With one acknowledgement required, a write no replica has counts as a timeout: the
+   * spent. With one acknowledgment required, a write no replica has counts as a timeout: the
    * lease is not used, the settle is sent again (settles are idempotent), and no acknowledged
    * write is lost to a failover. The price: a master whose replica is down refuses writes until
    * one is back (reservations are refused as `unavailable`: no bid, no spend).

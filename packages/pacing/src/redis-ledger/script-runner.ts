@@ -1,6 +1,6 @@
 /**
  * How the Redis ledger talks to Redis: its three Lua scripts by SHA (falling back to the source
- * on NOSCRIPT), with a timeout, optionally followed by WAIT for replica acknowledgements, and
+ * on NOSCRIPT), with a timeout, optionally followed by WAIT for replica acknowledgments, and
  * following a Cluster's MOVED/ASK after a failover.
  */
 import { createHash } from 'node:crypto';

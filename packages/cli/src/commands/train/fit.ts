@@ -2,7 +2,7 @@
  * One architecture's training run inside `ctrkit train`: `fitModel` with the run's options, its
  * passes shown as progress lines and each pass's validation figures on stderr.
  */
-import { fitModel, type FitResult, type LabelledRows, type TrainableArchitecture } from '@ctrkit/models';
+import { fitModel, type FitResult, type LabeledRows, type TrainableArchitecture } from '@ctrkit/models';
 import type { CliIo } from '../../io.js';
 import { createProgress, type Progress } from '../../progress.js';
 import type { ModelHyperParameters } from './hyper-parameters.js';
@@ -26,7 +26,7 @@ export const DEFAULT_EPOCHS = 20;
  */
 export function fitWithProgress(
   model: TrainableArchitecture,
-  options: { readonly plan: TrainPlan; readonly io: CliIo; readonly train: LabelledRows; readonly valid: LabelledRows | undefined },
+  options: { readonly plan: TrainPlan; readonly io: CliIo; readonly train: LabeledRows; readonly valid: LabeledRows | undefined },
 ): FitResult {
   const { plan, io, train, valid } = options;
   const { quiet, negativeRate, calibrator } = plan;

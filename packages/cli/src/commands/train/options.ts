@@ -15,12 +15,12 @@ import { DEFAULT_VALID_CAP, DEFAULT_VALID_SHARE } from './validation-rows.js';
  */
 export const TRAIN_OPTIONS: OptionSpecs = {
   data: { type: 'string', required: true, valueName: 'FILE|synthetic:ROWS[:SEED]', description: 'click log to train on, or synthetic traffic from the core generator' },
-  format: { type: 'string', choices: DATA_FORMATS, description: 'log format (required for a file); arrow: encoded, labelled ctrkit Arrow logs (a file, or a directory such as a joined served-row log)' },
+  format: { type: 'string', choices: DATA_FORMATS, description: 'log format (required for a file); arrow: encoded, labeled ctrkit Arrow logs (a file, or a directory such as a joined served-row log)' },
   spec: { type: 'string', valueName: 'FILE', description: 'arrow: the feature spec JSON the log was encoded with (its fingerprint is checked)' },
   ...readerOptions({
     label: 'CSV: the 0/1 label column',
     ignore: 'CSV: columns to drop',
-    numeric: 'CSV: numeric columns (bucketised by the Criteo log rule); the others are categorical',
+    numeric: 'CSV: numeric columns (bucketized by the Criteo log rule); the others are categorical',
     delimiter: 'CSV: field separator (default ,)',
     fieldMap: 'libsvm: field map (field:value<TAB>index lines, e.g. iPinYou featindex.txt): one field per map field instead of one bag',
   }),
@@ -54,7 +54,7 @@ export const TRAIN_OPTIONS: OptionSpecs = {
   deep: { type: 'string', valueName: 'W,W', description: `dcnv2: deep tower widths, or none (default 128,64); deepfm: MLP widths, or none for one linear layer over the embeddings (default ${DEEPFM_CLI_DEFAULTS.deep.join(',')})` },
   'batch-size': { type: 'number', integer: true, min: 1, max: 65536, description: `dcnv2, deepfm: rows per mini-batch (default 256, deepfm ${DEEPFM_CLI_DEFAULTS.batchSize})` },
   'embedding-l2': { type: 'number', min: 0, description: `dcnv2: L2 on the embedding rows a batch touches (default 0); deepfm: on those rows and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.embeddingL2})` },
-  'frequency-l2': { type: 'number', min: 0, description: `dcnv2: frequency-aware L2 prior on the embeddings, each id penalised once a pass however often it appears (default 0); deepfm: on the embeddings and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.frequencyL2})` },
+  'frequency-l2': { type: 'number', min: 0, description: `dcnv2: frequency-aware L2 prior on the embeddings, each id penalized once a pass however often it appears (default 0); deepfm: on the embeddings and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.frequencyL2})` },
   'epoch-decay': { type: 'number', min: 0, exclusiveMin: true, max: 1, description: `dcnv2, deepfm: learning rates of pass k multiplied by F^(k-1) (default 1, deepfm ${DEEPFM_CLI_DEFAULTS.epochDecay})` },
   threads: {
     type: 'number',

@@ -4,7 +4,7 @@
  * click probabilities beside them.
  */
 import { CtrkitError } from '@ctrkit/core';
-import { createRowCollector, sliceRows, type LabelledRows } from '@ctrkit/models';
+import { createRowCollector, sliceRows, type LabeledRows } from '@ctrkit/models';
 import type { CliIo } from '../../io.js';
 import type { ReadOutcome } from '../../data/read-request.js';
 import { readRows, reportMalformed } from '../../data/read-rows.js';
@@ -21,9 +21,9 @@ export interface TrainingRows {
   /** The read, with its encoder and spec. */
   readonly outcome: ReadOutcome;
   /** Rows `[0, trainRows)`. */
-  readonly train: LabelledRows;
+  readonly train: LabeledRows;
   /** Rows `[trainRows, trainRows + validRows)`, absent when there are none. */
-  readonly valid: LabelledRows | undefined;
+  readonly valid: LabeledRows | undefined;
   readonly trainRows: number;
   readonly validRows: number;
   /** Synthetic traffic: the true click probability of every row read. */

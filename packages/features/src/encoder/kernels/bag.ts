@@ -10,7 +10,7 @@ import type { BagFieldSpec, FieldSource } from '../../spec/field-spec.js';
 import { LIST_SEPARATOR, type Reader, type Where, makeReader, numberToken, tokenOf } from '../tokens.js';
 import { Kernel, type LookupView, type Target } from './kernel.js';
 
-/** Reads list items: plain scalars, or one property of behaviour events. */
+/** Reads list items: plain scalars, or one property of behavior events. */
 export function listItem(element: unknown, item: string | undefined): unknown {
   if (item === undefined) return element;
   return typeof element === 'object' && element !== null ? (element as Record<string, unknown>)[item] : undefined;

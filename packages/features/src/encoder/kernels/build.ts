@@ -29,7 +29,7 @@ export function buildKernels(spec: FeatureSpec): { kernels: Kernel[]; storeKerne
         break;
       case 'numeric':
         kernel =
-          'rule' in field.bucketise
+          'rule' in field.bucketize
             ? new CriteoLogKernel(field, slotOf.get(field.name) as number, spec.seed, modulus)
             : new BoundariesKernel(field, slotOf.get(field.name) as number, spec.seed, modulus);
         if (field.source === 'store') storeKernels.push(kernel as IdKernel);

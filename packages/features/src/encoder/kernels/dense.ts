@@ -11,8 +11,8 @@ import { Kernel, type LookupView, type Target } from './kernel.js';
 
 function applyDense(spec: DenseFieldSpec): (x: number) => number {
   const [lo, hi] = spec.clip ?? [-Infinity, Infinity];
-  const normalise = spec.normalise ?? { method: 'none' as const };
-  switch (normalise.method) {
+  const normalize = spec.normalize ?? { method: 'none' as const };
+  switch (normalize.method) {
     case 'none':
       return (x) => Math.min(hi, Math.max(lo, x));
     case 'log1p':
@@ -22,11 +22,11 @@ function applyDense(spec: DenseFieldSpec): (x: number) => number {
         return c >= 0 ? Math.log1p(c) : -Math.log1p(-c);
       };
     case 'standard': {
-      const { mean, std } = normalise;
+      const { mean, std } = normalize;
       return (x) => (Math.min(hi, Math.max(lo, x)) - mean) / std;
     }
     case 'minmax': {
-      const { min, max } = normalise;
+      const { min, max } = normalize;
       const span = max - min;
       return (x) => (Math.min(hi, Math.max(lo, x)) - min) / span;
     }

@@ -95,7 +95,7 @@ export abstract class NumericKernel extends IdKernel {
   }
 }
 
-/** @internal Bucketised by explicit boundaries. */
+/** @internal Bucketized by explicit boundaries. */
 export class BoundariesKernel extends NumericKernel {
   private readonly boundaries: Float64Array;
   private readonly bucketIds: Int32Array;
@@ -103,7 +103,7 @@ export class BoundariesKernel extends NumericKernel {
 
   constructor(spec: NumericFieldSpec, offset: number, seed: number, modulus: number) {
     super(spec, offset, seed, modulus);
-    const boundaries = (spec.bucketise as { boundaries: readonly number[] }).boundaries;
+    const boundaries = (spec.bucketize as { boundaries: readonly number[] }).boundaries;
     this.boundaries = Float64Array.from(boundaries);
     this.bucketTokens = Array.from({ length: boundaries.length + 1 }, (_, i) => String(i));
     this.bucketIds = this.idTable(this.bucketTokens);

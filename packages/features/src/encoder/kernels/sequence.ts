@@ -11,7 +11,7 @@ import { LIST_SEPARATOR, type Reader, makeReader, tokenOf } from '../tokens.js';
 import { Kernel, type LookupView, type Target } from './kernel.js';
 import { listItem, listOf } from './bag.js';
 
-/** @internal A behaviour sequence, left-padded to `maxLength`. */
+/** @internal A behavior sequence, left-padded to `maxLength`. */
 export class SequenceKernel extends Kernel {
   private readonly read: Reader;
   readonly prefix: HashState;

@@ -1,14 +1,14 @@
 /**
- * The learner's labelled output, exactly once across restarts.
+ * The learner's labeled output, exactly once across restarts.
  *
  * The stream joiner acks a row's deliveries only after its label is durable, so a learner killed
  * between a flush and its acks leaves rows that are on disk *and* come back from the stream. The
  * joiner's own duplicate memory died with the process; this log's does not: at start the learner
- * reads every event id in `<dir>/labelled` (the last `horizonMs` of labelled files, where every
- * row that may still be redelivered lies) and {@link createLabelledOutput} drops a row whose id is
+ * reads every event id in `<dir>/labeled` (the last `horizonMs` of labeled files, where every
+ * row that may still be redelivered lies) and {@link createLabeledOutput} drops a row whose id is
  * among them (counted), acking its deliveries as usual. Files older than the horizon move to
  * `<dir>/archive` once the running learner has outlived the horizon itself — by then every row an
- * earlier run left unacked has been redelivered, labelled and acked — so the start-up read stays
+ * earlier run left unacked has been redelivered, labeled and acked — so the start-up read stays
  * bounded by the horizon, whatever the log's age. Both folders are served-row logs
  * (`readServedLog`) for offline training.
  *
@@ -21,12 +21,12 @@ import { CtrkitError, type ClickEvent, type EventStream, type FeatureLayout, typ
 import { createArrowServedLog, listServedLogFiles, readServedLog, type ArrowServedLog } from '@ctrkit/features/node';
 import type { RefresherRows } from '@ctrkit/models';
 
-/** File name prefix of the labelled log. */
-export const LABELLED_PREFIX = 'labelled';
-/** `labelled-<15-digit ms>-<pid>-<tag>-<seq>.arrow`: the time the file's first row was appended. */
-const FILE_TIME = new RegExp(`^${LABELLED_PREFIX}-([0-9]{15})-`);
+/** File name prefix of the labeled log. */
+export const LABELED_PREFIX = 'labeled';
+/** `labeled-<15-digit ms>-<pid>-<tag>-<seq>.arrow`: the time the file's first row was appended. */
+const FILE_TIME = new RegExp(`^${LABELED_PREFIX}-([0-9]{15})-`);
 
-/** A labelled row made durable, for the trainer. */
+/** A labeled row made durable, for the trainer. */
 export interface DurableRow {
   readonly row: ServedRow;
   readonly label: 0 | 1;
@@ -47,20 +47,20 @@ export interface Recovery {
 /**
  * Reads the active folder: the ids to dedup against and the rows to replay.
  *
- * @param dir - `<LEARNER_DIR>/labelled`.
+ * @param dir - `<LEARNER_DIR>/labeled`.
  * @param layout - The layout the rows must follow.
  * @param replayRows - Rows to keep for replay, at most.
  * @returns What it found (empty when the folder is new).
  * @throws `CtrkitError` `E_PARSE` / `E_INPUT` on a damaged file or one of another spec.
  */
-export async function recoverLabelledLog(dir: string, layout: FeatureLayout, replayRows: number): Promise<Recovery> {
+export async function recoverLabeledLog(dir: string, layout: FeatureLayout, replayRows: number): Promise<Recovery> {
   await mkdir(dir, { recursive: true });
   const ids = new Set<string>();
   const kept: RefresherRows[] = [];
   let keptRows = 0;
   for await (const item of readServedLog(dir, layout)) {
     for (const id of item.eventIds) ids.add(id);
-    if (item.labels === undefined) throw new CtrkitError('E_PARSE', `labelled log '${item.file}' has no label column`);
+    if (item.labels === undefined) throw new CtrkitError('E_PARSE', `labeled log '${item.file}' has no label column`);
     kept.push({ batch: item.batch, labels: item.labels });
     keptRows += item.batch.rows;
     // Whole record batches are kept; the oldest go once the rest cover replayRows.
@@ -70,20 +70,20 @@ export async function recoverLabelledLog(dir: string, layout: FeatureLayout, rep
     kept.length = 0;
     keptRows = 0;
   }
-  return { ids, replay: kept, replayRows: keptRows, files: (await listServedLogFiles(dir, LABELLED_PREFIX)).length };
+  return { ids, replay: kept, replayRows: keptRows, files: (await listServedLogFiles(dir, LABELED_PREFIX)).length };
 }
 
 /**
- * Moves labelled files whose first row is older than `before` into the archive folder.
+ * Moves labeled files whose first row is older than `before` into the archive folder.
  *
  * @param dir - The active folder.
  * @param archiveDir - The archive folder (created when absent).
  * @param before - ms since the epoch.
  * @returns How many files moved.
  */
-export async function archiveLabelledFiles(dir: string, archiveDir: string, before: number): Promise<number> {
+export async function archiveLabeledFiles(dir: string, archiveDir: string, before: number): Promise<number> {
   let moved = 0;
-  for (const file of await listServedLogFiles(dir, LABELLED_PREFIX)) {
+  for (const file of await listServedLogFiles(dir, LABELED_PREFIX)) {
     const match = FILE_TIME.exec(path.basename(file));
     if (match === null || Number(match[1]) >= before) continue;
     if (moved === 0) await mkdir(archiveDir, { recursive: true });
@@ -94,18 +94,18 @@ export async function archiveLabelledFiles(dir: string, archiveDir: string, befo
 }
 
 /** The output log the stream joiner writes to. */
-export interface LabelledOutput extends ServedLog {
+export interface LabeledOutput extends ServedLog {
   /** Rows dropped because an earlier run had made them durable. */
   readonly redelivered: number;
   /** The Arrow log underneath. */
   readonly log: ArrowServedLog;
 }
 
-/** What {@link createLabelledOutput} needs. */
-export interface LabelledOutputOptions {
+/** What {@link createLabeledOutput} needs. */
+export interface LabeledOutputOptions {
   readonly dir: string;
   readonly layout: FeatureLayout;
-  /** Ids made durable by earlier runs (from {@link recoverLabelledLog}). */
+  /** Ids made durable by earlier runs (from {@link recoverLabeledLog}). */
   readonly durableIds: ReadonlySet<string>;
   /** The click being handled now, if any (see {@link watchDeliveries}). */
   readonly currentClick: () => ClickEvent | undefined;
@@ -118,15 +118,15 @@ export interface LabelledOutputOptions {
 }
 
 /**
- * Creates the output: an Arrow served log (labelled) behind the restart dedup.
+ * Creates the output: an Arrow served log (labeled) behind the restart dedup.
  *
  * @param options - Folder, layout, durable ids, click source, sinks.
  * @returns The output.
  */
-export function createLabelledOutput(options: LabelledOutputOptions): LabelledOutput {
+export function createLabeledOutput(options: LabeledOutputOptions): LabeledOutput {
   const { layout, durableIds, currentClick, onDurable, onFailure } = options;
   // Rolled by the joiner's flushes; no timer of its own.
-  const log = createArrowServedLog({ dir: options.dir, layout, labelled: true, prefix: LABELLED_PREFIX, checkIntervalMs: 0, maxFileAgeMs: 3_600_000 });
+  const log = createArrowServedLog({ dir: options.dir, layout, labeled: true, prefix: LABELED_PREFIX, checkIntervalMs: 0, maxFileAgeMs: 3_600_000 });
   let pending: DurableRow[] = [];
   let redelivered = 0;
   let flushes = 0;
@@ -168,7 +168,7 @@ export function createLabelledOutput(options: LabelledOutputOptions): LabelledOu
 }
 
 /**
- * Wraps a stream so that, while a click delivery is being handled, {@link createLabelledOutput}
+ * Wraps a stream so that, while a click delivery is being handled, {@link createLabeledOutput}
  * can see the click (the joiner labels its row synchronously inside the handler), so that each
  * served row's time is seen before the joiner sees the row (the event-time clock), and so that
  * deliveries are counted.
