@@ -88,9 +88,8 @@ function randomRows(n: number, seed: string): LabeledRows {
 const rows = randomRows(ROWS, 'train');
 const warmup = sliceRows(rows, 0, Math.min(ROWS, 20 * BATCH));
 
-/** One timed pass of a fresh DCN-v2 trainer on `threads` threads, after the warm-up; rows/s. */
-function dcnv2RowsPerSecond(threads: number): number {
-  const trainer = createDcnV2Trainer(layout, { embeddingDim: D, crossLayers: CROSS, lowRank: RANK, deep: DEEP, batchSize: BATCH, learningRate: 1e-3, seed: 1, threads });
+/** One timed pass of a fresh mini-batch trainer over `rows`, after one over the warm-up rows; rows/s. */
+function timedPass(trainer: { trainEpoch(rows: typeof warmup): unknown; close(): void }): number {
   trainer.trainEpoch(warmup);
   const started = performance.now();
   trainer.trainEpoch(rows);
@@ -99,15 +98,14 @@ function dcnv2RowsPerSecond(threads: number): number {
   return ROWS / seconds;
 }
 
+/** One timed pass of a fresh DCN-v2 trainer on `threads` threads, after the warm-up; rows/s. */
+function dcnv2RowsPerSecond(threads: number): number {
+  return timedPass(createDcnV2Trainer(layout, { embeddingDim: D, crossLayers: CROSS, lowRank: RANK, deep: DEEP, batchSize: BATCH, learningRate: 1e-3, seed: 1, threads }));
+}
+
 /** One timed pass of a fresh DeepFM trainer (`--model deepfm` defaults: D 8, MLP 128-64, Adam 2e-3, frequency prior 10) on `threads` threads; rows/s. */
 function deepfmRowsPerSecond(threads: number): number {
-  const trainer = createDeepFmTrainer(layout, { embeddingDim: D, deep: DEEP, batchSize: BATCH, learningRate: 2e-3, frequencyL2: 10, seed: 1, threads });
-  trainer.trainEpoch(warmup);
-  const started = performance.now();
-  trainer.trainEpoch(rows);
-  const seconds = (performance.now() - started) / 1000;
-  trainer.close();
-  return ROWS / seconds;
+  return timedPass(createDeepFmTrainer(layout, { embeddingDim: D, deep: DEEP, batchSize: BATCH, learningRate: 2e-3, frequencyL2: 10, seed: 1, threads }));
 }
 
 /** One timed pass of a fresh FM trainer (`--model fm` defaults), chunks of 4096 rows as `fitModel` feeds it; rows/s. */
