@@ -1,4 +1,5 @@
 import { ensure } from './errors.js';
+import { fmix32 } from './hash-mix.js';
 
 /**
  * A seeded pseudo-random source: small-fast-counter (sfc32), seeded through splitmix32. Pure
@@ -73,11 +74,9 @@ export function seedFromString(text: string): number {
   return splitmix32(h >>> 0);
 }
 
+/** splitmix32's output step: the golden-ratio increment, then MurmurHash3's finalizer. */
 function splitmix32(x: number): number {
-  let z = (x + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
+  return fmix32((x + 0x9e3779b9) | 0);
 }
 
 class Sfc32 implements Random {
