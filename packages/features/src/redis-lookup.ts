@@ -61,7 +61,7 @@ export async function lookupOnServer(call: LookupCall): Promise<void> {
 }
 
 /** Errors that say a call reached a node that does not hold every key it read: the slot map moved. */
-const ROUTING = /non local key|CROSSSLOT|MOVED|ASK|TRYAGAIN|Cluster redirections/;
+const ROUTING = /non local key|Cluster redirections|\b(?:CROSSSLOT|MOVED|ASK|TRYAGAIN)\b/;
 
 /**
  * Redis Cluster: groups the ads by the master that serves their slot in the client's slot map,
