@@ -27,7 +27,7 @@ export const trainCommand: Command = {
   options: TRAIN_OPTIONS,
   details: [
     'Rows are read in file order: the first --train-rows train, the next --valid-rows validate (early stopping on log loss, then Platt or isotonic calibration, whichever has the lower out-of-fold log loss). The feature spec, the reader settings and a feature profile for drift monitoring are stored in model.json, so `ctrkit eval` reads other rows of the same log alike.',
-    'Criteo: I1–I13 bucketized by ⌊ln(x)²⌋, C1–C26 hashed. CSV: string columns hashed, --numeric columns bucketized. libsvm: with --field-map one hashed field per map field, else one bag of index:value pairs. Synthetic: 18 fields of the generated requests, with the true click probability of every row reported as the Bayes figures.',
+    'Criteo: I1–I13 bucketized by ⌊ln(x)²⌋, C1–C26 hashed. CSV: string columns hashed, --numeric columns bucketized. libsvm: with --field-map one hashed field per map field, else one bag of index:value pairs. Synthetic: 20 fields of the generated requests (18 attributes, and the user history as two bags), with the true click probability of every row reported as the Bayes figures.',
   ],
   examples: [
     'ctrkit train --data ../shared/data/criteo/train_10k.tsv --format criteo --model lr --train-rows 6400 --valid-rows 1600 --refit --out models/criteo-lr',

@@ -18,9 +18,14 @@ function fieldName(column: string, taken: Set<string>): string {
 }
 
 /**
- * The default feature spec of synthetic traffic (`--synthetic-spec plain`): every attribute the
- * generator's click model reads, one field each, no crosses — so the interactions are left for FM
- * and DCN-v2 to find, and LR's gap to the Bayes-optimal model measures them.
+ * The default feature spec of synthetic traffic (`--synthetic-spec plain`): every attribute of the
+ * request the generator's click model reads, one field each, no crosses — so the interactions are
+ * left for FM and DCN-v2 to find, and LR's gap to the Bayes-optimal model measures them. That
+ * includes the user's behavior history, as two bags (its events' categories and brands, each
+ * weighted 1/n): the click model reads which advertisers the user clicked before (retargeting),
+ * and the history's categories are drawn from the same hidden tastes as the user's clicks, as a
+ * real log's would be. Without them (before 2026-12-07) FM closed 3 to 5 points less of LR's
+ * AUC gap to Bayes at 200,000 rows.
  * `--synthetic-spec ad-request` uses the features package's `adRequestSpec({ store: false })`
  * instead, whose hand-made crosses hand LR most of those interactions.
  *
@@ -44,6 +49,8 @@ export function syntheticSpec(idSpace: number): FeatureSpecJSON {
       field('user_os', 'user', 'os'),
       { name: 'user_interests', kind: 'bag', source: 'user', path: 'interests', maxSize: 4 },
       { name: 'user_segments', kind: 'bag', source: 'user', path: 'segments', maxSize: 12 },
+      { name: 'user_history_category', kind: 'bag', source: 'user', path: 'history', item: 'category', maxSize: 20, combiner: 'mean' },
+      { name: 'user_history_brand', kind: 'bag', source: 'user', path: 'history', item: 'brand', maxSize: 20, combiner: 'mean' },
       field('publisher', 'context', 'publisherId'),
       field('page_category', 'context', 'pageCategory'),
       field('connection', 'context', 'connection'),
