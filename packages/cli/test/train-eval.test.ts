@@ -120,7 +120,28 @@ describe('ctrkit train and eval', () => {
     expect(Object.keys(JSON.parse(json.out) as object)).toEqual(KEYS);
     expect(json.err).toMatch(/ground truth \(Bayes\) on the same rows: AUC 0\.\d{4}/);
     expect((await ctrkit('eval', '--model', 'sim', '--data', CRITEO, '--format', 'criteo')).err).toMatch(/trained on synthetic traffic/);
-  });
+  }, 30_000); // four train / eval runs in a row: it timed out at 5 s at load 7 on the 2-core machine
+
+  it('DeepFM starts from an FTRL-LR by default and DCN-v2 with --warm-start lr; the start is pass 0, and --warm-start none turns it off', async () => {
+    const small = ['--data', 'synthetic:4000:9', '--train-rows', '3000', '--valid-rows', '1000', '--epochs', '1', '--embedding-dim', '4', '--deep', '8', '--id-space', '65536', '--json', '--quiet'];
+    for (const model of ['dcnv2', 'deepfm']) {
+      const warm = await ctrkit('train', ...small, '--model', model, ...(model === 'dcnv2' ? ['--warm-start', 'lr'] : []), '--out', `warm-${model}`);
+      expect(warm.status, warm.err).toBe(0);
+      const json = JSON.parse(warm.out) as { bestEpoch: number; validLogLoss: number; warmStart: { model: string; passes: number; validLogLoss: number; validAuc: number } | null };
+      expect(json.warmStart?.model).toBe('lr');
+      expect(json.warmStart?.passes).toBeGreaterThanOrEqual(1);
+      // The kept model is never worse on the validation rows than its start.
+      expect(json.validLogLoss).toBeLessThanOrEqual(json.warmStart?.validLogLoss as number);
+      const cold = await ctrkit('train', ...small, '--model', model, '--warm-start', 'none', '--out', `cold-${model}`);
+      expect((JSON.parse(cold.out) as { warmStart: unknown }).warmStart).toBeNull();
+    }
+    const text = await ctrkit('train', ...small.filter((a) => a !== '--json'), '--model', 'deepfm', '--out', 'warm-text');
+    expect((JSON.parse((await ctrkit('train', ...small, '--model', 'dcnv2', '--out', 'dcnv2-default')).out) as { warmStart: unknown }).warmStart).toBeNull();
+    expect(text.out).toMatch(/^0 .* the start: an FTRL-LR of \d+ pass\(es\)/m);
+    const misuse = await ctrkit('train', '--data', 'synthetic:4000:9', '--model', 'lr', '--warm-start', 'lr', '--out', 'warm-lr');
+    expect(misuse.status).toBe(2);
+    expect(misuse.err).toMatch(/--warm-start applies to --model dcnv2 or deepfm/);
+  }, 60_000);
 
   it('--model auto trains each candidate on the same rows, keeps the lowest validation log loss and says so; bad use is a usage error', async () => {
     const trained = await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'auto', '--candidates', 'lr,fm', '--id-space', '65536', '--json', '--quiet', '--out', 'auto');
@@ -148,7 +169,7 @@ describe('ctrkit train and eval', () => {
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--valid-share', '0', '--out', 'x', '--quiet')).status).toBe(2);
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'lr', '--candidates', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,fm', '--embedding-dim', '4', '--out', 'x', '--quiet')).err).toMatch(/--embedding-dim applies to --model dcnv2/);
-  });
+  }, 30_000); // several train / eval runs: past the 5 s default at load 6 on the 2-core machine
 
   it('--synthetic-spec ad-request trains on the features package preset (crosses, sequences, a dense column)', async () => {
     const trained = await ctrkit('train', '--data', 'synthetic:4000:9', '--synthetic-spec', 'ad-request', '--model', 'dcnv2', '--valid-rows', '1000', '--epochs', '1', '--embedding-dim', '4', '--deep', '8', '--low-rank', '4', '--id-space', '65536', '--quiet', '--out', 'preset');
@@ -160,7 +181,7 @@ describe('ctrkit train and eval', () => {
     expect(evaluated.status, evaluated.err).toBe(0);
     expect((JSON.parse(evaluated.out) as { rows: number }).rows).toBe(1000);
     expect((await ctrkit('train', '--data', CRITEO, '--format', 'criteo', '--synthetic-spec', 'plain', '--model', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
-  });
+  }, 30_000); // several train / eval runs: past the 5 s default at load 6 on the 2-core machine
 
   it('--model deepfm trains on the ad-request preset (sequences and a dense column enter it), evaluates, and takes its flags; DCN-v2-only flags are a usage error', async () => {
     const trained = await ctrkit('train', '--data', 'synthetic:4000:9', '--synthetic-spec', 'ad-request', '--model', 'deepfm', '--valid-rows', '1000', '--epochs', '2', '--embedding-dim', '4', '--deep', '8', '--frequency-l2', '1', '--id-space', '65536', '--json', '--quiet', '--out', 'deepfm');
@@ -178,7 +199,7 @@ describe('ctrkit train and eval', () => {
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'deepfm', '--cross-layers', '2', '--out', 'x', '--quiet')).err).toMatch(/--cross-layers applies to --model dcnv2/);
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,deepfm', '--low-rank', '4', '--out', 'x', '--quiet')).err).toMatch(/--low-rank applies to --model dcnv2/);
     expect((await ctrkit('train', '--help')).out).toMatch(/deepfm: MLP widths/);
-  });
+  }, 30_000); // several train / eval runs: past the 5 s default at load 6 on the 2-core machine
 
   it('reads CSV (label, ignored and numeric columns) and libsvm with a field map', async () => {
     writeCsv('log.csv', 3000);

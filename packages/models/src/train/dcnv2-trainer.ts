@@ -22,9 +22,10 @@
  * The test suite checks every gradient against central finite differences.
  */
 import { CtrkitError, type FeatureBatch, type FeatureLayout } from '@ctrkit/core';
-import { checkWeights, initDcnV2Weights, type CrossLayerWeights, type DcnV2Weights } from '../weights.js';
+import { checkWeights, initDcnV2Weights, type CrossLayerWeights, type DcnV2Weights, type LrWeights } from '../weights.js';
 import { param, type Param } from './adam.js';
 import { checkTrainerLayout, embeddingTrainerSettings, type EmbeddingTrainer, type EmbeddingTrainerDefaults, type EmbeddingTrainerOptions, type EmbeddingTrainerSettings } from './embedding-trainer.js';
+import { dcnV2FromLinear } from './linear-warm-start.js';
 import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
 
@@ -51,6 +52,12 @@ export interface DcnV2TrainerOptions extends EmbeddingTrainerOptions {
   readonly frequencyL2?: number;
   /** Weights to start from instead of a seeded initialization (copied; must fit the layout). */
   readonly initial?: DcnV2Weights;
+  /**
+   * A trained LR of the same layout to start from (ignored with `initial`): the seeded weights are
+   * set so that the model scores exactly as the LR does, and training goes on from there (see
+   * `linear-warm-start.ts`; `fitModel` trains that LR first by default).
+   */
+  readonly warmStart?: LrWeights;
 }
 
 /** {@link DcnV2TrainerOptions} with every default filled in.
@@ -331,6 +338,7 @@ export function createDcnV2Trainer(layout: FeatureLayout, options: DcnV2TrainerO
       seed: settings.seed,
       embeddingScale: settings.embeddingScale,
     });
+    if (options.warmStart !== undefined) initial = dcnV2FromLinear(layout, options.warmStart, initial);
   } else {
     checkWeights(layout, initial);
   }

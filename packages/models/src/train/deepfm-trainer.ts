@@ -22,9 +22,10 @@
  * The test suite checks every gradient against central finite differences.
  */
 import type { FeatureBatch, FeatureLayout } from '@ctrkit/core';
-import { checkWeights, initDeepFmWeights, type DeepFmWeights } from '../weights.js';
+import { checkWeights, initDeepFmWeights, type DeepFmWeights, type LrWeights } from '../weights.js';
 import { param, type Param } from './adam.js';
 import { checkTrainerLayout, embeddingTrainerSettings, type EmbeddingTrainer, type EmbeddingTrainerDefaults, type EmbeddingTrainerOptions, type EmbeddingTrainerSettings } from './embedding-trainer.js';
+import { deepFmFromLinear } from './linear-warm-start.js';
 import { MiniBatchTrainer } from './mini-batch-trainer.js';
 import { layerParams, layerWeights, ReluTower, type LayerParams } from './relu-tower.js';
 import { rowOf } from './rows.js';
@@ -54,6 +55,12 @@ export interface DeepFmTrainerOptions extends EmbeddingTrainerOptions {
   readonly frequencyL2?: number;
   /** Weights to start from instead of a seeded initialization (copied; must fit the layout). */
   readonly initial?: DeepFmWeights;
+  /**
+   * A trained LR of the same layout to start from (ignored with `initial`): the linear part is the
+   * LR's and the MLP starts silent, so the model scores as the LR does but for the small FM term of
+   * the seeded embeddings (see `linear-warm-start.ts`; `fitModel` trains that LR first by default).
+   */
+  readonly warmStart?: LrWeights;
 }
 
 /** {@link DeepFmTrainerOptions} with every default filled in: the shared settings, DeepFM adding none.
@@ -250,6 +257,7 @@ export function createDeepFmTrainer(layout: FeatureLayout, options: DeepFmTraine
   let initial = options.initial;
   if (initial === undefined) {
     initial = initDeepFmWeights(layout, { embeddingDim: settings.embeddingDim, deep: settings.deep, seed: settings.seed, embeddingScale: settings.embeddingScale });
+    if (options.warmStart !== undefined) initial = deepFmFromLinear(layout, options.warmStart, initial);
   } else {
     checkWeights(layout, initial);
   }

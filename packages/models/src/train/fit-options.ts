@@ -59,7 +59,7 @@ export interface FitProgress {
  * ```
  */
 export interface EpochRecord {
-  /** Pass number, from 1. */
+  /** Pass number, from 1; 0 is the warm start (DCN-v2 and DeepFM started from the LR, before any pass). */
   readonly epoch: number;
   /** Mean training log loss: progressive (before each row's update) for LR and FM, mini-batch for DCN-v2 and DeepFM. */
   readonly trainLogLoss: number;
@@ -136,6 +136,17 @@ export interface FitOptions {
    * there are fewer than 1,000,000 training rows (where the held-out share is data the model cannot spare; above it, a refit doubles the training time for little); default false.
    */
   readonly refit?: boolean | 'auto';
+  /**
+   * DCN-v2 and DeepFM: `'lr'` (DeepFM's default) first fits an FTRL-LR on the same rows (the `lr`
+   * options, early-stopped on the validation rows, at most 20 passes; 3 without validation rows),
+   * starts the model from it (it scores as the LR does, see `DcnV2TrainerOptions.warmStart`), and
+   * scores that start on the validation rows as pass 0, which early stopping keeps when no pass
+   * beats it — so the model is never worse on the validation rows than the LR. A refit refits the
+   * LR too. `'none'` (DCN-v2's default): a seeded start. On generated logs (synthetic:200000:3,
+   * validation AUC) the LR start took DeepFM from 0.8078 to 0.8247 and DCN-v2 from 0.7954 to
+   * 0.7903: DCN-v2 keeps its first pass either way, and from a converged LR that pass overfits more.
+   */
+  readonly warmStart?: 'lr' | 'none';
   /** Seed of the initial weights, shuffling and downsampling (default 0; per-model options may override). */
   readonly seed?: number | string;
   /** FTRL-Proximal hyper-parameters (model `lr`). */

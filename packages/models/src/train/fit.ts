@@ -7,6 +7,7 @@
  */
 import { auc, createDownsamplingCorrection, CtrkitError, logLoss, type Calibrator } from '@ctrkit/core';
 import { chooseCalibrator, type CalibratorChoice } from './calibrate.js';
+import type { LrWeights } from '../weights.js';
 import type { EpochRecord, FitOptions, TrainedWeights } from './fit-options.js';
 import { learnerFor, scorerOf } from './learners.js';
 import { createRowCollector, downsampleNegatives, type LabeledRows } from './rows.js';
@@ -24,8 +25,10 @@ export interface FitResult {
   readonly weights: TrainedWeights;
   /** Every pass run. */
   readonly history: readonly EpochRecord[];
-  /** The pass whose weights were kept, from 1. */
+  /** The pass whose weights were kept, from 1; 0: the warm start (the LR), which no pass beat. */
   readonly bestEpoch: number;
+  /** DeepFM by default, DCN-v2 with `warmStart: 'lr'`: the LR they started from — its passes and, with validation rows, its validation log loss and AUC (pass 0's). */
+  readonly warmStart?: { readonly lrPasses: number; readonly validLogLoss?: number; readonly validAuc?: number };
   /** The calibrator choice, when one was fitted. */
   readonly calibration: CalibratorChoice | undefined;
   /** What serving applies after the model: the chosen calibrator, the downsampling correction alone, or nothing. */
@@ -53,6 +56,30 @@ function bothClasses(labels: Float32Array): boolean {
   let positives = 0;
   for (let i = 0; i < labels.length; i++) positives += labels[i] as number;
   return positives > 0 && positives < labels.length;
+}
+
+/** Passes at most of the LR a warm start fits, with validation rows (early-stopped) and without. */
+const WARM_START_LR_EPOCHS = 20;
+const WARM_START_LR_EPOCHS_BLIND = 3;
+
+/**
+ * The LR a DCN-v2 or DeepFM warm start begins from: FTRL with the fit's `lr` options on the same
+ * rows (downsampled alike), early-stopped on `valid` when given, no calibrator, no refit.
+ */
+function fitLinear(options: FitOptions, train: LabeledRows, valid: LabeledRows | undefined, epochs: number, patience: number, downsampled = false): { weights: TrainedWeights; passes: number } {
+  const fit = fitModel({
+    model: 'lr',
+    train,
+    ...(valid === undefined ? {} : { valid }),
+    epochs,
+    patience,
+    calibrate: false,
+    refit: false,
+    ...(options.negativeRate === undefined || downsampled ? {} : { negativeRate: options.negativeRate }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.lr === undefined ? {} : { lr: options.lr }),
+  });
+  return { weights: fit.weights, passes: valid === undefined ? epochs : Math.max(1, fit.bestEpoch) };
 }
 
 /** Training rows below which `refit: 'auto'` refits. */
@@ -120,7 +147,13 @@ export function fitModel(options: FitOptions): FitResult {
     throw new CtrkitError('E_CONFIG', `fitModel: fm.factorPasses must be a positive integer, Infinity or 'auto', got ${String(factorPasses)}`);
   }
   const autoFreeze = factorPasses === 'auto' && useValid;
-  const learner = learnerFor(options, layout);
+  const warm = (options.model === 'dcnv2' || options.model === 'deepfm') && (options.warmStart ?? (options.model === 'deepfm' ? 'lr' : 'none')) === 'lr';
+  if (!(options.warmStart === undefined || options.warmStart === 'lr' || options.warmStart === 'none')) {
+    throw new CtrkitError('E_CONFIG', `fitModel: warmStart must be 'lr' or 'none', got ${JSON.stringify(options.warmStart)}`);
+  }
+  const linearPasses = useValid ? WARM_START_LR_EPOCHS : WARM_START_LR_EPOCHS_BLIND;
+  const linear = warm ? fitLinear(options, allTrain, useValid ? valid : undefined, linearPasses, patience) : undefined;
+  const learner = learnerFor(options, layout, linear?.weights as LrWeights | undefined);
   const history: EpochRecord[] = [];
   /** `passes`: passes the kept weights learned from (undone ones not counted); `factorPasses`: of those, with the factors learning. */
   let best: { epoch: number; loss: number; weights: TrainedWeights; predictions: Float32Array | undefined; passes: number; factorPasses: number } | undefined;
@@ -128,6 +161,17 @@ export function fitModel(options: FitOptions): FitResult {
   let passes = 0;
   let frozenAfter = typeof factorPasses === 'number' ? factorPasses : Infinity;
   const total = train.batch.rows;
+  let start: EpochRecord | undefined;
+  if (linear !== undefined && useValid) {
+    // Pass 0: the LR the model starts from, a point early stopping may keep.
+    const raw = learner.predict(valid);
+    const predictions = correction === undefined ? raw : correction.apply(raw, new Float32Array(raw.length));
+    const validLogLoss = logLoss(valid.labels, predictions);
+    const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
+    start = { epoch: 0, trainLogLoss: Number.NaN, validLogLoss, validAuc };
+    options.onEpoch?.(start);
+    best = { epoch: 0, loss: validLogLoss, weights: learner.snapshot(), predictions: raw, passes: 0, factorPasses: 0 };
+  }
   for (let epoch = 1; epoch <= epochs; epoch++) {
     if (passes >= frozenAfter) learner.freeze?.();
     if (autoFreeze && passes < frozenAfter) learner.checkpoint?.();
@@ -169,7 +213,7 @@ export function fitModel(options: FitOptions): FitResult {
   const metrics: Record<string, number> = { trainRows: total, epochs: history.length, bestEpoch: kept.epoch };
   const warnings: string[] = [];
   if (useValid && kept.predictions !== undefined) {
-    const record = history[kept.epoch - 1] as EpochRecord;
+    const record = (kept.epoch === 0 ? start : history[kept.epoch - 1]) as EpochRecord;
     metrics.validRows = valid.batch.rows;
     metrics.validLogLoss = record.validLogLoss as number;
     if (Number.isFinite(record.validAuc)) metrics.validAuc = record.validAuc as number;
@@ -201,7 +245,9 @@ export function fitModel(options: FitOptions): FitResult {
     collector.append(allTrain.batch, allTrain.labels);
     collector.append(valid.batch, valid.labels);
     const combined = correction === undefined ? collector.toRows() : downsampleNegatives(collector.toRows(), negativeRate as number, options.seed ?? 0);
-    const fresh = learnerFor(options, layout);
+    // The LR a warm start refits on the same rows, for the passes early stopping chose for it.
+    const refitLinear = linear === undefined ? undefined : fitLinear(options, combined, undefined, linear.passes, patience, true);
+    const fresh = learnerFor(options, layout, refitLinear?.weights as LrWeights | undefined);
     for (let epoch = 1; epoch <= kept.passes; epoch++) {
       if (epoch > kept.factorPasses) fresh.freeze?.();
       fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.passes, done, total: combined.batch.rows }));
@@ -215,6 +261,7 @@ export function fitModel(options: FitOptions): FitResult {
     weights,
     history,
     bestEpoch: kept.epoch,
+    ...(linear === undefined ? {} : { warmStart: { lrPasses: linear.passes, ...(start === undefined ? {} : { validLogLoss: start.validLogLoss as number, validAuc: start.validAuc as number }) } }),
     calibration,
     calibrator: calibration === undefined || (calibration.kind === 'none' && correction === undefined) ? correction : calibration.calibrator,
     trainRows,

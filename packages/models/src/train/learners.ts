@@ -6,7 +6,7 @@
  */
 import { CtrkitError, logLoss, type FeatureLayout } from '@ctrkit/core';
 import { createNativeRunner } from '../native-runner/runner.js';
-import type { DcnV2Weights, DeepFmWeights } from '../weights.js';
+import type { DcnV2Weights, DeepFmWeights, LrWeights } from '../weights.js';
 import { createDcnV2Trainer } from './dcnv2-trainer.js';
 import { createDeepFmTrainer } from './deepfm-trainer.js';
 import type { EmbeddingTrainer, EmbeddingTrainerSettings } from './embedding-trainer.js';
@@ -33,8 +33,8 @@ export interface Learner {
   close?(): void;
 }
 
-/** @internal A fresh learner of `options.model`, seeded by `options.seed` unless its own options say otherwise. */
-export function learnerFor(options: FitOptions, layout: FeatureLayout): Learner {
+/** @internal A fresh learner of `options.model`, seeded by `options.seed` unless its own options say otherwise; DCN-v2 and DeepFM start from `linear` when given. */
+export function learnerFor(options: FitOptions, layout: FeatureLayout, linear?: LrWeights): Learner {
   const seed = options.seed ?? 0;
   switch (options.model) {
     case 'lr':
@@ -71,9 +71,9 @@ export function learnerFor(options: FitOptions, layout: FeatureLayout): Learner 
       };
     }
     case 'dcnv2':
-      return miniBatchLearner(createDcnV2Trainer(layout, { seed, ...(options.dcnv2 ?? {}) }));
+      return miniBatchLearner(createDcnV2Trainer(layout, { seed, ...(options.dcnv2 ?? {}), ...(linear === undefined ? {} : { warmStart: linear }) }));
     case 'deepfm':
-      return miniBatchLearner(createDeepFmTrainer(layout, { seed, ...(options.deepfm ?? {}) }));
+      return miniBatchLearner(createDeepFmTrainer(layout, { seed, ...(options.deepfm ?? {}), ...(linear === undefined ? {} : { warmStart: linear }) }));
     default:
       throw new CtrkitError('E_CONFIG', `fitModel: model must be lr, fm, dcnv2 or deepfm, got ${JSON.stringify((options as { model?: unknown }).model)}`);
   }

@@ -38,7 +38,7 @@ export const DEEPFM_CLI_DEFAULTS = {
  *
  * @internal
  */
-export type ModelHyperParameters = Pick<FitOptions, 'lr' | 'fm' | 'dcnv2' | 'deepfm'>;
+export type ModelHyperParameters = Pick<FitOptions, 'lr' | 'fm' | 'dcnv2' | 'deepfm' | 'warmStart'>;
 
 /**
  * The hyper-parameters of `model` from the flags. `trained` lists every architecture this run
@@ -61,7 +61,8 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
   only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
   only(['dim', 'factor-l2', 'factor-prior', 'factor-passes'], ['fm']);
   only(['cross-layers', 'low-rank'], ['dcnv2']);
-  only(['embedding-dim', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay', 'threads'], ['dcnv2', 'deepfm']);
+  only(['embedding-dim', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay', 'threads', 'warm-start'], ['dcnv2', 'deepfm']);
+  const warmStart = (args.string('warm-start') ?? (model === 'deepfm' ? 'lr' : 'none')) as 'lr' | 'none';
   const threads = given('threads') ? num('threads') : Math.min(64, availableParallelism());
   only(['learning-rate'], ['fm', 'dcnv2', 'deepfm']);
   const ftrl: FtrlOptions = {
@@ -104,7 +105,7 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
       ...(given('init-scale') ? { embeddingScale: num('init-scale') } : {}),
       threads,
     };
-    return { deepfm };
+    return { deepfm, warmStart };
   }
   const dcnv2: DcnV2TrainerOptions = {
     embeddingDim: given('embedding-dim') ? num('embedding-dim') : 8,
@@ -123,5 +124,5 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
   };
   const rank = args.string('low-rank');
   if (rank !== undefined && rank !== 'full' && !(Number.isInteger(Number(rank)) && Number(rank) >= 1)) usageError('train', `--low-rank needs a positive whole number or full, got ${JSON.stringify(rank)}`);
-  return { dcnv2 };
+  return { dcnv2, warmStart };
 }

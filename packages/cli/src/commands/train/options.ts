@@ -64,8 +64,14 @@ export const TRAIN_OPTIONS: OptionSpecs = {
     description:
       "dcnv2, deepfm: threads the dense layers' products run on (default: the machine's cores); more than 1 changes only the speed: each product's rows are shared out and every number is computed as on one thread, so a seed gives the same model for any N",
   },
+  'warm-start': {
+    type: 'string',
+    choices: ['lr', 'none'],
+    description:
+      'dcnv2, deepfm: lr = fit an FTRL-LR first (the lr defaults, early-stopped on the validation rows), start the model from it (it scores as that LR does) and count that start as pass 0, which early stopping keeps when no pass beats it, so the model is never worse than the LR on the validation rows; none = a seeded start (default: lr for deepfm, none for dcnv2)',
+  },
   'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: "dcnv2, deepfm: Adam rate of the embeddings (deepfm: and of the ids' linear weights; default: --learning-rate)" },
-  'synthetic-spec': { type: 'string', choices: ['plain', 'ad-request'], description: 'synthetic: plain = 18 fields, no crosses (default); ad-request = adRequestSpec({ store: false }) from @ctrkit/features, with its crosses and sequences' },
+  'synthetic-spec': { type: 'string', choices: ['plain', 'ad-request'], description: 'synthetic: plain = 20 fields (18 attributes, and the user history as two bags), no crosses (default); ad-request = adRequestSpec({ store: false }) from @ctrkit/features, with its crosses and sequences' },
   'init-scale': { type: 'number', min: 0, max: 10, description: 'fm: standard deviation of the initial factors (default 0.01); dcnv2, deepfm: of the initial embeddings (default 0.01)' },
   version: { type: 'string', description: 'model version in the manifest (default: the time of training)' },
   json: { type: 'boolean', description: 'print one JSON object with the training figures' },

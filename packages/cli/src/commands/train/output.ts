@@ -63,6 +63,8 @@ export function trainJson(report: TrainReport): string {
     epochs: result.history.length,
     bestEpoch: result.bestEpoch,
     refit: result.metrics.refitRows !== undefined,
+    // DCN-v2 and DeepFM: the LR they started from (bestEpoch 0: no pass beat it, so it is what was kept).
+    warmStart: result.warmStart === undefined ? null : { model: 'lr', passes: result.warmStart.lrPasses, validLogLoss: result.warmStart.validLogLoss ?? null, validAuc: result.warmStart.validAuc ?? null },
     validAuc: result.metrics.validAuc ?? null,
     validLogLoss: result.metrics.validLogLoss ?? null,
     calibrator: result.calibration?.kind ?? (result.calibrator === undefined ? null : 'downsampling'),
@@ -97,6 +99,9 @@ export function trainText(report: TrainReport): string {
     `trained ${model} on ${trainRows.toLocaleString('en-US')} rows of ${describeSource(source)}${validRows > 0 ? `, validated on the next ${validRows.toLocaleString('en-US')} (rows ${(trainRows + 1).toLocaleString('en-US')}–${(trainRows + validRows).toLocaleString('en-US')}${validShare === undefined ? '' : `, the last ${Math.round(validShare * 100)} % of the rows read`})` : ''} in ${report.seconds.toFixed(1)} s`,
     '',
     'epoch  train logloss  valid logloss  valid AUC',
+    ...(result.warmStart?.validLogLoss === undefined
+      ? []
+      : [`0      ${'–'.padStart(13)}  ${format4(result.warmStart.validLogLoss).padStart(13)}  ${format4(result.warmStart.validAuc).padStart(9)}  the start: an FTRL-LR of ${result.warmStart.lrPasses} pass(es)${result.bestEpoch === 0 ? '  ← kept' : ''}`]),
     ...result.history.map(
       (e: EpochRecord) => `${String(e.epoch).padEnd(5)}  ${format4(e.trainLogLoss).padStart(13)}  ${format4(e.validLogLoss).padStart(13)}  ${format4(e.validAuc).padStart(9)}${e.undone === true ? '  undone: the factors freeze, the linear part goes on' : e.epoch === result.bestEpoch && validRows > 0 ? '  ← kept' : ''}`,
     ),
@@ -112,7 +117,7 @@ export function trainText(report: TrainReport): string {
   } else {
     lines.push('calibrator: none (no validation rows: --valid-share 0 or --valid-rows 0 turned off early stopping and calibration)');
   }
-  if (result.metrics.refitRows !== undefined) lines.push(`refit: retrained on training + validation rows (${result.metrics.refitRows.toLocaleString('en-US')}) for ${result.bestEpoch} pass(es)`);
+  if (result.metrics.refitRows !== undefined) lines.push(`refit: retrained on training + validation rows (${result.metrics.refitRows.toLocaleString('en-US')}) for ${result.bestEpoch} pass(es)${result.warmStart === undefined ? '' : `, from its LR start refitted on them for ${result.warmStart.lrPasses} pass(es)`}`);
   if (bayes !== undefined) lines.push(`ground truth on the validation rows: Bayes AUC ${format4(bayes.auc)}, log loss ${format4(bayes.logloss)}`);
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
   lines.push(`wrote ${path.join(report.out, 'model.onnx')} (${(report.bytes / 2 ** 20).toFixed(1)} MiB) and model.json`, '');
