@@ -138,6 +138,13 @@ describe('ctrkit train and eval', () => {
     const text = await ctrkit('train', ...small.filter((a) => a !== '--json'), '--model', 'deepfm', '--out', 'warm-text');
     expect((JSON.parse((await ctrkit('train', ...small, '--model', 'dcnv2', '--out', 'dcnv2-default')).out) as { warmStart: unknown }).warmStart).toBeNull();
     expect(text.out).toMatch(/^0 .* the start: an FTRL-LR of \d+ pass\(es\)/m);
+    const fm = JSON.parse((await ctrkit('train', '--data', 'synthetic:4000:9', '--train-rows', '3000', '--valid-rows', '1000', '--id-space', '65536', '--json', '--quiet', '--model', 'fm', '--out', 'fm-baseline')).out) as {
+      validLogLoss: number;
+      linearBaseline: { model: string; kept: boolean; validLogLoss: number } | null;
+    };
+    expect(fm.linearBaseline?.model).toBe('lr');
+    expect(typeof fm.linearBaseline?.kept).toBe('boolean');
+    if (fm.linearBaseline?.kept === true) expect(fm.validLogLoss).toBe(fm.linearBaseline.validLogLoss);
     const misuse = await ctrkit('train', '--data', 'synthetic:4000:9', '--model', 'lr', '--warm-start', 'lr', '--out', 'warm-lr');
     expect(misuse.status).toBe(2);
     expect(misuse.err).toMatch(/--warm-start applies to --model dcnv2 or deepfm/);

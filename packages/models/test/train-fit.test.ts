@@ -63,7 +63,7 @@ describe('fitModel and exportModel', () => {
     const train = syntheticRows(layout, 3000, { seed: 'early-train', cardinality: 300, scale: 0.4 });
     const valid = syntheticRows(layout, 3000, { seed: 'early-valid', cardinality: 300, scale: 0.4 });
     // A large FM on few rows per id overfits after a pass or two.
-    const result = fitModel({ model: 'fm', train: train.rows, valid: valid.rows, epochs: 12, patience: 2, fm: { dim: 16, learningRate: 0.2, factorL2: 0, initScale: 0.1 }, seed: 1 });
+    const result = fitModel({ model: 'fm', train: train.rows, valid: valid.rows, epochs: 12, patience: 2, fm: { dim: 16, learningRate: 0.2, factorL2: 0, initScale: 0.1, linearFallback: false }, seed: 1 });
     const losses = result.history.map((e) => e.validLogLoss!);
     expect(result.history.length).toBeLessThan(12);
     expect(result.bestEpoch).toBe(losses.indexOf(Math.min(...losses)) + 1);
@@ -78,7 +78,7 @@ describe('fitModel and exportModel', () => {
     const layout = wideLayout(6, 0, 1 << 12, 0, 'freeze');
     const train = syntheticRows(layout, 3000, { seed: 'freeze-train', cardinality: 300, scale: 0.4 });
     const valid = syntheticRows(layout, 3000, { seed: 'freeze-valid', cardinality: 300, scale: 0.4 });
-    const fm = { dim: 16, learningRate: 0.2, factorL2: 0, factorPrior: 0, initScale: 0.1 };
+    const fm = { dim: 16, learningRate: 0.2, factorL2: 0, factorPrior: 0, initScale: 0.1, linearFallback: false };
     const base = { model: 'fm' as const, train: train.rows, valid: valid.rows, epochs: 12, patience: 2, seed: 1 };
     const auto = fitModel({ ...base, fm });
     const always = fitModel({ ...base, fm: { ...fm, factorPasses: Infinity } });

@@ -1,6 +1,7 @@
 import { logLoss } from '@ctrkit/core';
 import { describe, expect, it } from 'vitest';
 import { createDcnV2Trainer, createDeepFmTrainer, createNativeRunner, fitModel, type LrWeights } from '../src/index.js';
+import { clearlyBetter, pairedLogLossGain } from '../src/train/paired-log-loss.js';
 import { codeThrownBy } from '@ctrkit/test-support';
 import { richLayout, wideLayout } from './fixtures/layouts.js';
 import { randomBatch } from './fixtures/random-batches.js';
@@ -75,5 +76,44 @@ describe('warm start from a logistic regression', () => {
     expect(refit.bestEpoch).toBe(0);
     expect(refit.trainRows).toBe(6000);
     expect(codeThrownBy(() => fitModel({ model: 'dcnv2', train: train.rows, warmStart: 'fm' as never }))).toBe('E_CONFIG');
+  });
+
+  it('the one-standard-error rule: a gain is clear only beyond the standard error of the paired per-row differences', () => {
+    const labels = Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0);
+    const simpler = new Float32Array(8).fill(0.25);
+    const same = pairedLogLossGain(labels, simpler, simpler);
+    expect(same.gain).toBe(0);
+    expect(clearlyBetter(labels, simpler, simpler)).toBe(false);
+    const sharp = Float32Array.of(0.9, 0.1, 0.1, 0.1, 0.9, 0.1, 0.1, 0.1);
+    expect(clearlyBetter(labels, simpler, sharp)).toBe(true);
+    expect(clearlyBetter(labels, sharp, simpler)).toBe(false);
+    // One lucky row among many even ones: a positive mean gain, inside its standard error.
+    const lucky = simpler.slice();
+    lucky[0] = 0.3;
+    lucky[1] = 0.27;
+    expect(pairedLogLossGain(labels, simpler, lucky).gain).toBeGreaterThan(0);
+    expect(clearlyBetter(labels, simpler, lucky)).toBe(false);
+  });
+
+  it('an FM keeps the LR fitted beside it unless it beats it by one standard error: it is that LR on a linear truth, an FM on a pairwise one', () => {
+    const layout = wideLayout(4, 0, 1 << 10, 0, 'fm-fallback');
+    const fm = { dim: 4, learningRate: 0.05, factorL2: 0, initScale: 0.05 };
+    const linear = { train: syntheticRows(layout, 6000, { seed: 'lin-train', scale: 0.5 }).rows, valid: syntheticRows(layout, 3000, { seed: 'lin-valid', scale: 0.5 }).rows };
+    const flat = fitModel({ model: 'fm', ...linear, epochs: 6, calibrate: false, fm, seed: 1 });
+    expect(flat.linearBaseline?.kept).toBe(true);
+    const lr = fitModel({ model: 'lr', ...linear, epochs: 20, calibrate: false });
+    expect(flat.weights.kind).toBe('fm');
+    if (flat.weights.kind !== 'fm' || lr.weights.kind !== 'lr') throw new Error('kinds');
+    expect(Array.from(flat.weights.ids)).toEqual(Array.from(lr.weights.ids));
+    expect(flat.weights.idFactors.every((v) => v === 0)).toBe(true);
+    expect(flat.metrics.validLogLoss).toBeCloseTo(lr.metrics.validLogLoss as number, 6);
+    const pairs = { train: syntheticRows(layout, 30_000, { seed: 'xor-train', interaction: 2, scale: 0.3, intercept: -1 }).rows, valid: syntheticRows(layout, 5000, { seed: 'xor-valid', interaction: 2, scale: 0.3, intercept: -1 }).rows };
+    const crossed = fitModel({ model: 'fm', ...pairs, epochs: 4, calibrate: false, fm, seed: 1 });
+    expect(crossed.linearBaseline?.kept).toBe(false);
+    expect(crossed.metrics.validLogLoss as number).toBeLessThan(crossed.linearBaseline?.validLogLoss as number);
+    if (crossed.weights.kind !== 'fm') throw new Error('kind');
+    expect(crossed.weights.idFactors.some((v) => v !== 0)).toBe(true);
+    // Turned off, there is no LR beside it.
+    expect(fitModel({ model: 'fm', ...linear, epochs: 2, calibrate: false, fm: { ...fm, linearFallback: false }, seed: 1 }).linearBaseline).toBeUndefined();
   });
 });

@@ -95,6 +95,14 @@ export interface FmFitOptions extends FmTrainerOptions {
    * still gains from it.
    */
   readonly factorPasses?: number | 'auto';
+  /**
+   * With validation rows (default true): an FTRL-LR with the FM's linear settings is fitted beside
+   * it (early-stopped, at most 20 passes), and unless the FM beats it on the validation rows by
+   * more than one standard error of the paired per-row log-loss difference (the one-standard-error
+   * rule), the FM keeps that LR's linear part and drops its factors — it is the LR. So an FM is
+   * never worse on validation than the LR, and swaps for it only where the rows can tell.
+   */
+  readonly linearFallback?: boolean;
 }
 
 /** Options of {@link fitModel}.

@@ -10,6 +10,7 @@ import { chooseCalibrator, type CalibratorChoice } from './calibrate.js';
 import type { LrWeights } from '../weights.js';
 import type { EpochRecord, FitOptions, TrainedWeights } from './fit-options.js';
 import { learnerFor, scorerOf } from './learners.js';
+import { clearlyBetter } from './paired-log-loss.js';
 import { createRowCollector, downsampleNegatives, type LabeledRows } from './rows.js';
 
 /** What {@link fitModel} returns.
@@ -29,6 +30,13 @@ export interface FitResult {
   readonly bestEpoch: number;
   /** DeepFM by default, DCN-v2 with `warmStart: 'lr'`: the LR they started from — its passes and, with validation rows, its validation log loss and AUC (pass 0's). */
   readonly warmStart?: { readonly lrPasses: number; readonly validLogLoss?: number; readonly validAuc?: number };
+  /**
+   * FM with validation rows (`fm.linearFallback`, on by default): the LR of its linear settings
+   * fitted beside it — its passes, validation log loss and AUC — and whether it was kept (`kept`:
+   * the FM did not beat it by more than one standard error of the paired per-row log-loss
+   * difference, so the returned FM is that LR, without factors).
+   */
+  readonly linearBaseline?: { readonly lrPasses: number; readonly validLogLoss: number; readonly validAuc: number; readonly kept: boolean };
   /** The calibrator choice, when one was fitted. */
   readonly calibration: CalibratorChoice | undefined;
   /** What serving applies after the model: the chosen calibrator, the downsampling correction alone, or nothing. */
@@ -80,6 +88,12 @@ function fitLinear(options: FitOptions, train: LabeledRows, valid: LabeledRows |
     ...(options.lr === undefined ? {} : { lr: options.lr }),
   });
   return { weights: fit.weights, passes: valid === undefined ? epochs : Math.max(1, fit.bestEpoch) };
+}
+
+/** An FM that is the LR `lr`: its linear part, every factor 0 (the shapes of `fm`, an FM's weights). */
+function fmOfLinear(lr: LrWeights, fm: TrainedWeights): TrainedWeights {
+  if (fm.kind !== 'fm') throw new CtrkitError('E_STATE', 'fitModel: the linear fallback needs FM weights');
+  return { ...fm, bias: lr.bias, ids: lr.ids.slice(), dense: lr.dense.slice(), idFactors: new Float32Array(fm.idFactors.length), denseFactors: new Float32Array(fm.denseFactors.length) };
 }
 
 /** Training rows below which `refit: 'auto'` refits. */
@@ -162,6 +176,8 @@ export function fitModel(options: FitOptions): FitResult {
   let frozenAfter = typeof factorPasses === 'number' ? factorPasses : Infinity;
   const total = train.batch.rows;
   let start: EpochRecord | undefined;
+  /** Pass 0's validation probabilities (after the downsampling correction), while pass 0 is the best. */
+  let startPredictions: Float32Array | undefined;
   if (linear !== undefined && useValid) {
     // Pass 0: the LR the model starts from, a point early stopping may keep.
     const raw = learner.predict(valid);
@@ -169,6 +185,7 @@ export function fitModel(options: FitOptions): FitResult {
     const validLogLoss = logLoss(valid.labels, predictions);
     const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
     start = { epoch: 0, trainLogLoss: Number.NaN, validLogLoss, validAuc };
+    startPredictions = predictions;
     options.onEpoch?.(start);
     best = { epoch: 0, loss: validLogLoss, weights: learner.snapshot(), predictions: raw, passes: 0, factorPasses: 0 };
   }
@@ -186,7 +203,8 @@ export function fitModel(options: FitOptions): FitResult {
     const predictions = correction === undefined ? raw : correction.apply(raw, new Float32Array(raw.length));
     const validLogLoss = logLoss(valid.labels, predictions);
     const validAuc = bothClasses(valid.labels) ? auc(valid.labels, predictions) : Number.NaN;
-    const improved = best === undefined || validLogLoss < best.loss;
+    // The LR start is given up only for a pass that beats it by more than the validation rows' noise.
+    const improved = best === undefined || (best.epoch === 0 && startPredictions !== undefined ? clearlyBetter(valid.labels, startPredictions, predictions) : validLogLoss < best.loss);
     if (!improved && autoFreeze && passes <= frozenAfter) {
       // The factors started to memorize: step back a pass (the checkpoint is the best state, since
       // every earlier pass improved) and go on with the linear part alone.
@@ -208,12 +226,31 @@ export function fitModel(options: FitOptions): FitResult {
   }
   learner.close?.();
   if (best === undefined) best = { epoch: history.length, loss: Number.NaN, weights: learner.snapshot(), predictions: undefined, passes, factorPasses: Math.min(passes, frozenAfter) };
+  // FM beside its LR: unless the FM beats an LR of its linear settings by more than one standard
+  // error on the validation rows, it gives up its factors and is that LR.
+  let baseline: { lr: { weights: TrainedWeights; passes: number }; validLogLoss: number; validAuc: number; kept: boolean } | undefined;
+  let baselineRecord: EpochRecord | undefined;
+  if (options.model === 'fm' && useValid && best.predictions !== undefined && (options.fm?.linearFallback ?? true)) {
+    const lrOptions: FitOptions = { ...options, ...(options.fm?.linear === undefined ? {} : { lr: options.fm.linear }) };
+    const lr = fitLinear(lrOptions, allTrain, valid, WARM_START_LR_EPOCHS, patience);
+    const raw = scorerOf(layout, lr.weights)(valid);
+    const lrPredictions = correction === undefined ? raw : correction.apply(raw, new Float32Array(raw.length));
+    const fmPredictions = correction === undefined ? best.predictions : correction.apply(best.predictions, new Float32Array(best.predictions.length));
+    const keptLinear = !clearlyBetter(valid.labels, lrPredictions, fmPredictions);
+    const validLogLoss = logLoss(valid.labels, lrPredictions);
+    const validAuc = bothClasses(valid.labels) ? auc(valid.labels, lrPredictions) : Number.NaN;
+    baseline = { lr: { ...lr, weights: fmOfLinear(lr.weights as LrWeights, best.weights) }, validLogLoss, validAuc, kept: keptLinear };
+    if (keptLinear) {
+      baselineRecord = { epoch: lr.passes, trainLogLoss: Number.NaN, validLogLoss, validAuc };
+      best = { epoch: lr.passes, loss: validLogLoss, weights: baseline.lr.weights, predictions: raw, passes: lr.passes, factorPasses: 0 };
+    }
+  }
   const kept = best;
   let calibration: CalibratorChoice | undefined;
   const metrics: Record<string, number> = { trainRows: total, epochs: history.length, bestEpoch: kept.epoch };
   const warnings: string[] = [];
   if (useValid && kept.predictions !== undefined) {
-    const record = (kept.epoch === 0 ? start : history[kept.epoch - 1]) as EpochRecord;
+    const record = (baselineRecord ?? (kept.epoch === 0 ? start : history[kept.epoch - 1])) as EpochRecord;
     metrics.validRows = valid.batch.rows;
     metrics.validLogLoss = record.validLogLoss as number;
     if (Number.isFinite(record.validAuc)) metrics.validAuc = record.validAuc as number;
@@ -245,15 +282,21 @@ export function fitModel(options: FitOptions): FitResult {
     collector.append(allTrain.batch, allTrain.labels);
     collector.append(valid.batch, valid.labels);
     const combined = correction === undefined ? collector.toRows() : downsampleNegatives(collector.toRows(), negativeRate as number, options.seed ?? 0);
-    // The LR a warm start refits on the same rows, for the passes early stopping chose for it.
-    const refitLinear = linear === undefined ? undefined : fitLinear(options, combined, undefined, linear.passes, patience, true);
-    const fresh = learnerFor(options, layout, refitLinear?.weights as LrWeights | undefined);
-    for (let epoch = 1; epoch <= kept.passes; epoch++) {
-      if (epoch > kept.factorPasses) fresh.freeze?.();
-      fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.passes, done, total: combined.batch.rows }));
+    if (baseline?.kept === true) {
+      // The FM that is its LR: the LR refitted, as an FM without factors.
+      const lrOptions: FitOptions = { ...options, ...(options.fm?.linear === undefined ? {} : { lr: options.fm.linear }) };
+      weights = fmOfLinear(fitLinear(lrOptions, combined, undefined, baseline.lr.passes, patience, true).weights as LrWeights, kept.weights);
+    } else {
+      // The LR a warm start refits on the same rows, for the passes early stopping chose for it.
+      const refitLinear = linear === undefined ? undefined : fitLinear(options, combined, undefined, linear.passes, patience, true);
+      const fresh = learnerFor(options, layout, refitLinear?.weights as LrWeights | undefined);
+      for (let epoch = 1; epoch <= kept.passes; epoch++) {
+        if (epoch > kept.factorPasses) fresh.freeze?.();
+        fresh.pass(combined, (done) => onProgress?.({ epoch, epochs: kept.passes, done, total: combined.batch.rows }));
+      }
+      weights = fresh.snapshot();
+      fresh.close?.();
     }
-    weights = fresh.snapshot();
-    fresh.close?.();
     trainRows = combined.batch.rows;
     metrics.refitRows = trainRows;
   }
@@ -261,6 +304,7 @@ export function fitModel(options: FitOptions): FitResult {
     weights,
     history,
     bestEpoch: kept.epoch,
+    ...(baseline === undefined ? {} : { linearBaseline: { lrPasses: baseline.lr.passes, validLogLoss: baseline.validLogLoss, validAuc: baseline.validAuc, kept: baseline.kept } }),
     ...(linear === undefined ? {} : { warmStart: { lrPasses: linear.passes, ...(start === undefined ? {} : { validLogLoss: start.validLogLoss as number, validAuc: start.validAuc as number }) } }),
     calibration,
     calibrator: calibration === undefined || (calibration.kind === 'none' && correction === undefined) ? correction : calibration.calibrator,

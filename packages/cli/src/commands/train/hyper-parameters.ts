@@ -59,7 +59,7 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
     for (const name of names) if (given(name) && !models.some((m) => trained.includes(m))) usageError('train', `--${name} applies to --model ${models.join(' or ')}`);
   };
   only(['alpha', 'beta', 'l1'], ['lr', 'fm']);
-  only(['dim', 'factor-l2', 'factor-prior', 'factor-passes'], ['fm']);
+  only(['dim', 'factor-l2', 'factor-prior', 'factor-passes', 'no-linear-fallback'], ['fm']);
   only(['cross-layers', 'low-rank'], ['dcnv2']);
   only(['embedding-dim', 'deep', 'batch-size', 'embedding-l2', 'embedding-learning-rate', 'frequency-l2', 'epoch-decay', 'threads', 'warm-start'], ['dcnv2', 'deepfm']);
   const warmStart = (args.string('warm-start') ?? (model === 'deepfm' ? 'lr' : 'none')) as 'lr' | 'none';
@@ -79,6 +79,7 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
       factorL2: given('factor-l2') ? num('factor-l2') : 1e-3,
       factorPrior: given('factor-prior') ? num('factor-prior') : 3,
       factorPasses: given('factor-passes') ? num('factor-passes') : 'auto',
+      linearFallback: !args.flag('no-linear-fallback'),
       ...(given('init-scale') ? { initScale: num('init-scale') } : {}),
       linear: { alpha: 0.05, beta: 1, l1: 1, l2: 1, ...ftrl },
     };

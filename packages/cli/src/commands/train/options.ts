@@ -64,6 +64,11 @@ export const TRAIN_OPTIONS: OptionSpecs = {
     description:
       "dcnv2, deepfm: threads the dense layers' products run on (default: the machine's cores); more than 1 changes only the speed: each product's rows are shared out and every number is computed as on one thread, so a seed gives the same model for any N",
   },
+  'no-linear-fallback': {
+    type: 'boolean',
+    description:
+      'fm: keep the factors even when the FM does not beat the LR fitted beside it (its linear settings, early-stopped) by more than one standard error of the paired per-row log-loss difference on the validation rows (default: the FM then drops its factors and is that LR, the one-standard-error rule)',
+  },
   'warm-start': {
     type: 'string',
     choices: ['lr', 'none'],

@@ -65,6 +65,8 @@ export function trainJson(report: TrainReport): string {
     refit: result.metrics.refitRows !== undefined,
     // DCN-v2 and DeepFM: the LR they started from (bestEpoch 0: no pass beat it, so it is what was kept).
     warmStart: result.warmStart === undefined ? null : { model: 'lr', passes: result.warmStart.lrPasses, validLogLoss: result.warmStart.validLogLoss ?? null, validAuc: result.warmStart.validAuc ?? null },
+    // FM: the LR fitted beside it; kept: the FM did not beat it by one standard error on the validation rows, so the model written is that LR (an FM without factors).
+    linearBaseline: result.linearBaseline === undefined ? null : { model: 'lr', passes: result.linearBaseline.lrPasses, validLogLoss: result.linearBaseline.validLogLoss, validAuc: result.linearBaseline.validAuc, kept: result.linearBaseline.kept },
     validAuc: result.metrics.validAuc ?? null,
     validLogLoss: result.metrics.validLogLoss ?? null,
     calibrator: result.calibration?.kind ?? (result.calibrator === undefined ? null : 'downsampling'),
@@ -107,6 +109,14 @@ export function trainText(report: TrainReport): string {
     ),
     '',
   ];
+  const baseline = result.linearBaseline;
+  if (baseline !== undefined) {
+    lines.push(
+      baseline.kept
+        ? `kept the LR fitted beside the FM (${baseline.lrPasses} pass(es), valid log loss ${format4(baseline.validLogLoss)}, AUC ${format4(baseline.validAuc)}): the FM did not beat it by more than one standard error on the validation rows, so the model is that LR, without factors`
+        : `the FM beat the LR fitted beside it (valid log loss ${format4(baseline.validLogLoss)}, AUC ${format4(baseline.validAuc)}) by more than one standard error on the validation rows`,
+    );
+  }
   if (result.calibration !== undefined) {
     const c = result.calibration;
     lines.push(`calibrator: ${c.kind}, chosen on the validation rows by out-of-fold log loss (platt ${format4(c.logLoss.platt)}, isotonic ${format4(c.logLoss.isotonic)}, none ${format4(c.logLoss.uncalibrated)})`);
