@@ -33,6 +33,11 @@ export const DEEPFM_CLI_DEFAULTS = {
   epochDecay: 1,
 };
 
+/** `--model dcnv2`'s frequency-aware L2 prior on the embeddings (see {@link hyperParameters}). @internal */
+export const DCNV2_CLI_FREQUENCY_L2 = 10;
+/** `--model dcnv2`'s Adam rate of the embeddings (the dense layers keep 1e-3). @internal */
+export const DCNV2_CLI_EMBEDDING_LEARNING_RATE = 0.01;
+
 /**
  * The architecture-specific part of the fit options.
  *
@@ -108,17 +113,20 @@ export function hyperParameters(model: TrainableArchitecture, args: ParsedArgs, 
     };
     return { deepfm, warmStart };
   }
+  // DCN-v2's defaults: the frequency-aware prior and a 10× Adam rate on the embeddings, chosen on
+  // generated logs (synthetic:200000:3 and :11, validation AUC 0.7954 → 0.8113 and 0.7153 → 0.7713;
+  // seed 7 is the reported one), never on the shared ones.
   const dcnv2: DcnV2TrainerOptions = {
     embeddingDim: given('embedding-dim') ? num('embedding-dim') : 8,
     crossLayers: given('cross-layers') ? num('cross-layers') : 2,
     ...(args.string('low-rank') === 'full' ? {} : { lowRank: Number(args.string('low-rank') ?? 32) }),
     deep,
     learningRate: given('learning-rate') ? num('learning-rate') : 1e-3,
-    ...(given('embedding-learning-rate') ? { embeddingLearningRate: num('embedding-learning-rate') } : {}),
+    embeddingLearningRate: given('embedding-learning-rate') ? num('embedding-learning-rate') : DCNV2_CLI_EMBEDDING_LEARNING_RATE,
     batchSize: given('batch-size') ? num('batch-size') : 256,
     l2: given('l2') ? num('l2') : 0,
     embeddingL2: given('embedding-l2') ? num('embedding-l2') : 0,
-    frequencyL2: given('frequency-l2') ? num('frequency-l2') : 0,
+    frequencyL2: given('frequency-l2') ? num('frequency-l2') : DCNV2_CLI_FREQUENCY_L2,
     epochDecay: given('epoch-decay') ? num('epoch-decay') : 1,
     ...(given('init-scale') ? { embeddingScale: num('init-scale') } : {}),
     threads,

@@ -5,7 +5,7 @@ import type { OptionSpecs } from '../../args.js';
 import { DATA_FORMATS, readerOptions } from '../../data/read-settings.js';
 import { AUTO_CANDIDATES, DEFAULT_TIME_BUDGET_S } from './candidates.js';
 import { DEFAULT_EPOCHS } from './fit.js';
-import { DEEPFM_CLI_DEFAULTS, TRAINABLE_MODELS } from './hyper-parameters.js';
+import { DCNV2_CLI_EMBEDDING_LEARNING_RATE, DCNV2_CLI_FREQUENCY_L2, DEEPFM_CLI_DEFAULTS, TRAINABLE_MODELS } from './hyper-parameters.js';
 import { DEFAULT_VALID_CAP, DEFAULT_VALID_SHARE } from './validation-rows.js';
 
 /**
@@ -54,7 +54,7 @@ export const TRAIN_OPTIONS: OptionSpecs = {
   deep: { type: 'string', valueName: 'W,W', description: `dcnv2: deep tower widths, or none (default 128,64); deepfm: MLP widths, or none for one linear layer over the embeddings (default ${DEEPFM_CLI_DEFAULTS.deep.join(',')})` },
   'batch-size': { type: 'number', integer: true, min: 1, max: 65536, description: `dcnv2, deepfm: rows per mini-batch (default 256, deepfm ${DEEPFM_CLI_DEFAULTS.batchSize})` },
   'embedding-l2': { type: 'number', min: 0, description: `dcnv2: L2 on the embedding rows a batch touches (default 0); deepfm: on those rows and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.embeddingL2})` },
-  'frequency-l2': { type: 'number', min: 0, description: `dcnv2: frequency-aware L2 prior on the embeddings, each id penalized once a pass however often it appears (default 0); deepfm: on the embeddings and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.frequencyL2})` },
+  'frequency-l2': { type: 'number', min: 0, description: `dcnv2: frequency-aware L2 prior on the embeddings, each id penalized once a pass however often it appears (default ${DCNV2_CLI_FREQUENCY_L2}); deepfm: on the embeddings and the ids' linear weights (default ${DEEPFM_CLI_DEFAULTS.frequencyL2})` },
   'epoch-decay': { type: 'number', min: 0, exclusiveMin: true, max: 1, description: `dcnv2, deepfm: learning rates of pass k multiplied by F^(k-1) (default 1, deepfm ${DEEPFM_CLI_DEFAULTS.epochDecay})` },
   threads: {
     type: 'number',
@@ -75,7 +75,7 @@ export const TRAIN_OPTIONS: OptionSpecs = {
     description:
       'dcnv2, deepfm: lr = fit an FTRL-LR first (the lr defaults, early-stopped on the validation rows), start the model from it (it scores as that LR does) and count that start as pass 0, which early stopping keeps when no pass beats it, so the model is never worse than the LR on the validation rows; none = a seeded start (default: lr for deepfm, none for dcnv2)',
   },
-  'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: "dcnv2, deepfm: Adam rate of the embeddings (deepfm: and of the ids' linear weights; default: --learning-rate)" },
+  'embedding-learning-rate': { type: 'number', min: 0, exclusiveMin: true, description: `dcnv2, deepfm: Adam rate of the embeddings (deepfm: and of the ids' linear weights; default: dcnv2 ${DCNV2_CLI_EMBEDDING_LEARNING_RATE}, deepfm --learning-rate)` },
   'synthetic-spec': { type: 'string', choices: ['plain', 'ad-request'], description: 'synthetic: plain = 20 fields (18 attributes, and the user history as two bags), no crosses (default); ad-request = adRequestSpec({ store: false }) from @ctrkit/features, with its crosses and sequences' },
   'init-scale': { type: 'number', min: 0, max: 10, description: 'fm: standard deviation of the initial factors (default 0.01); dcnv2, deepfm: of the initial embeddings (default 0.01)' },
   version: { type: 'string', description: 'model version in the manifest (default: the time of training)' },
