@@ -63,6 +63,8 @@ export type { TimerScheduler } from './timer-scheduler.js';
 export { createPredictor } from './pipeline/predictor.js';
 export type { Predictor, PredictorOptions } from './pipeline/predictor.js';
 export { createAdSelector } from './pipeline/ad-selector.js';
+export { createExplorer } from './pipeline/exploration.js';
+export type { ExplorationDecision, ExplorationMethod, ExplorationOptions, Explorer } from './pipeline/exploration.js';
 export type { AdSelector, AdSelectorOptions, HeldWinner, Selection, SelectionDegradation } from './pipeline/ad-selector.js';
 export type { AuctionStage, AuctionStageInputs, BudgetHold, BudgetRefusal, PacingDecision, PacingStage, SpendLedger } from './pipeline/selector-stages.js';
 export { explainByOcclusion, summarizeFactors } from './pipeline/explain.js';

@@ -9,6 +9,7 @@ import type { PipelineMetrics } from '../monitor/pipeline-metrics.js';
 import type { AuctionResult, AuctionWinner, Rejection } from '../types/auction.js';
 import type { AdEvent } from '../types/events.js';
 import type { AdRequest, BidType } from '../types/request.js';
+import type { Explorer } from './exploration.js';
 import type { Degradation, PredictionResult } from './prediction.js';
 import type { Predictor } from './predictor.js';
 import type { AuctionStage, BudgetHold, PacingDecision, PacingStage, SpendLedger } from './selector-stages.js';
@@ -26,6 +27,11 @@ export interface HeldWinner extends AuctionWinner {
   readonly charge: number;
   /** The hold, when a ledger is configured. */
   readonly hold?: BudgetHold;
+  /**
+   * Present when the request explored ({@link AdSelectorOptions.explorer}): the pCTR the auction
+   * ranked and priced it by. `pCtr` is then the model's own (what a log or a monitor should see).
+   */
+  readonly rankPctr?: number;
 }
 
 /** What {@link AdSelector.select} returns.
@@ -47,6 +53,8 @@ export interface Selection {
   readonly prediction: PredictionResult;
   /** Degradations of the prediction and of pacing, auction and ledger stages. */
   readonly degraded: readonly SelectionDegradation[];
+  /** Whether the auction ranked by the explorer's pCTR instead of the model's. */
+  readonly explored: boolean;
   /** Milliseconds per stage (prediction stages included) and in total. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -85,6 +93,11 @@ export interface AdSelectorOptions {
   readonly pacing?: PacingStage;
   /** Spend ledger (default: none — winners carry no hold). */
   readonly ledger?: SpendLedger;
+  /**
+   * Exploration: on the requests it picks, the auction ranks and prices by its sampled or
+   * optimistic pCTR (default: none — every request ranks by the model's pCTR).
+   */
+  readonly explorer?: Explorer;
   /** How long a hold waits for its billable event before it is released (default 30 minutes). */
   readonly holdTtlMs?: number;
   /** Records stage latencies, errors and degradations. */
@@ -159,7 +172,7 @@ interface OpenHold {
  * ```
  */
 export function createAdSelector(options: AdSelectorOptions): AdSelector {
-  const { predictor, auction, pacing, ledger, metrics } = options;
+  const { predictor, auction, pacing, ledger, metrics, explorer } = options;
   const clock = options.clock ?? systemClock;
   const holdTtlMs = options.holdTtlMs ?? 1_800_000;
   ensure(holdTtlMs > 0, 'E_CONFIG', () => `holdTtlMs must be positive, got ${holdTtlMs}`);
@@ -205,11 +218,14 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
       metrics?.recordStage('pace', timings.pace);
     }
 
+    // Exploration decides once per request; a second auction round (a budget refusal) ranks by
+    // the same values.
+    const rankPctr = explorer?.rank(request, prediction.pCtr, prediction.lookup).rankPctr;
     const exhausted = new Uint8Array(n);
     const runAuction = (): AuctionResult | undefined => {
       const t0 = clock.now();
       try {
-        return auction.run(request, prediction.pCtr, {
+        return auction.run(request, rankPctr ?? prediction.pCtr, {
           bidMultiplier: multiplier,
           admitted,
           exhausted,
@@ -277,6 +293,18 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
     } else if (result !== undefined) {
       for (const winner of result.winners) winners.push({ ...winner, charge: chargeOf(winner) });
     }
+    if (rankPctr !== undefined) {
+      // Winners carry the model's pCTR; the one they were ranked by goes beside it.
+      for (let k = 0; k < winners.length; k++) {
+        const w = winners[k] as HeldWinner;
+        const i = request.candidates.findIndex((c) => c.adId === w.adId);
+        const model = i >= 0 ? (prediction.pCtr[i] as number) : w.pCtr;
+        const relabeled: HeldWinner = { ...w, pCtr: model, rankPctr: w.pCtr };
+        winners[k] = relabeled;
+        const entry = open.get(keyOf(request.requestId, w.adId));
+        if (entry !== undefined) open.set(keyOf(request.requestId, w.adId), { ...entry, winner: relabeled });
+      }
+    }
     if (timings.auction !== undefined) metrics?.recordStage('auction', timings.auction);
     timings.selection = clock.now() - started;
     // Rejections are built on first read: most hosts only log them now and then, and the
@@ -298,6 +326,7 @@ export function createAdSelector(options: AdSelectorOptions): AdSelector {
       },
       prediction,
       degraded,
+      explored: rankPctr !== undefined,
       timings,
     };
   }
