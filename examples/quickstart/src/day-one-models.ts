@@ -5,6 +5,7 @@
  */
 import { evaluate, type FeatureBatch, type FeatureLayout, type ModelRunner } from '@ctrkit/core';
 import {
+  createFmTrainer,
   createFtrlTrainer,
   createNativeRunner,
   exportModel,
@@ -12,6 +13,7 @@ import {
   loadModelFromBytes,
   sliceRows,
   type FitResult,
+  type FmTrainer,
   type FtrlOptions,
   type FtrlTrainer,
   type LabeledRows,
@@ -33,7 +35,7 @@ export interface DayOneModels {
   /** A second session of the same DCN-v2 bytes: the frozen model, never disposed by a swap. */
   readonly frozenDcn: LoadedModel;
   /** The online learner, having learned day one in time order. */
-  readonly trainer: FtrlTrainer;
+  readonly trainer: FtrlTrainer | FmTrainer;
   /** Held-out quality: Bayes, FTRL-LR, DCN-v2 (calibrated). */
   readonly quality: readonly ModelQuality[];
   readonly testLabels: Uint8Array;
@@ -62,6 +64,8 @@ export async function trainDayOneModels(options: {
   readonly dcnEpochs: number;
   /** The online FTRL-LR's hyper-parameters (default the loop's, {@link LOOP}). */
   readonly onlineFtrl?: FtrlOptions;
+  /** The online learner and its FM settings (default the loop's, {@link LOOP}). */
+  readonly learner?: Pick<LoopSettings, 'learner' | 'fm'>;
   /** What of day one the online FTRL-LR learns (default the loop's, {@link LOOP}). */
   readonly warmStart?: LoopSettings['warmStart'];
   readonly onProgress: (phase: string, done: number, total: number) => void;
@@ -88,7 +92,8 @@ export async function trainDayOneModels(options: {
 
   // The online learner: FTRL-LR over day one in time order (training then validation rows), one
   // pass, as it would have learned had it been running; on day two it goes on from there.
-  const trainer = createFtrlTrainer(layout, options.onlineFtrl ?? LOOP.ftrl);
+  const learner = options.learner ?? LOOP;
+  const trainer = learner.learner === 'fm' ? createFmTrainer(layout, { seed, ...learner.fm }) : createFtrlTrainer(layout, options.onlineFtrl ?? LOOP.ftrl);
   const dayOne = (options.warmStart ?? LOOP.warmStart) === 'whole-log' ? log.all : trainAll;
   trainer.update(dayOne.batch, dayOne.labels);
   phase('train-online');

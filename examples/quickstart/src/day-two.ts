@@ -7,6 +7,7 @@
 import {
   createAdSelector,
   createCampaignReporter,
+  createExplorer,
   createQualityMonitor,
   createRandom,
   explainByOcclusion,
@@ -28,7 +29,7 @@ import {
 import type { TrafficGenerator } from '@ctrkit/core/sim';
 import type { Auction } from '@ctrkit/auction';
 import { createFactorDescriber, type CompiledEncoder, type FeatureSpecJSON, type MemoryFeatureStore } from '@ctrkit/features';
-import type { FtrlTrainer, HotSwapRunner } from '@ctrkit/models';
+import type { FmTrainer, FtrlTrainer, HotSwapRunner } from '@ctrkit/models';
 import { createDualController, createMemoryLedger, createPacer, createPacingStage } from '@ctrkit/pacing';
 import { planOf, type CampaignBudget } from './campaign-budgets.js';
 import { DAY_MS, type LoopSettings } from './demo-settings.js';
@@ -94,7 +95,7 @@ export async function serveDayTwo(options: {
   readonly budgets: ReadonlyMap<string, CampaignBudget>;
   readonly logTimestamps: readonly number[];
   readonly hot: HotSwapRunner;
-  readonly trainer: FtrlTrainer;
+  readonly trainer: FtrlTrainer | FmTrainer;
   /** How the online loop runs. */
   readonly loop: LoopSettings;
   readonly frozenModel: string;
@@ -123,7 +124,9 @@ export async function serveDayTwo(options: {
     ]),
   );
   const pacing = createPacingStage(pacers);
-  const selector = createAdSelector({ predictor, auction, pacing, ledger, metrics });
+  const exploration = options.loop.exploration;
+  const explorer = exploration === false ? undefined : createExplorer({ seed: `${String(options.seed)}:explore`, ...exploration });
+  const selector = createAdSelector({ predictor, auction, pacing, ledger, metrics, ...(explorer === undefined ? {} : { explorer }) });
   const quality = createQualityMonitor({ clock: simClock, attributionWindowMs: 30 * 60_000, windowRows: 200_000 });
   const reporter = createCampaignReporter({ clock: simClock, bucketMs: 60_000, horizonMs: 2 * DAY_MS });
   const random = createRandom(`${String(options.seed)}:outcomes`);
@@ -230,7 +233,7 @@ export async function serveDayTwo(options: {
         }),
       );
     }
-    await loop.served(servedRows, hour);
+    await loop.served(servedRows, hour, selection.explored);
     for (const winner of selection.winners) {
       winners++;
       const i = request.candidates.findIndex((c) => c.adId === winner.adId);

@@ -2,8 +2,9 @@
  * The demo's embedded defaults: how its world is sized and drifts, how much traffic each day
  * has, and how the online loop learns on day two.
  */
+import type { ExplorationOptions } from '@ctrkit/core';
 import type { SimDriftOptions, SimWorldOptions } from '@ctrkit/core/sim';
-import type { FtrlOptions } from '@ctrkit/models';
+import type { FmTrainerOptions, FtrlOptions } from '@ctrkit/models';
 
 /** Milliseconds in a day. */
 export const DAY_MS = 86_400_000;
@@ -71,12 +72,16 @@ export interface LoopSettings {
   readonly everyMs: number;
   /** The swap guard: the fewest window rows and clicks to judge on, and how much worse (relatively) a candidate may be. */
   readonly guard: { readonly minRows: number; readonly minPositives: number; readonly relativeTolerance?: number };
+  /** The online learner: an FTRL-LR (`ftrl`'s settings) or a factorization machine (`fm`'s). */
+  readonly learner: 'ftrl' | 'fm';
   /** The online FTRL-LR's hyper-parameters (day one and day two). */
   readonly ftrl: FtrlOptions;
+  /** The online FM's hyper-parameters, when `learner` is `fm`. */
+  readonly fm: FmTrainerOptions;
   /**
    * Forgetting on day two: after each batch it learns, the online trainer scales its per-coordinate
    * squared-gradient sums by 0.5^(rows / halfLifeRows), so its learning rates recover and it keeps
-   * up with the drift (`Infinity`: no forgetting).
+   * up with the drift (`Infinity`: no forgetting). FTRL-LR only.
    */
   readonly halfLifeRows: number;
   /**
@@ -85,6 +90,11 @@ export interface LoopSettings {
    * leaves out the last tenth the day-one models are tested on.
    */
   readonly warmStart: 'whole-log' | 'training';
+  /**
+   * Exploration in day two's serving (`createExplorer` in the ad selector; its seed, unless
+   * given, is the scenario's), or `false` for none: every request ranked by the serving model's pCTR.
+   */
+  readonly exploration: ExplorationOptions | false;
 }
 
 /** How the online loop runs on day two. */
@@ -95,7 +105,10 @@ export const LOOP: LoopSettings = {
   everyRows: 1_000,
   everyMs: 30 * 60_000,
   guard: { minRows: 500, minPositives: 10 },
+  learner: 'ftrl',
   ftrl: LOOP_FTRL,
+  fm: {},
   halfLifeRows: Number.POSITIVE_INFINITY,
   warmStart: 'training',
+  exploration: false,
 };

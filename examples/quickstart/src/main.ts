@@ -82,8 +82,12 @@ function printScenario(report: ScenarioReport, reportPath: string, elapsed: numb
   out.push(`  ${'model'.padEnd(36)} ${'AUC'.padStart(7)} ${'log loss'.padStart(9)}`);
   out.push(`  ${`frozen after day one (${l.frozenModel})`.padEnd(36)} ${f(l.frozen.auc).padStart(7)} ${f(l.frozen.logloss, 5).padStart(9)}`);
   out.push(`  ${'online loop (what it served)'.padEnd(36)} ${f(l.online.auc).padStart(7)} ${f(l.online.logloss, 5).padStart(9)}`);
-  out.push(`  ${'online trainer (FTRL-LR, progressive)'.padEnd(36)} ${f(l.trainer.auc).padStart(7)} ${f(l.trainer.logloss, 5).padStart(9)}`);
+  out.push(`  ${`online trainer (${l.learner}, progressive)`.padEnd(36)} ${f(l.trainer.auc).padStart(7)} ${f(l.trainer.logloss, 5).padStart(9)}`);
   out.push(`  ${'Bayes optimum (true pCTR)'.padEnd(36)} ${f(l.bayes.auc).padStart(7)} ${f(l.bayes.logloss, 5).padStart(9)}`);
+  if (l.explored.rows > 0) {
+    const e = l.explored;
+    out.push(`  ${l.explored.rows.toLocaleString('en')} of the impressions came from requests that explored (ranked by the explorer's pCTR), included above; on them frozen ${f(e.frozen, 5)}, online ${f(e.online, 5)}, Bayes ${f(e.bayes, 5)}`);
+  }
   out.push(`  the loop closes ${(l.gapClosed * 100).toFixed(1)}% of the frozen model's log-loss gap to Bayes; ${l.swaps} swaps, ${l.refusedSwaps} refused (${Object.entries(l.refusalsByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}), ${l.rowsLearned.toLocaleString('en')} joined rows learned (${l.joined.positives} clicks), serving ${l.servingVersion} at the end`);
   out.push('');
   out.push('latency per stage (ms)');

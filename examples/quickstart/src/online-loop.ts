@@ -17,7 +17,7 @@ import {
   type ManualClock,
   type ServedRow,
 } from '@ctrkit/core';
-import { createOnlineRefresher, type FtrlTrainer, type HotSwapRunner, type RefreshDecision } from '@ctrkit/models';
+import { createOnlineRefresher, type FmTrainer, type FtrlTrainer, type HotSwapRunner, type RefreshDecision } from '@ctrkit/models';
 import { LOOP, type LoopSettings } from './demo-settings.js';
 import { forgetting } from './forgetting.js';
 import type { LoopFigures, LoopReport } from './scenario-report.js';
@@ -27,7 +27,7 @@ export interface OnlineLoop {
   /** The label joiner: served rows go in through {@link OnlineLoop.served}, clicks through `joiner.click`. */
   readonly joiner: LabelJoiner;
   /** Scores a request's shown rows by the frozen model, the serving model and the trainer, then hands them to the joiner. */
-  served(rows: readonly ServedRow[], hour: number): Promise<void>;
+  served(rows: readonly ServedRow[], hour: number, explored: boolean): Promise<void>;
   /** What one shown ad did: whether it was clicked, and its true click probability. */
   observe(clicked: boolean, pClick: number): void;
   /** Labels what the joiner can and lets the refresher learn (and perhaps swap); waits for its decision. */
@@ -45,7 +45,7 @@ export interface OnlineLoop {
  * @returns The loop.
  */
 export function createOnlineLoop(options: {
-  readonly trainer: FtrlTrainer;
+  readonly trainer: FtrlTrainer | FmTrainer;
   readonly hot: HotSwapRunner;
   readonly layout: FeatureLayout;
   readonly clock: ManualClock;
@@ -62,7 +62,7 @@ export function createOnlineLoop(options: {
   const joined: JoinedRow[] = [];
   const joiner = createLabelJoiner({ windowMs: settings.windowMs, allowedLatenessMs: 5_000, clock, layout, onLabel: (row) => joined.push(row) });
   const refresher = createOnlineRefresher({
-    trainer: forgetting(trainer, settings.halfLifeRows),
+    trainer: 'forget' in trainer ? forgetting(trainer, settings.halfLifeRows) : trainer,
     target: hot,
     holdoutRows: settings.holdoutRows,
     everyRows: settings.everyRows,
@@ -86,12 +86,13 @@ export function createOnlineLoop(options: {
   const learner: number[] = [];
   const truth: number[] = [];
   const hours: number[] = [];
+  const exploredAt: number[] = [];
   let launchedRows = 0;
 
   return {
     joiner,
 
-    async served(rows, hour) {
+    async served(rows, hour, explored) {
       if (rows.length > 0) {
         const batch = servedRowsToBatch(layout, rows);
         const frozenNow = await frozenScores(batch);
@@ -102,6 +103,7 @@ export function createOnlineLoop(options: {
           online.push(onlineNow[r] as number);
           learner.push(trainerNow[r] as number);
           hours.push(hour);
+          if (explored) exploredAt.push(frozen.length - 1);
           if (launchAt.get((rows[r] as ServedRow).adId) !== undefined) launchedRows++;
         }
       }
@@ -123,21 +125,29 @@ export function createOnlineLoop(options: {
       await refresher.dispose();
       const figures = (scores: ArrayLike<number>): LoopFigures => {
         const e = evaluate(labels, scores);
-        return { auc: e.auc, logloss: e.logloss };
+        return { auc: e.auc, logloss: e.logloss, calibration: e.calibration };
       };
       const frozenFigures = figures(frozen);
       const onlineFigures = figures(online);
       const bayesFigures = figures(truth);
+      const exploredSet = new Set(exploredAt);
+      const part = (keep: boolean) => {
+        const idx = labels.flatMap((_, k) => (exploredSet.has(k) === keep ? [k] : []));
+        const y = idx.map((k) => labels[k] as number);
+        const ll = (scores: readonly number[]) => (idx.length === 0 ? Number.NaN : logLoss(y, idx.map((k) => scores[k] as number)));
+        return { rows: idx.length, frozen: ll(frozen), online: ll(online), bayes: ll(truth) };
+      };
       const hourly: LoopReport['hourly'][number][] = [];
       for (let h = 0; h < 24; h++) {
         const idx = hours.flatMap((x, k) => (x === h ? [k] : []));
         if (idx.length === 0) continue;
         const hourLabels = idx.map((k) => labels[k] as number);
         const ll = (scores: readonly number[]) => logLoss(hourLabels, idx.map((k) => scores[k] as number));
-        hourly.push({ hour: h, rows: idx.length, frozen: ll(frozen), online: ll(online), bayes: ll(truth) });
+        hourly.push({ hour: h, rows: idx.length, frozen: ll(frozen), online: ll(online), trainer: ll(learner), bayes: ll(truth) });
       }
       return {
         frozenModel,
+        learner: settings.learner === 'fm' ? 'FM' : 'FTRL-LR',
         frozen: frozenFigures,
         online: onlineFigures,
         trainer: figures(learner),
@@ -145,6 +155,8 @@ export function createOnlineLoop(options: {
         gapClosed: (frozenFigures.logloss - onlineFigures.logloss) / (frozenFigures.logloss - bayesFigures.logloss),
         rows: labels.length,
         launchedRows,
+        explored: part(true),
+        exploited: part(false),
         swaps: loopStats.swaps,
         refusedSwaps: loopStats.refusals,
         refusalsByReason: loopStats.refusalsByReason,

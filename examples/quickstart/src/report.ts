@@ -144,7 +144,7 @@ export function renderReport(report: ScenarioReport, title: string): string {
   const loopRows = [
     [`frozen after day one (${l.frozenModel})`, l.frozen],
     ['online loop (what it served)', l.online],
-    ['online trainer (FTRL-LR, progressive)', l.trainer],
+    [`online trainer (${l.learner}, progressive)`, l.trainer],
     ['Bayes optimum (true pCTR)', l.bayes],
   ]
     .map(([name, figures]) => row([name as string, fmt((figures as { auc: number }).auc), fmt((figures as { logloss: number }).logloss, 5)]))

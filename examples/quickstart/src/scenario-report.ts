@@ -8,6 +8,16 @@ import type { CampaignFigures, EvaluationSummary, PipelineSnapshot } from '@ctrk
 export interface LoopFigures {
   readonly auc: number;
   readonly logloss: number;
+  /** Mean prediction / mean label. */
+  readonly calibration: number;
+}
+
+/** Log loss of frozen, online and Bayes on a slice of day two's served impressions (NaN when it is empty). */
+export interface LoopSlice {
+  readonly rows: number;
+  readonly frozen: number;
+  readonly online: number;
+  readonly bayes: number;
 }
 
 /** What the online loop did on day two, scored on the served impressions. */
@@ -16,7 +26,9 @@ export interface LoopReport {
   readonly frozenModel: string;
   /** The frozen model, calibrated as on day one. */
   readonly frozen: LoopFigures;
-  /** What the loop served at the time (DCN-v2 until the first swap, then the FTRL-LR snapshots it swapped in). */
+  /** The online learner: `FTRL-LR` or `FM`. */
+  readonly learner: string;
+  /** What the loop served at the time (DCN-v2 until the first swap, then the online learner's snapshots it swapped in). */
   readonly online: LoopFigures;
   /** The online trainer itself at the time (its progressive predictions, before each swap's guard). */
   readonly trainer: LoopFigures;
@@ -28,6 +40,10 @@ export interface LoopReport {
   readonly rows: number;
   /** Served impressions of ads launched on day two. */
   readonly launchedRows: number;
+  /** The impressions of requests that explored, and their log loss (frozen, online, Bayes); included in the figures above. */
+  readonly explored: LoopSlice;
+  /** The rest: requests ranked by the serving model's pCTR. */
+  readonly exploited: LoopSlice;
   readonly swaps: number;
   readonly refusedSwaps: number;
   readonly refusalsByReason: Readonly<Record<string, number>>;
@@ -36,8 +52,8 @@ export interface LoopReport {
   /** Labels the joiner decided (positives, negatives). */
   readonly joined: { readonly positives: number; readonly negatives: number };
   readonly servingVersion: string;
-  /** Log loss per hour of day two: frozen, online, Bayes. */
-  readonly hourly: readonly { readonly hour: number; readonly rows: number; readonly frozen: number; readonly online: number; readonly bayes: number }[];
+  /** Log loss per hour of day two: frozen, online, the trainer, Bayes. */
+  readonly hourly: readonly { readonly hour: number; readonly rows: number; readonly frozen: number; readonly online: number; readonly trainer: number; readonly bayes: number }[];
 }
 
 /** A model's figures on the held-out log. */

@@ -27,7 +27,7 @@ import { serveDayTwo } from './day-two.js';
 import { DAY_MS, DEMO_DRIFT, DEMO_SIZES, DEMO_WORLD, LOOP, type LoopSettings } from './demo-settings.js';
 import type { ScenarioReport } from './scenario-report.js';
 
-export type { CampaignDay, LoopFigures, LoopReport, ModelQuality, ScenarioReport, ServingFigures } from './scenario-report.js';
+export type { CampaignDay, LoopFigures, LoopReport, LoopSlice, ModelQuality, ScenarioReport, ServingFigures } from './scenario-report.js';
 
 /** Sizes of a scenario. */
 export interface ScenarioOptions {
@@ -97,7 +97,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const log = await readDayOneLog({ generator, store, encoder, clock: simClock, count: logImpressions, onProgress });
   const { positionEffects } = log;
   phase('log');
-  const models = await trainDayOneModels({ layout, log, seed, dcnEpochs, onlineFtrl: loop.ftrl, warmStart: loop.warmStart, onProgress, phase });
+  const models = await trainDayOneModels({ layout, log, seed, dcnEpochs, onlineFtrl: loop.ftrl, learner: loop, warmStart: loop.warmStart, onProgress, phase });
   const { lr, dcn, lrRunner, loaded, frozenDcn } = models;
 
   // Serving goes through a hot-swap runner, each version with its own calibrator: DCN-v2 first,
