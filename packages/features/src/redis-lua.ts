@@ -374,74 +374,32 @@ return finish(pending)
 `;
 
 /**
- * Reads a request's keys that one node holds, building the key names from ids, so the call
- * carries a dozen arguments instead of two per key: on a single server every key of the request;
- * on Redis Cluster, one call per master node — its ads, plus the user's keys on the user's node.
- * Redis 7 refuses declared keys of several slots in one call (CROSSSLOT) whatever the flags, so
- * only the first state key and its pending key are declared (they route the call); the flag
- * `allow-cross-slot-keys` lets the script read the node's other slots, and Redis still checks
- * every access: a key this node does not serve fails the call ("non local key") rather than
- * reading elsewhere, and the client falls back to one call per hash tag. `no-writes` lets a
- * replica serve it.
- * KEYS: 1 the first key read (the user when ARGV[3] is 1, else the first ad), 2 its pending key.
- * ARGV: 1 now, 2 one slot per command (1 on a cluster node: the ads one GET each; 0: one MGET),
- * 3 with the user (1: the user, its pairs and its session; 0: ads only), 4 readFloorMs,
- * 5 unused, 6 prefix, 7 user id, 8 this call's ad ids, 9 the pairs' ad ids, 10 categories,
- * 11 advertisers (each list as concatenated '<byte length>:<id>' items), 12 unused, 13 W, 14.. taus.
- * Blocks, in order: the user, each ad of ARGV[8], each user × ad of ARGV[9], each user ×
- * category, each user × advertiser; then, with the user, its folded session and its pending
- * events (see READ).
+ * Reads the ads of a request that one Redis Cluster master holds, building their key names from
+ * ids, so the call carries a dozen arguments instead of two per ad (the user's keys share one
+ * slot and are read with a plain MGET, see redis-lookup.ts). Redis 7 refuses declared keys of
+ * several slots in one call (CROSSSLOT) whatever the flags, so only the first ad's state key and
+ * its pending key are declared (they route the call); the flag `allow-cross-slot-keys` lets the
+ * script read the node's other slots, and Redis still checks every access: a key this node does
+ * not serve fails the call ("non local key") rather than reading elsewhere, and the client falls
+ * back to one call per hash tag. `no-writes` lets a replica serve it.
+ * KEYS: 1 the first ad's state, 2 its pending key.
+ * ARGV: 1 now, 2–3 unused, 4 readFloorMs, 5 unused, 6 prefix, 7 unused, 8 the ad ids (concatenated
+ * '<byte length>:<id>' items), 9–12 unused, 13 W, 14.. taus.
+ * Returns an array holding one binary string: a block per ad of ARGV[8], in order (see READ).
  */
 export const LOOKUP_NODE_SCRIPT = `#!lua flags=no-writes,allow-cross-slot-keys${COMMON}${READ}
 local prefix = ARGV[6]
-local oneSlot = ARGV[2] == '1'
-local withUser = ARGV[3] == '1'
-local user = prefix .. '{u:' .. ARGV[7] .. '}'
-local function each(list, kind, into)
-  local at = 1
-  local n = #list
-  while at <= n do
-    local colon = string.find(list, ':', at, true)
-    local length = tonumber(string.sub(list, at, colon - 1))
-    local id = string.sub(list, colon + 1, colon + length)
-    if kind == 'ad' then
-      into[#into + 1] = prefix .. '{a:' .. id .. '}'
-    else
-      into[#into + 1] = user .. '|' .. kind .. '|' .. length .. ':' .. id
-    end
-    at = colon + length + 1
-  end
+local list = ARGV[8]
+local at = 1
+local n = #list
+while at <= n do
+  local colon = string.find(list, ':', at, true)
+  local length = tonumber(string.sub(list, at, colon - 1))
+  -- One slot per command: each ad is read with its own GET.
+  local key = prefix .. '{a:' .. string.sub(list, colon + 1, colon + length) .. '}'
+  if not read(redis.call('GET', key), key) then return mismatch(key) end
+  at = colon + length + 1
 end
-local keys = {}
-if withUser then keys[1] = user end
-each(ARGV[8], 'ad', keys)
-local ads = #keys
-if withUser then
-  each(ARGV[9], 'a', keys)
-  each(ARGV[10], 'c', keys)
-  each(ARGV[11], 'v', keys)
-end
-local raws
-if not oneSlot then
-  -- One MGET for every state: each redis.call costs about a microsecond of its own.
-  raws = redis.call('MGET', unpack(keys))
-else
-  -- A command reads one slot: the user's keys share one (one MGET), each ad has its own.
-  raws = {}
-  local first = withUser and 2 or 1
-  for i = first, ads do raws[i] = redis.call('GET', keys[i]) end
-  if withUser then
-    local mine = {user}
-    for i = ads + 1, #keys do mine[#mine + 1] = keys[i] end
-    local got = redis.call('MGET', unpack(mine))
-    raws[1] = got[1]
-    for i = ads + 1, #keys do raws[i] = got[i - ads + 1] end
-  end
-end
-for i = 1, #keys do
-  if not read(raws[i], keys[i]) then return mismatch(keys[i]) end
-end
-if withUser then return finish(session(raws[1], user .. '|p')) end
 return finish({})
 `;
 

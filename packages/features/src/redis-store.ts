@@ -78,6 +78,7 @@ interface ScriptClient {
   ctrkitRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
   ctrkitLookupBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
   ctrkitLookupNodeBuffer(numKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
+  mgetBuffer(keys: string[]): Promise<(Buffer | null)[]>;
   ctrkitForget(numKeys: number, ...args: (string | number)[]): Promise<number>;
   ctrkitFrequencyRecord(numKeys: number, ...args: (string | number)[]): Promise<number>;
   ctrkitFrequencyLookup(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
@@ -251,7 +252,7 @@ class RedisStore implements RedisFeatureStore {
         decoded: new Float64Array(ids.keyCount * blockOf(c)),
         session: new Float64Array(2),
       };
-      // One server: one call. Cluster: one call per master holding any of the keys, sent together.
+      // One server: one MGET. Cluster: the user's MGET and one call per master holding any of the ads, sent together.
       await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call)));
       fillRows(c, values, rows, now, (i) => lookupKeyName(this.prefix, userKey, ids, i), ids.keyCount, call.decoded, keyOf, call.session);
       if (frequency !== undefined) fillFrequency(c, values, rows, frequency.keyOf, frequency.size, await frequency.counts);

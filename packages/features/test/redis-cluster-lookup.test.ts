@@ -100,6 +100,50 @@ describe.skipIf(nodes === undefined)('redis store lookup calls on Redis Cluster'
 
   const ads = Array.from({ length: 100 }, (_, i) => candidate(`ad-${String(i).padStart(3, '0')}`));
 
+  /** Counts the commands a client sends, by name. */
+  function countCommands(cluster: Cluster): Map<string, number> {
+    const counts = new Map<string, number>();
+    const send = cluster.sendCommand.bind(cluster);
+    cluster.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      counts.set(command.name, (counts.get(command.name) ?? 0) + 1);
+      return (send as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as typeof cluster.sendCommand;
+    return counts;
+  }
+
+  it("reads the user's keys with one plain MGET, no Lua, and the ads with one script call per master", async () => {
+    const cluster = client();
+    const { redis, memory } = await filled(freshPrefix(), cluster, ads);
+    const masters = cluster.nodes('master').length;
+    await expectSame(redis, memory, ads); // loads the scripts
+    const counts = countCommands(cluster);
+    await expectSame(redis, memory, ads);
+    expect(counts.get('mget')).toBe(1);
+    expect(counts.get('evalsha') ?? 0).toBeLessThanOrEqual(masters);
+    expect([...counts.keys()].sort()).toEqual(['evalsha', 'mget']);
+    await redis.close();
+  });
+
+  it('reads the user again with the script when some of its events are at or after now, answering as the memory store', async () => {
+    const cluster = client();
+    const { redis, memory } = await filled(freshPrefix(), cluster, ads);
+    await redis.lookup({ id: 'u-many' }, ads, T0 + 50); // loads the scripts
+    const counts = countCommands(cluster);
+    // Events at T0 .. T0 + 100 are recorded: at T0 + 50 the user's later events are pending after now.
+    const now = T0 + 50;
+    const fromRedis = await redis.lookup({ id: 'u-many' }, ads, now);
+    const fromMemory = await memory.lookup({ id: 'u-many' }, ads, now);
+    for (let k = 0; k < fromMemory.values.length; k++) {
+      const expected = fromMemory.values[k] as number;
+      if (Number.isNaN(expected)) expect(fromRedis.values[k]).toBeNaN();
+      else expect(fromRedis.values[k], fromRedis.names[k % fromRedis.names.length]).toBeCloseTo(expected, 6);
+    }
+    expect(counts.get('mget')).toBe(1);
+    // The ads' calls (one per master) and one more for the user's hash tag.
+    expect(counts.get('evalsha')).toBe(cluster.nodes('master').length + 1);
+    await redis.close();
+  });
+
   it('sends at most one script call per master for 100 candidates, and answers as the memory store does', async () => {
     const cluster = client();
     const { redis, memory } = await filled(freshPrefix(), cluster, ads);
