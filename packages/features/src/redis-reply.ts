@@ -61,14 +61,16 @@ function replaySession(gapMs: number, reply: Buffer, view: DataView, at: number,
   sessionAt(now, gapMs, { start, last, pages, request }, times, types, requests, out);
 }
 
-/** Turns the decoded per-key answers (`keyCount` keys, named by `keyName` in messages) into the lookup's rows. */
-export function fillRows(config: StoreConfig, values: Float32Array, rows: number, now: number, keyName: (i: number) => string, keyCount: number, decoded: Float64Array, keyOf: Int32Array, session: Float64Array): void {
+/**
+ * Turns the decoded per-key answers (`keyCount` keys, named by `keyName` in messages) into the
+ * lookup's rows; `blocks` (at least `keyCount × entityWidth` doubles) is scratch.
+ */
+export function fillRows(config: StoreConfig, values: Float32Array, rows: number, now: number, keyName: (i: number) => string, keyCount: number, decoded: Float64Array, keyOf: Int32Array, session: Float64Array, blocks: Float64Array): void {
   const { taus, alpha, beta, entityWidth: E } = config;
   const W = taus.length;
   const block = 8 + 3 * W;
   const width = config.names.length;
   const prior = alpha / (alpha + beta);
-  const blocks = new Float64Array(keyCount * E);
   const counts = new Float64Array(3 * W);
   for (let i = 0; i < keyCount; i++) {
     const at = i * block;
@@ -118,12 +120,15 @@ export function fillRows(config: StoreConfig, values: Float32Array, rows: number
     blocks[p] = lastClick === NEVER ? Number.NaN : (now - lastClick) / 1000;
   }
   const sessionColumn = STORE_ENTITIES.length * E;
+  // Plain loops, not values.set(blocks.subarray(…)): five views a row were a third of the bytes
+  // a lookup allocated (100 rows: 500 views), and GC pauses feed the tail.
   for (let r = 0; r < rows; r++) {
     const p = r * width;
-    values.set(blocks.subarray(0, E), p);
+    for (let j = 0; j < E; j++) values[p + j] = blocks[j] as number;
     for (let e = 0; e < 4; e++) {
-      const k = keyOf[4 * r + e] as number;
-      values.set(blocks.subarray(k * E, (k + 1) * E), p + (e + 1) * E);
+      const from = (keyOf[4 * r + e] as number) * E;
+      const to = p + (e + 1) * E;
+      for (let j = 0; j < E; j++) values[to + j] = blocks[from + j] as number;
     }
     values[p + sessionColumn] = session[0] as number;
     values[p + sessionColumn + 1] = session[1] as number;

@@ -12,6 +12,10 @@ import { CtrkitError } from '@ctrkit/core';
 import { NEVER, sessionAt } from './counters.js';
 import type { StoreConfig } from './store.js';
 
+/** Room for the head of a state of up to 16 windows (7 + 3 × 16 doubles), aligned. */
+const HEAD_DOUBLES = new Float64Array(7 + 3 * 16);
+const HEAD_BYTES = new Uint8Array(HEAD_DOUBLES.buffer);
+
 /** Doubles in a stored state before its request bytes (ND in redis-lua.ts): 18 + 9W. */
 function stateDoubles(windows: number): number {
   return 18 + 9 * windows;
@@ -50,7 +54,10 @@ export function decodeStateHeads(config: StoreConfig, raws: readonly (Buffer | n
       continue;
     }
     if (!(now > N)) return false;
-    for (let d = 0; d < head; d++) decoded[base + d] = raw.readDoubleLE(8 * d);
+    // One native copy into an aligned buffer, then typed reads: the reply's slices sit at any
+    // byte offset, and readDoubleLE per double cost more (about 0.2 µs a key).
+    raw.copy(HEAD_BYTES, 0, 0, 8 * head);
+    for (let d = 0; d < head; d++) decoded[base + d] = HEAD_DOUBLES[d] as number;
   }
   return true;
 }

@@ -12,6 +12,7 @@ import { checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type Featur
 import { adKeyOf, frequencyKeys, lookupIds, lookupKeyName, part, userKeyOf } from './redis-keys.js';
 import { blockOf, lookupOnCluster, lookupOnServer, type LookupCall } from './redis-lookup.js';
 import { fillFrequency, fillRows } from './redis-reply.js';
+import { ScratchPool } from './scratch-pool.js';
 
 /** Options for {@link createRedisFeatureStore}.
  *
@@ -107,6 +108,8 @@ class RedisStore implements RedisFeatureStore {
   private readonly windowArgs: (string | number)[];
   private readonly dedupWindowMs: number;
   private readonly dedupCapacity: number;
+  /** Lookups' per-key buffers, reused. */
+  private readonly scratch = new ScratchPool();
   private closed = false;
 
   constructor(options: RedisFeatureStoreOptions) {
@@ -249,12 +252,16 @@ class RedisStore implements RedisFeatureStore {
         userKey,
         ids,
         now,
-        decoded: new Float64Array(ids.keyCount * blockOf(c)),
+        decoded: this.scratch.take(ids.keyCount * blockOf(c)),
         session: new Float64Array(2),
       };
       // One server: one MGET. Cluster: the user's MGET and one call per master holding any of the ads, sent together.
       await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call)));
-      fillRows(c, values, rows, now, (i) => lookupKeyName(this.prefix, userKey, ids, i), ids.keyCount, call.decoded, keyOf, call.session);
+      const blocks = this.scratch.take(ids.keyCount * c.entityWidth);
+      fillRows(c, values, rows, now, (i) => lookupKeyName(this.prefix, userKey, ids, i), ids.keyCount, call.decoded, keyOf, call.session, blocks);
+      // Every call has settled (a deadline that fired leaves its buffer to the collector, as a late reply may still write into it).
+      this.scratch.give(blocks);
+      this.scratch.give(call.decoded);
       if (frequency !== undefined) fillFrequency(c, values, rows, frequency.keyOf, frequency.size, await frequency.counts);
     } catch (error) {
       if (options.degradeOnError !== true || (error instanceof CtrkitError && error.code === 'E_CONFIG')) throw error;
