@@ -5,7 +5,7 @@
  * which made the user's node the critical path of a cluster lookup. On one server that `MGET`
  * reads the ads too. On Redis Cluster the ads are read by one node-script call per master
  * holding any of them (at most one per master, so about three for a hundred candidates on three
- * masters, instead of one per hash tag), falling back to one call per hash tag when the slot map
+ * masters, instead of one per hash tag), sent on that node's own connection, falling back to one call per hash tag when the slot map
  * the grouping used is out of date. A hash tag whose keys have events pending at or after `now`
  * is read again by the script, which reads a state and its pending set atomically.
  *
@@ -36,7 +36,6 @@ export interface LookupCall {
   readonly scripts: LookupScripts;
   readonly prefix: string;
   readonly windowArgs: readonly (string | number)[];
-  readonly userId: string;
   readonly userKey: string;
   readonly ids: LookupIds;
   readonly now: number;

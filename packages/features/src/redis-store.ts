@@ -1,9 +1,11 @@
 /**
  * The Redis feature store: the same counters as the memory store, shared by every ad-server
- * process. One script call per request answers every candidate (a single round trip; on Redis
- * Cluster one per master, see redis-lookup.ts); keys carry hash tags per user and per ad, so the
- * layout works on Redis Cluster; every key has a TTL. The key layout is in redis-keys.ts, the
- * decoding of the scripts' replies in redis-reply.ts.
+ * process. One plain MGET per request answers every candidate (a single round trip, a script
+ * call more for a key with events pending at or after the lookup's time; on Redis Cluster the
+ * user's MGET and one script call per master holding any of the ads, see redis-lookup.ts); keys
+ * carry hash tags per user and per ad, so the layout works on Redis Cluster; every key has a
+ * TTL. The key layout is in redis-keys.ts, the decoding of the replies in redis-reply.ts and
+ * redis-state-head.ts.
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { CtrkitError, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup, type UserProfile } from '@ctrkit/core';
@@ -248,7 +250,6 @@ class RedisStore implements RedisFeatureStore {
         scripts: this.scripts,
         prefix: this.prefix,
         windowArgs: this.windowArgs,
-        userId: user.id,
         userKey,
         ids,
         now,
@@ -325,9 +326,9 @@ class RedisStore implements RedisFeatureStore {
  *
  * @param options - The client or connection options, key prefix, TTL, deadlines, and the counter
  *   options shared with the memory store.
- * @returns The store. A lookup of any number of candidates is one script call (one round trip, a
- *   binary reply of doubles); on Redis Cluster, one call per master holding any of its keys, sent
- *   together.
+ * @returns The store. A lookup of any number of candidates is one `MGET` (one round trip; a
+ *   script call more when some key has events pending at or after `now`); on Redis Cluster, the
+ *   user's `MGET` and one script call per master holding any of the ads, sent together.
  * @throws `CtrkitError` `E_CONFIG` on invalid options. Its methods reject with `E_STORE` when Redis
  *   fails or misses the deadline (a lookup with `degradeOnError` returns empty counters flagged
  *   `degraded` instead), `E_INPUT` on malformed input or a lookup that would leak, `E_STATE` after `close`.
