@@ -15,10 +15,10 @@
  * `--keep` leaves the filled keys under a fixed prefix and reuses them on the next run.
  */
 import { Cluster, type Redis } from 'ioredis';
-import { createManualClock, createRandom, type AdCandidate, type AdEvent, type FeatureStore } from '@ctrkit/core';
-import { createTrafficGenerator } from '@ctrkit/core/sim';
+import type { FeatureStore } from '@ctrkit/core';
 import { createMemoryFeatureStore } from '@ctrkit/features';
 import { createRedisFeatureStore } from '@ctrkit/features/redis';
+import { deleteByPrefix, lookupScenario, worstRelativeDifference } from './lookup-scenario.js';
 import { LOOKUP_NODE_SCRIPT } from '../src/redis-lua.js';
 import { idList, lookupIds } from '../src/redis-keys.js';
 import { tagSlot } from '../src/redis-slots.js';
@@ -33,21 +33,7 @@ if (nodes.length === 0) {
   process.exit(0);
 }
 
-const generator = createTrafficGenerator({ seed: 17, users: 2_000, candidatesPerRequest: 100 });
-const events: AdEvent[] = [];
-{
-  const random = createRandom('bench-outcomes');
-  for (const { request } of generator.requests({ count: 12_000 })) {
-    for (let k = 0; k < 3; k++) events.push(...generator.outcome(request, k, k, random).events);
-  }
-  events.sort((a, b) => a.timestamp - b.timestamp);
-}
-const end = (events.at(-1) as AdEvent).timestamp + 1;
-const clock = createManualClock(end + 60_000);
-const [target] = [...generator.requests({ count: 1, stream: 'bench-target' })];
-const byEvents = [...events.reduce((m, e) => m.set(e.userId, (m.get(e.userId) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]);
-const user = generator.userProfile(byEvents[0]?.[0] as string);
-const candidates = target?.request.candidates as readonly AdCandidate[];
+const { events, end, clock, candidates, user } = lookupScenario(12_000);
 
 const prefix = keep ? 'ctrkit-bench:cluster-lookup:kept:' : `ctrkit-bench:cluster-lookup:${Date.now()}:`;
 const masters = new Cluster(nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
@@ -71,12 +57,7 @@ if ((await masters.get(marker)) !== String(events.length)) {
 {
   const a = await memory.lookup(user, candidates, end);
   const b = await store.lookup(user, candidates, end);
-  let worst = 0;
-  for (let i = 0; i < a.values.length; i++) {
-    const x = a.values[i] as number;
-    const y = b.values[i] as number;
-    if (!(Number.isNaN(x) && Number.isNaN(y))) worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(x)));
-  }
+  const worst = worstRelativeDifference(a.values, b.values);
   console.log(`memory vs cluster answers: worst relative difference ${worst.toExponential(2)}`);
 }
 
@@ -167,14 +148,7 @@ console.log(`   per key: absent ${((a100 - one) / 99).toFixed(2)} µs, present $
 
 await store.close();
 if (!keep) {
-  for (const node of masterNodes) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) await node.del(key);
-    } while (cursor !== '0');
-  }
+  await deleteByPrefix(masterNodes, prefix);
 }
 await memory.close();
 masters.disconnect();

@@ -16,11 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import murmurHash3 from 'murmurhash3js-revisited';
 import { Cluster, Redis } from 'ioredis';
-import { createLatencyHistogram, createManualClock, createRandom, type AdCandidate, type AdEvent, type FeatureBatch, type FeatureStore } from '@ctrkit/core';
+import { createLatencyHistogram, createRandom, type FeatureBatch, type FeatureStore } from '@ctrkit/core';
 import { formatBenchTable, measure, measureAsync, type BenchResult } from '@ctrkit/core/bench';
-import { createTrafficGenerator } from '@ctrkit/core/sim';
 import { allocateBatch, createFeatureEncoder, createMemoryFeatureStore, criteoSpec, murmur3, readCriteo, type LogChunk } from '@ctrkit/features';
 import { createRedisFeatureStore } from '@ctrkit/features/redis';
+import { deleteByPrefix, lookupScenario, worstRelativeDifference } from './lookup-scenario.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const criteoFile = path.resolve(here, '../../..', '../shared/data/criteo/train_10k.tsv');
@@ -206,25 +206,8 @@ console.log(`encoder vs murmurhash3js-revisited + Buffer.from: ${speedup.toFixed
 // ---------------------------------------------------------------------------------------------
 // 2. Store lookups: one request, 100 candidates, after a day of traffic.
 
-const generator = createTrafficGenerator({ seed: 17, users: 2_000, candidatesPerRequest: 100 });
-const events: AdEvent[] = [];
-{
-  const random = createRandom('bench-outcomes');
-  for (const { request } of generator.requests({ count: quick ? 4_000 : 12_000 })) {
-    // Three shown ads per page, as slots would; every outcome's events (clicks and conversions come later).
-    for (let k = 0; k < 3; k++) events.push(...generator.outcome(request, k, k, random).events);
-  }
-  events.sort((a, b) => a.timestamp - b.timestamp);
-}
-const end = (events.at(-1) as AdEvent).timestamp + 1;
-const clock = createManualClock(end + 60_000);
-const [target] = [...generator.requests({ count: 1, stream: 'bench-target' })];
-const byEvents = [...events.reduce((m, e) => m.set(e.userId, (m.get(e.userId) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1]);
-// The user with the most events (the most pending events to replay: the slowest lookup) and a median one.
-const user = generator.userProfile(byEvents[0]?.[0] as string);
-const typical = generator.userProfile(byEvents[Math.floor(byEvents.length / 2)]?.[0] as string);
+const { events, end, clock, candidates, user, typical, byEvents } = lookupScenario(quick ? 4_000 : 12_000);
 console.log(`users with events: ${byEvents.length}; most events ${byEvents[0]?.[1]}, median ${byEvents[Math.floor(byEvents.length / 2)]?.[1]}`);
-const candidates = target?.request.candidates as readonly AdCandidate[];
 
 /**
  * Alternates two async calls for `minTimeMs` and times each: the PING beside the lookups shows how
@@ -291,12 +274,7 @@ if (redisUp) {
   // Check both stores agree before reporting.
   const a = await memory.lookup(user, candidates, end);
   const b = await redis.lookup(user, candidates, end);
-  let worst = 0;
-  for (let i = 0; i < a.values.length; i++) {
-    const x = a.values[i] as number;
-    const y = b.values[i] as number;
-    if (!(Number.isNaN(x) && Number.isNaN(y))) worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(x)));
-  }
+  const worst = worstRelativeDifference(a.values, b.values);
   console.log(formatBenchTable(`feature-store lookups — ${events.length.toLocaleString('en')} events recorded (redis fill ${fillSeconds.toFixed(1)} s); the user with the most events unless noted`, storeResults, 'redis PING round trip (baseline, interleaved)'));
   console.log(`memory vs redis answers: worst relative difference ${worst.toExponential(2)}`);
   await redis.close();
@@ -340,25 +318,13 @@ if (clusterNodes.length > 0) {
   const a = await memory.lookup(user, candidates, end);
   for (const [name, store] of [['masters', writer], ['replicas', fromReplicas]] as const) {
     const b = await store.lookup(user, candidates, end);
-    let worst = 0;
-    for (let i = 0; i < a.values.length; i++) {
-      const x = a.values[i] as number;
-      const y = b.values[i] as number;
-      if (!(Number.isNaN(x) && Number.isNaN(y))) worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(x)));
-    }
+    const worst = worstRelativeDifference(a.values, b.values);
     console.log(`memory vs cluster (${name}) answers: worst relative difference ${worst.toExponential(2)}`);
   }
   for (const result of clusterResults) console.log(`${result.name} p99 ${result.p99Ms.toFixed(3)} ms (target ≤ 2 ms) — ${result.p99Ms <= 2 ? 'met' : 'MISSED'}`);
   await writer.close();
   await fromReplicas.close();
-  for (const node of masters.nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) await node.del(key);
-    } while (cursor !== '0');
-  }
+  await deleteByPrefix(masters.nodes('master'), prefix);
   masters.disconnect();
   replicas.disconnect();
 } else {
