@@ -12,6 +12,11 @@ export default defineConfig({
   ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
   test: {
     passWithNoTests: true,
+    // Tests pin behaviour, never speed (benchmarks measure speed). CI shares two cores with
+    // Redis, NATS and Chromium, so a test that takes 1 s on a quiet machine can take 8 s there;
+    // vitest's 5 s default failed a correct run that way. A hung test still fails, after a minute.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // One block at the end lists the tests skipped for want of a data file, Redis or Chromium.
     // (Absolute: every project inherits it, and the setup runs once however many projects do.)
     globalSetup: [fileURLToPath(new URL('packages/test-support/src/vitest-setup.ts', import.meta.url))],
