@@ -12,7 +12,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: [sourceCondition, ...defaultServerConditions] } },
   test: {
     passWithNoTests: true,
-    // Tests pin behaviour, never speed (benchmarks measure speed). CI shares two cores with
+    // Tests pin behavior, never speed (benchmarks measure speed). CI shares two cores with
     // Redis, NATS and Chromium, so a test that takes 1 s on a quiet machine can take 8 s there;
     // vitest's 5 s default failed a correct run that way. A hung test still fails, after a minute.
     testTimeout: 60_000,
