@@ -12,9 +12,21 @@ import { CtrkitError } from '@ctrkit/core';
 import { NEVER, sessionAt } from './counters.js';
 import type { StoreConfig } from './store.js';
 
-/** Room for the head of a state of up to 16 windows (7 + 3 × 16 doubles), aligned. */
-const HEAD_DOUBLES = new Float64Array(7 + 3 * 16);
-const HEAD_BYTES = new Uint8Array(HEAD_DOUBLES.buffer);
+/** Room for a whole state, aligned; grown when a longer one arrives (a state ends with its request's bytes). */
+let STATE_DOUBLES = new Float64Array(128);
+let STATE_BYTES = new Uint8Array(STATE_DOUBLES.buffer);
+
+/** An aligned copy of `raw`: its doubles readable as `STATE_DOUBLES`. */
+function alignedCopy(raw: Buffer): Float64Array {
+  if (raw.length > STATE_BYTES.length) {
+    STATE_DOUBLES = new Float64Array(2 * Math.ceil(raw.length / 8));
+    STATE_BYTES = new Uint8Array(STATE_DOUBLES.buffer);
+  }
+  // The whole state, not its head: `set` of a whole typed array makes no view (Buffer#copy of a
+  // range made one per key, a twelfth of what a cluster lookup allocated).
+  STATE_BYTES.set(raw);
+  return STATE_DOUBLES;
+}
 
 /** Doubles in a stored state before its request bytes (ND in redis-lua.ts): 18 + 9W. */
 function stateDoubles(windows: number): number {
@@ -56,8 +68,8 @@ export function decodeStateHeads(config: StoreConfig, raws: readonly (Buffer | n
     if (!(now > N)) return false;
     // One native copy into an aligned buffer, then typed reads: the reply's slices sit at any
     // byte offset, and readDoubleLE per double cost more (about 0.2 µs a key).
-    raw.copy(HEAD_BYTES, 0, 0, 8 * head);
-    for (let d = 0; d < head; d++) decoded[base + d] = HEAD_DOUBLES[d] as number;
+    const doubles = alignedCopy(raw);
+    for (let d = 0; d < head; d++) decoded[base + d] = doubles[d] as number;
   }
   return true;
 }

@@ -257,7 +257,7 @@ class RedisStore implements RedisFeatureStore {
         session: new Float64Array(2),
       };
       // One server: one MGET. Cluster: the user's MGET and one call per master holding any of the ads, sent together.
-      await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call)));
+      await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call, this.cluster === undefined ? (this.client as Redis) : undefined)));
       const blocks = this.scratch.take(ids.keyCount * c.entityWidth);
       fillRows(c, values, rows, now, (i) => lookupKeyName(this.prefix, userKey, ids, i), ids.keyCount, call.decoded, keyOf, call.session, blocks);
       // Every call has settled (a deadline that fired leaves its buffer to the collector, as a late reply may still write into it).
