@@ -103,7 +103,9 @@ const serverEnv: Record<string, string> = {
   LOG_LEVEL: 'warn',
   BUDGET_SCALE: '100000', // budgets never bind: every request runs the whole path, reservation included
   ATTRIBUTION_WINDOW_MS: soak ? '60000' : '1800000', // soak: impressions labeled within a minute, so the quality monitor reaches its steady state
-  ...(redisUrl === '' ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: prefix as string, LEASE_AMOUNT: '50' }),
+  // The server's default lease, which does not bind either (a lease of 50 refused most requests as
+  // ledger_unavailable at a few hundred a second: see bench/workers.ts).
+  ...(redisUrl === '' ? {} : { REDIS_URL: redisUrl, REDIS_PREFIX: prefix as string }),
 };
 const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ctrkit/source', path.join(exampleDir, 'src/main.ts')], {
   cwd: exampleDir,

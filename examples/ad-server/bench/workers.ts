@@ -117,7 +117,11 @@ async function startServer(variant: Variant): Promise<Server> {
     MODEL_ROOT: path.dirname(modelDir),
     LOG_LEVEL: 'warn',
     BUDGET_SCALE: '100000', // budgets never bind: every request runs the whole path, reservation included
-    ...(variant === 'embedded' ? {} : { REDIS_URL: redisServer.url, REDIS_PREFIX: `ctrkit-bench:workers:${randomUUID()}:`, LEASE_AMOUNT: '50' }),
+    // Nor do leases: the server's default lease (1% of the smallest budget). A lease caps the budget
+    // a process holds in open reservations, and with no win notices each stays open for its TTL
+    // (HOLD_TTL_MS + 30 s): a lease of 50 refused 62-69% of one worker's requests at 4 and 8
+    // connections as ledger_unavailable, while two workers (two leases) refused 0-3%.
+    ...(variant === 'embedded' ? {} : { REDIS_URL: redisServer.url, REDIS_PREFIX: `ctrkit-bench:workers:${randomUUID()}:` }),
     ONLINE_LEARNING: '0',
     NOTICE_KEY: 'ab'.repeat(32),
     WORKERS: variant === '2' ? '2' : '1',
@@ -151,6 +155,8 @@ interface Window {
   readonly p99: number;
   readonly ok200: number;
   readonly noBid204: number;
+  /** The 204s by the class the server gave (`x-ctrkit-reason` up to its colon), most first. */
+  readonly noBidClasses: readonly { readonly reason: string; readonly count: number }[];
   /** Other statuses, socket errors, timeouts, and no-bids because the auction ran out of time (nbr 15). */
   readonly errors: { status: number; socket: number; timeouts: number; deadline: number };
   /** Redis commands over the window: calls and microseconds per request, busiest first. */
@@ -171,6 +177,7 @@ function percentile(sorted: Float64Array, q: number): number {
 async function measure(variant: Variant, server: Server, connections: number, windowSeconds: number): Promise<Window> {
   const latencies: number[] = [];
   const counts = { ok200: 0, noBid204: 0, status: 0, deadline: 0 };
+  const classes = new Map<string, number>();
   const request: AutocannonRequest = {
     method: 'POST',
     path: '/openrtb2/bid',
@@ -181,8 +188,12 @@ async function measure(variant: Variant, server: Server, connections: number, wi
     },
     onResponse(status, _body, _context, headers) {
       if (status === 200) counts.ok200++;
-      else if (status === 204) counts.noBid204++;
-      else counts.status++;
+      else if (status === 204) {
+        counts.noBid204++;
+        const reason = String(headers['x-ctrkit-reason'] ?? 'none');
+        const cls = reason.slice(0, Math.max(0, reason.indexOf(':'))) || reason;
+        classes.set(cls, (classes.get(cls) ?? 0) + 1);
+      } else counts.status++;
       if (headers['x-ctrkit-nbr'] === '15') counts.deadline++;
     },
   };
@@ -218,6 +229,7 @@ async function measure(variant: Variant, server: Server, connections: number, wi
     p99: percentile(sorted, 0.99),
     ok200: counts.ok200,
     noBid204: counts.noBid204,
+    noBidClasses: [...classes].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
     errors: { status: counts.status, socket: result.errors, timeouts: result.timeouts, deadline: counts.deadline },
     redisCommands: [...commandsAfter]
       .map(([command, a]) => ({ command, calls: a.calls - (commandsBefore.get(command)?.calls ?? 0), usec: a.usec - (commandsBefore.get(command)?.usec ?? 0) }))
@@ -262,6 +274,12 @@ for (const w of windows) {
   console.log(
     `| ${label[w.variant]} | ${w.connections} | ${f(w.rps, 0)} | ${f(w.p50)} | ${f(w.p99)} | ${w.ok200} | ${w.noBid204} | ${w.errors.status}/${w.errors.socket}/${w.errors.timeouts}/${w.errors.deadline} | ${f(w.cpu.generator)} | ${f(w.cpu.server)} (${w.cpu.perProcess.map((v) => f(v)).join(' + ')}) | ${f(w.cpu.redis)} | ${f(w.cpu.rest)} | ${f(perRequestMs(w, w.cpu.generator), 3)} / ${f(perRequestMs(w, w.cpu.server), 3)} / ${f(perRequestMs(w, w.cpu.redis), 3)} | ${w.loadAverage.join(' / ')} |`,
   );
+}
+console.log('');
+// Windows that answer more 204s do less work a request (no reservation, no hold): say why each window's no-bids were.
+for (const w of windows) {
+  if (w.noBid204 === 0) continue;
+  console.log(`${label[w.variant]}, ${w.connections} connections: 204 ${f((100 * w.noBid204) / Math.max(1, w.requests), 1)}% of answers — ${w.noBidClasses.map((c) => `${c.reason} ${c.count}`).join(', ')}`);
 }
 console.log('');
 // What caps the rate on this machine's cores, from CPU time per request (which the other users'
