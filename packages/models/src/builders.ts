@@ -4,15 +4,11 @@
  * outputs, `logit` and `probability`, each of shape `[batch]`.
  */
 import { CtrkitError, type FeatureLayout } from '@ctrkit/core';
-import { checkLayout, sequenceStride } from './batch-check.js';
-import { STANDARD_INPUT_NAMES } from './manifest.js';
 import { GraphBuilder } from './onnx-graph-writer.js';
-import { VERSION } from './version.js';
+import { checkInputs, concatX0, fieldEmbeddings, finish, idInputs, linearTerm, logitOf, meanPooled, sequenceInputs, tower, transpose, type IdInputs } from './onnx-subgraphs.js';
 import {
-  checkWeights,
   type DcnV2Weights,
   type DeepFmWeights,
-  type DenseLayerWeights,
   type DinWeights,
   type FmWeights,
   type LrWeights,
@@ -30,51 +26,6 @@ import {
 export interface BuildOptions {
   /** Stored as the model's doc string. */
   readonly description?: string;
-}
-
-const BATCH = 'batch';
-
-function checkInputs(layout: FeatureLayout, weights: ModelWeights): void {
-  checkLayout(layout);
-  if (layout.idWidth === 0) {
-    throw new CtrkitError('E_CONFIG', 'layout has no id columns; the built-in architectures need at least one categorical field');
-  }
-  checkWeights(layout, weights);
-}
-
-function finish(g: GraphBuilder, layout: FeatureLayout, kind: string, logit: string, options: BuildOptions): Uint8Array {
-  g.output(logit, 'logit', 'float32', [BATCH]);
-  g.output(g.op('Sigmoid', ['logit']), 'probability', 'float32', [BATCH]);
-  return g.toBytes({
-    docString: options.description ?? `ctrkit ${kind} model for feature spec ${layout.fingerprint}`,
-    producerVersion: VERSION,
-    metadata: { 'ctrkit.architecture': kind, 'ctrkit.fingerprint': layout.fingerprint, 'ctrkit.idSpace': String(layout.idSpace) },
-  });
-}
-
-interface IdInputs {
-  readonly ids: string;
-  readonly values: string;
-  readonly dense: string | undefined;
-}
-
-function idInputs(g: GraphBuilder, layout: FeatureLayout): IdInputs {
-  const ids = g.input(STANDARD_INPUT_NAMES.ids, 'int32', [BATCH, layout.idWidth]);
-  const values = g.input(STANDARD_INPUT_NAMES.values, 'float32', [BATCH, layout.idWidth]);
-  const dense = layout.denseWidth > 0 ? g.input(STANDARD_INPUT_NAMES.dense, 'float32', [BATCH, layout.denseWidth]) : undefined;
-  return { ids, values, dense };
-}
-
-/** `bias + Σ values·w[ids] + dense·wDense`, shape [batch]. */
-function linearTerm(g: GraphBuilder, inputs: IdInputs, prefix: string, bias: number, ids: Float32Array, dense: Float32Array): string {
-  const w = g.floats(`${prefix}.ids`, ids, [ids.length]);
-  const gathered = g.op('Gather', [w, inputs.ids], { axis: 0 });
-  let sum = g.op('ReduceSum', [g.op('Mul', [gathered, inputs.values]), g.int64s([1])], { keepdims: 0 });
-  if (inputs.dense !== undefined) {
-    const wd = g.floats(`${prefix}.dense`, dense, [dense.length]);
-    sum = g.op('Add', [sum, g.op('MatMul', [inputs.dense, wd])]);
-  }
-  return g.op('Add', [sum, g.floats(`${prefix}.bias`, new Float32Array([bias]), [1])]);
 }
 
 /**
@@ -96,8 +47,11 @@ function linearTerm(g: GraphBuilder, inputs: IdInputs, prefix: string, bias: num
 export function buildLrModel(layout: FeatureLayout, weights: LrWeights, options: BuildOptions = {}): Uint8Array {
   checkInputs(layout, weights);
   const g = new GraphBuilder('ctrkit_lr');
-  const inputs = idInputs(g, layout);
-  return finish(g, layout, 'lr', linearTerm(g, inputs, 'lr', weights.bias, weights.ids, weights.dense), options);
+  return finish(g, layout, 'lr', lrLogit(g, layout, idInputs(g, layout), weights, 'lr'), options);
+}
+
+function lrLogit(g: GraphBuilder, _layout: FeatureLayout, inputs: IdInputs, weights: LrWeights, prefix: string): string {
+  return linearTerm(g, inputs, prefix, weights.bias, weights.ids, weights.dense);
 }
 
 /**
@@ -120,98 +74,27 @@ export function buildLrModel(layout: FeatureLayout, weights: LrWeights, options:
 export function buildFmModel(layout: FeatureLayout, weights: FmWeights, options: BuildOptions = {}): Uint8Array {
   checkInputs(layout, weights);
   const g = new GraphBuilder('ctrkit_fm');
-  const inputs = idInputs(g, layout);
-  const linear = linearTerm(g, inputs, 'fm', weights.bias, weights.ids, weights.dense);
+  return finish(g, layout, 'fm', fmLogit(g, layout, idInputs(g, layout), weights, 'fm'), options);
+}
+
+function fmLogit(g: GraphBuilder, layout: FeatureLayout, inputs: IdInputs, weights: FmWeights, prefix: string): string {
+  const linear = linearTerm(g, inputs, prefix, weights.bias, weights.ids, weights.dense);
   const k = weights.dim;
-  const factors = g.floats('fm.id_factors', weights.idFactors, [weights.idSpace, k]);
+  const factors = g.floats(`${prefix}.id_factors`, weights.idFactors, [weights.idSpace, k]);
   const xv = g.op('Mul', [g.op('Gather', [factors, inputs.ids], { axis: 0 }), g.op('Unsqueeze', [inputs.values, g.int64s([2])])]);
   let sum = g.op('ReduceSum', [xv, g.int64s([1])], { keepdims: 0 });
   let squares = g.op('ReduceSum', [g.op('Mul', [xv, xv]), g.int64s([1])], { keepdims: 0 });
   if (inputs.dense !== undefined) {
-    const denseFactors = g.floats('fm.dense_factors', weights.denseFactors, [weights.denseWidth, k]);
+    const denseFactors = g.floats(`${prefix}.dense_factors`, weights.denseFactors, [weights.denseWidth, k]);
     const squared = new Float32Array(weights.denseFactors.length);
     for (let i = 0; i < squared.length; i++) squared[i] = (weights.denseFactors[i] as number) ** 2;
-    const denseFactorsSq = g.floats('fm.dense_factors_sq', squared, [weights.denseWidth, k]);
+    const denseFactorsSq = g.floats(`${prefix}.dense_factors_sq`, squared, [weights.denseWidth, k]);
     sum = g.op('Add', [sum, g.op('MatMul', [inputs.dense, denseFactors])]);
     squares = g.op('Add', [squares, g.op('MatMul', [g.op('Mul', [inputs.dense, inputs.dense]), denseFactorsSq])]);
   }
   const pairs = g.op('ReduceSum', [g.op('Sub', [g.op('Mul', [sum, sum]), squares]), g.int64s([1])], { keepdims: 0 });
   const logit = g.op('Add', [linear, g.op('Mul', [pairs, g.floatConst([0.5], [])])]);
-  return finish(g, layout, 'fm', logit, options);
-}
-
-/** Field embeddings: `[batch, F, D]`, each field the `values`-weighted sum of its columns' embeddings. */
-function fieldEmbeddings(g: GraphBuilder, layout: FeatureLayout, inputs: IdInputs, table: string): string {
-  const gathered = g.op('Gather', [table, inputs.ids], { axis: 0 });
-  const weighted = g.op('Mul', [gathered, g.op('Unsqueeze', [inputs.values, g.int64s([2])])]);
-  if (layout.fields.every((field) => field.width === 1)) return weighted;
-  const blocks = layout.fields.map((field) => {
-    const slice = g.op('Slice', [weighted, g.int64s([field.offset]), g.int64s([field.offset + field.width]), g.int64s([1])]);
-    return field.width === 1 ? slice : g.op('ReduceSum', [slice, g.int64s([1])], { keepdims: 1 });
-  });
-  return g.op('Concat', blocks, { axis: 1 });
-}
-
-interface SequenceInputs {
-  /** `[batch, S, L, D]` item embeddings. */
-  readonly keys: string;
-  /** `[batch, S, L]` 1 for real items, 0 for padding. */
-  readonly mask: string;
-  /** `[batch, S, 1]` lengths as float. */
-  readonly lengths: string;
-}
-
-function sequenceInputs(g: GraphBuilder, layout: FeatureLayout, table: string): SequenceInputs {
-  const S = layout.sequences.length;
-  const L = sequenceStride(layout);
-  const ids = g.input(STANDARD_INPUT_NAMES.sequenceIds, 'int32', [BATCH, S, L]);
-  const lengthsInt = g.input(STANDARD_INPUT_NAMES.sequenceLengths, 'int32', [BATCH, S]);
-  const keys = g.op('Gather', [table, ids], { axis: 0 });
-  const lengths = g.op('Unsqueeze', [g.op('Cast', [lengthsInt], { to: 1 }), g.int64s([2])]);
-  // Sequences are left-padded: item t is real when t ≥ L − length, i.e. t + length ≥ L.
-  const positions = g.floatConst(Array.from({ length: L }, (_, t) => t), [L]);
-  const real = g.op('GreaterOrEqual', [g.op('Add', [positions, lengths]), g.floatConst([L], [])]);
-  return { keys, mask: g.op('Cast', [real], { to: 1 }), lengths };
-}
-
-/** Masked mean of every sequence: `[batch, S, D]` (zeros for an empty sequence). */
-function meanPooled(g: GraphBuilder, sequences: SequenceInputs): string {
-  const weights = g.op('Div', [sequences.mask, g.op('Max', [sequences.lengths, g.floatConst([1], [])])]);
-  const pooled = g.op('MatMul', [g.op('Unsqueeze', [weights, g.int64s([2])]), sequences.keys]);
-  return g.op('Squeeze', [pooled, g.int64s([2])]);
-}
-
-/** `x0 = [fields (F·D), sequences (S·D), dense]`, shape `[batch, d0]`. */
-function concatX0(g: GraphBuilder, blocks: readonly string[], width: number, dense: string | undefined): string {
-  const joined = blocks.length === 1 ? (blocks[0] as string) : g.op('Concat', blocks, { axis: 1 });
-  const flat = g.op('Reshape', [joined, g.int64s([-1, width])]);
-  return dense === undefined ? flat : g.op('Concat', [flat, dense], { axis: 1 });
-}
-
-/** `y = x·Wᵀ + b` for a 2-D x, W stored `[outputs × inputs]`. */
-function gemm(g: GraphBuilder, x: string, layer: DenseLayerWeights, name: string): string {
-  const w = g.floats(`${name}.weight`, layer.weight, [layer.outputs, layer.inputs]);
-  const b = g.floats(`${name}.bias`, layer.bias, [layer.outputs]);
-  return g.op('Gemm', [x, w, b], { transB: 1 });
-}
-
-function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = data[r * columns + c] as number;
-  return out;
-}
-
-/** ReLU tower over a 2-D x; returns x itself for an empty tower. */
-function tower(g: GraphBuilder, x: string, layers: readonly DenseLayerWeights[], name: string): string {
-  let h = x;
-  layers.forEach((layer, i) => {
-    h = g.op('Relu', [gemm(g, h, layer, `${name}.${i}`)]);
-  });
-  return h;
-}
-
-function logitOf(g: GraphBuilder, x: string, output: DenseLayerWeights, name: string): string {
-  return g.op('Squeeze', [gemm(g, x, output, name), g.int64s([1])]);
+  return logit;
 }
 
 /**
@@ -236,16 +119,19 @@ function logitOf(g: GraphBuilder, x: string, output: DenseLayerWeights, name: st
 export function buildDcnV2Model(layout: FeatureLayout, weights: DcnV2Weights, options: BuildOptions = {}): Uint8Array {
   checkInputs(layout, weights);
   const g = new GraphBuilder('ctrkit_dcnv2');
+  return finish(g, layout, 'dcnv2', dcnv2Logit(g, layout, idInputs(g, layout), weights, 'dcnv2'), options);
+}
+
+function dcnv2Logit(g: GraphBuilder, layout: FeatureLayout, inputs: IdInputs, weights: DcnV2Weights, prefix: string): string {
   const D = weights.embeddingDim;
-  const inputs = idInputs(g, layout);
-  const table = g.floats('dcnv2.embedding', weights.embedding, [weights.idSpace, D]);
+  const table = g.floats(`${prefix}.embedding`, weights.embedding, [weights.idSpace, D]);
   const blocks = [fieldEmbeddings(g, layout, inputs, table)];
   if (layout.sequences.length > 0) blocks.push(meanPooled(g, sequenceInputs(g, layout, table)));
   const x0 = concatX0(g, blocks, (layout.fields.length + layout.sequences.length) * D, inputs.dense);
   const d0 = weights.inputWidth;
   let xl = x0;
   weights.cross.forEach((layer, l) => {
-    const name = `dcnv2.cross.${l}`;
+    const name = `${prefix}.cross.${l}`;
     const b = g.floats(`${name}.bias`, layer.bias, [d0]);
     let mixed: string;
     if (layer.kind === 'full') {
@@ -257,8 +143,8 @@ export function buildDcnV2Model(layout: FeatureLayout, weights: DcnV2Weights, op
     }
     xl = g.op('Add', [g.op('Mul', [x0, mixed]), xl]);
   });
-  const joined = weights.deep.length === 0 ? xl : g.op('Concat', [xl, tower(g, x0, weights.deep, 'dcnv2.deep')], { axis: 1 });
-  return finish(g, layout, 'dcnv2', logitOf(g, joined, weights.output, 'dcnv2.output'), options);
+  const joined = weights.deep.length === 0 ? xl : g.op('Concat', [xl, tower(g, x0, weights.deep, `${prefix}.deep`)], { axis: 1 });
+  return logitOf(g, joined, weights.output, `${prefix}.output`);
 }
 
 /**
@@ -283,10 +169,13 @@ export function buildDcnV2Model(layout: FeatureLayout, weights: DcnV2Weights, op
 export function buildDeepFmModel(layout: FeatureLayout, weights: DeepFmWeights, options: BuildOptions = {}): Uint8Array {
   checkInputs(layout, weights);
   const g = new GraphBuilder('ctrkit_deepfm');
+  return finish(g, layout, 'deepfm', deepfmLogit(g, layout, idInputs(g, layout), weights, 'deepfm'), options);
+}
+
+function deepfmLogit(g: GraphBuilder, layout: FeatureLayout, inputs: IdInputs, weights: DeepFmWeights, prefix: string): string {
   const D = weights.embeddingDim;
-  const inputs = idInputs(g, layout);
-  const linear = linearTerm(g, inputs, 'deepfm', weights.bias, weights.ids, weights.dense);
-  const table = g.floats('deepfm.embedding', weights.embedding, [weights.idSpace, D]);
+  const linear = linearTerm(g, inputs, prefix, weights.bias, weights.ids, weights.dense);
+  const table = g.floats(`${prefix}.embedding`, weights.embedding, [weights.idSpace, D]);
   let blocks = fieldEmbeddings(g, layout, inputs, table); // [batch, F, D]
   if (layout.sequences.length > 0) blocks = g.op('Concat', [blocks, meanPooled(g, sequenceInputs(g, layout, table))], { axis: 1 }); // [batch, F + S, D]
   // ½(‖Σ_j e_j‖² − Σ_j ‖e_j‖²): the pairwise dot products in O((F + S)·D) instead of O((F + S)²·D).
@@ -295,8 +184,8 @@ export function buildDeepFmModel(layout: FeatureLayout, weights: DeepFmWeights, 
   const squares = g.op('ReduceSum', [g.op('Mul', [blocks, blocks]), g.int64s([1, 2])], { keepdims: 0 });
   const fm = g.op('Mul', [g.op('Sub', [sumSquared, squares]), g.floatConst([0.5], [])]);
   const x0 = concatX0(g, [blocks], (layout.fields.length + layout.sequences.length) * D, inputs.dense);
-  const deep = logitOf(g, tower(g, x0, weights.deep, 'deepfm.deep'), weights.output, 'deepfm.output');
-  return finish(g, layout, 'deepfm', g.op('Add', [g.op('Add', [linear, fm]), deep]), options);
+  const deep = logitOf(g, tower(g, x0, weights.deep, `${prefix}.deep`), weights.output, `${prefix}.output`);
+  return g.op('Add', [g.op('Add', [linear, fm]), deep]);
 }
 
 /**
@@ -321,9 +210,12 @@ export function buildDeepFmModel(layout: FeatureLayout, weights: DeepFmWeights, 
 export function buildDinModel(layout: FeatureLayout, weights: DinWeights, options: BuildOptions = {}): Uint8Array {
   checkInputs(layout, weights);
   const g = new GraphBuilder('ctrkit_din');
+  return finish(g, layout, 'din', dinLogit(g, layout, idInputs(g, layout), weights, 'din'), options);
+}
+
+function dinLogit(g: GraphBuilder, layout: FeatureLayout, inputs: IdInputs, weights: DinWeights, prefix: string): string {
   const D = weights.embeddingDim;
-  const inputs = idInputs(g, layout);
-  const table = g.floats('din.embedding', weights.embedding, [weights.idSpace, D]);
+  const table = g.floats(`${prefix}.embedding`, weights.embedding, [weights.idSpace, D]);
   const fields = fieldEmbeddings(g, layout, inputs, table);
   const blocks = [fields];
   if (layout.sequences.length > 0) {
@@ -344,8 +236,8 @@ export function buildDinModel(layout: FeatureLayout, weights: DinWeights, option
       let h = g.op('Concat', [keys, queries, g.op('Sub', [keys, queries]), g.op('Mul', [keys, queries])], { axis: 2 });
       pooling.layers.forEach((layer, i) => {
         // MatMul broadcasts over [batch, L, ·]; it wants the [inputs × outputs] orientation.
-        const w = g.floats(`din.attention.${s}.${i}.weight_t`, transpose(layer.weight, layer.outputs, layer.inputs), [layer.inputs, layer.outputs]);
-        const b = g.floats(`din.attention.${s}.${i}.bias`, layer.bias, [layer.outputs]);
+        const w = g.floats(`${prefix}.attention.${s}.${i}.weight_t`, transpose(layer.weight, layer.outputs, layer.inputs), [layer.inputs, layer.outputs]);
+        const b = g.floats(`${prefix}.attention.${s}.${i}.bias`, layer.bias, [layer.outputs]);
         h = g.op('Add', [g.op('MatMul', [h, w]), b]);
         if (i < pooling.layers.length - 1) h = g.op('Relu', [h]);
       });
@@ -354,8 +246,29 @@ export function buildDinModel(layout: FeatureLayout, weights: DinWeights, option
     });
   }
   const x0 = concatX0(g, blocks, (layout.fields.length + layout.sequences.length) * D, inputs.dense);
-  const h = tower(g, x0, weights.deep, 'din.deep');
-  return finish(g, layout, 'din', logitOf(g, h, weights.output, 'din.output'), options);
+  const h = tower(g, x0, weights.deep, `${prefix}.deep`);
+  return logitOf(g, h, weights.output, `${prefix}.output`);
+}
+
+/**
+ * @internal The logit of any built-in architecture added to `g` (its initializers named under
+ * `prefix`), dispatching on `weights.kind`: what an ensemble combines.
+ */
+export function logitOfWeights(g: GraphBuilder, layout: FeatureLayout, inputs: IdInputs, weights: ModelWeights, prefix: string): string {
+  switch (weights.kind) {
+    case 'lr':
+      return lrLogit(g, layout, inputs, weights, prefix);
+    case 'fm':
+      return fmLogit(g, layout, inputs, weights, prefix);
+    case 'dcnv2':
+      return dcnv2Logit(g, layout, inputs, weights, prefix);
+    case 'deepfm':
+      return deepfmLogit(g, layout, inputs, weights, prefix);
+    case 'din':
+      return dinLogit(g, layout, inputs, weights, prefix);
+    default:
+      throw new CtrkitError('E_INPUT', `unknown weights kind "${String((weights as { kind?: unknown }).kind)}"; expected lr, fm, dcnv2, deepfm or din`);
+  }
 }
 
 /**

@@ -18,10 +18,12 @@ export type {
   RegisteredBackend,
   RunnerOptions,
 } from './backend/types.js';
-export { checkManifestAgainstLayout, createManifest, manifestToJSON, parseManifest } from './manifest.js';
+export { checkManifestAgainstLayout, createManifest, createStackedEnsembleManifest, manifestToJSON, parseManifest } from './manifest.js';
 export type { BatchSource, CreateManifestOptions, InputType, ManifestInput, ManifestOutput, ModelManifest } from './manifest.js';
 export { buildDcnV2Model, buildDeepFmModel, buildDinModel, buildFmModel, buildLrModel, buildModel } from './builders.js';
 export type { BuildOptions } from './builders.js';
+export { buildStackedEnsembleModel } from './ensemble-builder.js';
+export type { StackedMember } from './stacked-member.js';
 export { checkWeights, initDcnV2Weights, initDeepFmWeights, initDinWeights, initFmWeights, initLrWeights, modelInputWidth } from './weights.js';
 export type {
   CrossLayerWeights,
@@ -74,8 +76,10 @@ export type { CalibratorChoice, CalibratorChoiceOptions, CalibratorKind } from '
 export { fitModel } from './train/fit.js';
 export type { FitResult } from './train/fit.js';
 export type { EpochRecord, FitOptions, FitProgress, FmFitOptions, TrainableArchitecture, TrainedWeights } from './train/fit-options.js';
-export { exportModel } from './train/export-model.js';
-export type { ExportedModel, ExportModelOptions } from './train/export-model.js';
+export { exportModel, exportStackedEnsemble } from './train/export-model.js';
+export type { ExportedModel, ExportedStackMember, ExportModelOptions } from './train/export-model.js';
+export { fitStacker } from './train/stacker.js';
+export type { StackerFit, StackerOptions } from './train/stacker.js';
 export { explainLinearModel } from './explain-linear.js';
 export type { LinearExplanation } from './explain-linear.js';
 export { createOnlineRefresher } from './online-refresher.js';

@@ -8,7 +8,7 @@
  */
 export type { BatchSource, InputType, ManifestInput, ManifestOutput, ModelManifest } from './manifest/types.js';
 export { builtInInputs, layoutShape, STANDARD_INPUT_NAMES } from './manifest/inputs.js';
-export { createManifest, manifestToJSON } from './manifest/create.js';
+export { createManifest, createStackedEnsembleManifest, manifestToJSON } from './manifest/create.js';
 export type { CreateManifestOptions } from './manifest/create.js';
 export { parseManifest } from './manifest/parse.js';
 export { checkFingerprint, checkManifestAgainstLayout } from './manifest/check.js';

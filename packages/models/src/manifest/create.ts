@@ -3,10 +3,11 @@
  */
 import { calibratorFromJSON, type Calibrator, type CalibratorJSON, type FeatureLayout } from '@ctrkit/core';
 import { checkLayout } from '../batch-check.js';
+import type { StackedMember } from '../stacked-member.js';
 import type { ModelWeights } from '../weights.js';
 import { builtInInputs } from './inputs.js';
 import { parseManifest } from './parse.js';
-import type { ModelManifest } from './types.js';
+import type { ManifestInput, ModelManifest } from './types.js';
 
 /** Options for {@link createManifest}.
  *
@@ -83,21 +84,55 @@ function configOf(weights: ModelWeights): Record<string, unknown> {
  * ```
  */
 export function createManifest(layout: FeatureLayout, weights: ModelWeights, options: CreateManifestOptions): ModelManifest {
+  return manifestOf(layout, weights.kind, builtInInputs(layout, weights.kind), configOf(weights), options);
+}
+
+/**
+ * Writes the manifest of a stacked ensemble built by {@link buildStackedEnsembleModel} from the
+ * same layout, members and bias: architecture `ensemble`, the inputs any member reads, and in
+ * `config` each member's architecture, coefficient and shape.
+ *
+ * @param layout - The layout the ensemble was built for.
+ * @param members - Its members (only their kinds, shapes and coefficients are read).
+ * @param bias - Its intercept.
+ * @param options - Version, calibration, metrics, description.
+ * @returns A manifest to save as `model.json`.
+ * @throws `CtrkitError` `E_CONFIG` on an inconsistent layout; `E_INPUT` on an invalid calibrator.
+ * @example
+ * ```ts
+ * import { createStackedEnsembleManifest, initFmWeights, initLrWeights } from '@ctrkit/models';
+ * import type { FeatureLayout } from '@ctrkit/core';
+ * declare const layout: FeatureLayout;
+ * const manifest = createStackedEnsembleManifest(layout, [{ weights: initLrWeights(layout), weight: 0.3 }, { weights: initFmWeights(layout), weight: 0.8 }], -0.1, { version: '1' });
+ * ```
+ */
+export function createStackedEnsembleManifest(layout: FeatureLayout, members: readonly StackedMember[], bias: number, options: CreateManifestOptions): ModelManifest {
+  const inputs = new Map<string, ManifestInput>();
+  for (const member of members) for (const input of builtInInputs(layout, member.weights.kind)) inputs.set(input.name, input);
+  const config = {
+    combination: 'logit = bias + Σ coefficient × member logit',
+    bias,
+    members: members.map((member) => ({ architecture: member.weights.kind, coefficient: member.weight, ...configOf(member.weights) })),
+  };
+  return manifestOf(layout, 'ensemble', [...inputs.values()], config, options);
+}
+
+function manifestOf(layout: FeatureLayout, architecture: string, inputs: ManifestInput[], config: Record<string, unknown>, options: CreateManifestOptions): ModelManifest {
   checkLayout(layout);
   const calibration = options.calibration === undefined ? undefined : 'toJSON' in options.calibration ? options.calibration.toJSON() : options.calibration;
   if (calibration !== undefined) calibratorFromJSON(calibration);
   const manifest: ModelManifest = {
     format: 'ctrkit.model',
     formatVersion: 1,
-    architecture: weights.kind,
+    architecture,
     version: options.version,
     fingerprint: layout.fingerprint,
     idSpace: layout.idSpace,
-    inputs: builtInInputs(layout, weights.kind),
+    inputs,
     output: { name: 'probability', kind: 'probability' },
     ...(calibration === undefined ? {} : { calibration }),
     ...(options.metrics === undefined ? {} : { metrics: { ...options.metrics } }),
-    config: configOf(weights),
+    config,
     createdAt: options.createdAt ?? new Date().toISOString(),
     producer: options.producer ?? 'ctrkit',
     ...(options.description === undefined ? {} : { description: options.description }),

@@ -4,7 +4,8 @@
  */
 import { profileFeatures, type FeatureLayout, type FeatureProfile } from '@ctrkit/core';
 import { buildModel } from '../builders.js';
-import { createManifest, parseManifest, type ModelManifest } from '../manifest.js';
+import { buildStackedEnsembleModel } from '../ensemble-builder.js';
+import { createManifest, createStackedEnsembleManifest, parseManifest, type ModelManifest } from '../manifest.js';
 import type { FitResult } from './fit.js';
 import type { LabeledRows } from './rows.js';
 
@@ -95,4 +96,81 @@ export function exportModel(layout: FeatureLayout, result: FitResult, options: E
     },
   });
   return { model, manifest, profile };
+}
+
+/**
+ * One member of a stacked ensemble to export: its fit and its coefficient (from {@link fitStacker}).
+ *
+ * @example
+ * ```ts
+ * import type { ExportedStackMember, FitResult } from '@ctrkit/models';
+ * declare const fm: FitResult;
+ * const member: ExportedStackMember = { result: fm, coefficient: 0.6 };
+ * ```
+ */
+export interface ExportedStackMember {
+  /** The member's `fitModel` result (its weights; its own calibrator is not used). */
+  readonly result: FitResult;
+  /** Its logit's coefficient. */
+  readonly coefficient: number;
+}
+
+/**
+ * Builds the ONNX model and manifest of a stacked ensemble of {@link fitModel} results
+ * (`buildStackedEnsembleModel`, `createStackedEnsembleManifest`): no calibrator after it (the
+ * stacker was fitted on held-out rows), each member's training record and figures in
+ * `config.members`, the caller's config and an optional feature profile as {@link exportModel} writes them.
+ *
+ * @param layout - The encoder's layout every member was trained on.
+ * @param members - At least two members with their coefficients.
+ * @param bias - The stacker's intercept.
+ * @param options - Version, description, extra metrics and config, rows to profile.
+ * @returns The model bytes and manifest.
+ * @throws `CtrkitError` as the builders and `createStackedEnsembleManifest` do.
+ * @example
+ * ```ts
+ * import { exportStackedEnsemble, fitModel, fitStacker, type LabeledRows } from '@ctrkit/models';
+ * declare const train: LabeledRows;
+ * declare const valid: LabeledRows;
+ * const fits = (['fm', 'deepfm'] as const).map((model) => fitModel({ model, train, valid, refit: false }));
+ * const stack = fitStacker(fits.map((f) => f.validPredictions as Float32Array), valid.labels);
+ * const { model, manifest } = exportStackedEnsemble(train.batch.layout, fits.map((result, i) => ({ result, coefficient: stack.coefficients[i] as number })), stack.bias, { version: '1' });
+ * ```
+ */
+export function exportStackedEnsemble(layout: FeatureLayout, members: readonly ExportedStackMember[], bias: number, options: ExportModelOptions): ExportedModel {
+  const stacked = members.map((m) => ({ weights: m.result.weights, weight: m.coefficient }));
+  const model = buildStackedEnsembleModel(layout, stacked, bias, options.description === undefined ? {} : { description: options.description });
+  const base = createStackedEnsembleManifest(layout, stacked, bias, {
+    version: options.version,
+    ...(options.metrics === undefined ? {} : { metrics: { ...options.metrics } }),
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }),
+  });
+  let profile: FeatureProfile | undefined;
+  if (options.profileRows !== undefined) profile = profileFeatures([options.profileRows.batch], predictStacked(members, bias, options.profileRows));
+  const config = base.config ?? {};
+  const described = (config.members as readonly Record<string, unknown>[]).map((entry, i) => {
+    const result = (members[i] as ExportedStackMember).result;
+    return { ...entry, training: { history: result.history, bestEpoch: result.bestEpoch, metrics: result.metrics } };
+  });
+  const manifest = parseManifest({
+    ...base,
+    config: { ...config, members: described, ...(options.config ?? {}), ...(profile === undefined ? {} : { featureProfile: profile }) },
+  });
+  return { model, manifest, profile };
+}
+
+/** @internal The ensemble's probabilities of `rows`, from its members' scorers: `sigmoid(bias + Σ cᵢ·logit(pᵢ))`. */
+export function predictStacked(members: readonly ExportedStackMember[], bias: number, rows: LabeledRows): Float32Array {
+  const out = new Float32Array(rows.labels.length);
+  const logits = new Float64Array(out.length).fill(bias);
+  for (const member of members) {
+    const p = member.result.predict(rows);
+    for (let i = 0; i < p.length; i++) {
+      const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i] as number));
+      logits[i] = (logits[i] as number) + member.coefficient * Math.log(q / (1 - q));
+    }
+  }
+  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-(logits[i] as number)));
+  return out;
 }

@@ -52,6 +52,11 @@ export interface FitResult {
    */
   readonly warnings: readonly string[];
   /**
+   * With validation rows: the kept pass's raw scores of them (before calibration and before any
+   * refit, so out of sample), what an ensemble's stacker is fitted on.
+   */
+  readonly validPredictions?: Float32Array;
+  /**
    * Scores rows with the kept weights, before calibration (the ONNX model computes the same).
    *
    * @param rows - Rows of the training layout.
@@ -311,6 +316,7 @@ export function fitModel(options: FitOptions): FitResult {
     trainRows,
     metrics,
     warnings,
+    ...(useValid && kept.predictions !== undefined ? { validPredictions: kept.predictions } : {}),
     predict: scorerOf(layout, weights),
   };
 }
