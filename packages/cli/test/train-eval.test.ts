@@ -151,10 +151,11 @@ describe('ctrkit train and eval', () => {
   }, 60_000);
 
   it('--model auto trains each candidate on the same rows, keeps the lowest validation log loss and says so; bad use is a usage error', async () => {
-    const trained = await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'auto', '--candidates', 'lr,fm', '--id-space', '65536', '--json', '--quiet', '--out', 'auto');
+    const trained = await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'auto', '--candidates', 'lr,fm', '--no-ensemble', '--id-space', '65536', '--json', '--quiet', '--out', 'auto');
     expect(trained.status, trained.err).toBe(0);
-    const json = JSON.parse(trained.out) as { model: string; finalLogLoss: number; auto: { chosen: string; candidates: { model: string; finalLogLoss: number; seconds: number }[] } };
+    const json = JSON.parse(trained.out) as { model: string; finalLogLoss: number; auto: { chosen: string; candidates: { model: string; finalLogLoss: number; seconds: number }[]; ensemble: unknown } };
     expect(json.auto.candidates.map((c) => c.model)).toEqual(['lr', 'fm']);
+    expect(json.auto.ensemble).toBeNull(); // --no-ensemble
     const best = json.auto.candidates.reduce((a, b) => (b.finalLogLoss < a.finalLogLoss ? b : a));
     expect(json.auto.chosen).toBe(best.model);
     expect(json.model).toBe(best.model);
@@ -177,6 +178,41 @@ describe('ctrkit train and eval', () => {
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'lr', '--candidates', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
     expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'auto', '--candidates', 'lr,fm', '--embedding-dim', '4', '--out', 'x', '--quiet')).err).toMatch(/--embedding-dim applies to --model dcnv2/);
   }, 30_000); // several train / eval runs: past the 5 s default at load 6 on the 2-core machine
+
+  it('--model ensemble writes the stacked ensemble of the candidates as one model.onnx that eval scores; --model auto keeps it only when it wins out of fold', async () => {
+    type Ensemble = { members: { model: string; coefficient: number }[]; bias: number; outOfFoldLogLoss: number; validAuc: number; chosen: boolean };
+    type Json = { model: string; finalLogLoss: number; calibrator: string | null; epochs: number | null; auto: { chosen: string; candidates: { model: string; finalLogLoss: number }[]; ensemble: Ensemble | null } };
+    const trained = await ctrkit('train', '--data', 'synthetic:8000:3', '--model', 'ensemble', '--candidates', 'lr,deepfm', '--id-space', '65536', '--json', '--quiet', '--out', 'stacked');
+    expect(trained.status, trained.err).toBe(0);
+    const json = JSON.parse(trained.out) as Json;
+    expect(json.model).toBe('ensemble');
+    expect(json.auto.chosen).toBe('ensemble');
+    expect(json.calibrator).toBe('stacker');
+    expect(json.epochs).toBeNull();
+    const ensemble = json.auto.ensemble as Ensemble;
+    expect(ensemble.members.map((m) => m.model)).toEqual(['lr', 'deepfm']);
+    for (const m of ensemble.members) expect(Number.isFinite(m.coefficient)).toBe(true);
+    expect(json.finalLogLoss).toBe(ensemble.outOfFoldLogLoss);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'stacked', 'model.json'), 'utf8')) as Record<string, any>;
+    expect(manifest.architecture).toBe('ensemble');
+    expect(manifest.calibration).toBeUndefined(); // the stacker is the calibration
+    expect(manifest.config.members.map((m: { architecture: string; coefficient: number }) => [m.architecture, m.coefficient])).toEqual(ensemble.members.map((m) => [m.model, m.coefficient]));
+    expect(manifest.config.featureSpec).toBeDefined();
+    const scored = await ctrkit('eval', '--model', 'stacked', '--data', 'synthetic:9000:3', '--skip-rows', '8000', '--json', '--quiet');
+    expect(scored.status, scored.err).toBe(0);
+    const evaluated = JSON.parse(scored.out) as { rows: number; auc: number; logloss: number };
+    expect(evaluated.rows).toBe(1000);
+    expect(evaluated.auc).toBeGreaterThan(0.6);
+    // auto fits the same ensemble and keeps it only when its out-of-fold log loss beats the best candidate's.
+    const auto = JSON.parse((await ctrkit('train', '--data', 'synthetic:8000:3', '--model', 'auto', '--candidates', 'lr,deepfm', '--id-space', '65536', '--json', '--quiet', '--out', 'auto-stacked')).out) as Json;
+    const fitted = auto.auto.ensemble as Ensemble;
+    expect(fitted.outOfFoldLogLoss).toBe(ensemble.outOfFoldLogLoss); // same rows, same seed, same candidates
+    const best = Math.min(...auto.auto.candidates.map((c) => c.finalLogLoss));
+    expect(fitted.chosen).toBe(fitted.outOfFoldLogLoss < best);
+    expect(auto.model).toBe(fitted.chosen ? 'ensemble' : auto.auto.candidates.find((c) => c.finalLogLoss === best)?.model);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'ensemble', '--candidates', 'lr', '--out', 'x', '--quiet')).status).toBe(2);
+    expect((await ctrkit('train', '--data', 'synthetic:3000:3', '--model', 'lr', '--no-ensemble', '--out', 'x', '--quiet')).status).toBe(2);
+  }, 60_000); // two runs training LR and DeepFM on 8,000 rows, and an eval
 
   it('--synthetic-spec ad-request trains on the features package preset (crosses, sequences, a dense column)', async () => {
     const trained = await ctrkit('train', '--data', 'synthetic:4000:9', '--synthetic-spec', 'ad-request', '--model', 'dcnv2', '--valid-rows', '1000', '--epochs', '1', '--embedding-dim', '4', '--deep', '8', '--low-rank', '4', '--id-space', '65536', '--quiet', '--out', 'preset');

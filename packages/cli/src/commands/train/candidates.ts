@@ -1,8 +1,10 @@
 /**
  * `--model auto`: which architectures it tries, and the loop that trains each on the same rows
- * while the time budget lasts and keeps the one with the lowest validation log loss.
+ * while the time budget lasts and keeps the one with the lowest validation log loss — or, when
+ * it beats that one out of fold, the stacked ensemble of them all.
  */
-import type { FitResult, TrainableArchitecture } from '@ctrkit/models';
+import { auc } from '@ctrkit/core';
+import { fitStacker, type FitResult, type TrainableArchitecture } from '@ctrkit/models';
 import { usageError, type ParsedArgs } from '../../args.js';
 import type { CliIo } from '../../io.js';
 import { TRAINABLE_MODELS } from './hyper-parameters.js';
@@ -64,9 +66,57 @@ export interface AutoCandidate {
  * @internal
  */
 export interface CandidatesOutcome {
+  /** The best single candidate. */
   readonly model: TrainableArchitecture;
   readonly result: FitResult;
   readonly tried: readonly AutoCandidate[];
+  /** `--model auto`: the stacked ensemble of the candidates, when it was fitted; `chosen` when it beat the best single one. */
+  readonly ensemble?: StackedCandidates;
+}
+
+/**
+ * `--model auto`'s stacked ensemble: every candidate tried (each with validation scores), its
+ * logit weighted by a logistic-regression stacker fitted on the validation rows.
+ *
+ * @internal
+ */
+export interface StackedCandidates {
+  readonly members: readonly { readonly model: TrainableArchitecture; readonly result: FitResult; readonly coefficient: number }[];
+  readonly bias: number;
+  /** The stacker's out-of-fold validation log loss (5 folds), what it is compared on. */
+  readonly outOfFoldLogLoss: number;
+  /** AUC of its fitted scores on the validation rows. */
+  readonly validAuc: number;
+  /** Whether it beat the best single candidate's validation log loss, so it is what is written. */
+  readonly chosen: boolean;
+}
+
+/**
+ * Fits the stacker on the candidates' validation scores (before calibration and refit) and says
+ * whether it beats `bestLogLoss`; `undefined` with fewer than two candidates that have them.
+ */
+function stackCandidates(tried: readonly { readonly model: TrainableArchitecture; readonly result: FitResult }[], labels: Float32Array | undefined, bestLogLoss: number | undefined, always: boolean): StackedCandidates | undefined {
+  const scored = tried.filter((t) => t.result.validPredictions !== undefined);
+  if (labels === undefined || scored.length < 2) return undefined;
+  const fit = fitStacker(
+    scored.map((t) => t.result.validPredictions as Float32Array),
+    labels,
+  );
+  const z = new Float64Array(labels.length).fill(fit.bias);
+  scored.forEach((t, m) => {
+    const p = t.result.validPredictions as Float32Array;
+    for (let i = 0; i < z.length; i++) {
+      const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i] as number));
+      z[i] = (z[i] as number) + (fit.coefficients[m] as number) * Math.log(q / (1 - q));
+    }
+  });
+  return {
+    members: scored.map((t, m) => ({ model: t.model, result: t.result, coefficient: fit.coefficients[m] as number })),
+    bias: fit.bias,
+    outOfFoldLogLoss: fit.outOfFoldLogLoss,
+    validAuc: auc(labels, z),
+    chosen: always || (bestLogLoss !== undefined && fit.outOfFoldLogLoss < bestLogLoss),
+  };
 }
 
 /**
@@ -87,10 +137,15 @@ export function trainCandidates(options: {
   readonly timeBudget: number;
   readonly started: number;
   readonly fit: (model: TrainableArchitecture) => FitResult;
+  /** `--model auto`: the validation rows' labels, for the stacked ensemble (absent: no ensemble). */
+  readonly validLabels?: Float32Array;
+  /** `always` (`--model ensemble`): keep the ensemble whatever its log loss; `auto` (default): when it beats the best single one. */
+  readonly ensemble?: 'auto' | 'always';
 }): CandidatesOutcome {
   const { io, auto, quiet, timeBudget, started } = options;
   const tried: AutoCandidate[] = [];
   let chosen: { model: TrainableArchitecture; result: FitResult } | undefined;
+  const fits: { model: TrainableArchitecture; result: FitResult }[] = [];
   for (const candidate of options.candidates) {
     if (auto && tried.length > 0 && (io.clock.now() - started) / 1000 >= timeBudget) {
       if (!quiet) io.stderr.write(`auto: the time budget of ${timeBudget} s is spent; ${candidate} and the rest are not tried\n`);
@@ -99,6 +154,7 @@ export function trainCandidates(options: {
     if (auto && !quiet) io.stderr.write(`auto: training ${candidate}\n`);
     const before = io.clock.now();
     const result = options.fit(candidate);
+    fits.push({ model: candidate, result });
     const final = result.metrics.validLogLossFinal;
     tried.push({ model: candidate, finalLogLoss: final ?? null, validAuc: result.metrics.validAuc ?? null, seconds: (io.clock.now() - before) / 1000 });
     if (auto && !quiet) io.stderr.write(`auto: ${candidate} validation log loss ${format4(final)}, AUC ${format4(result.metrics.validAuc)}\n`);
@@ -107,5 +163,11 @@ export function trainCandidates(options: {
     if (chosen === undefined || (final !== undefined && (best === undefined || final < best))) chosen = { model: candidate, result };
   }
   const { model, result } = chosen as { model: TrainableArchitecture; result: FitResult };
-  return { model, result, tried };
+  const ensemble = auto ? stackCandidates(fits, options.validLabels, result.metrics.validLogLossFinal, options.ensemble === 'always') : undefined;
+  if (ensemble !== undefined && !quiet) {
+    io.stderr.write(
+      `auto: a stacked ensemble of ${ensemble.members.map((m) => `${m.model} ×${m.coefficient.toFixed(3)}`).join(', ')} has out-of-fold validation log loss ${format4(ensemble.outOfFoldLogLoss)} against ${model}'s ${format4(result.metrics.validLogLossFinal)}: ${ensemble.chosen ? `keeping the ensemble${options.ensemble === 'always' ? ' (--model ensemble)' : ''}` : `keeping ${model}`}\n`,
+    );
+  }
+  return { model, result, tried, ...(ensemble === undefined ? {} : { ensemble }) };
 }

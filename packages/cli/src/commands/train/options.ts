@@ -24,8 +24,13 @@ export const TRAIN_OPTIONS: OptionSpecs = {
     delimiter: 'CSV: field separator (default ,)',
     fieldMap: 'libsvm: field map (field:value<TAB>index lines, e.g. iPinYou featindex.txt): one field per map field instead of one bag',
   }),
-  model: { type: 'string', required: true, choices: [...TRAINABLE_MODELS, 'auto'], description: 'architecture (deepfm: linear part + FM term + MLP on shared field embeddings, Guo et al. 2017); auto: train each of --candidates on the same rows and keep the one with the lowest validation log loss' },
+  model: { type: 'string', required: true, choices: [...TRAINABLE_MODELS, 'auto', 'ensemble'], description: 'architecture (deepfm: linear part + FM term + MLP on shared field embeddings, Guo et al. 2017); auto: train each of --candidates on the same rows and keep the one with the lowest validation log loss, or their stacked ensemble when it beats that one (see --no-ensemble); ensemble: train the --candidates as auto does and always write their stacked ensemble' },
   candidates: { type: 'string', valueName: 'A,B', description: `auto: the architectures to try, in order, any of ${TRAINABLE_MODELS.join(', ')} (default ${AUTO_CANDIDATES.join(',')})` },
+  'no-ensemble': {
+    type: 'boolean',
+    description:
+      'auto: keep the best single candidate only (default: also fit a stacked ensemble of every candidate tried — a logistic regression on their logits over the validation rows — and keep it when its 5-fold out-of-fold validation log loss beats the best single one\'s; it is one model.onnx)',
+  },
   'time-budget': { type: 'number', min: 0, exclusiveMin: true, valueName: 'SECONDS', description: `auto: start no further candidate once this many seconds are spent; the one running finishes (default ${DEFAULT_TIME_BUDGET_S})` },
   'train-rows': { type: 'number', integer: true, min: 1, description: 'read the first N rows to train on, the validation slice included unless --valid-rows is given (default: every row)' },
   'valid-share': { type: 'number', fraction: true, min: 0, max: 0.5, default: DEFAULT_VALID_SHARE, valueName: 'F', description: `validate on the last F of the rows read, in file order, at most ${DEFAULT_VALID_CAP.toLocaleString('en-US')} rows (0: no validation, so no early stopping, calibration or base-rate check)` },

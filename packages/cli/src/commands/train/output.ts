@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { EpochRecord, FitResult, TrainableArchitecture } from '@ctrkit/models';
 import { describeSource, type DataSource } from '../../data/source.js';
-import type { AutoCandidate } from './candidates.js';
+import type { AutoCandidate, StackedCandidates } from './candidates.js';
 import { format4 } from './format.js';
 
 /**
@@ -41,7 +41,25 @@ export interface TrainReport {
   /** Bytes of `model.onnx`. */
   readonly bytes: number;
   /** `--model auto`: its time budget and every candidate tried; absent otherwise. */
-  readonly auto: { readonly timeBudget: number; readonly tried: readonly AutoCandidate[] } | undefined;
+  readonly auto: { readonly timeBudget: number; readonly tried: readonly AutoCandidate[]; readonly ensemble?: StackedCandidates } | undefined;
+}
+
+/** The stacked ensemble when `--model auto` kept it (what was written), else `undefined`. */
+function keptEnsemble(report: TrainReport): StackedCandidates | undefined {
+  const ensemble = report.auto?.ensemble;
+  return ensemble?.chosen === true ? ensemble : undefined;
+}
+
+/** The ensemble as the JSON line describes it. */
+function ensembleJson(ensemble: StackedCandidates) {
+  return {
+    members: ensemble.members.map((m) => ({ model: m.model, coefficient: m.coefficient, refit: m.result.metrics.refitRows !== undefined })),
+    bias: ensemble.bias,
+    outOfFoldLogLoss: ensemble.outOfFoldLogLoss,
+    validAuc: ensemble.validAuc,
+    chosen: ensemble.chosen,
+    rule: 'a logistic regression on the candidates\' logits over the validation rows (their scores before calibration and refit), kept when its 5-fold out-of-fold log loss is below the best single candidate\'s',
+  };
 }
 
 /**
@@ -53,6 +71,8 @@ export interface TrainReport {
  */
 export function trainJson(report: TrainReport): string {
   const { model, result, trainRows, validRows, carve, validShare, bayes, auto } = report;
+  const stacked = keptEnsemble(report);
+  if (stacked !== undefined) return ensembleTrainJson(report, stacked);
   return `${JSON.stringify({
     model,
     out: report.out,
@@ -75,7 +95,47 @@ export function trainJson(report: TrainReport): string {
     baseLogLoss: result.metrics.validBaseLogLoss ?? null,
     worseThanBase: result.metrics.validLogLossFinal === undefined ? null : !(result.metrics.validLogLossFinal <= (result.metrics.validBaseLogLoss as number)),
     warnings: result.warnings,
-    ...(auto !== undefined ? { auto: { chosen: model, rule: 'the lowest validation log loss of what serving gets (calibrated where a calibrator was chosen), measured before any refit', timeBudgetSeconds: auto.timeBudget, candidates: auto.tried } } : {}),
+    ...(auto !== undefined ? { auto: autoJson(report, model) } : {}),
+    ...(bayes === undefined ? {} : { bayesAuc: bayes.auc, bayesLogLoss: bayes.logloss }),
+    seconds: report.seconds,
+  })}\n`;
+}
+
+function autoJson(report: TrainReport, chosen: string) {
+  const auto = report.auto as NonNullable<TrainReport['auto']>;
+  return {
+    chosen,
+    rule: 'the lowest validation log loss of what serving gets (calibrated where a calibrator was chosen), measured before any refit; the stacked ensemble of them when its out-of-fold log loss is lower still',
+    timeBudgetSeconds: auto.timeBudget,
+    candidates: auto.tried,
+    ensemble: auto.ensemble === undefined ? null : ensembleJson(auto.ensemble),
+  };
+}
+
+/** The `--json` line when the stacked ensemble was written: the same keys, the per-pass ones null. */
+function ensembleTrainJson(report: TrainReport, stacked: StackedCandidates): string {
+  const { result, trainRows, validRows, carve, validShare, bayes } = report;
+  const base = result.metrics.validBaseLogLoss;
+  return `${JSON.stringify({
+    model: 'ensemble',
+    out: report.out,
+    trainRows: result.trainRows,
+    validRows,
+    validation: validRows > 0 ? { from: trainRows, to: trainRows + validRows, rows: validRows, share: carve ? validShare : null, rule: carve ? 'the last share of the training rows in file order' : 'the --valid-rows rows after the training rows' } : null,
+    epochs: null,
+    bestEpoch: null,
+    refit: stacked.members.some((m) => m.result.metrics.refitRows !== undefined),
+    warmStart: null,
+    linearBaseline: null,
+    validAuc: stacked.validAuc,
+    validLogLoss: stacked.outOfFoldLogLoss,
+    calibrator: 'stacker',
+    calibratedLogLoss: stacked.outOfFoldLogLoss,
+    finalLogLoss: stacked.outOfFoldLogLoss,
+    baseLogLoss: base ?? null,
+    worseThanBase: base === undefined ? null : !(stacked.outOfFoldLogLoss <= base),
+    warnings: result.warnings,
+    auto: autoJson(report, 'ensemble'),
     ...(bayes === undefined ? {} : { bayesAuc: bayes.auc, bayesLogLoss: bayes.logloss }),
     seconds: report.seconds,
   })}\n`;
@@ -93,8 +153,16 @@ export function trainText(report: TrainReport): string {
   let text = '';
   if (report.auto !== undefined) {
     const lines = ['--model auto: validation log loss (what serving gets) and AUC of each candidate, before any refit'];
-    for (const t of report.auto.tried) lines.push(`  ${t.model.padEnd(6)} ${format4(t.finalLogLoss ?? undefined)}  ${format4(t.validAuc ?? undefined)}  ${t.seconds.toFixed(1)} s${t.model === model ? '  ← chosen' : ''}`);
+    const stacked = keptEnsemble(report);
+    for (const t of report.auto.tried) lines.push(`  ${t.model.padEnd(8)} ${format4(t.finalLogLoss ?? undefined)}  ${format4(t.validAuc ?? undefined)}  ${t.seconds.toFixed(1)} s${t.model === model && stacked === undefined ? '  ← chosen' : ''}`);
+    const ensemble = report.auto.ensemble;
+    if (ensemble !== undefined) {
+      lines.push(`  ${'ensemble'.padEnd(8)} ${format4(ensemble.outOfFoldLogLoss)}  ${format4(ensemble.validAuc)}  stacker: ${ensemble.members.map((m) => `${m.coefficient.toFixed(3)} × ${m.model}`).join(' + ')} ${ensemble.bias < 0 ? '−' : '+'} ${Math.abs(ensemble.bias).toFixed(3)} (out-of-fold log loss)${stacked === undefined ? '' : '  ← chosen'}`);
+    }
     text += `${lines.join('\n')}\n\n`;
+    if (stacked !== undefined) {
+      text += `wrote the stacked ensemble of ${stacked.members.map((m) => m.model).join(', ')} (one model.onnx; no calibrator after it: the stacker is fitted on the validation rows); the best single candidate was ${model}:\n\n`;
+    }
   }
   const validShare = report.carve && validRows > 0 ? report.validShare : undefined;
   const lines = [

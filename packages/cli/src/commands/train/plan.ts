@@ -22,6 +22,8 @@ import { hyperParameters, type ModelHyperParameters } from './hyper-parameters.j
 export interface TrainPlan {
   /** `--model auto`: train every candidate and keep the best. */
   readonly auto: boolean;
+  /** The candidates' stacked ensemble: `auto` (`--model auto`, unless `--no-ensemble`) kept when it beats the best one, `always` (`--model ensemble`) kept, `off`. */
+  readonly ensemble: 'off' | 'auto' | 'always';
   /** The architectures to train: `--candidates` with auto, else the one `--model`. */
   readonly candidates: readonly TrainableArchitecture[];
   /** `--time-budget` in seconds. */
@@ -67,11 +69,15 @@ export interface TrainPlan {
  * @internal
  */
 export async function trainPlanOf(args: ParsedArgs, io: CliIo): Promise<TrainPlan> {
-  const modelArg = args.string('model') as TrainableArchitecture | 'auto';
-  const auto = modelArg === 'auto';
-  if (!auto && args.given('candidates')) usageError('train', '--candidates applies to --model auto');
-  if (!auto && args.given('time-budget')) usageError('train', '--time-budget applies to --model auto');
-  const candidates = auto ? candidatesOf(args) : [modelArg];
+  const modelArg = args.string('model') as TrainableArchitecture | 'auto' | 'ensemble';
+  // --model ensemble trains the candidates as auto does and always writes their stacked ensemble.
+  const auto = modelArg === 'auto' || modelArg === 'ensemble';
+  if (modelArg === 'ensemble' && args.flag('no-ensemble')) usageError('train', '--no-ensemble contradicts --model ensemble');
+  if (!auto && args.given('candidates')) usageError('train', '--candidates applies to --model auto or ensemble');
+  if (!auto && args.given('time-budget')) usageError('train', '--time-budget applies to --model auto or ensemble');
+  if (!auto && args.flag('no-ensemble')) usageError('train', '--no-ensemble applies to --model auto');
+  const candidates = auto ? candidatesOf(args) : [modelArg as TrainableArchitecture];
+  if (modelArg === 'ensemble' && candidates.length < 2) usageError('train', '--model ensemble needs at least two --candidates');
   const timeBudget = args.number('time-budget') ?? DEFAULT_TIME_BUDGET_S;
   const source = dataSourceOf('train', args.string('data') as string);
   const settings = readSettingsOf('train', args, source, io);
@@ -98,13 +104,14 @@ export async function trainPlanOf(args: ParsedArgs, io: CliIo): Promise<TrainPla
   if (refit === true && (validRowsArg === 0 || (carve && validShare === 0))) usageError('train', '--refit needs validation rows: it retrains for the number of passes the validation rows chose');
   if (!Number.isInteger(Math.log2(idSpace))) usageError('train', `--id-space must be a power of two, got ${idSpace}`);
   const hypers = new Map(candidates.map((m) => [m, hyperParameters(m, args, candidates)] as const));
-  if (auto && (validRowsArg === 0 || (carve && validShare === 0))) usageError('train', '--model auto needs validation rows: it keeps the candidate with the lowest validation log loss');
+  if (auto && (validRowsArg === 0 || (carve && validShare === 0))) usageError('train', `--model ${modelArg} needs validation rows: it ${modelArg === 'ensemble' ? 'fits the stacker on them' : 'keeps the candidate with the lowest validation log loss'}`);
   const extraValid = carve ? 0 : (validRowsArg as number);
   if (source.kind === 'synthetic' && trainRowsArg !== undefined && trainRowsArg + extraValid > source.rows) {
     usageError('train', `--train-rows ${trainRowsArg}${carve ? '' : ` and --valid-rows ${extraValid}`} need ${trainRowsArg + extraValid} rows but synthetic:${source.rows} has ${source.rows}`);
   }
   return {
     auto,
+    ensemble: modelArg === 'ensemble' ? 'always' : auto && !args.flag('no-ensemble') ? 'auto' : 'off',
     candidates,
     timeBudget,
     source,

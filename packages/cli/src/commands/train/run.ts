@@ -1,6 +1,6 @@
 /**
  * `ctrkit train` end to end: read the flags into a plan, read the rows, train one model or each
- * `--model auto` candidate, write the kept one, print the result.
+ * `--model auto` candidate (and their stacked ensemble), write the kept one, print the result.
  */
 import { auc, logLoss } from '@ctrkit/core';
 import type { ParsedArgs } from '../../args.js';
@@ -28,7 +28,7 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
 
   // Train: one model, or each candidate of --model auto while the time budget lasts.
   const started = io.clock.now();
-  const { model, result, tried } = trainCandidates({
+  const { model, result, tried, ensemble } = trainCandidates({
     io,
     candidates: plan.candidates,
     auto: plan.auto,
@@ -36,13 +36,15 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
     timeBudget: plan.timeBudget,
     started,
     fit: (candidate) => fitWithProgress(candidate, { plan, io, train, valid }),
+    ...(valid === undefined || plan.ensemble === 'off' ? {} : { validLabels: valid.labels, ensemble: plan.ensemble }),
   });
+  const stacked = ensemble?.chosen === true ? ensemble : undefined;
   const seconds = (io.clock.now() - started) / 1000;
   for (const warning of result.warnings) io.stderr.write(`ctrkit train: warning: ${warning}\n`);
 
   const validTruth = truth?.subarray(trainRows, trainRows + validRows);
   const bayes: BayesFigures | undefined = validTruth !== undefined && valid !== undefined ? { auc: auc(valid.labels, validTruth), logloss: logLoss(valid.labels, validTruth) } : undefined;
-  const bytes = await writeTrainedModel({ io, plan, rows, model, result, tried, seconds, bayes });
+  const bytes = await writeTrainedModel({ io, plan, rows, model, result, tried, seconds, bayes, ...(stacked === undefined ? {} : { ensemble: stacked }) });
 
   const report = {
     model,
@@ -56,7 +58,7 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
     seconds,
     out: plan.out,
     bytes,
-    auto: plan.auto ? { timeBudget: plan.timeBudget, tried } : undefined,
+    auto: plan.auto ? { timeBudget: plan.timeBudget, tried, ...(ensemble === undefined ? {} : { ensemble }) } : undefined,
   };
   io.stdout.write(plan.json ? trainJson(report) : trainText(report));
   return 0;

@@ -4,11 +4,12 @@
  * server read other rows the same way.
  */
 import path from 'node:path';
-import { exportModel, sliceRows, type FitResult, type TrainableArchitecture } from '@ctrkit/models';
+import { exportModel, exportStackedEnsemble, sliceRows, type FitResult, type TrainableArchitecture } from '@ctrkit/models';
 import { saveModel } from '@ctrkit/models/node';
 import type { CliIo } from '../../io.js';
 import { describeSource } from '../../data/source.js';
 import type { ModelHyperParameters } from './hyper-parameters.js';
+import type { StackedCandidates } from './candidates.js';
 import type { BayesFigures } from './output.js';
 import type { TrainPlan } from './plan.js';
 import type { TrainingRows } from './training-rows.js';
@@ -33,16 +34,18 @@ export async function writeTrainedModel(options: {
   readonly tried: readonly { readonly model: TrainableArchitecture }[];
   readonly seconds: number;
   readonly bayes: BayesFigures | undefined;
+  /** `--model auto`'s stacked ensemble when it was kept: written instead of `model`. */
+  readonly ensemble?: StackedCandidates;
 }): Promise<number> {
-  const { io, plan, rows, model, result, bayes } = options;
+  const { io, plan, rows, model, result, bayes, ensemble } = options;
   const { source, settings, negativeRate } = plan;
   const { trainRows, validRows } = rows;
-  const hyper = plan.hypers.get(model) as ModelHyperParameters;
+  // Threads change the speed, not the model: the manifest records what shapes the weights.
+  const hyperOf = (m: TrainableArchitecture) => Object.fromEntries(Object.entries((plan.hypers.get(m) as ModelHyperParameters)[m] ?? {}).filter(([name]) => name !== 'threads'));
   const version = plan.version ?? new Date(io.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const exported = exportModel(rows.outcome.encoder.layout, result, {
+  const layout = rows.outcome.encoder.layout;
+  const common = {
     version,
-    description: `${model} trained by ctrkit train${plan.auto ? ` (--model auto: the lowest validation log loss of ${options.tried.map((t) => t.model).join(', ')})` : ''} on ${describeSource(source)}`,
-    metrics: { trainSeconds: options.seconds, ...(bayes === undefined ? {} : { validBayesAuc: bayes.auc, validBayesLogLoss: bayes.logloss }) },
     config: {
       featureSpec: rows.outcome.spec,
       data: {
@@ -52,12 +55,29 @@ export async function writeTrainedModel(options: {
         validRows,
         ...(plan.carve && validRows > 0 ? { validShare: plan.validShare } : {}),
       },
-      // Threads change the speed, not the model: the manifest records what shapes the weights.
-      hyperParameters: Object.fromEntries(Object.entries(hyper[model] ?? {}).filter(([name]) => name !== 'threads')),
+      hyperParameters: ensemble === undefined ? hyperOf(model) : Object.fromEntries(ensemble.members.map((m) => [m.model, hyperOf(m.model)])),
       ...(negativeRate === undefined ? {} : { negativeRate }),
     },
     profileRows: sliceRows(rows.train, Math.max(0, trainRows - PROFILE_ROWS), trainRows),
-  });
+  };
+  const figures = { trainSeconds: options.seconds, ...(bayes === undefined ? {} : { validBayesAuc: bayes.auc, validBayesLogLoss: bayes.logloss }) };
+  const exported =
+    ensemble === undefined
+      ? exportModel(layout, result, {
+          ...common,
+          description: `${model} trained by ctrkit train${plan.auto ? ` (--model auto: the lowest validation log loss of ${options.tried.map((t) => t.model).join(', ')})` : ''} on ${describeSource(source)}`,
+          metrics: figures,
+        })
+      : exportStackedEnsemble(
+          layout,
+          ensemble.members.map((m) => ({ result: m.result, coefficient: m.coefficient })),
+          ensemble.bias,
+          {
+            ...common,
+            description: `stacked ensemble of ${ensemble.members.map((m) => m.model).join(', ')} trained by ctrkit train (--model auto: its out-of-fold validation log loss beat the best single candidate's) on ${describeSource(source)}`,
+            metrics: { ...figures, validRows, validAuc: ensemble.validAuc, validLogLossFinal: ensemble.outOfFoldLogLoss },
+          },
+        );
   await saveModel(plan.out, { model: exported.model, manifest: exported.manifest });
   return exported.model.byteLength;
 }
