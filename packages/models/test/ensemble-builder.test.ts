@@ -97,6 +97,8 @@ describe('stacker', () => {
     expect(fit.coefficients[1]).toBeCloseTo(0.7, 1);
     expect(fit.bias).toBeCloseTo(-0.4, 1);
     expect(fit.outOfFoldLogLoss).toBeGreaterThanOrEqual(fit.logLoss - 1e-4);
+    expect(fit.outOfFold).toHaveLength(labels.length);
+    expect(logLoss(labels, fit.outOfFold)).toBeCloseTo(fit.outOfFoldLogLoss, 12);
     expect(fit.outOfFoldLogLoss).toBeLessThan(Math.min(logLoss(labels, a), logLoss(labels, d)));
   });
 

@@ -26,6 +26,8 @@ export interface StackerFit {
   readonly logLoss: number;
   /** Log loss out of fold: each fold scored by a stacker fitted on the others. */
   readonly outOfFoldLogLoss: number;
+  /** Each row's out-of-fold probability (the scores `outOfFoldLogLoss` is of). */
+  readonly outOfFold: Float64Array;
 }
 
 /**
@@ -176,5 +178,5 @@ export function fitStacker(scores: readonly Float32Array[], labels: Float32Array
   const beta = fitLogistic(features, k, labels, () => true, l2);
   const fitted = new Float64Array(rows);
   for (let i = 0; i < rows; i++) fitted[i] = scoreRow(beta, features, k, i);
-  return { coefficients: Array.from(beta.subarray(1)), bias: beta[0] as number, logLoss: logLoss(labels, fitted), outOfFoldLogLoss: logLoss(labels, outOfFold) };
+  return { coefficients: Array.from(beta.subarray(1)), bias: beta[0] as number, logLoss: logLoss(labels, fitted), outOfFoldLogLoss: logLoss(labels, outOfFold), outOfFold };
 }

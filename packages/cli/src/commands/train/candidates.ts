@@ -85,7 +85,7 @@ export interface StackedCandidates {
   readonly bias: number;
   /** The stacker's out-of-fold validation log loss (5 folds), what it is compared on. */
   readonly outOfFoldLogLoss: number;
-  /** AUC of its fitted scores on the validation rows. */
+  /** AUC of its out-of-fold scores of the validation rows. */
   readonly validAuc: number;
   /** Whether it beat the best single candidate's validation log loss, so it is what is written. */
   readonly chosen: boolean;
@@ -102,19 +102,11 @@ function stackCandidates(tried: readonly { readonly model: TrainableArchitecture
     scored.map((t) => t.result.validPredictions as Float32Array),
     labels,
   );
-  const z = new Float64Array(labels.length).fill(fit.bias);
-  scored.forEach((t, m) => {
-    const p = t.result.validPredictions as Float32Array;
-    for (let i = 0; i < z.length; i++) {
-      const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i] as number));
-      z[i] = (z[i] as number) + (fit.coefficients[m] as number) * Math.log(q / (1 - q));
-    }
-  });
   return {
     members: scored.map((t, m) => ({ model: t.model, result: t.result, coefficient: fit.coefficients[m] as number })),
     bias: fit.bias,
     outOfFoldLogLoss: fit.outOfFoldLogLoss,
-    validAuc: auc(labels, z),
+    validAuc: auc(labels, fit.outOfFold),
     chosen: always || (bestLogLoss !== undefined && fit.outOfFoldLogLoss < bestLogLoss),
   };
 }
