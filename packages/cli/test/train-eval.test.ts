@@ -156,6 +156,19 @@ describe('ctrkit train and eval', () => {
     const json = JSON.parse(trained.out) as { model: string; finalLogLoss: number; auto: { chosen: string; candidates: { model: string; finalLogLoss: number; seconds: number }[]; ensemble: unknown } };
     expect(json.auto.candidates.map((c) => c.model)).toEqual(['lr', 'fm']);
     expect(json.auto.ensemble).toBeNull(); // --no-ensemble
+    // Without it, an FM that fell back to its LR (the same validation scores) is not stacked twice.
+    const stacked = JSON.parse((await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'auto', '--candidates', 'lr,fm', '--id-space', '65536', '--json', '--quiet', '--out', 'auto-fallback')).out) as {
+      linearBaseline: { kept: boolean } | null;
+      auto: { candidates: unknown[]; ensemble: { members: unknown[] } | null };
+    };
+    const fm = JSON.parse((await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'fm', '--id-space', '65536', '--json', '--quiet', '--out', 'fm-alone')).out) as { linearBaseline: { kept: boolean } };
+    if (fm.linearBaseline.kept) {
+      expect(stacked.auto.ensemble).toBeNull(); // one distinct member: no ensemble
+      const forced = await ctrkit('train', '--data', 'synthetic:6000:3', '--model', 'ensemble', '--candidates', 'lr,fm', '--id-space', '65536', '--json', '--quiet', '--out', 'forced');
+      expect(forced.status).toBe(0);
+      expect(forced.err).toMatch(/nothing to stack; writing lr/);
+      expect((JSON.parse(forced.out) as { model: string }).model).toBe('lr');
+    } else expect(stacked.auto.ensemble?.members).toHaveLength(2);
     const best = json.auto.candidates.reduce((a, b) => (b.finalLogLoss < a.finalLogLoss ? b : a));
     expect(json.auto.chosen).toBe(best.model);
     expect(json.model).toBe(best.model);

@@ -91,12 +91,25 @@ export interface StackedCandidates {
   readonly chosen: boolean;
 }
 
+/** Whether two candidates gave every validation row the same score, to float32 rounding (an FM that is its LR differs by ~3e-8). */
+function sameScores(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (Math.abs((a[i] as number) - (b[i] as number)) > 1e-6) return false;
+  return true;
+}
+
 /**
  * Fits the stacker on the candidates' validation scores (before calibration and refit) and says
  * whether it beats `bestLogLoss`; `undefined` with fewer than two candidates that have them.
  */
 function stackCandidates(tried: readonly { readonly model: TrainableArchitecture; readonly result: FitResult }[], labels: Float32Array | undefined, bestLogLoss: number | undefined, always: boolean): StackedCandidates | undefined {
-  const scored = tried.filter((t) => t.result.validPredictions !== undefined);
+  // A candidate that scores the validation rows exactly as an earlier one (an FM that fell back to
+  // its LR) adds a collinear column: the stacker would split one coefficient between the two.
+  const scored: { readonly model: TrainableArchitecture; readonly result: FitResult }[] = [];
+  for (const t of tried) {
+    const p = t.result.validPredictions;
+    if (p !== undefined && !scored.some((s) => sameScores(s.result.validPredictions as Float32Array, p))) scored.push(t);
+  }
   if (labels === undefined || scored.length < 2) return undefined;
   const fit = fitStacker(
     scored.map((t) => t.result.validPredictions as Float32Array),
@@ -160,6 +173,9 @@ export function trainCandidates(options: {
     io.stderr.write(
       `auto: a stacked ensemble of ${ensemble.members.map((m) => `${m.model} ×${m.coefficient.toFixed(3)}`).join(', ')} has out-of-fold validation log loss ${format4(ensemble.outOfFoldLogLoss)} against ${model}'s ${format4(result.metrics.validLogLossFinal)}: ${ensemble.chosen ? `keeping the ensemble${options.ensemble === 'always' ? ' (--model ensemble)' : ''}` : `keeping ${model}`}\n`,
     );
+  }
+  if (ensemble === undefined && options.ensemble === 'always') {
+    io.stderr.write(`ctrkit train: --model ensemble: fewer than two candidates scored the validation rows differently (an FM that fell back to its LR scores as the LR), so there is nothing to stack; writing ${model}\n`);
   }
   return { model, result, tried, ...(ensemble === undefined ? {} : { ensemble }) };
 }
