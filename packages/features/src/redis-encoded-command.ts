@@ -15,6 +15,19 @@ import { utf8Length } from './utf8.js';
 /** What sending a command needs of a connection (ioredis' `Redis`; not a `Cluster`, which routes by the command's keys). */
 export interface CommandConnection {
   sendCommand(command: Command): unknown;
+  /** ioredis' own writing of a command (which applies the client's `keyPrefix`). */
+  callBuffer(command: string, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/**
+ * The `keyPrefix` an ioredis client (`Redis`, or `Cluster` and its `redisOptions`) puts before
+ * every key it is given; `''` when none. The commands written here do not know which arguments
+ * are keys, so a client with a prefix gets ioredis' own writing.
+ */
+export function keyPrefixOf(client: unknown): string {
+  const options = (client as { options?: { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } } }).options;
+  const prefix = options?.keyPrefix ?? options?.redisOptions?.keyPrefix;
+  return typeof prefix === 'string' ? prefix : '';
 }
 
 /** A command whose RESP bytes are ready: ioredis writes them as they are and parses the reply as buffers. */

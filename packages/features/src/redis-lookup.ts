@@ -44,6 +44,8 @@ export interface LookupCall {
   readonly now: number;
   readonly decoded: Float64Array;
   readonly session: Float64Array;
+  /** Whether the lookup may write its own commands (redis-encoded-command.ts): the client has no `keyPrefix`. */
+  readonly rawCommands: boolean;
 }
 
 /** Doubles per key in a lookup reply: the state head, or a marker and what it says (see READ in redis-lua.ts). */
@@ -150,12 +152,12 @@ export async function lookupOnCluster(call: LookupCall, cluster: Cluster | undef
   // of the lookup's client CPU (bench/cluster-lookup.ts, consecutive runs: 349 against 296 µs a lookup).
   // A redirection comes back as an error, as for the node script below. Without node
   // connections, ioredis routes it.
-  const userRead = userConnection === undefined ? call.scripts.mgetBuffer(keyNames(call, user)) : sendLookupMget(userConnection, prefix, call.userKey, ids, user);
+  const userRead = userConnection === undefined || !call.rawCommands ? call.scripts.mgetBuffer(keyNames(call, user)) : sendLookupMget(userConnection, prefix, call.userKey, ids, user);
   calls.push(userRead.then(readUser));
   for (const [node, ads] of groups) {
     const slot = tagSlot('a', ids.ads[ads[0] as number] as string);
     const connection = direct === undefined ? undefined : direct.get(pickNode(slots[slot] as string[], cluster.options.scaleReads, node));
-    const reply = connection === undefined ? call.scripts.ctrkitLookupNodeBuffer(...adArgs(ads)) : nodeScript(connection, adArgs(ads));
+    const reply = connection === undefined ? call.scripts.ctrkitLookupNodeBuffer(...adArgs(ads)) : nodeScript(connection, adArgs(ads), call.rawCommands);
     calls.push(reply.then((answer) => readAds(ads, answer)));
   }
   const settled = await Promise.allSettled(calls);
@@ -201,21 +203,23 @@ const NODE_SCRIPT_SHA = createHash('sha1').update(LOOKUP_NODE_SCRIPT).digest('he
  * As an error, it sends the lookup to one call per hash tag, with every key declared, which
  * Redis serves only where all of them are (or answers TRYAGAIN).
  */
-async function nodeScript(connection: CommandConnection, args: readonly (string | number)[]): Promise<Buffer[]> {
+async function nodeScript(connection: CommandConnection, args: readonly (string | number)[], raw: boolean): Promise<Buffer[]> {
+  const send = (command: 'EVAL' | 'EVALSHA', first: string): Promise<Buffer[]> =>
+    raw ? sendCommandBuffer<Buffer[]>(connection, command, [first, ...args]) : (connection.callBuffer(command.toLowerCase(), first, ...args) as Promise<Buffer[]>);
   // The first call on a connection sends the script itself (Redis caches it by its SHA), as
   // ioredis does per socket: no NOSCRIPT round trip on a cold lookup.
   if (!LOADED.has(connection)) {
     LOADED.add(connection);
-    return sendCommandBuffer<Buffer[]>(connection, 'EVAL', [LOOKUP_NODE_SCRIPT, ...args]);
+    return send('EVAL', LOOKUP_NODE_SCRIPT);
   }
   try {
     // Written by redis-encoded-command.ts, as the user's MGET: ioredis' own writing of the
     // twenty arguments was a seventh of what a lookup allocated.
-    return await sendCommandBuffer<Buffer[]>(connection, 'EVALSHA', [NODE_SCRIPT_SHA, ...args]);
+    return await send('EVALSHA', NODE_SCRIPT_SHA);
   } catch (error) {
     // A node restarted or flushed its scripts since.
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return sendCommandBuffer<Buffer[]>(connection, 'EVAL', [LOOKUP_NODE_SCRIPT, ...args]);
+    return send('EVAL', LOOKUP_NODE_SCRIPT);
   }
 }
 

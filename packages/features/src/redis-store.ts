@@ -13,6 +13,7 @@ import { FORGET_SCRIPT, FREQUENCY_LOOKUP_SCRIPT, FREQUENCY_RECORD_SCRIPT, LOOKUP
 import { checkEvent, checkLookup, fillEmpty, storeConfig, valuesFor, type FeatureStoreOptions, type StoreConfig, type StoreLookupOptions } from './store.js';
 import { adKeyOf, frequencyKeys, lookupIds, lookupKeyName, part, userKeyOf } from './redis-keys.js';
 import { blockOf, lookupOnCluster, lookupOnServer, type LookupCall } from './redis-lookup.js';
+import { keyPrefixOf } from './redis-encoded-command.js';
 import { fillFrequency, fillRows } from './redis-reply.js';
 import { ScratchPool } from './scratch-pool.js';
 
@@ -105,6 +106,8 @@ class RedisStore implements RedisFeatureStore {
   private readonly lookupDeadlineMs: number;
   private readonly writeDeadlineMs: number;
   private readonly split: boolean;
+  /** Whether lookups write their own commands (redis-encoded-command.ts): the client puts no `keyPrefix` before keys. */
+  private readonly rawCommands: boolean;
   /** The client when it is a Cluster client: its slot map groups a lookup's keys by node. */
   private readonly cluster: Cluster | undefined;
   private readonly windowArgs: (string | number)[];
@@ -158,6 +161,7 @@ class RedisStore implements RedisFeatureStore {
       throw new CtrkitError('E_CONFIG', `redis store: ttlMs (${this.ttlMs}) is shorter than the longest frequency window (${Math.max(...frequency.ms)} ms); counts would expire inside their window`);
     }
     this.scripts = this.client as unknown as ScriptClient;
+    this.rawCommands = keyPrefixOf(this.client) === '';
     this.windowArgs = [this.config.windows.length, ...this.config.taus];
   }
 
@@ -255,9 +259,10 @@ class RedisStore implements RedisFeatureStore {
         now,
         decoded: this.scratch.take(ids.keyCount * blockOf(c)),
         session: new Float64Array(2),
+        rawCommands: this.rawCommands,
       };
       // One server: one MGET. Cluster: the user's MGET and one call per master holding any of the ads, sent together.
-      await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call, this.cluster === undefined ? (this.client as Redis) : undefined)));
+      await this.within('lookup', deadline, () => (this.split ? lookupOnCluster(call, this.cluster) : lookupOnServer(call, this.cluster === undefined && this.rawCommands ? (this.client as Redis) : undefined)));
       const blocks = this.scratch.take(ids.keyCount * c.entityWidth);
       fillRows(c, values, rows, now, (i) => lookupKeyName(this.prefix, userKey, ids, i), ids.keyCount, call.decoded, keyOf, call.session, blocks);
       // Every call has settled (a deadline that fired leaves its buffer to the collector, as a late reply may still write into it).

@@ -67,6 +67,35 @@ describe.skipIf(!available)('redis store specifics', () => {
     client.disconnect();
   });
 
+  it("answers as the memory store through a client made with ioredis' keyPrefix (the lookup's own MGET then goes through ioredis)", async () => {
+    const prefix = freshPrefix();
+    const keyPrefix = 'kp:';
+    prefixes.push(`${keyPrefix}${prefix}`);
+    const client = new Redis({ host: '127.0.0.1', port: 6379, keyPrefix });
+    const redis = createRedisFeatureStore({ redis: client, prefix, clock });
+    const memory = createMemoryFeatureStore({ clock });
+    const ads = Array.from({ length: 20 }, (_, i) => `ad${i}`);
+    for (let i = 0; i < 120; i++) {
+      const e = event(i % 7 === 0 ? 'click' : 'impression', T0 + i * 1000, i % 2 === 0 ? 'hero' : `u${i % 5}`, ads[(i * 7) % 20] as string);
+      await redis.record(e);
+      await memory.record(e);
+    }
+    const cands = ads.map(candidate);
+    const fromRedis = await redis.lookup({ id: 'hero' }, cands, T0 + 500_000);
+    const fromMemory = await memory.lookup({ id: 'hero' }, cands, T0 + 500_000);
+    let compared = 0;
+    for (let i = 0; i < fromMemory.values.length; i++) {
+      const a = fromRedis.values[i] as number;
+      const b = fromMemory.values[i] as number;
+      if (!(Number.isNaN(a) && Number.isNaN(b)) && Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${a}, memory ${b}`);
+      if (b !== 0 && !Number.isNaN(b)) compared++;
+    }
+    expect(compared).toBeGreaterThan(100); // counters were found, not defaults compared with defaults
+    await redis.close();
+    await memory.close();
+    client.disconnect();
+  });
+
   it('lays keys out with one hash tag per user and per ad, every key with a TTL', async () => {
     const prefix = freshPrefix();
     const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, ttlMs: 3_600_000 });
