@@ -12,19 +12,21 @@ import { CtrkitError } from '@ctrkit/core';
 import { NEVER, sessionAt } from './counters.js';
 import type { StoreConfig } from './store.js';
 
-/** Room for a whole state, aligned; grown when a longer one arrives (a state ends with its request's bytes). */
-let STATE_DOUBLES = new Float64Array(128);
-let STATE_BYTES = new Uint8Array(STATE_DOUBLES.buffer);
+/**
+ * Room for a whole state of the usual size, aligned (a state ends with its request's bytes, whose
+ * length an event sets, so it is never grown to fit one): 4 KiB, where a head of 16 windows is
+ * 440 bytes.
+ */
+const STATE_DOUBLES = new Float64Array(512);
+const STATE_BYTES = new Uint8Array(STATE_DOUBLES.buffer);
 
-/** An aligned copy of `raw`: its doubles readable as `STATE_DOUBLES`. */
-function alignedCopy(raw: Buffer): Float64Array {
-  if (raw.length > STATE_BYTES.length) {
-    STATE_DOUBLES = new Float64Array(2 * Math.ceil(raw.length / 8));
-    STATE_BYTES = new Uint8Array(STATE_DOUBLES.buffer);
-  }
-  // The whole state, not its head: `set` of a whole typed array makes no view (Buffer#copy of a
-  // range made one per key, a twelfth of what a cluster lookup allocated).
-  STATE_BYTES.set(raw);
+/** An aligned copy of the first `headBytes` of `raw`: its doubles readable as `STATE_DOUBLES`. */
+function alignedCopy(raw: Buffer, headBytes: number): Float64Array {
+  // The whole state when it fits: `set` of a whole typed array makes no view (Buffer#copy of a
+  // range made one per key, a twelfth of what a cluster lookup allocated). A longer state (a long
+  // request id) copies its head only.
+  if (raw.length <= STATE_BYTES.length) STATE_BYTES.set(raw);
+  else raw.copy(STATE_BYTES, 0, 0, headBytes);
   return STATE_DOUBLES;
 }
 
@@ -68,7 +70,7 @@ export function decodeStateHeads(config: StoreConfig, raws: readonly (Buffer | n
     if (!(now > N)) return false;
     // One native copy into an aligned buffer, then typed reads: the reply's slices sit at any
     // byte offset, and readDoubleLE per double cost more (about 0.2 µs a key).
-    const doubles = alignedCopy(raw);
+    const doubles = alignedCopy(raw, 8 * head);
     for (let d = 0; d < head; d++) decoded[base + d] = doubles[d] as number;
   }
   return true;

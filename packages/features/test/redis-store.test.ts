@@ -96,6 +96,27 @@ describe.skipIf(!available)('redis store specifics', () => {
     client.disconnect();
   });
 
+  it('decodes a user whose state holds a request id longer than the decoder’s aligned scratch (4 KiB)', async () => {
+    const redis = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix: freshPrefix(), clock });
+    const memory = createMemoryFeatureStore({ clock });
+    const ads = ['adlong1', 'adlong2', 'adlong3'];
+    for (let i = 0; i < 30; i++) {
+      const e = event(i % 5 === 0 ? 'click' : 'impression', T0 + i * 1000, 'long-request-user', ads[i % 3] as string, { requestId: `${'r'.repeat(8192)}${Math.floor(i / 3)}` });
+      await redis.record(e);
+      await memory.record(e);
+    }
+    const cands = ads.map(candidate);
+    const fromRedis = await redis.lookup({ id: 'long-request-user' }, cands, T0 + 60_000);
+    const fromMemory = await memory.lookup({ id: 'long-request-user' }, cands, T0 + 60_000);
+    for (let i = 0; i < fromMemory.values.length; i++) {
+      const x = fromRedis.values[i] as number;
+      const y = fromMemory.values[i] as number;
+      if (!(Number.isNaN(x) && Number.isNaN(y)) && Math.abs(x - y) > 1e-6 * Math.max(1, Math.abs(y))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${x}, memory ${y}`);
+    }
+    await redis.close();
+    await memory.close();
+  });
+
   it('lays keys out with one hash tag per user and per ad, every key with a TTL', async () => {
     const prefix = freshPrefix();
     const store = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix, clock, ttlMs: 3_600_000 });

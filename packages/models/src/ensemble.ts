@@ -2,7 +2,7 @@
 import { CtrkitError, type FeatureBatch, type ModelInfo, type ModelRunner } from '@ctrkit/core';
 import { Lifecycle } from './runner/lifecycle.js';
 import { outputFor } from './runner/output-buffer.js';
-import { sigmoid } from './runner/sigmoid.js';
+import { clampedLogit, sigmoid } from './runner/sigmoid.js';
 
 /** One member of an ensemble.
  *
@@ -39,8 +39,6 @@ export interface EnsembleOptions {
   readonly version?: string;
 }
 
-/** Probabilities are clamped to [ε, 1 − ε] before the logit, so a member that says 0 or 1 cannot outvote all others with ±∞. */
-const EPSILON = 1e-7;
 
 class Ensemble implements ModelRunner {
   readonly info: ModelInfo;
@@ -91,8 +89,8 @@ class Ensemble implements ModelRunner {
       for (let r = 0; r < n; r++) {
         let z = 0;
         for (let i = 0; i < m; i++) {
-          const p = Math.min(1 - EPSILON, Math.max(EPSILON, scratch[i * n + r] as number));
-          z += (this.weights[i] as number) * Math.log(p / (1 - p));
+          // Clamped, so a member that says 0 or 1 cannot outvote all others with ±∞.
+          z += (this.weights[i] as number) * clampedLogit(scratch[i * n + r] as number);
         }
         target[r] = sigmoid(z);
       }

@@ -6,6 +6,7 @@ import { profileFeatures, type FeatureLayout, type FeatureProfile } from '@ctrki
 import { buildModel } from '../builders.js';
 import { buildStackedEnsembleModel } from '../ensemble-builder.js';
 import { createManifest, createStackedEnsembleManifest, parseManifest, type ModelManifest } from '../manifest.js';
+import { clampedLogit, sigmoid } from '../runner/sigmoid.js';
 import type { FitResult } from './fit.js';
 import type { LabeledRows } from './rows.js';
 
@@ -166,11 +167,8 @@ export function predictStacked(members: readonly ExportedStackMember[], bias: nu
   const logits = new Float64Array(out.length).fill(bias);
   for (const member of members) {
     const p = member.result.predict(rows);
-    for (let i = 0; i < p.length; i++) {
-      const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i] as number));
-      logits[i] = (logits[i] as number) + member.coefficient * Math.log(q / (1 - q));
-    }
+    for (let i = 0; i < p.length; i++) logits[i] = (logits[i] as number) + member.coefficient * clampedLogit(p[i] as number);
   }
-  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-(logits[i] as number)));
+  for (let i = 0; i < out.length; i++) out[i] = sigmoid(logits[i] as number);
   return out;
 }

@@ -7,6 +7,7 @@
  * rows already: an ensemble needs no calibrator after it.
  */
 import { CtrkitError, logLoss } from '@ctrkit/core';
+import { clampedLogit } from '../runner/sigmoid.js';
 
 /**
  * What {@link fitStacker} found.
@@ -44,14 +45,6 @@ export interface StackerOptions {
   readonly folds?: number;
   /** L2 penalty on the coefficients (not the intercept), per row (default 1e-6). */
   readonly l2?: number;
-}
-
-const EPSILON = 1e-7;
-
-/** The logit of a probability, clamped so that 0 and 1 stay finite. */
-function logitOf(p: number): number {
-  const q = Math.min(1 - EPSILON, Math.max(EPSILON, p));
-  return Math.log(q / (1 - q));
 }
 
 /** Solves `A·x = b` (A symmetric positive definite, n × n row-major) by Gaussian elimination with partial pivoting. */
@@ -169,7 +162,7 @@ export function fitStacker(scores: readonly Float32Array[], labels: Float32Array
   if (positives === 0 || positives === rows) throw new CtrkitError('E_INPUT', 'fitStacker: the held-out rows need clicks and non-clicks');
   const k = scores.length;
   const features = new Float64Array(rows * k);
-  for (let i = 0; i < rows; i++) for (let m = 0; m < k; m++) features[i * k + m] = logitOf((scores[m] as Float32Array)[i] as number);
+  for (let i = 0; i < rows; i++) for (let m = 0; m < k; m++) features[i * k + m] = clampedLogit((scores[m] as Float32Array)[i] as number);
   const outOfFold = new Float64Array(rows);
   for (let f = 0; f < folds; f++) {
     const beta = fitLogistic(features, k, labels, (i) => i % folds !== f, l2);

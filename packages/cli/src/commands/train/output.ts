@@ -44,6 +44,13 @@ export interface TrainReport {
   readonly auto: { readonly timeBudget: number; readonly tried: readonly AutoCandidate[]; readonly ensemble?: StackedCandidates } | undefined;
 }
 
+/** Where the validation rows are: rows [from, to) of the source in file order, 0-based; `null` without any. */
+function validationJson(report: TrainReport) {
+  const { trainRows, validRows, carve, validShare } = report;
+  if (validRows === 0) return null;
+  return { from: trainRows, to: trainRows + validRows, rows: validRows, share: carve ? validShare : null, rule: carve ? 'the last share of the training rows in file order' : 'the --valid-rows rows after the training rows' };
+}
+
 /** The stacked ensemble when `--model auto` kept it (what was written), else `undefined`. */
 function keptEnsemble(report: TrainReport): StackedCandidates | undefined {
   const ensemble = report.auto?.ensemble;
@@ -70,7 +77,7 @@ function ensembleJson(ensemble: StackedCandidates) {
  * @internal
  */
 export function trainJson(report: TrainReport): string {
-  const { model, result, trainRows, validRows, carve, validShare, bayes, auto } = report;
+  const { model, result, validRows, bayes, auto } = report;
   const stacked = keptEnsemble(report);
   if (stacked !== undefined) return ensembleTrainJson(report, stacked);
   return `${JSON.stringify({
@@ -78,8 +85,7 @@ export function trainJson(report: TrainReport): string {
     out: report.out,
     trainRows: result.trainRows,
     validRows,
-    // Where the validation rows are: rows [from, to) of the source in file order, 0-based.
-    validation: validRows > 0 ? { from: trainRows, to: trainRows + validRows, rows: validRows, share: carve ? validShare : null, rule: carve ? 'the last share of the training rows in file order' : 'the --valid-rows rows after the training rows' } : null,
+    validation: validationJson(report),
     epochs: result.history.length,
     bestEpoch: result.bestEpoch,
     refit: result.metrics.refitRows !== undefined,
@@ -114,14 +120,14 @@ function autoJson(report: TrainReport, chosen: string) {
 
 /** The `--json` line when the stacked ensemble was written: the same keys, the per-pass ones null. */
 function ensembleTrainJson(report: TrainReport, stacked: StackedCandidates): string {
-  const { result, trainRows, validRows, carve, validShare, bayes } = report;
+  const { result, validRows, bayes } = report;
   const base = result.metrics.validBaseLogLoss;
   return `${JSON.stringify({
     model: 'ensemble',
     out: report.out,
     trainRows: result.trainRows,
     validRows,
-    validation: validRows > 0 ? { from: trainRows, to: trainRows + validRows, rows: validRows, share: carve ? validShare : null, rule: carve ? 'the last share of the training rows in file order' : 'the --valid-rows rows after the training rows' } : null,
+    validation: validationJson(report),
     epochs: null,
     bestEpoch: null,
     refit: stacked.members.some((m) => m.result.metrics.refitRows !== undefined),
