@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder, freePort, keysUnder, sharedRedisFor, uniqueKeyPrefix } from '@ctrkit/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createManualClock, type FeatureStore } from '@ctrkit/core';
+import { createManualClock, type AdCandidate, type AdEvent, type FeatureStore, type StoreLookup } from '@ctrkit/core';
 import { createMemoryFeatureStore } from '../src/index.js';
 import { createRedisFeatureStore } from '../src/redis.js';
 import { HOUR, T0, candidate, describeStoreConformance, event } from './fixtures/store-conformance.js';
@@ -21,6 +21,26 @@ function freshPrefix(): string {
   const prefix = uniqueKeyPrefix('features', 'redis-store');
   prefixes.push(prefix);
   return prefix;
+}
+
+/** Fails on the first value where the Redis store's lookup and the memory store's differ by more than 1e-6 (relative). */
+function expectSameAsMemory(fromRedis: StoreLookup, fromMemory: StoreLookup): void {
+  for (let i = 0; i < fromMemory.values.length; i++) {
+    const a = fromRedis.values[i] as number;
+    const b = fromMemory.values[i] as number;
+    if (!(Number.isNaN(a) && Number.isNaN(b)) && Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${a}, memory ${b}`);
+  }
+}
+
+/** Records `events` into both stores, looks `userId` up in both and expects the same answer; returns the memory store's. */
+async function expectSameAfter(redis: FeatureStore, memory: FeatureStore, events: readonly AdEvent[], userId: string, cands: readonly AdCandidate[], now: number): Promise<StoreLookup> {
+  for (const e of events) {
+    await redis.record(e);
+    await memory.record(e);
+  }
+  const fromMemory = await memory.lookup({ id: userId }, cands, now);
+  expectSameAsMemory(await redis.lookup({ id: userId }, cands, now), fromMemory);
+  return fromMemory;
 }
 
 describeStoreConformance('redis', async (options) => createRedisFeatureStore({ ...options, redis: { host: '127.0.0.1', port: 6379 }, prefix: freshPrefix() }), available);
@@ -56,11 +76,7 @@ describe.skipIf(!available)('redis store specifics', () => {
     // Nothing pending at or after now: one plain MGET of every key, no Lua.
     expect(commands).toEqual(['mget']);
     const fromMemory = await memory.lookup({ id: 'hero' }, cands, T0 + 500_000);
-    for (let i = 0; i < fromMemory.values.length; i++) {
-      const a = fromRedis.values[i] as number;
-      const b = fromMemory.values[i] as number;
-      if (!(Number.isNaN(a) && Number.isNaN(b)) && Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${a}, memory ${b}`);
-    }
+    expectSameAsMemory(fromRedis, fromMemory);
     await redis.close();
     await memory.close();
     expect(client.status).toBe('ready'); // a client the caller passed stays open
@@ -75,22 +91,9 @@ describe.skipIf(!available)('redis store specifics', () => {
     const redis = createRedisFeatureStore({ redis: client, prefix, clock });
     const memory = createMemoryFeatureStore({ clock });
     const ads = Array.from({ length: 20 }, (_, i) => `ad${i}`);
-    for (let i = 0; i < 120; i++) {
-      const e = event(i % 7 === 0 ? 'click' : 'impression', T0 + i * 1000, i % 2 === 0 ? 'hero' : `u${i % 5}`, ads[(i * 7) % 20] as string);
-      await redis.record(e);
-      await memory.record(e);
-    }
-    const cands = ads.map(candidate);
-    const fromRedis = await redis.lookup({ id: 'hero' }, cands, T0 + 500_000);
-    const fromMemory = await memory.lookup({ id: 'hero' }, cands, T0 + 500_000);
-    let compared = 0;
-    for (let i = 0; i < fromMemory.values.length; i++) {
-      const a = fromRedis.values[i] as number;
-      const b = fromMemory.values[i] as number;
-      if (!(Number.isNaN(a) && Number.isNaN(b)) && Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${a}, memory ${b}`);
-      if (b !== 0 && !Number.isNaN(b)) compared++;
-    }
-    expect(compared).toBeGreaterThan(100); // counters were found, not defaults compared with defaults
+    const events = Array.from({ length: 120 }, (_, i) => event(i % 7 === 0 ? 'click' : 'impression', T0 + i * 1000, i % 2 === 0 ? 'hero' : `u${i % 5}`, ads[(i * 7) % 20] as string));
+    const fromMemory = await expectSameAfter(redis, memory, events, 'hero', ads.map(candidate), T0 + 500_000);
+    expect(fromMemory.values.filter((b) => b !== 0 && !Number.isNaN(b)).length).toBeGreaterThan(100); // counters were found, not defaults compared with defaults
     await redis.close();
     await memory.close();
     client.disconnect();
@@ -100,19 +103,8 @@ describe.skipIf(!available)('redis store specifics', () => {
     const redis = createRedisFeatureStore({ redis: { host: '127.0.0.1', port: 6379 }, prefix: freshPrefix(), clock });
     const memory = createMemoryFeatureStore({ clock });
     const ads = ['adlong1', 'adlong2', 'adlong3'];
-    for (let i = 0; i < 30; i++) {
-      const e = event(i % 5 === 0 ? 'click' : 'impression', T0 + i * 1000, 'long-request-user', ads[i % 3] as string, { requestId: `${'r'.repeat(8192)}${Math.floor(i / 3)}` });
-      await redis.record(e);
-      await memory.record(e);
-    }
-    const cands = ads.map(candidate);
-    const fromRedis = await redis.lookup({ id: 'long-request-user' }, cands, T0 + 60_000);
-    const fromMemory = await memory.lookup({ id: 'long-request-user' }, cands, T0 + 60_000);
-    for (let i = 0; i < fromMemory.values.length; i++) {
-      const x = fromRedis.values[i] as number;
-      const y = fromMemory.values[i] as number;
-      if (!(Number.isNaN(x) && Number.isNaN(y)) && Math.abs(x - y) > 1e-6 * Math.max(1, Math.abs(y))) expect.fail(`${fromRedis.names[i % fromRedis.names.length]}: redis ${x}, memory ${y}`);
-    }
+    const events = Array.from({ length: 30 }, (_, i) => event(i % 5 === 0 ? 'click' : 'impression', T0 + i * 1000, 'long-request-user', ads[i % 3] as string, { requestId: `${'r'.repeat(8192)}${Math.floor(i / 3)}` }));
+    await expectSameAfter(redis, memory, events, 'long-request-user', ads.map(candidate), T0 + 60_000);
     await redis.close();
     await memory.close();
   });
